@@ -1,0 +1,31 @@
+// What a subcommand looks like, and the exit codes every command uses.
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  /** bad command line (sysexits EX_USAGE) */
+  usage: 64,
+  /** bad configuration (sysexits EX_CONFIG) */
+  config: 78,
+} as const;
+
+export interface Output {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export const consoleOutput: Output = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** returns the exit code; long-running commands resolve when they stop */
+  run(args: string[], io: Output): Promise<number>;
+}
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}

@@ -1,0 +1,55 @@
+// The one executable: `wardwatch <command> …`. Parses the command line and hands over; no logic here.
+import { consoleOutput, EXIT, UsageError, type Command, type Output } from './command.js';
+import { provisionCommands } from '../provisioning/index.js';
+import { packageVersion } from '../shared/package.js';
+
+interface Group {
+  name: string;
+  summary: string;
+  commands: Command[];
+}
+
+/** Only commands that exist are listed: nothing here is a stub. */
+const groups: Group[] = [{ name: 'provision', summary: 'set up a ward box or the hub (installer)', commands: provisionCommands }];
+
+
+function help(io: Output): void {
+  io.out('wardwatch — CCTV for a city district (ward boxes, district hub, city sharing)\n');
+  io.out('usage:');
+  for (const g of groups) {
+    for (const c of g.commands) io.out(`  ${c.usage.padEnd(58)} ${c.summary}`);
+  }
+  io.out('\n  wardwatch --version');
+  io.out('\nexit codes: 0 ok, 1 failure, 64 bad command line, 78 bad configuration');
+}
+
+export async function main(argv: string[], io: Output = consoleOutput): Promise<number> {
+  const [first, second, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    help(io);
+    return first === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (first === '--version' || first === '-v') {
+    io.out(packageVersion());
+    return EXIT.ok;
+  }
+  const group = groups.find((g) => g.name === first);
+  if (!group) {
+    io.err(`unknown command "${first}"; run wardwatch --help`);
+    return EXIT.usage;
+  }
+  const command = group.commands.find((c) => c.name === second);
+  if (!command) {
+    io.err(`${second === undefined ? 'missing' : `unknown`} ${group.name} command${second ? ` "${second}"` : ''}; one of: ${group.commands.map((c) => c.name).join(', ')}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${(err as Error).message}\nusage: ${command.usage}`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}

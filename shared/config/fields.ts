@@ -1,0 +1,53 @@
+// Small schema builders shared by edge.yaml and hub.yaml: every field carries a description and an example,
+// which feed both the error hints and CONFIG.md.
+import { z } from 'zod';
+import { ID_HINT, ID_PATTERN } from '../contract/ids.js';
+
+export interface FieldDoc {
+  description: string;
+  example?: unknown;
+}
+
+/** Attaches documentation to a schema (outermost, so defaults and optionals keep it). */
+export function doc<T extends z.ZodType>(schema: T, description: string, example?: unknown): T {
+  return schema.meta({ description, ...(example === undefined ? {} : { example }) }) as T;
+}
+
+export const id = (what: string) => z.string().regex(ID_PATTERN, { message: `${what} id must match: ${ID_HINT}` });
+
+export const port = () => z.number().int().min(0).max(65535);
+export const host = () => z.string().min(1).max(253);
+export const path = () => z.string().min(1);
+export const wholeNumber = (min: number, max?: number) => {
+  const n = z.number().int().min(min);
+  return max === undefined ? n : n.max(max);
+};
+
+/** A point in normalised frame coordinates (0–1 from the top-left). */
+export const point = z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]);
+/** A polygon of at least 3 points. */
+export const polygon = z.array(point).min(3, { message: 'a polygon needs at least 3 points' }).max(64);
+
+/** RTSP URL without inline credentials (they belong in the secrets file). */
+export const streamUrl = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a valid URL (got ${JSON.stringify(value)})`, params: { hint: 'write it as rtsp://192.168.1.64:554/Streaming/Channels/101' } });
+    return;
+  }
+  if (url.protocol !== 'rtsp:' && url.protocol !== 'rtsps:') {
+    ctx.addIssue({ code: 'custom', message: `must be an rtsp:// or rtsps:// URL (got ${url.protocol}//…)`, params: { hint: 'use the stream URL that `wardwatch provision probe` prints' } });
+  }
+  if (url.password) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must not contain a password',
+      params: { hint: 'remove "user:password@" from the URL and set credentials.username and credentials.passwordSecret instead' },
+    });
+  }
+});
+
+/** Sizes in gigabytes (decimal), as shown by df -H. */
+export const GB = 1_000_000_000;

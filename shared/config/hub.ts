@@ -1,0 +1,134 @@
+// hub.yaml: the district hub's configuration schema, with every default documented.
+import { z } from 'zod';
+import { LABELS } from '../contract/messages.js';
+import { doc, host, id, path, port, wholeNumber } from './fields.js';
+
+/** Format of stored ward tokens and passwords: scrypt$N$r$p$salt$hash (base64). */
+export const SCRYPT_HASH_PATTERN = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
+
+const listener = z
+  .object({
+    type: doc(z.enum(['tcp', 'tls']), 'plain MQTT over TCP (loopback tests only) or MQTT over TLS', 'tls'),
+    host: doc(host().default('0.0.0.0'), 'address to listen on', '0.0.0.0'),
+    port: doc(port(), 'port to listen on (0: any free port)', 8883),
+    certFile: doc(path().optional(), 'server certificate (PEM), required for tls', 'tls/hub.crt'),
+    keyFile: doc(path().optional(), 'server private key (PEM), required for tls', 'tls/hub.key'),
+  })
+  .strict()
+  .superRefine((l, ctx) => {
+    if (l.type === 'tls' && (!l.certFile || !l.keyFile)) {
+      ctx.addIssue({ code: 'custom', path: [l.certFile ? 'keyFile' : 'certFile'], message: 'a tls listener needs certFile and keyFile', params: { hint: 'run `wardwatch provision credentials tls` and point certFile/keyFile at its output' } });
+    }
+  });
+
+const ward = z
+  .object({
+    id: doc(id('ward'), 'ward id, as in the box\'s edge.yaml', 'p07'),
+    name: doc(z.string().min(1).max(100), 'ward name', 'Phường 7'),
+    tokenHash: doc(
+      z.string().regex(SCRYPT_HASH_PATTERN, { message: 'must be an scrypt hash (scrypt$N$r$p$salt$hash)' }).optional(),
+      'scrypt hash of the ward\'s token, written by `wardwatch provision credentials issue`; absent: the ward cannot log in',
+      'scrypt$16384$8$1$…$…',
+    ),
+  })
+  .strict();
+
+const webhookTarget = z
+  .object({
+    id: doc(id('target'), 'target id, named by rules', 'city'),
+    type: z.literal('webhook'),
+    url: doc(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }), 'where alerts are POSTed', 'https://city.example.vn/alerts'),
+    secretName: doc(id('secret'), 'name of the HMAC signing secret in the secrets file', 'city-webhook'),
+    timeoutSeconds: doc(z.number().min(1).max(120).default(10), 'give up on one attempt after this long', 10),
+  })
+  .strict();
+
+const mqttTarget = z
+  .object({
+    id: doc(id('target'), 'target id, named by rules', 'city-mqtt'),
+    type: z.literal('mqtt'),
+    url: doc(z.string().regex(/^mqtts?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be mqtt://host:port or mqtts://host:port'), 'the city broker', 'mqtts://10.30.0.5:8883'),
+    topic: doc(z.string().min(1).max(200).default('wardwatch/alerts'), 'topic alerts are published to (QoS 1)', 'wardwatch/alerts'),
+    username: doc(z.string().max(64).optional(), 'login at the city broker', 'phu-nhuan'),
+    secretName: doc(id('secret').optional(), 'name of the city broker password in the secrets file', 'city-mqtt'),
+  })
+  .strict();
+
+const rule = z
+  .object({
+    id: doc(id('rule'), 'rule id, shown on forwarded incidents', 'vehicles-at-crossings'),
+    target: doc(id('target'), 'id of a forward target', 'city'),
+    labels: doc(z.array(z.enum(LABELS)).min(1).optional(), 'labels that match; absent: any', ['car', 'truck']),
+    minScore: doc(z.number().min(0).max(1).default(0), 'minimum top score', 0.7),
+    wards: doc(z.array(id('ward')).optional(), 'wards that match; absent: any', ['p07']),
+    zones: doc(z.array(id('zone')).optional(), 'zones that match (any of them); absent: any', ['crossing']),
+  })
+  .strict();
+
+export const hubConfigSchema = z
+  .object({
+    district: doc(z.object({ name: doc(z.string().min(1).max(100), 'district name shown on pages', 'Phú Nhuận') }).strict(), 'this hub\'s district'),
+    storage: doc(z.object({ root: doc(path(), 'folder for the incident index and clips', '/var/lib/wardwatch-hub') }).strict(), 'where the hub keeps its data'),
+    secretsFile: doc(path().default('secrets.yaml'), 'YAML file (mode 0600) of secrets by name; relative to this file', 'secrets.yaml'),
+    broker: doc(
+      z
+        .object({
+          listeners: doc(z.array(listener).min(1), 'MQTT listeners'),
+          maxPayloadBytes: doc(wholeNumber(1024, 16 * 1024 * 1024).default(1024 * 1024), 'largest accepted MQTT message', 1048576),
+        })
+        .strict(),
+      'the embedded MQTT broker the wards connect to',
+    ),
+    wards: doc(z.array(ward).min(1), 'the wards allowed to connect'),
+    retention: doc(
+      z
+        .object({
+          incidentDays: doc(wholeNumber(1, 3650).default(365), 'days to keep incidents in the index', 365),
+          clipDays: doc(wholeNumber(1, 3650).default(90), 'days to keep clips and snapshots', 90),
+        })
+        .strict()
+        .default({ incidentDays: 365, clipDays: 90 }),
+      'how long the hub keeps things (held incidents are kept until released)',
+    ),
+    http: doc(
+      z
+        .object({
+          host: doc(host().default('0.0.0.0'), 'address of the API and operator page', '0.0.0.0'),
+          port: doc(port().default(8443), 'port of the API and operator page', 8443),
+          publicUrl: doc(z.url().optional(), 'URL the city uses to reach the hub, for shared links', 'https://hub.phunhuan.example.vn'),
+        })
+        .strict()
+        .default({ host: '0.0.0.0', port: 8443 }),
+      'HTTP API and operator page',
+    ),
+    forward: doc(
+      z
+        .object({
+          targets: doc(z.array(z.discriminatedUnion('type', [webhookTarget, mqttTarget])).default([]), 'where alerts go (type webhook or mqtt)'),
+          rules: doc(z.array(rule).default([]), 'which incidents are forwarded automatically'),
+          linkTtlHours: doc(z.number().min(1).max(720).default(72), 'hours a shared clip link stays valid', 72),
+        })
+        .strict()
+        .default({ targets: [], rules: [], linkTtlHours: 72 }),
+      'sharing with the city monitoring centre',
+    ),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const wardIds = new Map<string, number>();
+    cfg.wards.forEach((w, i) => {
+      if (wardIds.has(w.id)) ctx.addIssue({ code: 'custom', path: ['wards', i, 'id'], message: `duplicate ward id "${w.id}" (also wards[${wardIds.get(w.id)}])`, params: { hint: 'list every ward once' } });
+      else wardIds.set(w.id, i);
+    });
+    const targets = new Set(cfg.forward.targets.map((t) => t.id));
+    cfg.forward.rules.forEach((r, i) => {
+      if (!targets.has(r.target)) {
+        ctx.addIssue({ code: 'custom', path: ['forward', 'rules', i, 'target'], message: `unknown forward target "${r.target}"`, params: { hint: targets.size ? `use one of: ${[...targets].join(', ')}` : 'add it under forward.targets first' } });
+      }
+      r.wards?.forEach((w, j) => {
+        if (!wardIds.has(w)) ctx.addIssue({ code: 'custom', path: ['forward', 'rules', i, 'wards', j], message: `unknown ward "${w}"`, params: { hint: 'use a ward id listed under wards' } });
+      });
+    });
+  });
+
+export type HubConfigParsed = z.output<typeof hubConfigSchema>;

@@ -1,0 +1,232 @@
+// Reads edge.yaml / hub.yaml: YAML → schema → resolved config, reporting every problem at once.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { edgeConfigSchema, type EdgeConfigParsed } from './edge.js';
+import { hubConfigSchema, type HubConfigParsed } from './hub.js';
+import { issuesToProblems, SourceMap, type ConfigProblem } from './problems.js';
+import { lookupSecret, readSecretsFile, secretEnvName, SecretsFileError } from './secrets.js';
+
+/** Exit code for bad configuration (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;
+
+export type LoadResult<T> =
+  | { ok: true; config: T; problems: []; warnings: ConfigProblem[] }
+  | { ok: false; problems: ConfigProblem[]; warnings?: ConfigProblem[] };
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** missing secrets are problems (the daemons) or only warnings (validating a config before its secrets exist) */
+  requireSecrets?: boolean;
+}
+
+export interface ResolvedStream {
+  /** URL as configured: safe to log and show */
+  url: string;
+  /** URL with credentials: only ever handed to ffmpeg */
+  authUrl: string;
+}
+
+type Camera = EdgeConfigParsed['cameras'][number];
+export interface ResolvedCamera extends Omit<Camera, 'record' | 'detect' | 'events' | 'streams'> {
+  record: EdgeConfigParsed['record'];
+  detect: EdgeConfigParsed['detect'];
+  events: EdgeConfigParsed['events'];
+  streams: { main: ResolvedStream; sub: ResolvedStream };
+}
+
+export interface EdgeConfig extends Omit<EdgeConfigParsed, 'cameras' | 'hub'> {
+  /** the file it came from */
+  file: string;
+  cameras: ResolvedCamera[];
+  hub: (NonNullable<EdgeConfigParsed['hub']> & { username: string; token: string }) | undefined;
+}
+
+export interface HubConfig extends HubConfigParsed {
+  file: string;
+  secrets: ReadonlyMap<string, string>;
+}
+
+function parseYamlFile(file: string, text: string) {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems: ConfigProblem[] = doc.errors.map((e) => ({
+    file,
+    line: lines.linePos(e.pos[0]).line,
+    path: '(yaml)',
+    message: e.message.split('\n')[0] ?? e.message,
+    hint: e.code === 'DUPLICATE_KEY' ? 'remove one of the two keys' : 'fix the YAML syntax (indentation, colons, quotes)',
+  }));
+  return { doc, source: new SourceMap(doc, lines), problems };
+}
+
+function readText(file: string): { text: string } | { problem: ConfigProblem } {
+  try {
+    return { text: readFileSync(file, 'utf8') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return {
+      problem: {
+        file,
+        line: 0,
+        path: '(file)',
+        message: code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? (err as Error).message})`,
+        hint: code === 'ENOENT' ? 'check the path, or create one with `wardwatch provision init`' : 'check its permissions',
+      },
+    };
+  }
+}
+
+function validate<S extends z.ZodType>(file: string, schema: S): LoadResult<{ data: z.output<S>; source: SourceMap }> {
+  const display = path.basename(file);
+  const read = readText(file);
+  if ('problem' in read) return { ok: false, problems: [{ ...read.problem, file: display }] };
+  const { doc, source, problems } = parseYamlFile(display, read.text);
+  if (problems.length) return { ok: false, problems };
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, problems: [{ file: display, line: 1, path: '(top level)', message: 'must be a mapping of keys', hint: 'start from examples/' + display }] };
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.error.issues, schema, raw, display, source) };
+  return { ok: true, config: { data: parsed.data, source }, problems: [], warnings: [] };
+}
+
+function withCredentials(url: string, username: string | undefined, password: string | undefined): string {
+  if (!username) return url;
+  const u = new URL(url);
+  u.username = encodeURIComponent(username);
+  u.password = encodeURIComponent(password ?? '');
+  return u.toString();
+}
+
+function secretsOrProblem(file: string, display: string): { secrets: Map<string, string> } | { problem: ConfigProblem } {
+  try {
+    return { secrets: readSecretsFile(file) };
+  } catch (err) {
+    if (err instanceof SecretsFileError) return { problem: { file: display, line: 0, path: 'secretsFile', message: err.message, hint: 'fix the secrets file' } };
+    throw err;
+  }
+}
+
+export function loadEdgeConfig(file: string, options: LoadOptions = {}): LoadResult<EdgeConfig> {
+  const env = options.env ?? process.env;
+  const result = validate(file, edgeConfigSchema);
+  if (!result.ok) return result;
+  const { data, source } = result.config;
+  const display = path.basename(file);
+  const dir = path.dirname(path.resolve(file));
+  const missing: ConfigProblem[] = [];
+  const secretsPath = path.resolve(dir, data.secretsFile);
+  const loaded = secretsOrProblem(secretsPath, display);
+  if ('problem' in loaded) return { ok: false, problems: [loaded.problem] };
+
+  const need = (name: string, at: PropertyKey[]): string | undefined => {
+    const value = lookupSecret(name, loaded.secrets, env);
+    if (value === undefined) {
+      missing.push({
+        file: display,
+        line: source.lineAt(at),
+        path: at.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${String(k)}` : String(k))).join(''),
+        message: `secret "${name}" not found`,
+        hint: `add "${name}: …" to ${data.secretsFile} (mode 0600) or set ${secretEnvName(name)}`,
+      });
+    }
+    return value;
+  };
+
+  const cameras: ResolvedCamera[] = data.cameras.map((cam, i) => {
+    const password = cam.credentials ? need(cam.credentials.passwordSecret, ['cameras', i, 'credentials', 'passwordSecret']) : undefined;
+    const stream = (url: string): ResolvedStream => ({ url, authUrl: withCredentials(url, cam.credentials?.username, password) });
+    const main = stream(cam.streams.main.url);
+    return {
+      ...cam,
+      record: { ...data.record, ...cam.record },
+      detect: { ...data.detect, ...cam.detect },
+      events: { ...data.events, ...cam.events },
+      streams: { main, sub: cam.streams.sub ? stream(cam.streams.sub.url) : main },
+    };
+  });
+
+  let hub: EdgeConfig['hub'];
+  if (data.hub) {
+    const token = need(data.hub.tokenSecret, ['hub', 'tokenSecret']);
+    hub = {
+      ...data.hub,
+      ...(data.hub.caFile ? { caFile: path.resolve(dir, data.hub.caFile) } : {}),
+      username: `ward-${data.ward.id}`,
+      token: token ?? '',
+    };
+  }
+  if (missing.length && options.requireSecrets !== false) return { ok: false, problems: missing };
+  return {
+    ok: true,
+    problems: [],
+    warnings: missing,
+    config: {
+      ...data,
+      file: path.resolve(file),
+      secretsFile: secretsPath,
+      storage: { root: path.resolve(dir, data.storage.root) },
+      model: { ...data.model, path: path.resolve(dir, data.model.path) },
+      hub,
+      cameras,
+    },
+  };
+}
+
+export function loadHubConfig(file: string, options: LoadOptions = {}): LoadResult<HubConfig> {
+  const env = options.env ?? process.env;
+  const result = validate(file, hubConfigSchema);
+  if (!result.ok) return result;
+  const { data, source } = result.config;
+  const display = path.basename(file);
+  const dir = path.dirname(path.resolve(file));
+  const secretsPath = path.resolve(dir, data.secretsFile);
+  const loaded = secretsOrProblem(secretsPath, display);
+  if ('problem' in loaded) return { ok: false, problems: [loaded.problem] };
+  const missing: ConfigProblem[] = [];
+  const secrets = new Map<string, string>();
+  data.forward.targets.forEach((t, i) => {
+    if (!t.secretName) return;
+    const value = lookupSecret(t.secretName, loaded.secrets, env);
+    if (value === undefined) {
+      missing.push({ file: display, line: source.lineAt(['forward', 'targets', i, 'secretName']), path: `forward.targets[${i}].secretName`, message: `secret "${t.secretName}" not found`, hint: `add "${t.secretName}: …" to ${data.secretsFile} (mode 0600) or set ${secretEnvName(t.secretName)}` });
+    } else secrets.set(t.secretName, value);
+  });
+  if (missing.length && options.requireSecrets !== false) return { ok: false, problems: missing };
+  const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
+  return {
+    ok: true,
+    problems: [],
+    warnings: missing,
+    config: {
+      ...data,
+      file: path.resolve(file),
+      secretsFile: secretsPath,
+      secrets,
+      storage: { root: path.resolve(dir, data.storage.root) },
+      broker: {
+        ...data.broker,
+        listeners: data.broker.listeners.map((l) => ({ ...l, ...(l.certFile ? { certFile: abs(l.certFile) } : {}), ...(l.keyFile ? { keyFile: abs(l.keyFile) } : {}) })),
+      },
+    },
+  };
+}
+
+/** Which kind of config a file holds, by its top-level keys. */
+export function guessKind(file: string): 'edge' | 'hub' | undefined {
+  const read = readText(file);
+  if ('problem' in read) return undefined;
+  try {
+    const data = parseDocument(read.text).toJS() as Record<string, unknown> | null;
+    if (data && typeof data === 'object') {
+      if ('cameras' in data || 'ward' in data) return 'edge';
+      if ('wards' in data || 'broker' in data || 'district' in data) return 'hub';
+    }
+  } catch {
+    /* reported by the loader */
+  }
+  return undefined;
+}

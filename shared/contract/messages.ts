@@ -1,0 +1,114 @@
+// Payload schemas of contract v1. Edge and hub validate with these same schemas; CONTRACT.md documents them.
+import { z } from 'zod';
+import { idSchema, ulidSchema } from './ids.js';
+
+/** Labels the detector may report. Faces are not a label: face recognition is not part of Wardwatch, by design. */
+export const LABELS = ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck'] as const;
+export const labelSchema = z.enum(LABELS);
+export type Label = z.infer<typeof labelSchema>;
+
+/** Milliseconds since the Unix epoch, UTC. */
+const epochMs = z.number().int().min(0).max(8_640_000_000_000_000);
+/** Every message that must arrive once carries a stable id, so the hub can drop repeats. */
+const msgId = ulidSchema;
+
+/** A box in normalised frame coordinates: 0–1 from the top-left corner. */
+export const boxSchema = z
+  .object({ x: z.number().min(0).max(1), y: z.number().min(0).max(1), w: z.number().min(0).max(1), h: z.number().min(0).max(1) })
+  .strict();
+export type Box = z.infer<typeof boxSchema>;
+
+export const MAX_SNAPSHOT_BASE64 = 700_000; // ≈ 512 KiB of JPEG
+
+export const eventSchema = z
+  .object({
+    id: ulidSchema,
+    ward: idSchema,
+    camera: idSchema,
+    label: labelSchema,
+    score: z.number().min(0).max(1),
+    topScore: z.number().min(0).max(1),
+    box: boxSchema,
+    zones: z.array(idSchema).max(32),
+    start: epochMs,
+    end: epochMs.nullable(),
+    /** JPEG of the best moment, base64; privacy masks already blacked out */
+    snapshot: z.string().max(MAX_SNAPSHOT_BASE64).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').optional(),
+  })
+  .strict()
+  .refine((e) => e.end === null || e.end >= e.start, { message: 'end must not be before start', path: ['end'] });
+export type WardEvent = z.infer<typeof eventSchema>;
+
+export const eventMessageSchema = z
+  .object({ msgId, type: z.enum(['start', 'update', 'end']), event: eventSchema })
+  .strict()
+  .refine((m) => (m.type === 'end') === (m.event.end !== null), {
+    message: 'an "end" message has event.end set, and only an "end" message has it',
+    path: ['event', 'end'],
+  });
+export type EventMessage = z.infer<typeof eventMessageSchema>;
+
+export const CLIP_CHUNK_BYTES = 256 * 1024;
+export const MAX_CLIP_BYTES = 2 * 1024 * 1024 * 1024;
+
+export const clipManifestSchema = z
+  .object({
+    msgId,
+    eventId: ulidSchema,
+    camera: idSchema,
+    contentType: z.literal('video/mp4'),
+    bytes: z.number().int().min(1).max(MAX_CLIP_BYTES),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
+    chunkBytes: z.number().int().min(1024).max(1024 * 1024),
+    chunks: z.number().int().min(1),
+    start: epochMs,
+    end: epochMs,
+  })
+  .strict()
+  .refine((m) => m.chunks === Math.ceil(m.bytes / m.chunkBytes), {
+    message: 'chunks must equal ceil(bytes / chunkBytes)',
+    path: ['chunks'],
+  });
+export type ClipManifest = z.infer<typeof clipManifestSchema>;
+
+export const wardStatusSchema = z.discriminatedUnion('state', [
+  z
+    .object({
+      state: z.literal('online'),
+      ward: idSchema,
+      version: z.string().max(64),
+      startedAt: epochMs,
+      at: epochMs,
+      disk: z.object({ freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) }).strict(),
+      outboxDepth: z.number().int().min(0),
+      cameras: z.object({ recording: z.number().int().min(0), total: z.number().int().min(0) }).strict(),
+      detector: z.enum(['onnx', 'motion-only', 'off']),
+      alarms: z.array(z.string().max(200)).max(20),
+    })
+    .strict(),
+  /** the broker publishes this as the ward's Last Will when the box vanishes */
+  z.object({ state: z.literal('offline'), ward: idSchema }).strict(),
+]);
+export type WardStatus = z.infer<typeof wardStatusSchema>;
+
+export const cameraStatusSchema = z
+  .object({
+    ward: idSchema,
+    camera: idSchema,
+    state: z.enum(['recording', 'stalled', 'offline', 'disabled']),
+    at: epochMs,
+    lastSegmentAt: epochMs.nullable(),
+    gapsToday: z.number().int().min(0),
+    bytesPerSecond: z.number().min(0),
+    detectFps: z.number().min(0),
+  })
+  .strict();
+export type CameraStatus = z.infer<typeof cameraStatusSchema>;
+
+/** Payload schema for each JSON topic kind (clip chunks are raw bytes, not JSON). */
+export const payloadSchemas = {
+  wardStatus: wardStatusSchema,
+  cameraStatus: cameraStatusSchema,
+  events: eventMessageSchema,
+  clipManifest: clipManifestSchema,
+} as const;

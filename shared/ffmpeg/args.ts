@@ -1,0 +1,113 @@
+// Every ffmpeg/ffprobe argument list the product uses, built in one place from the located build's flags.
+import type { FfmpegTools } from './locate.js';
+
+const FRAGMENTED_MP4 = 'movflags=+frag_keyframe+empty_moov+default_base_moof';
+const QUIET = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+
+export interface RtspInput {
+  /** URL with an IP address (see resolveUrlHost) and credentials */
+  url: string;
+  /** seconds without data before ffmpeg gives up on the socket */
+  timeoutSeconds: number;
+}
+
+function rtspInput(tools: FfmpegTools, input: RtspInput): string[] {
+  const timeout = String(Math.round(input.timeoutSeconds * 1_000_000)); // microseconds in both flag spellings
+  const isRtsp = input.url.startsWith('rtsp://') || input.url.startsWith('rtsps://');
+  return [...(isRtsp ? ['-rtsp_transport', 'tcp', tools.rtspTimeoutFlag, timeout] : []), '-i', input.url];
+}
+
+export interface RecorderArgs extends RtspInput {
+  segmentSeconds: number;
+  /** strftime pattern of segment paths, e.g. `/var/lib/wardwatch/rec/cam1/%Y-%m-%d/%H/%M.%S.mp4` */
+  pattern: string;
+}
+
+/**
+ * Recorder: stream copy into fragmented-MP4 segments (readable up to the last fragment after a kill).
+ * The closed segments are listed on stdout as CSV (`file,start,end`), the cheapest reliable signal.
+ */
+export function recorderArgs(tools: FfmpegTools, o: RecorderArgs): string[] {
+  return [
+    ...QUIET,
+    '-fflags', '+genpts',
+    ...rtspInput(tools, o),
+    '-map', '0:v:0', '-map', '0:a?',
+    '-c', 'copy',
+    '-f', 'segment',
+    '-segment_time', String(o.segmentSeconds),
+    '-segment_format', 'mp4',
+    '-segment_format_options', FRAGMENTED_MP4,
+    '-reset_timestamps', '1',
+    '-strftime', '1',
+    '-segment_list', 'pipe:1',
+    '-segment_list_type', 'csv',
+    o.pattern,
+  ];
+}
+
+export interface FrameReaderArgs extends RtspInput {
+  fps: number;
+  width: number;
+  height: number;
+}
+
+/** Frame reader: decodes the sub stream to raw RGB24 frames of a fixed size on stdout. */
+export function frameReaderArgs(tools: FfmpegTools, o: FrameReaderArgs): string[] {
+  return [
+    ...QUIET,
+    ...rtspInput(tools, o),
+    '-an',
+    '-vf', `fps=${o.fps},scale=${o.width}:${o.height}`,
+    '-pix_fmt', 'rgb24',
+    '-f', 'rawvideo',
+    'pipe:1',
+  ];
+}
+
+export interface ClipCutArgs {
+  /** an ffconcat list file naming the segments in order */
+  concatList: string;
+  /** seconds from the start of the first listed segment */
+  offsetSeconds: number;
+  durationSeconds: number;
+  output: string;
+}
+
+/** Clip: cut a time range out of recorded segments by stream copy (starts on the keyframe at or before offset). */
+export function clipCutArgs(o: ClipCutArgs): string[] {
+  return [
+    ...QUIET,
+    '-f', 'concat', '-safe', '0',
+    '-ss', o.offsetSeconds.toFixed(3),
+    '-i', o.concatList,
+    '-t', o.durationSeconds.toFixed(3),
+    '-map', '0:v:0', '-map', '0:a?',
+    '-c', 'copy',
+    '-movflags', '+faststart',
+    '-f', 'mp4',
+    '-y', o.output,
+  ];
+}
+
+export interface SnapshotArgs {
+  input: string;
+  offsetSeconds: number;
+}
+
+/** Snapshot: one decoded frame of a recorded segment at a time offset, as PNG on stdout (sharp draws on it). */
+export function snapshotArgs(o: SnapshotArgs): string[] {
+  return [...QUIET, '-ss', o.offsetSeconds.toFixed(3), '-i', o.input, '-frames:v', '1', '-f', 'image2pipe', '-vcodec', 'png', 'pipe:1'];
+}
+
+/** Probe: streams and format of a file or URL, as JSON. */
+export function probeArgs(input: string, o: { rtspTimeoutSeconds?: number; tools?: FfmpegTools } = {}): string[] {
+  const rtsp = input.startsWith('rtsp://')
+    ? ['-rtsp_transport', 'tcp', ...(o.tools && o.rtspTimeoutSeconds ? [probeTimeoutFlag(o.tools), String(o.rtspTimeoutSeconds * 1_000_000)] : [])]
+    : [];
+  return ['-v', 'error', ...rtsp, '-print_format', 'json', '-show_format', '-show_streams', input];
+}
+
+function probeTimeoutFlag(tools: FfmpegTools): string {
+  return tools.ffprobe.libavformat[0] >= 59 ? '-timeout' : '-stimeout';
+}
