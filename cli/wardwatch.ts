@@ -1,6 +1,7 @@
 // The one executable: `wardwatch <command> …`. Parses the command line and hands over; no logic here.
 import { consoleOutput, EXIT, UsageError, type Command, type Output } from './command.js';
 import { provisionCommands } from '../provisioning/index.js';
+import { hubCommands } from '../hub/command.js';
 import { packageVersion } from '../shared/package.js';
 
 interface Group {
@@ -10,7 +11,10 @@ interface Group {
 }
 
 /** Only commands that exist are listed: nothing here is a stub. */
-const groups: Group[] = [{ name: 'provision', summary: 'set up a ward box or the hub (installer)', commands: provisionCommands }];
+const groups: Group[] = [
+  { name: 'provision', summary: 'set up a ward box or the hub (installer)', commands: provisionCommands },
+  { name: 'hub', summary: 'run the district hub', commands: hubCommands },
+];
 
 
 function help(io: Output): void {
@@ -38,13 +42,15 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
     io.err(`unknown command "${first}"; run wardwatch --help`);
     return EXIT.usage;
   }
-  const command = group.commands.find((c) => c.name === second);
+  // a group whose only command has no name (`wardwatch hub --config …`) hands it every argument after the group
+  const unnamed = group.commands.length === 1 && group.commands[0]!.name === '' ? group.commands[0] : undefined;
+  const command = unnamed ?? group.commands.find((c) => c.name === second);
   if (!command) {
     io.err(`${second === undefined ? 'missing' : `unknown`} ${group.name} command${second ? ` "${second}"` : ''}; one of: ${group.commands.map((c) => c.name).join(', ')}`);
     return EXIT.usage;
   }
   try {
-    return await command.run(rest, io);
+    return await command.run(unnamed ? argv.slice(1) : rest, io);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(err as Error).message}\nusage: ${command.usage}`);

@@ -19,18 +19,26 @@ function rtspInput(tools: FfmpegTools, input: RtspInput): string[] {
 
 export interface RecorderArgs extends RtspInput {
   segmentSeconds: number;
+  /**
+   * Start writing at the first packet instead of probing the stream for seconds: recording resumes ~2 s sooner
+   * after an outage. Needs the stream's parameters in its SDP (sprop-parameter-sets), as most cameras send.
+   */
+  fastStart?: boolean;
   /** strftime pattern of segment paths, e.g. `/var/lib/wardwatch/rec/cam1/%Y-%m-%d/%H/%M.%S.mp4` */
   pattern: string;
 }
 
 /**
  * Recorder: stream copy into fragmented-MP4 segments (readable up to the last fragment after a kill).
- * The closed segments are listed on stdout as CSV (`file,start,end`), the cheapest reliable signal.
+ * The closed segments are listed on stdout as CSV (`file,start,end`), the cheapest reliable signal;
+ * `-progress` reports on stderr twice a second how much was written, which tells a stall from a pause.
  */
 export function recorderArgs(tools: FfmpegTools, o: RecorderArgs): string[] {
   return [
     ...QUIET,
+    '-progress', 'pipe:2',
     '-fflags', '+genpts',
+    ...(o.fastStart ? ['-probesize', '32', '-analyzeduration', '0'] : []),
     ...rtspInput(tools, o),
     '-map', '0:v:0', '-map', '0:a?',
     '-c', 'copy',

@@ -1,0 +1,228 @@
+// Recording for the whole box: a recorder per camera, the segment index, gaps, retention, the disk guard and
+// camera status. It imports nothing of detection, events, uplink or review: a box records whatever else fails.
+import { rm, statfs } from 'node:fs/promises';
+import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
+import type { Logger } from '../../shared/log.js';
+import { CameraRecorder, type RecorderState } from './recorder.js';
+import { reconcileCamera, reconcileRecent } from './reconcile.js';
+import { bytesToFree, expiredSegments, segmentsToFree, type DiskFloor, type DiskState } from './retention.js';
+import type { RecordStore, SegmentRow } from './store.js';
+
+export interface RecordedCamera {
+  id: string;
+  url: string;
+  segmentSeconds: number;
+  retainDays: number;
+  enabled: boolean;
+}
+
+export interface CameraRecordingStatus {
+  camera: string;
+  state: RecorderState | 'disabled';
+  lastSegmentAt: number | null;
+  gapsToday: number;
+  bytesPerSecond: number;
+}
+
+export interface RecordingOptions {
+  root: string;
+  cameras: RecordedCamera[];
+  store: RecordStore;
+  tools: FfmpegTools;
+  logger: Logger;
+  disk: DiskFloor;
+  clock?: () => number;
+  /** free space of the recording disk; a seam for tests of the guard on a real small file system */
+  diskState?: (root: string) => Promise<DiskState>;
+  diskGuardEveryMs?: number;
+  retentionEveryMs?: number;
+  socketTimeoutSeconds?: number;
+  onStatusChange?: (status: CameraRecordingStatus) => void;
+}
+
+async function realDiskState(root: string): Promise<DiskState> {
+  const s = await statfs(root);
+  return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+}
+
+function startOfTodayUtc(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+}
+
+export class RecordingService {
+  private readonly recorders = new Map<string, CameraRecorder>();
+  private readonly recent = new Map<string, { bytes: number; ms: number; at: number }[]>();
+  private readonly lastSegmentAt = new Map<string, number>();
+  private timers: NodeJS.Timeout[] = [];
+  private alarm: string | undefined;
+  private readonly clock: () => number;
+  private guardRunning = false;
+
+  constructor(private readonly o: RecordingOptions) {
+    this.clock = o.clock ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const now = this.clock();
+    for (const cam of this.o.cameras) {
+      const r = await reconcileCamera(this.o.root, cam.id, this.o.store, this.o.tools, this.o.logger);
+      if (r.adopted || r.dropped || r.deletedUnreadable) this.o.logger.info({ camera: cam.id, ...r }, 'segment index reconciled with the disk');
+      const last = this.o.store.lastSegment(cam.id);
+      if (last) {
+        this.lastSegmentAt.set(cam.id, last.endMs);
+        // a box that died without closing its gap (power loss, SIGKILL) still gets the gap on record
+        this.o.store.openGap(cam.id, last.endMs, 'restarted');
+      }
+      if (!cam.enabled) continue;
+      const recorder = new CameraRecorder({
+        camera: cam.id,
+        url: cam.url,
+        root: this.o.root,
+        segmentSeconds: cam.segmentSeconds,
+        tools: this.o.tools,
+        logger: this.o.logger,
+        ...(this.o.socketTimeoutSeconds ? { socketTimeoutSeconds: this.o.socketTimeoutSeconds } : {}),
+        ...(this.o.clock ? { clock: this.o.clock } : {}),
+        events: {
+          segment: (seg) => this.onSegment(seg),
+          stopped: (reason) => this.onStopped(cam.id, reason),
+          state: (state, detail) => {
+            this.o.logger.info({ camera: cam.id, state, detail }, `camera ${cam.id} ${state}`);
+            this.persistStatus(cam.id);
+          },
+        },
+      });
+      this.recorders.set(cam.id, recorder);
+      recorder.start();
+    }
+    await this.runDiskGuard();
+    await this.runRetention(now);
+    this.timers.push(setInterval(() => void this.runDiskGuard(), this.o.diskGuardEveryMs ?? 10_000));
+    this.timers.push(setInterval(() => void this.runRetention(), this.o.retentionEveryMs ?? 600_000));
+  }
+
+  async stop(): Promise<void> {
+    this.timers.forEach(clearInterval);
+    this.timers = [];
+    await Promise.all([...this.recorders.values()].map((r) => r.stop()));
+  }
+
+  recorder(camera: string): CameraRecorder | undefined {
+    return this.recorders.get(camera);
+  }
+
+  /** The disk alarm, when the guard could not free enough (everything left is protected). */
+  diskAlarm(): string | undefined {
+    return this.alarm;
+  }
+
+  status(camera: string): CameraRecordingStatus {
+    const cam = this.o.cameras.find((c) => c.id === camera);
+    const recorder = this.recorders.get(camera);
+    const recent = this.recent.get(camera) ?? [];
+    const ms = recent.reduce((a, r) => a + r.ms, 0);
+    return {
+      camera,
+      state: !cam?.enabled ? 'disabled' : (recorder?.currentState ?? 'stopped'),
+      lastSegmentAt: this.lastSegmentAt.get(camera) ?? null,
+      gapsToday: this.o.store.gapsSince(camera, startOfTodayUtc(this.clock())),
+      bytesPerSecond: ms ? Math.round((recent.reduce((a, r) => a + r.bytes, 0) * 1000) / ms) : 0,
+    };
+  }
+
+  statuses(): CameraRecordingStatus[] {
+    return this.o.cameras.map((c) => this.status(c.id));
+  }
+
+  private persistStatus(camera: string): void {
+    const s = this.status(camera);
+    this.o.store.setStatus(camera, s.state, s.lastSegmentAt, s.bytesPerSecond, this.clock());
+    this.o.onStatusChange?.(s);
+  }
+
+  private onSegment(seg: { camera: string; path: string; startMs: number; endMs: number; bytes: number }): void {
+    this.o.store.addSegment(seg);
+    this.lastSegmentAt.set(seg.camera, seg.endMs);
+    const list = this.recent.get(seg.camera) ?? [];
+    list.push({ bytes: seg.bytes, ms: seg.endMs - seg.startMs, at: seg.endMs });
+    while (list.length && list[0]!.at < seg.endMs - 60_000) list.shift();
+    this.recent.set(seg.camera, list);
+  }
+
+  private async onStopped(camera: string, reason: Parameters<RecordStore['openGap']>[2]): Promise<void> {
+    if (reason !== 'shutdown') {
+      // a killed ffmpeg leaves its open segment unlisted: index it so the gap starts where recording really ended
+      await reconcileRecent(this.o.root, camera, this.o.store, this.o.tools, this.o.logger, this.clock());
+    }
+    const last = this.o.store.lastSegment(camera);
+    this.o.store.openGap(camera, last?.endMs ?? this.clock(), reason);
+    this.persistStatus(camera);
+  }
+
+  /** Deletes segments past their camera's retention, unless an event clip or a hold needs them. */
+  async runRetention(now = this.clock()): Promise<number> {
+    const days = new Map(this.o.cameras.map((c) => [c.id, c.retainDays]));
+    const minDays = Math.min(...this.o.cameras.map((c) => c.retainDays));
+    const protections = this.o.store.protectionsInForce(now);
+    let deleted = 0;
+    // in pages, oldest first: a year of 32 cameras is millions of rows
+    const cutoff = now - minDays * 86_400_000;
+    for (let after = { startMs: -1, id: 0 }; ; ) {
+      const page = this.o.store.oldestSegments(2000, after);
+      const candidates = page.filter((s) => s.endMs < cutoff);
+      const victims = expiredSegments(candidates, protections, (c) => days.get(c) ?? minDays, now);
+      if (victims.length) await this.deleteSegments(victims);
+      deleted += victims.length;
+      if (page.length < 2000 || candidates.length < page.length) break;
+      after = page[page.length - 1]!;
+    }
+    if (deleted) this.o.logger.info({ deleted }, 'retention deleted old segments');
+    return deleted;
+  }
+
+  /** Frees space before ffmpeg can hit ENOSPC: oldest unprotected segments first, across all cameras. */
+  async runDiskGuard(): Promise<number> {
+    if (this.guardRunning) return 0;
+    this.guardRunning = true;
+    try {
+      const state = await (this.o.diskState ?? realDiskState)(this.o.root);
+      let need = bytesToFree(state, this.o.disk);
+      if (need <= 0) {
+        if (this.alarm) this.o.logger.info('disk space is back above the floor');
+        this.alarm = undefined;
+        return 0;
+      }
+      const now = this.clock();
+      const protections = this.o.store.protectionsInForce(now);
+      let freed = 0;
+      let after = { startMs: -1, id: 0 };
+      while (need > 0) {
+        const page = this.o.store.oldestSegments(500, after);
+        if (!page.length) break;
+        after = page[page.length - 1]!;
+        const victims = segmentsToFree(page, protections, need, now);
+        await this.deleteSegments(victims);
+        const bytes = victims.reduce((a, v) => a + v.bytes, 0);
+        freed += bytes;
+        need -= bytes;
+      }
+      if (need > 0) {
+        const message = `disk below its floor and nothing left to delete (${Math.round(state.freeBytes / 1e6)} MB free; everything older is held)`;
+        if (this.alarm !== message) this.o.logger.error({ freeBytes: state.freeBytes }, message);
+        this.alarm = message;
+      } else {
+        this.alarm = undefined;
+      }
+      if (freed) this.o.logger.warn({ freedBytes: freed, freeBytes: state.freeBytes }, 'disk guard deleted the oldest segments');
+      return freed;
+    } finally {
+      this.guardRunning = false;
+    }
+  }
+
+  private async deleteSegments(victims: readonly SegmentRow[]): Promise<void> {
+    for (const v of victims) await rm(v.path, { force: true });
+    this.o.store.deleteSegments(victims.map((v) => v.id));
+  }
+}

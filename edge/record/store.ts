@@ -1,0 +1,127 @@
+// The segment index and its neighbours in the edge db: segments, gaps, protections, camera status.
+import type { Db } from '../../shared/db.js';
+import type { Protection, SegmentInfo } from './retention.js';
+
+export type GapReason = 'offline' | 'stalled' | 'restarted' | 'disk' | 'shutdown';
+
+export interface SegmentRow extends SegmentInfo {
+  path: string;
+}
+
+export interface GapRow {
+  id: number;
+  camera: string;
+  fromMs: number;
+  toMs: number | null;
+  reason: GapReason;
+}
+
+export class RecordStore {
+  private readonly s;
+
+  constructor(readonly db: Db) {
+    this.s = {
+      addSegment: db.prepare('INSERT OR IGNORE INTO segments (camera, path, start_ms, end_ms, bytes) VALUES (?, ?, ?, ?, ?)'),
+      lastSegment: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE camera = ? ORDER BY start_ms DESC LIMIT 1'),
+      segmentsOf: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE camera = ? ORDER BY start_ms'),
+      allPaths: db.prepare('SELECT id, path FROM segments WHERE camera = ?'),
+      oldest: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE (start_ms, id) > (?, ?) ORDER BY start_ms, id LIMIT ?'),
+      inRange: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE camera = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms'),
+      deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
+      openGap: db.prepare('SELECT id, camera, from_ms AS fromMs, to_ms AS toMs, reason FROM gaps WHERE camera = ? AND to_ms IS NULL ORDER BY id DESC LIMIT 1'),
+      insertGap: db.prepare('INSERT INTO gaps (camera, from_ms, to_ms, reason) VALUES (?, ?, ?, ?)'),
+      closeGap: db.prepare('UPDATE gaps SET to_ms = ? WHERE id = ?'),
+      deleteGap: db.prepare('DELETE FROM gaps WHERE id = ?'),
+      gapsOf: db.prepare('SELECT id, camera, from_ms AS fromMs, to_ms AS toMs, reason FROM gaps WHERE camera = ? AND (to_ms IS NULL OR to_ms > ?) AND from_ms < ? ORDER BY from_ms'),
+      gapsSince: db.prepare('SELECT count(*) FROM gaps WHERE camera = ? AND from_ms >= ?').pluck(),
+      protections: db.prepare('SELECT camera, from_ms AS fromMs, to_ms AS toMs, keep_until_ms AS keepUntilMs, released_at AS releasedAt FROM protections WHERE released_at IS NULL AND (keep_until_ms IS NULL OR keep_until_ms > ?)'),
+      protect: db.prepare('INSERT INTO protections (camera, from_ms, to_ms, kind, ref, keep_until_ms, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      release: db.prepare('UPDATE protections SET released_at = ? WHERE id = ? AND released_at IS NULL'),
+      setStatus: db.prepare(
+        `INSERT INTO camera_status (camera, state, last_segment_at, bytes_per_second, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (camera) DO UPDATE SET state = excluded.state, last_segment_at = excluded.last_segment_at,
+           bytes_per_second = excluded.bytes_per_second, updated_at = excluded.updated_at`,
+      ),
+    };
+  }
+
+  /**
+   * Indexes a closed segment and closes the camera's open gap at its start, in one transaction.
+   * Returns false when the path was indexed already.
+   */
+  addSegment(seg: Omit<SegmentRow, 'id'>): boolean {
+    return this.db.transaction(() => {
+      const added = this.s.addSegment.run(seg.camera, seg.path, seg.startMs, seg.endMs, seg.bytes).changes === 1;
+      if (added) this.closeGap(seg.camera, seg.startMs);
+      return added;
+    })();
+  }
+
+  lastSegment(camera: string): SegmentRow | undefined {
+    return this.s.lastSegment.get(camera) as SegmentRow | undefined;
+  }
+
+  segmentsOf(camera: string): SegmentRow[] {
+    return this.s.segmentsOf.all(camera) as SegmentRow[];
+  }
+
+  /** Segments of a camera overlapping [fromMs, toMs), oldest first: what a clip or playback needs. */
+  segmentsInRange(camera: string, fromMs: number, toMs: number): SegmentRow[] {
+    return this.s.inRange.all(camera, fromMs, toMs) as SegmentRow[];
+  }
+
+  pathsOf(camera: string): { id: number; path: string }[] {
+    return this.s.allPaths.all(camera) as { id: number; path: string }[];
+  }
+
+  /** A page of segments, oldest first, after the segment `after` (keyset paging on start time, then id). */
+  oldestSegments(limit: number, after: { startMs: number; id: number } = { startMs: -1, id: 0 }): SegmentRow[] {
+    return this.s.oldest.all(after.startMs, after.id, limit) as SegmentRow[];
+  }
+
+  deleteSegments(ids: readonly number[]): void {
+    this.db.transaction(() => ids.forEach((id) => this.s.deleteSegment.run(id)))();
+  }
+
+  /** Opens a gap unless one is open already (the first cause wins: it is when recording really stopped). */
+  openGap(camera: string, fromMs: number, reason: GapReason): void {
+    if (!this.s.openGap.get(camera)) this.s.insertGap.run(camera, fromMs, null, reason);
+  }
+
+  closeGap(camera: string, toMs: number): void {
+    const gap = this.s.openGap.get(camera) as GapRow | undefined;
+    if (!gap) return;
+    if (toMs > gap.fromMs) this.s.closeGap.run(toMs, gap.id);
+    else this.s.deleteGap.run(gap.id); // recording resumed before it stopped: overlapping segments, no gap
+  }
+
+  /** Records a gap that is already over (found between two segments). */
+  addClosedGap(camera: string, fromMs: number, toMs: number, reason: GapReason): void {
+    this.s.insertGap.run(camera, fromMs, toMs, reason);
+  }
+
+  gaps(camera: string, fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): GapRow[] {
+    return this.s.gapsOf.all(camera, fromMs, toMs) as GapRow[];
+  }
+
+  gapsSince(camera: string, sinceMs: number): number {
+    return this.s.gapsSince.get(camera, sinceMs) as number;
+  }
+
+  protectionsInForce(now: number): Protection[] {
+    return this.s.protections.all(now) as Protection[];
+  }
+
+  /** Keeps [fromMs, toMs) of a camera: until keepUntilMs (an event clip) or until released (a hold: null). */
+  protect(p: { camera: string; fromMs: number; toMs: number; kind: 'event' | 'hold'; ref?: string; keepUntilMs: number | null; createdBy?: string; now: number }): number {
+    return Number(this.s.protect.run(p.camera, p.fromMs, p.toMs, p.kind, p.ref ?? null, p.keepUntilMs, p.createdBy ?? null, p.now).lastInsertRowid);
+  }
+
+  release(id: number, now: number): boolean {
+    return this.s.release.run(now, id).changes === 1;
+  }
+
+  setStatus(camera: string, state: string, lastSegmentAt: number | null, bytesPerSecond: number, now: number): void {
+    this.s.setStatus.run(camera, state, lastSegmentAt, bytesPerSecond, now);
+  }
+}

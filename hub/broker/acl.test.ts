@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { checkClientId, checkPayloadSize, checkPublish, checkSubscribe, wardOfUsername } from './acl.js';
+
+const EVENT = '01JDQ6Z7A1B2C3D4E5F6G7H8J9';
+
+describe('acl', () => {
+  it.each([
+    ['ward-p07', 'p07'],
+    ['ward-p07-b', 'p07-b'],
+    ['ward-', undefined],
+    ['ward-P07', undefined],
+    ['admin', undefined],
+    ['ward-p07/x', undefined],
+    [undefined, undefined],
+  ])('username %s is ward %s', (username, ward) => {
+    expect(wardOfUsername(username)).toBe(ward);
+  });
+
+  it.each([
+    ['p07', 'ward-p07', true],
+    ['p07', 'ward-p07:live', true],
+    ['p07', 'ward-p07-b', false], // another ward's client id
+    ['p07', 'ward-p08', false],
+    ['p07', 'mqttjs_1234', false],
+    ['p07', '', false],
+  ])('ward %s with client id "%s": allowed %s', (ward, clientId, ok) => {
+    expect(checkClientId(ward, clientId).ok).toBe(ok);
+  });
+
+  it.each([
+    ['wardwatch/v1/p07/status', true],
+    ['wardwatch/v1/p07/cameras/cam-01/status', true],
+    ['wardwatch/v1/p07/events', true],
+    [`wardwatch/v1/p07/clips/${EVENT}/manifest`, true],
+    [`wardwatch/v1/p07/clips/${EVENT}/3`, true],
+    ['wardwatch/v1/p08/events', false],
+    ['wardwatch/v1/p07/cmd/retrieve', false],
+    ['wardwatch/v1/p07/other', false],
+    ['wardwatch/v2/p07/events', false],
+    ['$SYS/x', false],
+    ['random/topic', false],
+  ])('ward p07 publishing to %s: allowed %s', (topic, ok) => {
+    expect(checkPublish('p07', topic).ok).toBe(ok);
+  });
+
+  it.each([
+    ['wardwatch/v1/p07/cmd/#', true],
+    ['wardwatch/v1/p07/cmd/retrieve', true],
+    ['wardwatch/v1/p07/cmd/+', true],
+    ['wardwatch/v1/p07/cmd/a#', false],
+    ['wardwatch/v1/p07/cmd/#/x', false],
+    ['wardwatch/v1/p07/#', false],
+    ['wardwatch/v1/p08/cmd/#', false],
+    ['wardwatch/v1/+/cmd/#', false],
+    ['#', false],
+    ['+/+/+/cmd/#', false],
+    ['$SYS/#', false],
+    ['wardwatch/v1/p07/events', false],
+  ])('ward p07 subscribing to %s: allowed %s', (filter, ok) => {
+    expect(checkSubscribe('p07', filter).ok).toBe(ok);
+  });
+
+  it('refuses payloads over the limit, with the sizes in the reason', () => {
+    expect(checkPayloadSize(1024, 1024).ok).toBe(true);
+    expect(checkPayloadSize(1025, 1024)).toEqual({ ok: false, reason: 'payload of 1025 bytes exceeds maxPayloadBytes 1024' });
+  });
+});

@@ -1,0 +1,50 @@
+// Who may do what on the broker: pure decisions on usernames, client ids, topics and sizes, tested by tables.
+import { ID_PATTERN, parseTopic, topics } from '../../shared/contract/index.js';
+
+export type Decision = { ok: true } | { ok: false; reason: string };
+
+const ALLOW: Decision = { ok: true };
+const refuse = (reason: string): Decision => ({ ok: false, reason });
+
+/** A ward logs in as `ward-<id>`; anything else is not a ward. */
+export function wardOfUsername(username: string | undefined): string | undefined {
+  if (username === undefined || !username.startsWith('ward-')) return undefined;
+  const id = username.slice('ward-'.length);
+  return ID_PATTERN.test(id) ? id : undefined;
+}
+
+/** Separator between `ward-<id>` and an optional suffix in a client id. Ward ids may contain `-` and `_`,
+ *  so a `-` suffix would let ward `p07` take the client id `ward-p07-b` of ward `p07-b` and kick it off. */
+export const CLIENT_ID_SUFFIX_SEPARATOR = ':';
+
+/** A ward's client id is `ward-<id>` or `ward-<id>:<suffix>`, so it can never take over another ward's session. */
+export function checkClientId(ward: string, clientId: string): Decision {
+  const own = `ward-${ward}`;
+  if (clientId === own || clientId.startsWith(own + CLIENT_ID_SUFFIX_SEPARATOR)) return ALLOW;
+  return refuse(`client id "${clientId}" is not "${own}" or "${own}${CLIENT_ID_SUFFIX_SEPARATOR}…"`);
+}
+
+/** A ward publishes only contract topics under its own prefix, and never commands (those go hub → ward). */
+export function checkPublish(ward: string, topic: string): Decision {
+  const parsed = parseTopic(topic);
+  if (!parsed) return refuse(`publish to "${topic}": not a contract topic`);
+  if (parsed.ward !== ward) return refuse(`publish to "${topic}": another ward's topic`);
+  if (parsed.kind === 'command') return refuse(`publish to "${topic}": commands come from the hub`);
+  return ALLOW;
+}
+
+/** A ward subscribes only to its own `cmd/#` or to filters inside it; no wildcard may reach past its own commands. */
+export function checkSubscribe(ward: string, filter: string): Decision {
+  const prefix = topics.commandFilter(ward).slice(0, -1); // `wardwatch/v1/<ward>/cmd/`
+  if (!filter.startsWith(prefix)) return refuse(`subscribe to "${filter}": outside ${prefix}#`);
+  const rest = filter.slice(prefix.length);
+  if (rest === '#') return ALLOW;
+  const levels = rest.split('/');
+  // inside cmd/ the wildcards are harmless, but must be well formed: `+` a whole level, `#` only last
+  const wellFormed = levels.every((l, i) => l === '+' || (l === '#' && i === levels.length - 1) || (l.length > 0 && !/[+#]/.test(l)));
+  return wellFormed ? ALLOW : refuse(`subscribe to "${filter}": malformed filter`);
+}
+
+export function checkPayloadSize(bytes: number, maxPayloadBytes: number): Decision {
+  return bytes <= maxPayloadBytes ? ALLOW : refuse(`payload of ${bytes} bytes exceeds maxPayloadBytes ${maxPayloadBytes}`);
+}

@@ -1,0 +1,43 @@
+// `wardwatch hub --config hub.yaml`: runs the district hub until SIGTERM or SIGINT.
+// Readiness: once listening, it logs one JSON line per MQTT listener on stdout, e.g.
+//   {"level":30,…,"listener":"tcp","host":"127.0.0.1","port":40123,"msg":"mqtt tcp listening on 127.0.0.1:40123"}
+// so a test or supervisor started with `port: 0` reads the real port from the first line with a `port`.
+// Exit codes: 0 after a clean stop, 78 for a bad hub.yaml (every problem printed), 64 for a bad command line.
+import { parseArgs } from 'node:util';
+import { EXIT, UsageError, type Command } from '../cli/command.js';
+import { loadHubConfig } from '../shared/config/load.js';
+import { formatProblem } from '../shared/config/problems.js';
+import { createLogger } from '../shared/log.js';
+import { startHub } from './main.js';
+
+/** The only command of its group, so it has no name: `wardwatch hub --config …`. */
+export const hubCommand: Command = {
+  name: '',
+  summary: 'run the district hub (MQTT broker, incident index)',
+  usage: 'wardwatch hub --config hub.yaml',
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
+    if (!values.config || positionals.length) throw new UsageError('hub takes --config FILE and nothing else');
+    const loaded = loadHubConfig(values.config);
+    if (!loaded.ok) {
+      io.err(`${values.config}: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}`);
+      for (const p of loaded.problems) io.err(formatProblem(p));
+      return EXIT.config;
+    }
+    const logger = createLogger({ name: 'hub' });
+    // listen for signals before the ports are announced: a supervisor may stop us as soon as it reads one
+    const stopped = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    const hub = await startHub(loaded.config, { logger });
+    logger.info({ wards: loaded.config.wards.length, root: loaded.config.storage.root }, 'hub running');
+    const signal = await stopped;
+    logger.info({ signal }, 'hub stopping');
+    await hub.close();
+    logger.info('hub stopped');
+    return EXIT.ok;
+  },
+};
+
+export const hubCommands: Command[] = [hubCommand];

@@ -1,0 +1,153 @@
+// Ingest: collects the messages the broker accepts into short batches, commits each batch in one transaction,
+// and only then settles their promises, so a PUBACK always means "on disk at the hub".
+import { decodeMessage } from '../../shared/contract/index.js';
+import type { Logger } from '../../shared/log.js';
+import type { IncomingMessage, MessageSink } from '../broker/broker.js';
+import { discardSnapshot, sweepSnapshotTemps, writeSnapshotTemp, type PendingSnapshot } from '../store/snapshots.js';
+import type { HubStore } from '../store/store.js';
+import { IndexWriter, type BatchItem, type IngestStats } from './index-writer.js';
+import { decodeFailureKind } from './invalid.js';
+
+export type { IngestStats } from './index-writer.js';
+
+export interface IngestOptions {
+  store: HubStore;
+  logger: Logger;
+  clock?: () => number;
+  /** most messages in one transaction */
+  maxBatch?: number;
+  /** how long the first message of a batch waits for company */
+  maxWaitMs?: number;
+}
+
+export interface Ingest extends MessageSink {
+  /** resolves when every message handed in so far is committed (or refused) */
+  flush(): Promise<void>;
+  /** flushes, then refuses new messages */
+  close(): Promise<void>;
+  stats(): IngestStats;
+}
+
+interface Pending {
+  message: IncomingMessage;
+  ward: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export function createIngest(options: IngestOptions): Ingest {
+  const { store, logger } = options;
+  const log = logger.child({ part: 'ingest' });
+  const maxBatch = options.maxBatch ?? 1000;
+  const maxWaitMs = options.maxWaitMs ?? 4;
+  const writer = new IndexWriter(store, logger, options.clock ?? Date.now);
+
+  let queue: Pending[] = [];
+  let running = false;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let drained: (() => void)[] = [];
+
+  // Work a crash left half done, before the first batch: clips complete but unverified, stray temp files.
+  const ready = (async () => {
+    const swept = await sweepSnapshotTemps(store.root);
+    if (swept) log.info({ swept }, 'removed snapshot temp files left by a crash');
+    for (const eventId of writer.pendingVerification()) await writer.finishClip(eventId);
+  })().catch((err: unknown) => log.error({ err }, 'ingest recovery failed'));
+
+  async function processBatch(batch: Pending[]): Promise<void> {
+    const items: BatchItem[] = batch.map(({ message, ward }) => {
+      const r = decodeMessage(message.topic, message.payload);
+      return { ward, topic: message.topic, decoded: r.ok ? r : { ok: false, kind: decodeFailureKind(r.reason), reason: r.reason } };
+    });
+    // snapshots are written and fsynced in parallel off the event loop; the transaction only renames them
+    const written = await Promise.allSettled(
+      items.map(async (item): Promise<PendingSnapshot | undefined> => {
+        const m = item.decoded.ok ? item.decoded.message : undefined;
+        if (m?.kind !== 'events' || m.payload.event.snapshot === undefined || m.topic.ward !== item.ward) return undefined;
+        return writeSnapshotTemp(store.root, item.ward, m.payload.event.id, m.payload.event.snapshot);
+      }),
+    );
+    const accepted: { pending: Pending; item: BatchItem }[] = [];
+    written.forEach((w, i) => {
+      if (w.status === 'rejected') batch[i]!.reject(w.reason);
+      else accepted.push({ pending: batch[i]!, item: { ...items[i]!, snapshot: w.value } });
+    });
+
+    let result: ReturnType<IndexWriter['applyBatch']>;
+    try {
+      result = writer.applyBatch(accepted.map((r) => r.item));
+    } catch (err) {
+      log.error({ err, messages: accepted.length }, 'ingest batch failed: nothing acknowledged, the wards will send again');
+      for (const r of accepted) {
+        if (r.item.snapshot) discardSnapshot(r.item.snapshot);
+        r.pending.reject(err);
+      }
+      return;
+    }
+    result.outcomes.forEach((outcome, i) => {
+      const { pending, item } = accepted[i]!;
+      if (item.snapshot && !(outcome.ok && outcome.snapshotTaken)) discardSnapshot(item.snapshot);
+      if (outcome.ok) pending.resolve();
+      else {
+        log.error({ err: outcome.error, ward: item.ward, topic: item.topic }, 'message could not be applied');
+        pending.reject(outcome.error);
+      }
+    });
+    for (const eventId of result.complete) {
+      await writer.finishClip(eventId).catch((err: unknown) => log.error({ err, eventId }, 'clip verification failed'));
+    }
+  }
+
+  async function run(): Promise<void> {
+    if (running) return;
+    running = true;
+    try {
+      await ready;
+      // messages that queued while a batch was committing go next, without waiting: batches grow with load
+      while (queue.length) await processBatch(queue.splice(0, maxBatch));
+    } finally {
+      running = false;
+      const waiters = drained;
+      drained = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  function start(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    void run();
+  }
+
+  function schedule(): void {
+    if (running) return;
+    if (queue.length >= maxBatch) start();
+    else timer ??= setTimeout(start, maxWaitMs);
+  }
+
+  function flush(): Promise<void> {
+    if (!running && queue.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      drained.push(resolve);
+      if (!running) start();
+    });
+  }
+
+  return {
+    handle(message, from) {
+      if (closed) return Promise.reject(new Error('ingest is closed'));
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ message, ward: from.ward, resolve, reject });
+        schedule();
+      });
+    },
+    flush,
+    async close() {
+      closed = true;
+      await flush();
+      queue = [];
+    },
+    stats: () => ({ ...writer.stats, invalid: { ...writer.stats.invalid } }),
+  };
+}

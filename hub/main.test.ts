@@ -1,0 +1,104 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../shared/package.js';
+import { connectWard, eventMessage, tempDir, testWard } from './test-support.js';
+import { topics } from '../shared/contract/index.js';
+import { openHubStore } from './store/store.js';
+
+const root = packageRoot();
+const cli = ['--import', 'tsx', path.join(root, 'cli/run.ts')];
+const p07 = testWard('p07');
+
+function writeConfig(dir: string, body: string): string {
+  const file = path.join(dir, 'hub.yaml');
+  writeFileSync(file, body);
+  return file;
+}
+
+const goodConfig = (dir: string) =>
+  writeConfig(
+    dir,
+    `district: { name: Test }
+storage: { root: ${path.join(dir, 'data')} }
+broker:
+  listeners:
+    - { type: tcp, host: 127.0.0.1, port: 0 }
+wards:
+  - { id: p07, name: Phường 7, tokenHash: '${p07.tokenHash}' }
+`,
+  );
+
+/** Starts the real `wardwatch hub`; resolves with the MQTT port from its JSON log line. */
+function startHubProcess(config: string): { child: ChildProcess; port: Promise<number>; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [...cli, 'hub', '--config', config], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDWATCH_LOG_LEVEL: 'info' } });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = (() => {
+        try {
+          return JSON.parse(line) as { port?: number };
+        } catch {
+          return {};
+        }
+      })();
+      if (typeof entry.port === 'number') resolve(entry.port);
+    });
+    void exit.then((code) => reject(new Error(`hub exited (${code}) before listening`)));
+  });
+  return { child, port, exit };
+}
+
+describe('wardwatch hub', () => {
+  it('exits 78 and names the problem when hub.yaml is bad', () => {
+    const dir = tempDir();
+    const config = writeConfig(dir, `district: { name: Test }\nstorage: { root: ${dir} }\nbroker: { listeners: [] }\nwards: []\n`);
+    const r = spawnSync(process.execPath, [...cli, 'hub', '--config', config], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(78);
+    expect(r.stderr).toMatch(/hub\.yaml:\d+: broker\.listeners/);
+    expect(r.stderr).toMatch(/hub\.yaml:\d+: wards/);
+  });
+
+  it('keeps every message it acknowledged when SIGKILLed mid-ingest, and stops cleanly on SIGTERM', async () => {
+    const dir = tempDir();
+    const config = goodConfig(dir);
+    const first = startHubProcess(config);
+    const ward = await connectWard(await first.port, { ward: p07 });
+
+    // QoS 1 publisher with a window of messages in flight; remember what got a PUBACK
+    const acked: string[] = [];
+    let sent = 0;
+    let stop = false;
+    const pump = () => {
+      if (stop) return;
+      const msg = eventMessage('p07');
+      sent++;
+      ward.publish(topics.events('p07'), JSON.stringify(msg), { qos: 1 }, (err) => {
+        if (!err) acked.push(msg.event.id);
+        pump();
+      });
+    };
+    for (let i = 0; i < 200; i++) pump();
+    await expect.poll(() => acked.length, { timeout: 10_000, interval: 20 }).toBeGreaterThan(2000);
+    first.child.kill('SIGKILL');
+    stop = true;
+    expect(await first.exit).toBe(null);
+    ward.end(true);
+    const ackedAtKill = [...acked];
+    expect(sent).toBeGreaterThan(ackedAtKill.length); // some were in flight, unacknowledged
+
+    const second = startHubProcess(config);
+    await second.port;
+    second.child.kill('SIGTERM');
+    expect(await second.exit).toBe(0);
+
+    const store = openHubStore(path.join(dir, 'data'));
+    const stored = new Set(store.db.prepare('SELECT id FROM incidents').pluck().all() as string[]);
+    store.close();
+    const lost = ackedAtKill.filter((id) => !stored.has(id));
+    expect(lost).toEqual([]);
+    expect(stored.size).toBeGreaterThanOrEqual(ackedAtKill.length);
+  });
+});

@@ -1,0 +1,82 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../shared/log.js';
+import { tempDir } from '../test-support.js';
+import { chooseRetention, DAY_MS, type IncidentCandidate, type RetentionPolicy } from './retention.js';
+import { applyRetention } from './retention-run.js';
+import { openHubStore } from './store.js';
+
+const NOW = Date.UTC(2026, 0, 31);
+const policy: RetentionPolicy = { incidentDays: 365, clipDays: 90, seenMsgDays: 60 };
+const daysAgo = (d: number) => NOW - d * DAY_MS;
+
+describe('chooseRetention', () => {
+  it.each<[string, IncidentCandidate, 'delete' | 'expire' | 'keep']>([
+    ['a new incident', { id: 'a', start: daysAgo(1), held: false, hasFiles: true }, 'keep'],
+    ['an incident just under clipDays', { id: 'a', start: daysAgo(89.9), held: false, hasFiles: true }, 'keep'],
+    ['an incident past clipDays with files', { id: 'a', start: daysAgo(91), held: false, hasFiles: true }, 'expire'],
+    ['an incident past clipDays whose files are gone', { id: 'a', start: daysAgo(91), held: false, hasFiles: false }, 'keep'],
+    ['a held incident past clipDays', { id: 'a', start: daysAgo(91), held: true, hasFiles: true }, 'keep'],
+    ['an incident past incidentDays', { id: 'a', start: daysAgo(366), held: false, hasFiles: true }, 'delete'],
+    ['an incident past incidentDays without files', { id: 'a', start: daysAgo(400), held: false, hasFiles: false }, 'delete'],
+    ['a held incident past incidentDays', { id: 'a', start: daysAgo(3000), held: true, hasFiles: true }, 'keep'],
+  ])('%s: %s', (_name, incident, expected) => {
+    const plan = chooseRetention([incident], [], policy, NOW);
+    const got = plan.deleteIncidents.includes('a') ? 'delete' : plan.expireFiles.includes('a') ? 'expire' : 'keep';
+    expect(got).toBe(expected);
+  });
+
+  it.each([
+    ['an abandoned transfer', 'receiving', 100, false, true],
+    ['a recent transfer', 'receiving', 10, false, false],
+    ['a finished transfer past clipDays', 'present', 100, false, true],
+    ['a transfer of a held incident', 'present', 100, true, false],
+    ['a transfer waiting for its hash check', 'verifying', 100, false, false],
+  ] as const)('transfers: %s dropped %s', (_name, state, age, held, dropped) => {
+    const plan = chooseRetention([], [{ eventId: 't', state, updatedAt: daysAgo(age), held }], policy, NOW);
+    expect(plan.dropTransfers.includes('t')).toBe(dropped);
+  });
+
+  it('forgets seen msgIds after seenMsgDays', () => {
+    expect(chooseRetention([], [], policy, NOW).forgetSeenBefore).toBe(daysAgo(60));
+  });
+});
+
+describe('applyRetention', () => {
+  it('deletes old rows and files, expires old clips, and never touches a held incident', () => {
+    const root = tempDir();
+    const store = openHubStore(root);
+    const insert = store.db.prepare(`INSERT INTO incidents (id, ward, camera, label, score, top_score, box, zones, start, state, last_msg_id,
+      snapshot_path, clip_state, clip_path, held, created_at, updated_at) VALUES (?, 'p07', 'cam-01', 'car', 0.8, 0.8, '{}', '[]', ?, 'ended', 'm',
+      ?, 'present', ?, ?, 0, 0)`);
+    const withFiles = (id: string, age: number, held: 0 | 1) => {
+      const snap = `snapshots/p07/${id}.jpg`;
+      const clip = `clips/p07/${id}.mp4`;
+      for (const f of [snap, clip]) {
+        mkdirSync(path.dirname(store.resolve(f)), { recursive: true });
+        writeFileSync(store.resolve(f), id);
+      }
+      insert.run(id, daysAgo(age), snap, clip, held);
+      return { snap: store.resolve(snap), clip: store.resolve(clip) };
+    };
+    const ancient = withFiles('ancient', 400, 0);
+    const held = withFiles('held', 400, 1);
+    const old = withFiles('old', 100, 0);
+    const fresh = withFiles('fresh', 5, 0);
+    store.db.prepare('INSERT INTO seen_msgs VALUES (?, ?), (?, ?)').run('m-old', daysAgo(61), 'm-new', daysAgo(1));
+
+    const result = applyRetention(store, policy, NOW, silentLogger());
+
+    expect(result).toMatchObject({ incidentsDeleted: 1, filesExpired: 1, seenForgotten: 1 });
+    expect(store.getIncident('ancient')).toBeUndefined();
+    expect(existsSync(ancient.clip) || existsSync(ancient.snap)).toBe(false);
+    expect(store.getIncident('old')).toMatchObject({ clip_state: 'expired', clip_path: null, snapshot_path: null });
+    expect(existsSync(old.clip) || existsSync(old.snap)).toBe(false);
+    expect(store.getIncident('held')).toMatchObject({ clip_state: 'present', held: 1 });
+    expect(existsSync(held.clip) && existsSync(held.snap)).toBe(true);
+    expect(store.getIncident('fresh')).toMatchObject({ clip_state: 'present' });
+    expect(existsSync(fresh.clip)).toBe(true);
+    store.close();
+  });
+});

@@ -1,0 +1,111 @@
+// The hub's SQLite schema (incident index, clip transfers, statuses, counters), as numbered migrations.
+import type { Migration } from '../../shared/db.js';
+
+/** Clip state of an incident. `expired`: retention deleted the file after clipDays. */
+export const CLIP_STATES = ['none', 'receiving', 'present', 'failed', 'expired'] as const;
+export type ClipState = (typeof CLIP_STATES)[number];
+
+export const hubMigrations: readonly Migration[] = [
+  `
+  CREATE TABLE wards (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    last_seen_at  INTEGER            -- hub clock, last message from the ward
+  ) STRICT;
+
+  CREATE TABLE cameras (
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL,
+    PRIMARY KEY (ward, camera)
+  ) STRICT, WITHOUT ROWID;
+
+  -- one row per event id; merged monotonically from start/update/end messages (hub/ingest/incident-merge.ts)
+  CREATE TABLE incidents (
+    id            TEXT PRIMARY KEY,  -- event id (ULID)
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    score         REAL NOT NULL,
+    top_score     REAL NOT NULL,
+    box           TEXT NOT NULL,     -- JSON {x,y,w,h}, normalised
+    zones         TEXT NOT NULL,     -- JSON array of zone ids
+    start         INTEGER NOT NULL,  -- ms, edge clock
+    end           INTEGER,           -- ms, set once by an end message
+    state         TEXT NOT NULL CHECK (state IN ('open', 'ended')),
+    last_msg_id   TEXT NOT NULL,     -- newest message merged (ULIDs sort by time)
+    snapshot_path TEXT,              -- relative to the storage root
+    snapshot_msg_id TEXT,            -- message the snapshot came from
+    clip_state    TEXT NOT NULL DEFAULT 'none' CHECK (clip_state IN ('none', 'receiving', 'present', 'failed', 'expired')),
+    clip_path     TEXT,              -- relative to the storage root
+    clip_sha256   TEXT,
+    clip_error    TEXT,
+    forwarded     INTEGER NOT NULL DEFAULT 0,
+    held          INTEGER NOT NULL DEFAULT 0,  -- evidence hold: retention never deletes it
+    created_at    INTEGER NOT NULL,  -- hub clock
+    updated_at    INTEGER NOT NULL
+  ) STRICT;
+  -- keyset paging by time, optionally per ward / camera / label
+  CREATE INDEX incidents_start ON incidents (start, id);
+  CREATE INDEX incidents_ward_start ON incidents (ward, start, id);
+  CREATE INDEX incidents_camera_start ON incidents (ward, camera, start, id);
+  CREATE INDEX incidents_label_start ON incidents (label, start, id);
+  CREATE INDEX incidents_held ON incidents (held) WHERE held = 1;
+
+  -- a clip on its way in: chunks land at their offsets in temp_path; one row per event
+  CREATE TABLE clip_transfers (
+    event_id      TEXT PRIMARY KEY,
+    ward          TEXT NOT NULL,
+    msg_id        TEXT NOT NULL,     -- of the manifest
+    manifest      TEXT NOT NULL,     -- JSON, as received
+    bytes         INTEGER NOT NULL,
+    chunk_bytes   INTEGER NOT NULL,
+    chunks        INTEGER NOT NULL,
+    sha256        TEXT NOT NULL,
+    received      BLOB NOT NULL,     -- bitmap, bit n = chunk n written and fsynced
+    received_count INTEGER NOT NULL,
+    temp_path     TEXT NOT NULL,     -- relative to the storage root
+    state         TEXT NOT NULL CHECK (state IN ('receiving', 'verifying', 'present', 'failed')),
+    error         TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX clip_transfers_state ON clip_transfers (state, updated_at);
+
+  -- msgIds already applied: a message the edge sends twice counts once
+  CREATE TABLE seen_msgs (
+    msg_id        TEXT PRIMARY KEY,
+    seen_at       INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX seen_msgs_seen_at ON seen_msgs (seen_at);
+
+  CREATE TABLE ward_status (
+    ward          TEXT PRIMARY KEY,
+    state         TEXT NOT NULL,     -- online | offline
+    status        TEXT NOT NULL,     -- JSON payload as received
+    at            INTEGER,           -- the payload's own time (online only)
+    updated_at    INTEGER NOT NULL   -- hub clock
+  ) STRICT;
+
+  CREATE TABLE camera_status (
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    at            INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    PRIMARY KEY (ward, camera)
+  ) STRICT, WITHOUT ROWID;
+
+  -- refused messages by ward and kind of reason; the last reason in full for the operator
+  CREATE TABLE invalid_messages (
+    ward          TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    count         INTEGER NOT NULL,
+    last_reason   TEXT NOT NULL,
+    last_at       INTEGER NOT NULL,
+    PRIMARY KEY (ward, kind)
+  ) STRICT, WITHOUT ROWID;
+  `,
+];

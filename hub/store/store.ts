@@ -1,0 +1,59 @@
+// The hub's store: the SQLite incident index under the storage root, with the files it points to.
+import path from 'node:path';
+import { openDb, type Db } from '../../shared/db.js';
+import { storePaths } from './paths.js';
+import { hubMigrations, type ClipState } from './schema.js';
+
+export interface IncidentRow {
+  id: string;
+  ward: string;
+  camera: string;
+  label: string;
+  score: number;
+  top_score: number;
+  box: string;
+  zones: string;
+  start: number;
+  end: number | null;
+  state: 'open' | 'ended';
+  last_msg_id: string;
+  snapshot_path: string | null;
+  snapshot_msg_id: string | null;
+  clip_state: ClipState;
+  clip_path: string | null;
+  clip_sha256: string | null;
+  clip_error: string | null;
+  forwarded: number;
+  held: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface HubStore {
+  db: Db;
+  /** storage root; every path in the db is relative to it */
+  root: string;
+  /** absolute path of a stored relative path */
+  resolve(relative: string): string;
+  /** makes the wards table match the configuration (names; wards stay when removed, their incidents too) */
+  syncWards(wards: readonly { id: string; name: string }[]): void;
+  getIncident(id: string): IncidentRow | undefined;
+  close(): void;
+}
+
+export function openHubStore(root: string): HubStore {
+  const absRoot = path.resolve(root);
+  const db = openDb(path.join(absRoot, storePaths.db), hubMigrations);
+  const getIncident = db.prepare<[string], IncidentRow>('SELECT * FROM incidents WHERE id = ?');
+  const upsertWard = db.prepare('INSERT INTO wards (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name');
+  return {
+    db,
+    root: absRoot,
+    resolve: (relative) => path.join(absRoot, relative),
+    syncWards: db.transaction((wards: readonly { id: string; name: string }[]) => {
+      for (const w of wards) upsertWard.run(w.id, w.name);
+    }),
+    getIncident: (id) => getIncident.get(id),
+    close: () => db.close(),
+  };
+}
