@@ -1,0 +1,43 @@
+// Digest authentication as cameras do it: pure cases, no sockets.
+import { describe, expect, it } from 'vitest';
+import { challenge, createDigestPolicy, digestResponse, makeNonce, parseAuthorization, verify } from './digest.js';
+
+const policy = createDigestPolicy({ username: 'admin', password: 's3cret-pass' }, 'Cam Realm');
+const now = 1_700_000_000_000;
+const uri = 'rtsp://127.0.0.1:554/main';
+
+function header(fields: Record<string, string>): string {
+  return `Digest ${Object.entries(fields).map(([k, v]) => `${k}="${v}"`).join(', ')}`;
+}
+
+function signed(password: string, nonce: string, extra: { qop?: string; nc?: string; cnonce?: string } = {}): string {
+  const response = digestResponse({ credentials: { username: 'admin', password }, realm: 'Cam Realm', method: 'DESCRIBE', uri, nonce, ...extra });
+  return header({ username: 'admin', realm: 'Cam Realm', nonce, uri, response, ...extra });
+}
+
+describe('digest verification', () => {
+  const nonce = makeNonce(policy, now);
+  it.each([
+    ['no header', undefined, now, 'missing'],
+    ['Basic instead of Digest', 'Basic YWRtaW46czNjcmV0LXBhc3M=', now, 'wrong'],
+    ['right password', signed('s3cret-pass', nonce), now + 1000, 'ok'],
+    ['right password with qop=auth', signed('s3cret-pass', nonce, { qop: 'auth', nc: '00000001', cnonce: 'abc' }), now, 'ok'],
+    ['wrong password', signed('guess', nonce), now, 'wrong'],
+    ['a nonce this camera never issued', signed('s3cret-pass', `${nonce.slice(0, -1)}${nonce.endsWith('0') ? '1' : '0'}`), now, 'wrong'],
+    ['a nonce older than its lifetime', signed('s3cret-pass', nonce), now + 6 * 60_000, 'stale'],
+  ])('%s → %s', (_name, authorization, at, verdict) => {
+    expect(verify(policy, 'DESCRIBE', authorization, at)).toBe(verdict);
+  });
+
+  it('binds the response to the method: a DESCRIBE answer does not authorise PLAY', () => {
+    expect(verify(policy, 'PLAY', signed('s3cret-pass', nonce), now)).toBe('wrong');
+  });
+
+  it('challenges with realm, a fresh nonce, and stale=TRUE when asked', () => {
+    const fields = parseAuthorization(challenge(policy, now, true));
+    expect(fields?.get('realm')).toBe('Cam Realm');
+    expect(fields?.get('algorithm')).toBe('MD5');
+    expect(fields?.get('stale')).toBe('TRUE');
+    expect(fields?.get('nonce')).toMatch(/^[0-9a-f]{30,}$/);
+  });
+});

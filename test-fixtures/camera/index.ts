@@ -1,0 +1,41 @@
+// Fake IP cameras speaking real RTSP, for tests, benches and the demo. Run directly it is the CLI:
+//   npx tsx test-fixtures/camera --count 32 --scene traffic
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export { startCamera, startCameraFarm, DEFAULT_CREDENTIALS, type CameraFarm, type FarmOptions, type SingleCamera } from './farm.js';
+export { FakeCamera } from './camera.js';
+export { prepareScene, readGroundTruth, type EncodedScene } from './scene-cache.js';
+export {
+  boxAt,
+  labelsAt,
+  groundTruthFor,
+  DEFAULT_FORMATS,
+  SCENE_NAMES,
+  type Box,
+  type GroundTruth,
+  type GroundTruthObject,
+  type ObjectLabel,
+  type SceneName,
+  type StreamFormat,
+  type StreamName,
+} from './scenes.js';
+
+/** True when node/tsx was started on this folder or this file (not when imported). */
+function invokedDirectly(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  const self = fileURLToPath(import.meta.url);
+  try {
+    const resolved = realpathSync(entry);
+    return resolved === self || resolved === path.dirname(self) || `${resolved}.ts` === self;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  const { runCli } = await import('./cli.js');
+  process.exitCode = await runCli(process.argv.slice(2));
+}
