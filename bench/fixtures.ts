@@ -9,21 +9,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { locateFfmpeg } from '../shared/ffmpeg/locate.js';
 import { startCameraFarm } from '../test-fixtures/camera/index.js';
+import { cpuSeconds, rssMb } from './proc.js';
 
-const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
 const WARM_UP_MS = 5_000;
-
-/** utime + stime of a process, in seconds. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -2,18 +2,22 @@
 import { consoleOutput, EXIT, UsageError, type Command, type Output } from './command.js';
 import { provisionCommands } from '../provisioning/index.js';
 import { hubCommands } from '../hub/command.js';
+import { edgeCommands } from '../edge/command.js';
 import { packageVersion } from '../shared/package.js';
 
 interface Group {
   name: string;
   summary: string;
   commands: Command[];
+  /** the command run when the first argument after the group is an option (`wardwatch hub --config …`) */
+  defaultCommand?: string;
 }
 
 /** Only commands that exist are listed: nothing here is a stub. */
 const groups: Group[] = [
   { name: 'provision', summary: 'set up a ward box or the hub (installer)', commands: provisionCommands },
-  { name: 'hub', summary: 'run the district hub', commands: hubCommands },
+  { name: 'edge', summary: 'run a ward box', commands: edgeCommands },
+  { name: 'hub', summary: 'run the district hub; manage its users; verify its audit log', commands: hubCommands, defaultCommand: 'run' },
 ];
 
 
@@ -42,15 +46,16 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
     io.err(`unknown command "${first}"; run wardwatch --help`);
     return EXIT.usage;
   }
-  // a group whose only command has no name (`wardwatch hub --config …`) hands it every argument after the group
+  // a group whose only command has no name (`wardwatch edge --config …`) hands it every argument after the group
   const unnamed = group.commands.length === 1 && group.commands[0]!.name === '' ? group.commands[0] : undefined;
-  const command = unnamed ?? group.commands.find((c) => c.name === second);
+  const byDefault = group.defaultCommand !== undefined && second?.startsWith('--') ? group.commands.find((c) => c.name === group.defaultCommand) : undefined;
+  const command = unnamed ?? byDefault ?? group.commands.find((c) => c.name === second);
   if (!command) {
     io.err(`${second === undefined ? 'missing' : `unknown`} ${group.name} command${second ? ` "${second}"` : ''}; one of: ${group.commands.map((c) => c.name).join(', ')}`);
     return EXIT.usage;
   }
   try {
-    return await command.run(unnamed ? argv.slice(1) : rest, io);
+    return await command.run(unnamed || byDefault ? argv.slice(1) : rest, io);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(err as Error).message}\nusage: ${command.usage}`);

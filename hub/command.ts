@@ -1,4 +1,5 @@
-// `wardwatch hub --config hub.yaml`: runs the district hub until SIGTERM or SIGINT.
+// The hub's commands: `wardwatch hub [run] --config hub.yaml` runs the district hub until SIGTERM or SIGINT;
+// `hub user …` and `hub audit verify` are the administrator's (hub/users/).
 // Readiness: once listening, it logs one JSON line per MQTT listener on stdout, e.g.
 //   {"level":30,…,"listener":"tcp","host":"127.0.0.1","port":40123,"msg":"mqtt tcp listening on 127.0.0.1:40123"}
 // so a test or supervisor started with `port: 0` reads the real port from the first line with a `port`.
@@ -8,13 +9,14 @@ import { EXIT, UsageError, type Command } from '../cli/command.js';
 import { loadHubConfig } from '../shared/config/load.js';
 import { formatProblem } from '../shared/config/problems.js';
 import { createLogger } from '../shared/log.js';
-import { startHub } from './main.js';
+import { auditCommand } from './users/audit-command.js';
+import { userCommand } from './users/user-command.js';
 
-/** The only command of its group, so it has no name: `wardwatch hub --config …`. */
-export const hubCommand: Command = {
-  name: '',
+/** The group's default: `wardwatch hub --config …` is `wardwatch hub run --config …`. */
+export const hubRunCommand: Command = {
+  name: 'run',
   summary: 'run the district hub (MQTT broker, incident index)',
-  usage: 'wardwatch hub --config hub.yaml',
+  usage: 'wardwatch hub [run] --config hub.yaml',
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
     if (!values.config || positionals.length) throw new UsageError('hub takes --config FILE and nothing else');
@@ -30,6 +32,8 @@ export const hubCommand: Command = {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
+    // loaded here, not at the top: `hub user …` and `hub audit …` need none of the broker, ingest or forwarder
+    const { startHub } = await import('./main.js');
     const hub = await startHub(loaded.config, { logger });
     logger.info({ wards: loaded.config.wards.length, root: loaded.config.storage.root }, 'hub running');
     const signal = await stopped;
@@ -40,4 +44,4 @@ export const hubCommand: Command = {
   },
 };
 
-export const hubCommands: Command[] = [hubCommand];
+export const hubCommands: Command[] = [hubRunCommand, userCommand, auditCommand];

@@ -3,7 +3,9 @@ import type { HubConfig } from '../shared/config/load.js';
 import type { Logger } from '../shared/log.js';
 import { startBroker, type Broker } from './broker/broker.js';
 import type { BoundListener } from './broker/listeners.js';
+import { createForwarder, type AuditFn, type Forwarder } from './forward/forwarder.js';
 import { createIngest, type Ingest } from './ingest/ingest.js';
+import { loadLinkKey } from './share/link-key.js';
 import { applyRetention, DEFAULT_SEEN_MSG_DAYS } from './store/retention-run.js';
 import { openHubStore, type HubStore } from './store/store.js';
 
@@ -14,6 +16,10 @@ export interface RunningHub {
   store: HubStore;
   ingest: Ingest;
   broker: Broker;
+  /** the city forwarder: `forwardIncident` for the operator's share, `deadLetters` for what the city refused */
+  forwarder: Forwarder;
+  /** signs and checks clip links (hub/share/) */
+  linkKey: Buffer;
   /** closes the broker (wards see the hub go), commits what ingest holds, closes the db */
   close(): Promise<void>;
 }
@@ -21,6 +27,8 @@ export interface RunningHub {
 export interface HubDeps {
   logger: Logger;
   clock?: () => number;
+  /** the audit log (shared/audit/, coming); until it lands, shares are written to the log */
+  audit?: AuditFn;
 }
 
 export async function startHub(config: HubConfig, deps: HubDeps): Promise<RunningHub> {
@@ -28,7 +36,17 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   const clock = deps.clock ?? Date.now;
   const store = openHubStore(config.storage.root);
   store.syncWards(config.wards);
-  const ingest = createIngest({ store, logger, clock });
+  const audit: AuditFn = deps.audit ?? ((action, detail) => logger.info({ audit: action, ...detail }, `audit: ${action}`));
+  let linkKey: Buffer;
+  let forwarder: Forwarder;
+  try {
+    linkKey = loadLinkKey(store.root);
+    forwarder = createForwarder({ store, config, linkKey, audit, logger, clock });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const ingest = createIngest({ store, logger, clock, onIncidentsChanged: (ids) => forwarder.incidentsChanged(ids) });
   let broker: Broker;
   try {
     broker = await startBroker({
@@ -40,6 +58,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     });
   } catch (err) {
     await ingest.close();
+    await forwarder.close();
     store.close();
     throw err;
   }
@@ -63,11 +82,14 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     store,
     ingest,
     broker,
+    forwarder,
+    linkKey,
     close() {
       closing ??= (async () => {
         clearInterval(timer);
         await broker.close();
         await ingest.close();
+        await forwarder.close();
         store.close();
       })();
       return closing;

@@ -102,6 +102,9 @@ export function closed(client: MqttClient): Promise<void> {
   return new Promise((resolve) => (client.connected ? client.once('close', () => resolve()) : resolve()));
 }
 
+/** One start time for the whole test run, a minute before it began. */
+export const FIXED_START = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+
 export function eventMessage(ward: string, over: { type?: EventMessage['type']; id?: string; msgId?: string; topScore?: number; end?: number | null; snapshot?: string } = {}): EventMessage {
   const type = over.type ?? 'start';
   const topScore = over.topScore ?? 0.8;
@@ -117,8 +120,9 @@ export function eventMessage(ward: string, over: { type?: EventMessage['type']; 
       topScore,
       box: { x: 0.1, y: 0.2, w: 0.3, h: 0.2 },
       zones: ['crossing'],
-      start: 1_764_061_190_000,
-      end: over.end !== undefined ? over.end : type === 'end' ? 1_764_061_204_000 : null,
+      // recent, so that retention (365 days by default) never takes the test's incidents: a fixed date would age out
+      start: FIXED_START,
+      end: over.end !== undefined ? over.end : type === 'end' ? FIXED_START + 14_000 : null,
       ...(over.snapshot !== undefined ? { snapshot: over.snapshot } : {}),
     },
   };

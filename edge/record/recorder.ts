@@ -78,6 +78,8 @@ export class CameraRecorder {
   private restartTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** the service's handling of the last stop (indexing the last segment, the gap): stop() waits for it */
+  private afterStop: Promise<void> = Promise.resolve();
   private readonly backoff: Backoff;
   private readonly clock: () => number;
 
@@ -97,18 +99,23 @@ export class CameraRecorder {
     this.watchdog = setInterval(() => this.checkStall(), 1000);
   }
 
-  /** Stops ffmpeg gracefully (it closes the open segment), or kills it after 5 s. */
+  /**
+   * Stops ffmpeg gracefully (it closes the open segment), or kills it after 5 s. Always waits until the last
+   * listed segment is indexed: under systemd the whole group gets SIGTERM, so ffmpeg may have exited already.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
     clearInterval(this.watchdog);
     const child = this.child;
-    if (child && child.exitCode === null) {
+    let timer: NodeJS.Timeout | undefined;
+    if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await this.exited;
-      clearTimeout(timer);
+      timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     }
+    await this.exited;
+    await this.afterStop;
+    clearTimeout(timer);
     this.setState('stopped', 'shutdown');
   }
 
@@ -246,6 +253,7 @@ export class CameraRecorder {
     const settled = Promise.resolve(this.o.events.stopped(reason, this.clock())).catch((err: unknown) => {
       this.o.logger.error({ camera: this.o.camera, err: (err as Error).message }, 'after-stop handling failed');
     });
+    this.afterStop = settled;
     if (this.stopping) return;
     if (reason !== 'stalled') this.setState('offline', detail || reason);
     const delay = this.backoff.next(this.clock() - this.spawnedAtMs);

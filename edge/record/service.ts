@@ -151,10 +151,9 @@ export class RecordingService {
   }
 
   private async onStopped(camera: string, reason: Parameters<RecordStore['openGap']>[2]): Promise<void> {
-    if (reason !== 'shutdown') {
-      // a killed ffmpeg leaves its open segment unlisted: index it so the gap starts where recording really ended
-      await reconcileRecent(this.o.root, camera, this.o.store, this.o.tools, this.o.logger, this.clock());
-    }
+    // a killed (or signalled) ffmpeg may leave its open segment unlisted: index it, so the gap starts where
+    // recording really ended and the index matches the disk
+    await reconcileRecent(this.o.root, camera, this.o.store, this.o.tools, this.o.logger, this.clock());
     const last = this.o.store.lastSegment(camera);
     this.o.store.openGap(camera, last?.endMs ?? this.clock(), reason);
     this.persistStatus(camera);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics, type ClipManifest } from '../../shared/contract/index.js';
-import { connectWard, eventMessage, nextUlid, publishEvent, startTestHub, testWard, type TestHub } from '../test-support.js';
+import { connectWard, eventMessage, FIXED_START, nextUlid, publishEvent, startTestHub, testWard, type TestHub } from '../test-support.js';
 
 const p07 = testWard('p07');
 const JPEG = '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/2Q==';
@@ -57,10 +57,10 @@ describe('ingest through the broker', () => {
     const id = nextUlid();
     const start = eventMessage('p07', { id, type: 'start', topScore: 0.7, snapshot: JPEG });
     const update = eventMessage('p07', { id, type: 'update', topScore: 0.9 });
-    const end = eventMessage('p07', { id, type: 'end', topScore: 0.8, end: 1_764_061_204_000 });
+    const end = eventMessage('p07', { id, type: 'end', topScore: 0.8, end: FIXED_START + 14_000 });
     for (const m of [start, end, update]) await publishEvent(ward, m);
     const row = hub.store.getIncident(id)!;
-    expect(row).toMatchObject({ state: 'ended', end: 1_764_061_204_000, top_score: 0.9, last_msg_id: end.msgId });
+    expect(row).toMatchObject({ state: 'ended', end: FIXED_START + 14_000, top_score: 0.9, last_msg_id: end.msgId });
     // the snapshot is a file under the storage root, exactly the JPEG sent
     expect(row.snapshot_path).toBe(path.join('snapshots', 'p07', `${id}.jpg`));
     expect(readFileSync(hub.store.resolve(row.snapshot_path!))).toEqual(Buffer.from(JPEG, 'base64'));

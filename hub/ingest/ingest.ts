@@ -18,6 +18,8 @@ export interface IngestOptions {
   maxBatch?: number;
   /** how long the first message of a batch waits for company */
   maxWaitMs?: number;
+  /** told the event ids of each committed batch (the forwarder evaluates its rules then); must not throw */
+  onIncidentsChanged?: (ids: readonly string[]) => void;
 }
 
 export interface Ingest extends MessageSink {
@@ -85,15 +87,25 @@ export function createIngest(options: IngestOptions): Ingest {
       }
       return;
     }
+    const changed = new Set<string>();
     result.outcomes.forEach((outcome, i) => {
       const { pending, item } = accepted[i]!;
       if (item.snapshot && !(outcome.ok && outcome.snapshotTaken)) discardSnapshot(item.snapshot);
-      if (outcome.ok) pending.resolve();
-      else {
+      if (outcome.ok) {
+        if (item.decoded.ok && item.decoded.message.kind === 'events') changed.add(item.decoded.message.payload.event.id);
+        pending.resolve();
+      } else {
         log.error({ err: outcome.error, ward: item.ward, topic: item.topic }, 'message could not be applied');
         pending.reject(outcome.error);
       }
     });
+    if (changed.size && options.onIncidentsChanged) {
+      try {
+        options.onIncidentsChanged([...changed]);
+      } catch (err) {
+        log.error({ err }, 'incident change hook failed');
+      }
+    }
     for (const eventId of result.complete) {
       await writer.finishClip(eventId).catch((err: unknown) => log.error({ err, eventId }, 'clip verification failed'));
     }

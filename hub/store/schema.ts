@@ -1,5 +1,7 @@
 // The hub's SQLite schema (incident index, clip transfers, statuses, counters), as numbered migrations.
 import type { Migration } from '../../shared/db.js';
+import { accountMigrations } from '../../shared/accounts/schema.js';
+import { auditMigrations } from '../../shared/audit/schema.js';
 
 /** Clip state of an incident. `expired`: retention deleted the file after clipDays. */
 export const CLIP_STATES = ['none', 'receiving', 'present', 'failed', 'expired'] as const;
@@ -108,4 +110,67 @@ export const hubMigrations: readonly Migration[] = [
     PRIMARY KEY (ward, kind)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 2: the city forwarder (hub/forward/). Rules are evaluated once per incident, when it ends.
+  `
+  ALTER TABLE incidents ADD COLUMN forward_checked INTEGER NOT NULL DEFAULT 0;  -- forward rules evaluated
+  -- incidents that ended before the forwarder existed are not sent to the city after the fact
+  UPDATE incidents SET forward_checked = 1 WHERE state = 'ended';
+  CREATE INDEX incidents_forward_unchecked ON incidents (id) WHERE state = 'ended' AND forward_checked = 0;
+
+  -- alerts on their way to a target; a row leaves only on the target's 2xx / PUBACK (then forward_delivered)
+  -- or on a permanent refusal (then forward_dead)
+  CREATE TABLE forward_outbox (
+    key           TEXT PRIMARY KEY,  -- idempotency key: <incident>:<target>, or <incident>:<target>:unblurred
+    incident_id   TEXT NOT NULL,
+    target        TEXT NOT NULL,
+    cause         TEXT NOT NULL CHECK (cause IN ('rule', 'share')),
+    rules         TEXT,              -- JSON array of the matching rule ids (cause rule)
+    shared_by     TEXT,              -- operator (cause share)
+    note          TEXT,
+    unblurred     INTEGER NOT NULL DEFAULT 0,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    next_at       INTEGER NOT NULL,  -- hub clock, ms
+    last_error    TEXT,
+    created_at    INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX forward_outbox_next ON forward_outbox (next_at);
+
+  CREATE TABLE forward_delivered (
+    key           TEXT PRIMARY KEY,
+    incident_id   TEXT NOT NULL,
+    target        TEXT NOT NULL,
+    cause         TEXT NOT NULL,
+    rules         TEXT,
+    shared_by     TEXT,
+    note          TEXT,
+    unblurred     INTEGER NOT NULL,
+    attempts      INTEGER NOT NULL,
+    status        INTEGER,           -- HTTP status; NULL for an MQTT PUBACK
+    created_at    INTEGER NOT NULL,
+    delivered_at  INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX forward_delivered_incident ON forward_delivered (incident_id);
+
+  -- refused for good (a 4xx other than 408/429): kept for the operators, with the reason
+  CREATE TABLE forward_dead (
+    key           TEXT PRIMARY KEY,
+    incident_id   TEXT NOT NULL,
+    target        TEXT NOT NULL,
+    cause         TEXT NOT NULL,
+    rules         TEXT,
+    shared_by     TEXT,
+    note          TEXT,
+    unblurred     INTEGER NOT NULL,
+    attempts      INTEGER NOT NULL,
+    status        INTEGER,
+    reason        TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    dead_at       INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX forward_dead_at ON forward_dead (dead_at);
+  `,
+  // 3: users, failed logins, sessions (shared/accounts/); 4: the hash-chained audit log (shared/audit/).
+  // Taken one by one: a later migration of either module is appended here as its own entry.
+  accountMigrations[0]!,
+  auditMigrations[0]!,
 ];

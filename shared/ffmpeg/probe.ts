@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { probeArgs } from './args.js';
 import type { FfmpegTools } from './locate.js';
+import { redactUrl } from '../log.js';
 
 const run = promisify(execFile);
 
@@ -66,6 +67,7 @@ export async function probe(tools: FfmpegTools, input: string, timeoutSeconds = 
     return parseProbe(stdout);
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new ProbeError(`ffprobe could not read ${input}: ${(e.stderr || e.message).trim().split('\n').slice(-1)[0]}`);
+    // the message may be shown or logged anywhere: never with the camera's password in it
+    throw new ProbeError(redactUrl(`ffprobe could not read ${input}: ${(e.stderr || e.message).trim().split('\n').slice(-1)[0]}`));
   }
 }

@@ -1,0 +1,37 @@
+// `wardwatch edge --config edge.yaml`: runs the ward box daemon until SIGTERM or SIGINT.
+// Exit codes: 0 after a clean stop, 78 for a bad edge.yaml (every problem printed), 64 for a bad command line.
+import { parseArgs } from 'node:util';
+import { EXIT, UsageError, type Command } from '../cli/command.js';
+import { loadEdgeConfig } from '../shared/config/load.js';
+import { formatProblem } from '../shared/config/problems.js';
+import { createLogger } from '../shared/log.js';
+import { startEdge } from './main.js';
+
+export const edgeCommand: Command = {
+  name: '',
+  summary: 'run the ward box daemon (recording, uplink to the hub)',
+  usage: 'wardwatch edge --config edge.yaml',
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
+    if (!values.config || positionals.length) throw new UsageError('edge takes --config FILE and nothing else');
+    const loaded = loadEdgeConfig(values.config);
+    if (!loaded.ok) {
+      io.err(`${values.config}: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}`);
+      for (const p of loaded.problems) io.err(formatProblem(p));
+      return EXIT.config;
+    }
+    const logger = createLogger({ name: 'edge' });
+    const stopped = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    const edge = await startEdge(loaded.config, { logger });
+    const signal = await stopped;
+    logger.info({ signal }, 'ward box stopping');
+    await edge.close();
+    logger.info('ward box stopped');
+    return EXIT.ok;
+  },
+};
+
+export const edgeCommands: Command[] = [edgeCommand];

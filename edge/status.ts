@@ -1,0 +1,41 @@
+// Box health for the hub: builds the contract's status messages from what the parts report.
+import { statfs } from 'node:fs/promises';
+import type { CameraStatus, WardStatus } from '../shared/contract/index.js';
+import type { CameraRecordingStatus } from './record/service.js';
+
+export interface BoxFacts {
+  ward: string;
+  version: string;
+  startedAt: number;
+  now: number;
+  disk: { freeBytes: number; totalBytes: number };
+  outboxDepth: number;
+  cameras: CameraRecordingStatus[];
+  detector: 'onnx' | 'motion-only' | 'off';
+  alarms: string[];
+}
+
+export function wardStatus(f: BoxFacts): WardStatus {
+  return {
+    state: 'online',
+    ward: f.ward,
+    version: f.version,
+    startedAt: f.startedAt,
+    at: f.now,
+    disk: f.disk,
+    outboxDepth: f.outboxDepth,
+    cameras: { recording: f.cameras.filter((c) => c.state === 'recording').length, total: f.cameras.length },
+    detector: f.detector,
+    alarms: f.alarms.slice(0, 20).map((a) => a.slice(0, 200)),
+  };
+}
+
+export function cameraStatus(ward: string, s: CameraRecordingStatus, now: number, detectFps: number): CameraStatus {
+  const state = s.state === 'recording' || s.state === 'stalled' || s.state === 'disabled' ? s.state : 'offline';
+  return { ward, camera: s.camera, state, at: now, lastSegmentAt: s.lastSegmentAt, gapsToday: s.gapsToday, bytesPerSecond: s.bytesPerSecond, detectFps };
+}
+
+export async function diskOf(root: string): Promise<{ freeBytes: number; totalBytes: number }> {
+  const s = await statfs(root);
+  return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+}

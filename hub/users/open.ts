@@ -1,0 +1,42 @@
+// Opens the hub's accounts and audit log from hub.yaml for the administrator's commands.
+import { userInfo } from 'node:os';
+import { EXIT, type Output } from '../../cli/command.js';
+import { createAccounts, type Accounts } from '../../shared/accounts/index.js';
+import { createAudit, type Audit, type AuditContext } from '../../shared/audit/index.js';
+import { loadHubConfig } from '../../shared/config/load.js';
+import { formatProblem } from '../../shared/config/problems.js';
+import { openHubStore } from '../store/store.js';
+
+export interface HubAccounts {
+  accounts: Accounts;
+  audit: Audit;
+  /** who runs the command, as the audit log names them */
+  by: AuditContext;
+}
+
+/** The actor of a command run on the hub's own console: the operating-system user. */
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+/** Runs `fn` with the hub's accounts open, closing the store after; a bad hub.yaml is exit 78 with every problem. */
+export async function withHubAccounts(configFile: string, io: Output, fn: (hub: HubAccounts) => Promise<number>): Promise<number> {
+  const loaded = loadHubConfig(configFile);
+  if (!loaded.ok) {
+    io.err(`${configFile}: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}`);
+    for (const p of loaded.problems) io.err(formatProblem(p));
+    return EXIT.config;
+  }
+  const store = openHubStore(loaded.config.storage.root);
+  try {
+    const audit = createAudit(store.db);
+    const accounts = createAccounts(store.db, { audit, wards: loaded.config.wards.map((w) => w.id) });
+    return await fn({ accounts, audit, by: { actor: cliActor(), ip: null } });
+  } finally {
+    store.close();
+  }
+}

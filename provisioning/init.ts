@@ -1,0 +1,248 @@
+// `wardwatch provision init`: writes edge.yaml for the cameras found (or listed) and their passwords to a 0600 secrets file.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Document } from 'yaml';
+import { EXIT, UsageError, type Command, type Output } from '../cli/command.js';
+import { writeFileAtomicSync } from '../shared/atomic.js';
+import { edgeConfigSchema, type EdgeConfigInput } from '../shared/config/edge.js';
+import { loadEdgeConfig } from '../shared/config/load.js';
+import { formatProblem } from '../shared/config/problems.js';
+import { deviceServiceUrl } from '../shared/onvif/client.js';
+import type { Credentials } from '../shared/onvif/soap.js';
+import { isId } from '../shared/contract/ids.js';
+import { readCamerasFile, CamerasFileError, type CameraRow } from './cameras-file.js';
+import { credentialsFrom, mapLimit, parseCommand, parseHostPort, parseSeconds, progress } from './cli-util.js';
+import { discoverCameras } from './discover.js';
+import { setSecrets, SecretsEditError } from './secrets-file.js';
+import { explain, pickStreams, surveyDevice, type Survey } from './survey.js';
+
+/** One camera as it will be written: everything edge.yaml needs, plus the password for the secrets file. */
+export interface PlannedCamera {
+  id: string;
+  name: string;
+  main: string;
+  sub: string | undefined;
+  credentials: Credentials | undefined;
+}
+
+export interface EdgePlan {
+  ward: { id: string; name: string };
+  storage: string;
+  /** as written in edge.yaml: relative to it when beside it */
+  secretsFile: string;
+  hub: { host: string; port: number } | undefined;
+  cameras: PlannedCamera[];
+}
+
+/** `cam-01`, `cam-02`, … skipping ids already taken. */
+export function cameraIds(count: number, taken: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let n = 1; out.length < count; n++) {
+    const id = `cam-${String(n).padStart(2, '0')}`;
+    if (!taken.has(id)) out.push(id);
+  }
+  return out;
+}
+
+/** The edge.yaml content for a plan: sensible defaults spelled out, so the installer sees what can be tuned. Pure. */
+export function buildEdgeConfig(plan: EdgePlan): EdgeConfigInput {
+  return {
+    ward: plan.ward,
+    storage: { root: plan.storage },
+    secretsFile: plan.secretsFile,
+    ...(plan.hub ? { hub: { host: plan.hub.host, port: plan.hub.port, tls: true, caFile: 'ca.pem', tokenSecret: 'hub-token' } } : {}),
+    record: { segmentSeconds: 10, retainDays: 30 },
+    detect: { fps: 5, labels: ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck'], minScore: 0.5 },
+    events: { preRollSeconds: 5, postRollSeconds: 5, endAfterSeconds: 5, retainDays: 90 },
+    model: { path: path.posix.join(plan.storage, 'models/yolox_nano.onnx'), threads: 2 },
+    cameras: plan.cameras.map((c) => ({
+      id: c.id,
+      name: c.name,
+      streams: { main: { url: c.main }, ...(c.sub ? { sub: { url: c.sub } } : {}) },
+      ...(c.credentials ? { credentials: { username: c.credentials.username, passwordSecret: c.id } } : {}),
+    })),
+  };
+}
+
+export function renderEdgeYaml(config: EdgeConfigInput, when: Date): string {
+  const doc = new Document(config);
+  doc.commentBefore =
+    ` Ward box ${config.ward.id} (${config.ward.name}), written by \`wardwatch provision init\` on ${when.toISOString().slice(0, 10)}.\n` +
+    ` Every key is described in CONFIG.md. Passwords are in the secrets file, never here.`;
+  return doc.toString({ lineWidth: 0 });
+}
+
+function stripUserInfo(uri: string): string {
+  const u = new URL(uri);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
+/** Streams of a surveyed camera, or why it cannot be used. */
+function streamsOf(s: Survey, haveCredentials: boolean): { main: string; sub: string | undefined } | { error: string } {
+  if (s.error) return { error: explain(s.error, haveCredentials) };
+  const picked = pickStreams(s.profiles ?? []);
+  if (!picked) return { error: 'the camera lists no stream' };
+  return { main: stripUserInfo(picked.main.uri), sub: picked.sub ? stripUserInfo(picked.sub.uri) : undefined };
+}
+
+type Planned = { ok: true; camera: PlannedCamera } | { ok: false; label: string; error: string };
+
+async function planFromDiscovery(to: string[], timeoutSeconds: number, credentials: Credentials | undefined): Promise<Planned[]> {
+  const found = await discoverCameras({ to, timeoutSeconds, credentials, streams: true });
+  const results = found.map((s) => ({ s, streams: streamsOf(s, credentials !== undefined) }));
+  // ids count only the cameras that will be written: cam-01… without gaps
+  const ids = cameraIds(results.filter((r) => !('error' in r.streams)).length, new Set());
+  let next = 0;
+  return results.map(({ s, streams }): Planned => {
+    if ('error' in streams) return { ok: false, label: s.address, error: streams.error };
+    const name = s.name && s.name !== `${s.info?.manufacturer} ${s.info?.model}` ? s.name : `${s.info?.manufacturer ?? ''} ${s.info?.model ?? ''} at ${s.address}`.trim();
+    return { ok: true, camera: { id: ids[next++]!, name: name.slice(0, 100), ...streams, credentials } };
+  });
+}
+
+async function planFromFile(rows: CameraRow[], fallback: Credentials | undefined): Promise<Planned[]> {
+  const ids = cameraIds(rows.filter((r) => !r.id).length, new Set(rows.flatMap((r) => (r.id ? [r.id] : []))));
+  let next = 0;
+  const bar = progress('cameras', rows.length);
+  const planned = await mapLimit(rows, 8, async (r): Promise<Planned> => {
+    const id = r.id ?? ids[next++]!;
+    const credentials = r.user && r.password ? { username: r.user, password: r.password } : fallback;
+    try {
+      if (r.main) return { ok: true, camera: { id, name: r.name ?? id, main: r.main, sub: r.sub, credentials } };
+      const s = await surveyDevice(deviceServiceUrl(r.address!), credentials, { streams: true });
+      const streams = streamsOf(s, credentials !== undefined);
+      if ('error' in streams) return { ok: false, label: `${id} (${s.address})`, error: streams.error };
+      return { ok: true, camera: { id, name: r.name ?? id, ...streams, credentials } };
+    } finally {
+      bar.tick(id);
+    }
+  });
+  bar.done();
+  return planned;
+}
+
+const HELP = `wardwatch provision init --ward ID --name NAME (--discover [--to ADDR[:PORT]…] | --cameras FILE)
+                          [--out edge.yaml] [--secrets secrets.yaml] [--storage DIR] [--hub HOST:PORT]
+                          [--user U --password-file F] [--timeout S] [--skip-failed] [--force] [--json]
+
+Writes edge.yaml for this ward box with the cameras found, and their passwords to the secrets file (mode 0600).
+  --discover         find cameras by WS-Discovery (multicast, or directed with --to) and ask each for its streams
+  --cameras FILE     or take them from a CSV or YAML list (columns id, name, address, user, password, main, sub;
+                     see provisioning/README.md)
+  --user U --password-file F   login for the cameras (every camera with --discover; rows without one in FILE)
+  --out FILE         edge.yaml to write (default edge.yaml); an existing one is kept unless --force
+  --secrets FILE     secrets file (default secrets.yaml beside edge.yaml); other entries in it are kept
+  --storage DIR      recordings and database (default /var/lib/wardwatch)
+  --hub HOST:PORT    the district hub's broker (TLS; issue the ward's token with \`provision credentials issue\`)
+  --skip-failed      write the cameras that answered even if some did not (default: write nothing)
+Passwords are never printed. The written edge.yaml is checked as \`provision validate\` does before it is kept.
+Exit 0 when written; 1 when cameras could not be read (nothing written); 78 when FILE has problems.`;
+
+export const initCommand: Command = {
+  name: 'init',
+  summary: 'write edge.yaml (and a 0600 secrets file) for the cameras found',
+  usage: 'wardwatch provision init --ward ID --name NAME (--discover [--to …] | --cameras FILE) [--out edge.yaml] …',
+  async run(args, io: Output) {
+    const parsed = parseCommand(
+      args,
+      {
+        ward: { type: 'string' },
+        name: { type: 'string' },
+        discover: { type: 'boolean' },
+        to: { type: 'string', multiple: true },
+        timeout: { type: 'string' },
+        cameras: { type: 'string' },
+        out: { type: 'string', default: 'edge.yaml' },
+        secrets: { type: 'string' },
+        storage: { type: 'string', default: '/var/lib/wardwatch' },
+        hub: { type: 'string' },
+        user: { type: 'string' },
+        'password-file': { type: 'string' },
+        'skip-failed': { type: 'boolean' },
+        force: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      HELP,
+      io,
+    );
+    if (!parsed) return EXIT.ok;
+    const v = parsed.values;
+    if (!v.ward || !isId(v.ward)) throw new UsageError('--ward ID is needed: 1–32 lower-case letters, digits, "-" or "_" (e.g. p07)');
+    if (!v.name) throw new UsageError('--name NAME is needed (the ward name shown on pages, e.g. "Phường 7")');
+    if (Boolean(v.discover) === Boolean(v.cameras)) throw new UsageError('give either --discover or --cameras FILE');
+    if (v.to && !v.discover) throw new UsageError('--to goes with --discover');
+    if (!path.isAbsolute(v.storage)) throw new UsageError('--storage must be an absolute path (the service runs from /)');
+    const hub = v.hub ? parseHostPort(v.hub, 8883, '--hub') : undefined;
+    const out = path.resolve(v.out);
+    const secrets = path.resolve(v.secrets ?? path.join(path.dirname(out), 'secrets.yaml'));
+    if (existsSync(out) && !v.force) {
+      io.err(`${v.out} exists: nothing written. Pass --force to replace it, or --out another file`);
+      return EXIT.failure;
+    }
+    const credentials = credentialsFrom(v.user, v['password-file'], io);
+
+    let planned: Planned[];
+    if (v.cameras) {
+      let rows: CameraRow[];
+      try {
+        rows = readCamerasFile(v.cameras);
+      } catch (err) {
+        if (!(err instanceof CamerasFileError)) throw err;
+        io.err(`${v.cameras}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}`);
+        for (const p of err.problems) io.err(`  ${p}`);
+        return EXIT.config;
+      }
+      planned = await planFromFile(rows, credentials);
+    } else {
+      planned = await planFromDiscovery(v.to ?? [], parseSeconds(v.timeout, 3, '--timeout'), credentials);
+    }
+    const cameras = planned.flatMap((p) => (p.ok ? [p.camera] : []));
+    const failed = planned.flatMap((p) => (p.ok ? [] : [p]));
+    for (const f of failed) io.err(`${f.label}: ${f.error}`);
+    if (cameras.length === 0) {
+      io.err(planned.length ? 'no camera could be read: nothing written' : 'no camera found: nothing written');
+      return EXIT.failure;
+    }
+    if (failed.length && !v['skip-failed']) {
+      io.err(`${failed.length} of ${planned.length} cameras could not be read: nothing written (fix them, or pass --skip-failed)`);
+      return EXIT.failure;
+    }
+
+    const relativeSecrets = path.dirname(secrets) === path.dirname(out) ? path.basename(secrets) : secrets;
+    const config = buildEdgeConfig({ ward: { id: v.ward, name: v.name }, storage: v.storage, secretsFile: relativeSecrets, hub, cameras });
+    // the same check as `provision validate`, before anything is written
+    const checked = edgeConfigSchema.safeParse(config);
+    if (!checked.success) {
+      for (const issue of checked.error.issues) io.err(`${issue.path.map(String).join('.')}: ${issue.message}`);
+      io.err('the edge.yaml that would be written has these problems: nothing written');
+      return EXIT.config;
+    }
+    mkdirSync(path.dirname(out), { recursive: true });
+    mkdirSync(path.dirname(secrets), { recursive: true });
+    const passwords = Object.fromEntries(cameras.flatMap((c) => (c.credentials ? [[c.id, c.credentials.password]] : [])));
+    try {
+      setSecrets(secrets, passwords);
+    } catch (err) {
+      if (!(err instanceof SecretsEditError)) throw err;
+      io.err(err.message);
+      return EXIT.config;
+    }
+    writeFileAtomicSync(out, renderEdgeYaml(config, new Date()), { mode: 0o640 });
+    const loaded = loadEdgeConfig(out, { requireSecrets: false });
+    if (!loaded.ok) {
+      for (const p of loaded.problems) io.err(formatProblem(p));
+      return EXIT.config;
+    }
+    if (v.json) {
+      io.out(JSON.stringify({ edgeYaml: out, secretsFile: secrets, cameras: cameras.map((c) => ({ id: c.id, name: c.name, main: c.main, sub: c.sub ?? null, username: c.credentials?.username ?? null })), skipped: failed.map((f) => ({ camera: f.label, error: f.error })) }));
+    } else {
+      for (const c of cameras) io.out(`${c.id}  ${c.name}  ${c.main}${c.sub ? '' : '  (no sub stream)'}`);
+      io.out(`wrote ${v.out} (${cameras.length} camera${cameras.length === 1 ? '' : 's'}) and ${Object.keys(passwords).length} password${Object.keys(passwords).length === 1 ? '' : 's'} to ${v.secrets ?? secrets} (mode 0600)`);
+      if (failed.length) io.out(`skipped ${failed.length} camera${failed.length === 1 ? '' : 's'}: ${failed.map((f) => f.label).join(', ')}`);
+      io.out(`next: wardwatch provision probe <address> to check streams; wardwatch provision model --config ${v.out}`);
+    }
+    return EXIT.ok;
+  },
+};

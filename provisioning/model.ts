@@ -1,0 +1,157 @@
+// `wardwatch provision model`: installs the YOLOX-Nano detector where edge.yaml expects it, after checking
+// its sha256 and that it loads and runs (and, given an image, what it detects there).
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable, Transform } from 'node:stream';
+import sharp from 'sharp';
+import { EXIT, UsageError, type Command, type Output } from '../cli/command.js';
+import { commitFileSync } from '../shared/atomic.js';
+import { loadEdgeConfig } from '../shared/config/load.js';
+import { formatProblem } from '../shared/config/problems.js';
+import { createDetector, DetectorError, type Detection } from '../edge/detect/detector.js';
+import { parseCommand } from './cli-util.js';
+
+export const YOLOX_NANO = {
+  sha256: 'd39bee73564e338080378b0ad567fbb40e818b55bbfaf971de82a0267ed16b8a',
+  bytes: 3_713_911,
+} as const;
+
+export class ModelError extends Error {}
+
+/** Copies (or downloads) into `tmp`, hashing on the way; never leaves a partial file behind on failure. */
+async function fetchInto(source: { from: string } | { url: string }, tmp: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      // a wrong URL serving something huge must not fill the box's disk
+      if (bytes > YOLOX_NANO.bytes * 4) done(new ModelError(`more than ${YOLOX_NANO.bytes * 4} bytes: not the YOLOX-Nano model`));
+      else done(null, chunk);
+    },
+  });
+  let input: NodeJS.ReadableStream;
+  if ('from' in source) {
+    if (!existsSync(source.from)) throw new ModelError(`${source.from} not found`);
+    input = createReadStream(source.from);
+  } else {
+    let res: Response;
+    try {
+      res = await fetch(source.url, { redirect: 'follow', signal: AbortSignal.timeout(120_000) });
+    } catch (err) {
+      throw new ModelError(`cannot download ${source.url} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}): no internet here? copy the file over and use --from`);
+    }
+    if (!res.ok || !res.body) throw new ModelError(`download of ${source.url} failed: HTTP ${res.status}`);
+    input = Readable.fromWeb(res.body as never);
+  }
+  await pipeline(input, tap, createWriteStream(tmp, { mode: 0o644 }));
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+export interface CheckImageResult {
+  image: string;
+  detections: Detection[];
+  missing: string[];
+}
+
+/** Loads the model file with the edge's own detector, runs it once on a grey frame and, if given, on an image. */
+export async function checkModel(file: string, image: string | undefined, expect: readonly string[]): Promise<{ inferenceMs: number; image?: CheckImageResult }> {
+  const detector = await createDetector({ modelPath: file, threads: 1 });
+  try {
+    const grey = { width: 640, height: 360, data: new Uint8Array(640 * 360 * 3).fill(128) };
+    const t0 = performance.now();
+    await detector.detect(grey);
+    const inferenceMs = performance.now() - t0;
+    if (image === undefined) return { inferenceMs };
+    let frame;
+    try {
+      const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      frame = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+    } catch (err) {
+      throw new ModelError(`cannot decode --check-image ${image} (${(err as Error).message})`);
+    }
+    const detections = await detector.detect(frame);
+    const missing = expect.filter((l) => !detections.some((d) => d.label === l));
+    return { inferenceMs, image: { image, detections, missing } };
+  } finally {
+    await detector.close();
+  }
+}
+
+const HELP = `wardwatch provision model (--from FILE | --url URL) (--config edge.yaml | --to PATH) [--check-image IMAGE [--expect LABEL,…]] [--json]
+
+Installs the detector (YOLOX-Nano, ONNX) at edge.yaml's model.path, or at PATH:
+  1. copies --from FILE, or downloads --url URL (only where the box has internet; there is no default URL:
+     the file must be byte-identical to the one Wardwatch is tested with, so use your district's copy),
+  2. checks its sha256 (${YOLOX_NANO.sha256}, ${YOLOX_NANO.bytes} bytes),
+  3. loads it with the edge's detector and runs it once on a grey frame,
+  4. with --check-image, runs it on that image and lists what it found; --expect names labels that must be
+     among them (e.g. --check-image dog.jpg --expect bicycle,car),
+  5. only then moves it into place (atomically); a model already there is replaced only by a good one.
+Exit 0 installed; 1 the file is wrong, does not load, or misses an expected label (nothing installed);
+64 bad command line; 78 edge.yaml has problems.`;
+
+export const modelCommand: Command = {
+  name: 'model',
+  summary: 'install and check the detector model',
+  usage: 'wardwatch provision model (--from FILE | --url URL) (--config edge.yaml | --to PATH) [--check-image IMAGE]',
+  async run(args, io: Output) {
+    const parsed = parseCommand(
+      args,
+      { from: { type: 'string' }, url: { type: 'string' }, config: { type: 'string' }, to: { type: 'string' }, 'check-image': { type: 'string' }, expect: { type: 'string' }, json: { type: 'boolean' } },
+      HELP,
+      io,
+    );
+    if (!parsed) return EXIT.ok;
+    const v = parsed.values;
+    if (Boolean(v.from) === Boolean(v.url)) throw new UsageError('give either --from FILE or --url URL (there is no default download)');
+    if (Boolean(v.config) === Boolean(v.to)) throw new UsageError('give either --config edge.yaml or --to PATH');
+    if (v.url && !/^https?:\/\//.test(v.url)) throw new UsageError('--url must be an http:// or https:// URL');
+    const expect = (v.expect ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (expect.length && !v['check-image']) throw new UsageError('--expect goes with --check-image');
+
+    let target: string;
+    if (v.config) {
+      const loaded = loadEdgeConfig(v.config, { requireSecrets: false });
+      if (!loaded.ok) {
+        for (const p of loaded.problems) io.err(formatProblem(p));
+        return EXIT.config;
+      }
+      target = loaded.config.model.path;
+    } else target = path.resolve(v.to!);
+
+    mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      const got = await fetchInto(v.from ? { from: v.from } : { url: v.url! }, tmp);
+      if (got.sha256 !== YOLOX_NANO.sha256) {
+        throw new ModelError(`${v.from ?? v.url} is not the YOLOX-Nano model Wardwatch expects: sha256 ${got.sha256} (${got.bytes} bytes), expected ${YOLOX_NANO.sha256} (${YOLOX_NANO.bytes} bytes). Nothing installed`);
+      }
+      const check = await checkModel(tmp, v['check-image'], expect);
+      if (check.image?.missing.length) {
+        throw new ModelError(`the model ran, but found no ${check.image.missing.join(', ')} in ${check.image.image}. Nothing installed`);
+      }
+      commitFileSync(tmp, target);
+      const found = check.image?.detections.map((d) => `${d.label} ${d.score.toFixed(2)}`).join(', ');
+      if (v.json) {
+        io.out(JSON.stringify({ installed: target, sha256: got.sha256, bytes: got.bytes, inferenceMs: Math.round(check.inferenceMs), detections: check.image?.detections ?? null }));
+      } else {
+        io.out(`sha256 ok (${got.bytes} bytes); loads and runs (${Math.round(check.inferenceMs)} ms for one frame)`);
+        if (check.image) io.out(`${path.basename(check.image.image)}: ${found || 'nothing detected'}`);
+        io.out(`installed ${target}`);
+      }
+      return EXIT.ok;
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      if (err instanceof ModelError || err instanceof DetectorError) {
+        io.err(err.message);
+        return EXIT.failure;
+      }
+      throw err;
+    }
+  },
+};

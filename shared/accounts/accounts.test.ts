@@ -1,0 +1,137 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { auditMigrations, createAudit } from '../audit/index.js';
+import { openDb } from '../db.js';
+import { createAccounts, type Accounts } from './accounts.js';
+import { accountMigrations } from './schema.js';
+
+const ADMIN = { actor: 'cli:root' };
+
+function setup(): { accounts: Accounts; clock: { now: number }; actions: () => string[] } {
+  const db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'ww-acc-')), 'a.db'), [...accountMigrations, ...auditMigrations]);
+  const clock = { now: 1_764_000_000_000 };
+  const audit = createAudit(db, { clock: () => clock.now });
+  const accounts = createAccounts(db, { audit, clock: () => clock.now, wards: ['p07', 'p08'] });
+  return { accounts, clock, actions: () => audit.list({ limit: 1000 }).reverse().map((r) => `${r.action}${r.target ? ` ${r.target}` : ''}`) };
+}
+
+describe('accounts', () => {
+  let t: ReturnType<typeof setup>;
+  beforeAll(async () => {
+    t = setup();
+    await t.accounts.addUser({ name: 'lan', role: 'operator', password: 'initial-pw-1' }, ADMIN);
+    await t.accounts.addUser({ name: 'minh', role: 'officer', ward: 'p07', displayName: 'Trần Minh', password: 'initial-pw-2' }, ADMIN);
+  });
+
+  it('refuses bad users with the field to fix', async () => {
+    await expect(t.accounts.addUser({ name: 'Bad Name', role: 'operator', password: 'abcdefg1' }, ADMIN)).rejects.toMatchObject({ field: 'name' });
+    await expect(t.accounts.addUser({ name: 'x', role: 'boss', password: 'abcdefg1' }, ADMIN)).rejects.toThrow(/role: must be one of officer, operator, admin, city/);
+    await expect(t.accounts.addUser({ name: 'x', role: 'officer', password: 'abcdefg1' }, ADMIN)).rejects.toThrow(/ward: an officer needs/);
+    await expect(t.accounts.addUser({ name: 'x', role: 'officer', ward: 'p99', password: 'abcdefg1' }, ADMIN)).rejects.toThrow(/unknown ward "p99"; use one of: p07, p08/);
+    await expect(t.accounts.addUser({ name: 'x', role: 'operator', password: 'short1' }, ADMIN)).rejects.toThrow(/password: too short/);
+    await expect(t.accounts.addUser({ name: 'lan', role: 'operator', password: 'abcdefg12' }, ADMIN)).rejects.toMatchObject({ code: 'EXISTS' });
+  });
+
+  it('answers a first login with must-change, and a login after the change with ok', async () => {
+    const first = await t.accounts.login('minh', 'initial-pw-2', '10.0.0.5');
+    expect(first.outcome).toBe('must-change');
+    if (first.outcome !== 'must-change') return;
+    const session = t.accounts.resume(first.session.token)!;
+    expect(session.user).toMatchObject({ name: 'minh', role: 'officer', ward: 'p07', mustChange: true });
+    expect(await t.accounts.changePassword(session, 'initial-pw-2', 'tooshort', null)).toMatchObject({ outcome: 'rule', message: expect.stringMatching(/no digit/) });
+    expect(await t.accounts.changePassword(session, 'initial-pw-2', 'initial-pw-2', null)).toMatchObject({ outcome: 'rule' });
+    expect(await t.accounts.changePassword(session, 'initial-pw-2', 'new-secret-7', null)).toMatchObject({ outcome: 'ok', user: { mustChange: false } });
+    expect((await t.accounts.login('minh', 'new-secret-7', null)).outcome).toBe('ok');
+    expect((await t.accounts.login('minh', 'initial-pw-2', null)).outcome).toBe('wrong');
+  });
+
+  it('says wrong for an unknown name, the same as for a wrong password', async () => {
+    expect(await t.accounts.login('nobody', 'whatever1', null)).toEqual({ outcome: 'wrong' });
+  });
+
+  it('locks after 5 wrong passwords in 30 s, refuses even the right one for 5 minutes, then lets it in', async () => {
+    const { accounts, clock } = t;
+    const results: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      clock.now += 2000;
+      results.push((await accounts.login('lan', `wrong-${i}`, '10.0.0.9')).outcome);
+    }
+    expect(results).toEqual(['wrong', 'wrong', 'wrong', 'wrong', 'locked']);
+    clock.now += 1000;
+    expect(await accounts.login('lan', 'initial-pw-1', null)).toMatchObject({ outcome: 'locked', until: expect.any(Number) });
+    clock.now += 4 * 60_000;
+    expect((await accounts.login('lan', 'initial-pw-1', null)).outcome).toBe('locked');
+    clock.now += 60_000;
+    expect((await accounts.login('lan', 'initial-pw-1', null)).outcome).toBe('must-change');
+    expect(t.actions().filter((a) => a === 'user.lock lan')).toHaveLength(1);
+  });
+
+  it('does not lock after 4 wrong and then the right one', async () => {
+    const { accounts, clock } = t;
+    clock.now += 60 * 60_000;
+    for (let i = 0; i < 4; i++) {
+      clock.now += 1000;
+      expect((await accounts.login('lan', 'nope-1234', null)).outcome).toBe('wrong');
+    }
+    clock.now += 1000;
+    expect((await accounts.login('lan', 'initial-pw-1', null)).outcome).toBe('must-change');
+    // the right password reset the count: four more wrong ones do not lock either
+    for (let i = 0; i < 4; i++) expect((await accounts.login('lan', 'nope-1234', null)).outcome).toBe('wrong');
+    clock.now += 1000;
+    expect((await accounts.login('lan', 'initial-pw-1', null)).outcome).toBe('must-change');
+  });
+
+  it('does not lock when the wrong attempts are spread over more than 30 s', async () => {
+    const { accounts, clock } = t;
+    clock.now += 60 * 60_000;
+    for (let i = 0; i < 6; i++) {
+      clock.now += 8000; // 6 failures over 48 s: never 5 within 30 s
+      expect((await accounts.login('lan', 'nope-1234', null)).outcome).toBe('wrong');
+    }
+    expect((await accounts.login('lan', 'initial-pw-1', null)).outcome).toBe('must-change');
+  });
+
+  it('ends sessions after 30 idle minutes and 12 hours, on logout and on an administrator\'s lock', async () => {
+    const { accounts, clock } = t;
+    const login = async () => {
+      const r = await accounts.login('minh', 'new-secret-7', null);
+      if (r.outcome !== 'ok') throw new Error(r.outcome);
+      return r.session.token;
+    };
+    const idle = await login();
+    clock.now += 29 * 60_000;
+    expect(accounts.resume(idle)).toBeDefined();
+    clock.now += 30 * 60_000;
+    expect(accounts.resume(idle)).toBeUndefined();
+
+    const busy = await login();
+    for (let step = 0; step < 35; step++) {
+      clock.now += 20 * 60_000; // used every 20 minutes: never idle for 30
+      expect(accounts.resume(busy)).toBeDefined();
+    }
+    clock.now += 20 * 60_000; // 12 h after login
+    expect(accounts.resume(busy)).toBeUndefined();
+
+    const out = await login();
+    accounts.logout(accounts.resume(out)!, null);
+    expect(accounts.resume(out)).toBeUndefined();
+
+    const locked = await login();
+    accounts.lock('minh', ADMIN);
+    expect(accounts.resume(locked)).toBeUndefined();
+    expect((await accounts.login('minh', 'new-secret-7', null)).outcome).toBe('locked');
+    accounts.unlock('minh', ADMIN);
+    expect((await accounts.login('minh', 'new-secret-7', null)).outcome).toBe('ok');
+  });
+
+  it('audits every change in order', () => {
+    const actions = t.actions();
+    expect(actions.slice(0, 2)).toEqual(['user.add lan', 'user.add minh']);
+    expect(actions).toContain('password.change minh');
+    expect(actions).toContain('logout minh');
+    expect(actions).toContain('user.unlock minh');
+    expect(actions.filter((a) => a.startsWith('login.failed')).length).toBeGreaterThanOrEqual(15);
+  });
+});

@@ -1,0 +1,94 @@
+// The audit log over a SQLite db: append a row (in the caller's transaction when there is one), list, verify.
+import type { Db } from '../db.js';
+import { isAuditAction, type AuditAction } from './actions.js';
+import { canonicalJson, rowHash, verifyChain, type AuditHead, type AuditRow, type ChainVerdict } from './chain.js';
+
+/** Who did it and from where: passed along by whatever performs the action. */
+export interface AuditContext {
+  /** user name, `cli:<os user>`, or `system` */
+  actor: string;
+  ip?: string | null | undefined;
+}
+
+export interface AuditEntry extends AuditContext {
+  action: AuditAction;
+  target?: string | null | undefined;
+  detail?: Record<string, unknown> | null | undefined;
+}
+
+export interface Audit {
+  /**
+   * Appends one row. Called inside a `db.transaction(...)` it joins that transaction (a savepoint), so the
+   * action and its audit row commit or roll back together.
+   */
+  record(entry: AuditEntry): AuditRow;
+  /** newest first, `before` an id for paging */
+  list(options?: { before?: number; limit?: number; actor?: string; target?: string }): AuditRow[];
+  verify(): ChainVerdict;
+}
+
+export interface AuditOptions {
+  clock?: () => number;
+}
+
+const MAX_TEXT = 200;
+
+export function createAudit(db: Db, options: AuditOptions = {}): Audit {
+  const clock = options.clock ?? Date.now;
+  const readHead = db.prepare<[], AuditHead>('SELECT count, last_id, last_hash FROM audit_head WHERE one = 1');
+  const insert = db.prepare<AuditRow>(
+    'INSERT INTO audit (id, at, actor, action, target, detail, ip, prev_hash, hash) VALUES (@id, @at, @actor, @action, @target, @detail, @ip, @prev_hash, @hash)',
+  );
+  const writeHead = db.prepare<[number, number, string]>('UPDATE audit_head SET count = ?, last_id = ?, last_hash = ? WHERE one = 1');
+  const all = db.prepare<[], AuditRow>('SELECT * FROM audit ORDER BY id');
+
+  const append = db.transaction((entry: AuditEntry): AuditRow => {
+    const head = readHead.get();
+    if (!head) throw new Error('audit_head row is missing: the audit log was tampered with; run `audit verify`');
+    const partial = {
+      id: head.last_id + 1,
+      at: clock(),
+      actor: clip(entry.actor),
+      action: entry.action,
+      target: entry.target == null ? null : clip(entry.target),
+      detail: entry.detail == null ? null : canonicalJson(entry.detail),
+      ip: entry.ip ?? null,
+      prev_hash: head.last_hash,
+    };
+    const row: AuditRow = { ...partial, hash: rowHash(partial) };
+    insert.run(row);
+    writeHead.run(head.count + 1, row.id, row.hash);
+    return row;
+  });
+
+  return {
+    record(entry) {
+      if (!isAuditAction(entry.action)) throw new Error(`unknown audit action "${String(entry.action)}" (see shared/audit/actions.ts)`);
+      if (!entry.actor) throw new Error('an audit entry needs an actor');
+      return append(entry);
+    },
+    list({ before, limit = 100, actor, target } = {}) {
+      const filters: [string, string | number | undefined][] = [
+        ['id < ?', before],
+        ['actor = ?', actor],
+        ['target = ?', target],
+      ];
+      const used = filters.filter((f): f is [string, string | number] => f[1] !== undefined);
+      const where = used.map((f) => f[0]);
+      const params = used.map((f) => f[1]);
+      const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      return db.prepare<(string | number)[], AuditRow>(sql).all(...params, Math.min(Math.max(1, limit), 1000));
+    },
+    verify() {
+      // one read transaction: rows and head from the same moment even while others append
+      return db.transaction(() => {
+        const head = readHead.get() ?? { count: 0, last_id: 0, last_hash: '' };
+        return verifyChain(all.iterate(), head);
+      })();
+    },
+  };
+}
+
+function clip(text: string): string {
+  return text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
+}

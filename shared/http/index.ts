@@ -1,0 +1,5 @@
+// HTTP parts shared by the hub API and the ward box's review page: sessions, CSRF, guards, body checks.
+export { parseBody, type BadRequest, type BodyResult } from './body.js';
+export { readCookie, sessionCookie, type CookieOptions } from './cookies.js';
+export { requirePermission, requireRole } from './guards.js';
+export { CSRF_HEADER, sessionPlugin, type SessionPluginOptions } from './sessions.js';
