@@ -12,7 +12,7 @@ import { Backoff } from '../../shared/backoff.js';
 import { parseTopic, topics } from '../../shared/contract/index.js';
 import { describeClip, newMsgId, Outbox } from './outbox.js';
 import { uplinkMigrations } from './schema.js';
-import { Uplink } from './uplink.js';
+import { Uplink, type UplinkOptions } from './uplink.js';
 
 interface TestBroker {
   port: number;
@@ -54,7 +54,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function setup(port: number) {
+function setup(port: number, options: Partial<UplinkOptions> = {}) {
   const db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'ww-uplink-')), 'edge.db'), uplinkMigrations, { durable: false });
   const outbox = new Outbox(db, 'p07');
   const uplink = new Uplink({
@@ -66,6 +66,7 @@ function setup(port: number) {
     logger: silentLogger(),
     backoff: new Backoff({ initialMs: 100, maxMs: 300 }),
     status: () => ({ state: 'online', ward: 'p07' }),
+    ...options,
   });
   cleanups.push(() => uplink.stop(), () => {
     db.close();
@@ -154,6 +155,23 @@ describe('Uplink', () => {
     const chunks = broker.received.filter((p) => parseTopic(p.topic)?.kind === 'clipChunk');
     const joined = Buffer.concat(chunks.sort((a, b) => (parseTopic(a.topic) as { index: number }).index - (parseTopic(b.topic) as { index: number }).index).map((p) => p.payload as Buffer));
     expect(createHash('sha256').update(joined).digest('hex')).toBe(manifest.sha256);
+  });
+
+  it('keeps at most chunkWindow clip chunks (256 KiB each) in flight, however wide the window', async () => {
+    const broker = await startBroker(0, 30);
+    cleanups.push(() => broker.close());
+    const { outbox, uplink, db } = setup(broker.port, { window: 128, chunkWindow: 4 });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ww-clip-')), 'clip.mp4');
+    writeFileSync(file, randomBytes(20 * 256 * 1024));
+    db.transaction(() => outbox.enqueueClip({ ...describeSync(file), eventId: newMsgId(), camera: 'cam-01', start: 1, end: 2 }))();
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, uplink.stats().inFlight)), 1);
+    cleanups.push(() => clearInterval(sampler));
+    uplink.start();
+    await until(() => db.prepare('SELECT count(*) AS n FROM clip_uploads').pluck().get() === 0);
+    expect(broker.received.filter((p) => parseTopic(p.topic)?.kind === 'clipChunk')).toHaveLength(20);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(4);
   });
 
   it('resumes a clip at the first chunk not acknowledged', async () => {

@@ -19,6 +19,8 @@ export interface UplinkOptions {
   logger: Logger;
   /** messages in flight at once */
   window?: number;
+  /** clip chunks in flight at once (within the window): each holds 256 KiB of memory until its PUBACK */
+  chunkWindow?: number;
   /** box status published (retained) on connect and every statusEveryMs */
   status?: () => object;
   statusEveryMs?: number;
@@ -56,8 +58,12 @@ export class Uplink {
   private stopped = false;
   private cursor = 0;
   private inFlight = 0;
+  private chunksInFlight = 0;
   private pumping = false;
+  /** a pump was asked for while one ran: run again, or acks that came meanwhile would wait for the poll */
+  private pumpAgain = false;
   private readonly window: number;
+  private readonly chunkWindow: number;
   private readonly ackedRows: Pick<OutboxRow, 'seq' | 'clip_event_id'>[] = [];
   private readonly clipProgress = new Map<string, number>();
   private readonly finishedClips: string[] = [];
@@ -72,6 +78,7 @@ export class Uplink {
 
   constructor(private readonly o: UplinkOptions) {
     this.window = o.window ?? 128;
+    this.chunkWindow = o.chunkWindow ?? 16;
     this.backoff = o.backoff ?? new Backoff();
   }
 
@@ -159,6 +166,7 @@ export class Uplink {
     old?.end(true);
     this.flushAcks();
     this.inFlight = 0;
+    this.chunksInFlight = 0;
     this.cursor = 0;
     void this.closeClips();
     if (this.stopped) return;
@@ -172,10 +180,16 @@ export class Uplink {
   }
 
   private pump(): void {
-    if (!this.connected || this.pumping || this.stopped) return;
+    if (!this.connected || this.stopped) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
     this.pumping = true;
+    this.pumpAgain = false;
     void this.fill().finally(() => {
       this.pumping = false;
+      if (this.pumpAgain) this.pump();
     });
   }
 
@@ -226,15 +240,17 @@ export class Uplink {
           continue;
         }
       }
-      while (this.inFlight < this.window && clip.nextToSend < clip.chunks && generation === this.generation) {
+      while (this.inFlight < this.window && this.chunksInFlight < this.chunkWindow && clip.nextToSend < clip.chunks && generation === this.generation) {
         const index = clip.nextToSend++;
         const length = Math.min(clip.chunkBytes, clip.bytes - index * clip.chunkBytes);
         const buffer = Buffer.allocUnsafe(length);
         this.inFlight++;
+        this.chunksInFlight++;
         const { bytesRead } = await clip.file.read(buffer, 0, length, index * clip.chunkBytes);
         if (generation !== this.generation) return;
         if (bytesRead !== length) {
           this.inFlight--;
+          this.chunksInFlight--;
           this.o.outbox.failClip(clip.eventId, `clip file shorter than its manifest (${clip.path})`);
           this.clips.delete(clip.eventId);
           break;
@@ -243,6 +259,7 @@ export class Uplink {
         client.publish(topics.clipChunk(this.o.ward, clip.eventId, index), buffer, { qos: 1 }, (err) => {
           if (generation !== this.generation) return;
           this.inFlight--;
+          this.chunksInFlight--;
           if (err) return;
           this.counters.chunksAcked++;
           this.chunkAcked(clip, index);
