@@ -4,6 +4,7 @@ import { provisionCommands } from '../provisioning/index.js';
 import { hubCommands } from '../hub/command.js';
 import { edgeCommands } from '../edge/command.js';
 import { packageVersion } from '../shared/package.js';
+import { demoCommand } from './demo.js';
 
 interface Group {
   name: string;
@@ -18,6 +19,7 @@ const groups: Group[] = [
   { name: 'provision', summary: 'set up a ward box or the hub (installer)', commands: provisionCommands },
   { name: 'edge', summary: 'run a ward box', commands: edgeCommands },
   { name: 'hub', summary: 'run the district hub; manage its users; verify its audit log', commands: hubCommands, defaultCommand: 'run' },
+  { name: 'demo', summary: 'the whole district on this machine', commands: [demoCommand] },
 ];
 
 

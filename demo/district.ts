@@ -1,0 +1,229 @@
+// The whole district on one machine, from real parts: fake cameras, the city receiver, `wardwatch hub` and one
+// `wardwatch edge` per ward as child processes with real config files. Used by `npm run demo` and the
+// end-to-end test. Not installed on boxes: it stands on test-fixtures.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { hashSecret, randomToken } from '../shared/scrypt.js';
+import { packageRoot } from '../shared/package.js';
+import { startCameraFarm, DEFAULT_CREDENTIALS, type CameraFarm, type SceneName } from '../test-fixtures/camera/index.js';
+import { startCityReceiver, type CityReceiver } from '../test-fixtures/city/index.js';
+
+const root = packageRoot();
+
+export interface DistrictOptions {
+  dataDir: string;
+  wards: number;
+  camerasPerWard: number;
+  /** how many of each ward's cameras show the traffic scene (the rest are quiet streets) */
+  trafficPerWard: number;
+  /** detector model; none → motion-only */
+  modelPath?: string | undefined;
+  /** scene loop length (the demo uses 60 s; tests shorter) */
+  loopSeconds?: number;
+  segmentSeconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface WardProcess {
+  id: string;
+  name: string;
+  config: string;
+  reviewPort: number;
+  dataDir: string;
+  child: ChildProcess | undefined;
+}
+
+export interface District {
+  farm: CameraFarm;
+  city: CityReceiver;
+  citySecret: string;
+  hubConfig: string;
+  hubDataDir: string;
+  hubHttpPort: number;
+  hubMqttPort: number;
+  wards: WardProcess[];
+  /** (re)starts a ward's edge; resolves when it says it is running */
+  startWard(ward: WardProcess): Promise<void>;
+  /** SIGKILL of a ward's edge and its ffmpeg children */
+  killWard(ward: WardProcess): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts `wardwatch …` from the sources, in its own process group, logging to a file; resolves on `ready`. */
+function startProcess(args: string[], logFile: string, ready: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'cli/run.ts'), ...args], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WARDWATCH_LOG_LEVEL: process.env.WARDWATCH_LOG_LEVEL ?? 'info', ...env },
+  });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stderr!.pipe(log);
+  return new Promise((resolve, reject) => {
+    let done = false;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      log.write(line + '\n');
+      if (!done && line.includes(ready)) {
+        done = true;
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => {
+      if (!done) reject(new Error(`${args.slice(0, 2).join(' ')} exited (${code}) before it was ready; see ${logFile}`));
+    });
+  });
+}
+
+function killGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    /* already gone */
+  }
+  return gone;
+}
+
+export async function startDistrict(o: DistrictOptions): Promise<District> {
+  const log = o.log ?? (() => undefined);
+  mkdirSync(o.dataDir, { recursive: true });
+  const scenes: SceneName[] = [];
+  for (let w = 0; w < o.wards; w++) for (let c = 0; c < o.camerasPerWard; c++) scenes.push(c < o.trafficPerWard ? 'traffic' : 'quiet');
+  log(`encoding or loading the camera scenes and starting ${scenes.length} fake cameras…`);
+  const farm = await startCameraFarm({ count: scenes.length, scenes, loopSeconds: o.loopSeconds ?? 60 });
+  // startCameraFarm hands scenes round-robin in list order: camera i shows scenes[i]
+  const citySecret = randomToken();
+  const city = await startCityReceiver({ secret: citySecret, file: path.join(o.dataDir, 'city-alerts.jsonl') });
+
+  const hubDataDir = path.join(o.dataDir, 'hub');
+  mkdirSync(hubDataDir, { recursive: true });
+  const hubMqttPort = await freePort();
+  const hubHttpPort = await freePort();
+  const wardIds = Array.from({ length: o.wards }, (_, i) => `p${String(i + 1).padStart(2, '0')}`);
+  const tokens = new Map(wardIds.map((id) => [id, randomToken()]));
+  const hubConfig = path.join(hubDataDir, 'hub.yaml');
+  writeFileSync(path.join(hubDataDir, 'secrets.yaml'), `city-webhook: "${citySecret}"\n`, { mode: 0o600 });
+  writeFileSync(
+    hubConfig,
+    [
+      'district: { name: Phú Nhuận (demo) }',
+      `storage: { root: ${path.join(hubDataDir, 'data')} }`,
+      'secretsFile: secrets.yaml',
+      `broker: { listeners: [ { type: tcp, host: 127.0.0.1, port: ${hubMqttPort} } ] }`,
+      'wards:',
+      ...wardIds.map((id, i) => `  - { id: ${id}, name: "Phường ${i + 1}", tokenHash: "${hashSecret(tokens.get(id)!)}" }`),
+      `http: { host: 127.0.0.1, port: ${hubHttpPort}, publicUrl: "http://127.0.0.1:${hubHttpPort}" }`,
+      'forward:',
+      '  targets:',
+      `    - { id: city, type: webhook, url: "${city.url}", secretName: city-webhook, timeoutSeconds: 5 }`,
+      '  rules:',
+      '    - { id: people-and-vehicles, target: city, minScore: 0.5 }',
+      '',
+    ].join('\n'),
+  );
+
+  const wards: WardProcess[] = [];
+  for (const [w, id] of wardIds.entries()) {
+    const dataDir = path.join(o.dataDir, `ward-${id}`);
+    mkdirSync(dataDir, { recursive: true });
+    const reviewPort = await freePort();
+    const cams = farm.cameras.slice(w * o.camerasPerWard, (w + 1) * o.camerasPerWard);
+    writeFileSync(path.join(dataDir, 'secrets.yaml'), `hub-token: "${tokens.get(id)}"\ncam: "${DEFAULT_CREDENTIALS.password}"\n`, { mode: 0o600 });
+    const config = path.join(dataDir, 'edge.yaml');
+    writeFileSync(
+      config,
+      [
+        `ward: { id: ${id}, name: "Phường ${w + 1}" }`,
+        `storage: { root: ${path.join(dataDir, 'data')} }`,
+        'secretsFile: secrets.yaml',
+        `hub: { host: 127.0.0.1, port: ${hubMqttPort}, tls: false }`,
+        `record: { segmentSeconds: ${o.segmentSeconds ?? 10}, retainDays: 7 }`,
+        'detect: { fps: 5, minScore: 0.5 }',
+        'events: { preRollSeconds: 3, postRollSeconds: 3, endAfterSeconds: 3 }',
+        ...(o.modelPath ? [`model: { path: "${o.modelPath}", threads: 1 }`] : [`model: { path: "${path.join(dataDir, 'no-model.onnx')}" }`]),
+        `review: { host: 127.0.0.1, port: ${reviewPort} }`,
+        'cameras:',
+        ...cams.map((c, i) =>
+          [
+            `  - id: cam-${String(i + 1).padStart(2, '0')}`,
+            `    name: "Camera ${i + 1} — ${scenes[w * o.camerasPerWard + i] === 'traffic' ? 'giao lộ' : 'đường phố'}"`,
+            `    streams: { main: { url: "${c.mainUrl}" }, sub: { url: "${c.subUrl}" } }`,
+            `    credentials: { username: ${DEFAULT_CREDENTIALS.username}, passwordSecret: cam }`,
+          ].join('\n'),
+        ),
+        '',
+      ].join('\n'),
+    );
+    wards.push({ id, name: `Phường ${w + 1}`, config, reviewPort, dataDir, child: undefined });
+  }
+
+  log('starting the hub…');
+  const hub = await startProcess(['hub', '--config', hubConfig], path.join(o.dataDir, 'hub.log'), '"port"');
+  // the children run in their own process groups: if this process ends in any way it can see, they end too
+  const leftovers = () => {
+    for (const child of [hub, ...wards.map((w) => w.child)]) {
+      if (child?.pid && child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  };
+  process.once('exit', leftovers);
+  const district: District = {
+    farm,
+    city,
+    citySecret,
+    hubConfig,
+    hubDataDir,
+    hubHttpPort,
+    hubMqttPort,
+    wards,
+    async startWard(ward) {
+      ward.child = await startProcess(['edge', '--config', ward.config], path.join(o.dataDir, `${ward.id}.log`), 'ward box running');
+    },
+    async killWard(ward) {
+      await killGroup(ward.child, 'SIGKILL');
+      ward.child = undefined;
+    },
+    async stop() {
+      await Promise.all(wards.map((w) => killGroup(w.child, 'SIGTERM')));
+      await killGroup(hub, 'SIGTERM');
+      process.removeListener('exit', leftovers);
+      await city.stop();
+      await farm.stop();
+    },
+  };
+  for (const ward of wards) {
+    log(`starting ward ${ward.id}…`);
+    await district.startWard(ward);
+  }
+  return district;
+}
+
+/** Runs `wardwatch <args>` to completion (user setup and the like); throws with its output on failure. */
+export function runWardwatch(args: string[], input?: string): string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'cli/run.ts'), ...args], { cwd: root, encoding: 'utf8', ...(input ? { input } : {}) });
+  if (r.status !== 0) throw new Error(`wardwatch ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The detector model for the demo: WARDWATCH_MODEL, else the copy beside this checkout; undefined → motion-only. */
+export function findModel(): string | undefined {
+  const candidates = [process.env.WARDWATCH_MODEL, path.resolve(root, '../shared/models/yolox_nano.onnx')];
+  return candidates.find((c): c is string => !!c && existsSync(c));
+}
