@@ -1,4 +1,5 @@
 // What a subcommand looks like, and the exit codes every command uses.
+import { formatProblem, type ConfigProblem } from '../shared/config/problems.js';
 export const EXIT = {
   ok: 0,
   failure: 1,
@@ -24,6 +25,12 @@ export interface Command {
   usage: string;
   /** returns the exit code; long-running commands resolve when they stop */
   run(args: string[], io: Output): Promise<number>;
+}
+
+/** Prints every problem of a config file, as `provision validate` and the daemons do before exiting 78. */
+export function printProblems(io: Output, file: string, problems: readonly ConfigProblem[]): void {
+  io.err(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+  for (const p of problems) io.err(formatProblem(p));
 }
 
 export class UsageError extends Error {

@@ -1,9 +1,8 @@
 // `wardwatch edge --config edge.yaml`: runs the ward box daemon until SIGTERM or SIGINT.
 // Exit codes: 0 after a clean stop, 78 for a bad edge.yaml (every problem printed), 64 for a bad command line.
 import { parseArgs } from 'node:util';
-import { EXIT, UsageError, type Command } from '../cli/command.js';
+import { EXIT, printProblems, UsageError, type Command } from '../cli/command.js';
 import { loadEdgeConfig } from '../shared/config/load.js';
-import { formatProblem } from '../shared/config/problems.js';
 import { createLogger } from '../shared/log.js';
 import { startEdge } from './main.js';
 
@@ -16,8 +15,7 @@ export const edgeCommand: Command = {
     if (!values.config || positionals.length) throw new UsageError('edge takes --config FILE and nothing else');
     const loaded = loadEdgeConfig(values.config);
     if (!loaded.ok) {
-      io.err(`${values.config}: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}`);
-      for (const p of loaded.problems) io.err(formatProblem(p));
+      printProblems(io, values.config, loaded.problems);
       return EXIT.config;
     }
     const logger = createLogger({ name: 'edge' });

@@ -5,9 +5,8 @@
 // so a test or supervisor started with `port: 0` reads the real port from the first line with a `port`.
 // Exit codes: 0 after a clean stop, 78 for a bad hub.yaml (every problem printed), 64 for a bad command line.
 import { parseArgs } from 'node:util';
-import { EXIT, UsageError, type Command } from '../cli/command.js';
+import { EXIT, printProblems, UsageError, type Command } from '../cli/command.js';
 import { loadHubConfig } from '../shared/config/load.js';
-import { formatProblem } from '../shared/config/problems.js';
 import { createLogger } from '../shared/log.js';
 import { auditCommand } from './users/audit-command.js';
 import { userCommand } from './users/user-command.js';
@@ -22,8 +21,7 @@ export const hubRunCommand: Command = {
     if (!values.config || positionals.length) throw new UsageError('hub takes --config FILE and nothing else');
     const loaded = loadHubConfig(values.config);
     if (!loaded.ok) {
-      io.err(`${values.config}: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}`);
-      for (const p of loaded.problems) io.err(formatProblem(p));
+      printProblems(io, values.config, loaded.problems);
       return EXIT.config;
     }
     const logger = createLogger({ name: 'hub' });

@@ -1,6 +1,6 @@
 // `wardwatch provision validate FILE`: prints "ok" or every problem of an edge.yaml or hub.yaml.
 import { parseArgs } from 'node:util';
-import { EXIT, UsageError, type Command, type Output } from '../cli/command.js';
+import { EXIT, printProblems, UsageError, type Command, type Output } from '../cli/command.js';
 import { guessKind, loadEdgeConfig, loadHubConfig } from '../shared/config/load.js';
 import { formatProblem } from '../shared/config/problems.js';
 
@@ -13,8 +13,7 @@ export function validateFile(file: string, kind: 'edge' | 'hub' | undefined, io:
     return result.ok ? EXIT.ok : EXIT.config;
   }
   if (!result.ok) {
-    io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
-    for (const p of result.problems) io.err(formatProblem(p));
+    printProblems(io, file, result.problems);
     return EXIT.config;
   }
   io.out('ok');

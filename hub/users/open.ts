@@ -1,10 +1,9 @@
 // Opens the hub's accounts and audit log from hub.yaml for the administrator's commands.
 import { userInfo } from 'node:os';
-import { EXIT, type Output } from '../../cli/command.js';
+import { EXIT, printProblems, type Output } from '../../cli/command.js';
 import { createAccounts, type Accounts } from '../../shared/accounts/index.js';
 import { createAudit, type Audit, type AuditContext } from '../../shared/audit/index.js';
 import { loadHubConfig } from '../../shared/config/load.js';
-import { formatProblem } from '../../shared/config/problems.js';
 import { openHubStore } from '../store/store.js';
 
 export interface HubAccounts {
@@ -27,8 +26,7 @@ function cliActor(): string {
 export async function withHubAccounts(configFile: string, io: Output, fn: (hub: HubAccounts) => Promise<number>): Promise<number> {
   const loaded = loadHubConfig(configFile);
   if (!loaded.ok) {
-    io.err(`${configFile}: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}`);
-    for (const p of loaded.problems) io.err(formatProblem(p));
+    printProblems(io, configFile, loaded.problems);
     return EXIT.config;
   }
   const store = openHubStore(loaded.config.storage.root);

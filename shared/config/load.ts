@@ -5,7 +5,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { edgeConfigSchema, type EdgeConfigParsed } from './edge.js';
 import { hubConfigSchema, type HubConfigParsed } from './hub.js';
-import { issuesToProblems, SourceMap, type ConfigProblem } from './problems.js';
+import { formatPath, issuesToProblems, SourceMap, type ConfigProblem } from './problems.js';
 import { lookupSecret, readSecretsFile, secretEnvName, SecretsFileError } from './secrets.js';
 
 /** Exit code for bad configuration (sysexits EX_CONFIG). */
@@ -93,6 +93,10 @@ function validate<S extends z.ZodType>(file: string, schema: S): LoadResult<{ da
   return { ok: true, config: { data: parsed.data, source }, problems: [], warnings: [] };
 }
 
+function missingSecret(display: string, line: number, at: string, name: string, secretsFile: string): ConfigProblem {
+  return { file: display, line, path: at, message: `secret "${name}" not found`, hint: `add "${name}: …" to ${secretsFile} (mode 0600) or set ${secretEnvName(name)}` };
+}
+
 function withCredentials(url: string, username: string | undefined, password: string | undefined): string {
   if (!username) return url;
   const u = new URL(url);
@@ -124,15 +128,7 @@ export function loadEdgeConfig(file: string, options: LoadOptions = {}): LoadRes
 
   const need = (name: string, at: PropertyKey[]): string | undefined => {
     const value = lookupSecret(name, loaded.secrets, env);
-    if (value === undefined) {
-      missing.push({
-        file: display,
-        line: source.lineAt(at),
-        path: at.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${String(k)}` : String(k))).join(''),
-        message: `secret "${name}" not found`,
-        hint: `add "${name}: …" to ${data.secretsFile} (mode 0600) or set ${secretEnvName(name)}`,
-      });
-    }
+    if (value === undefined) missing.push(missingSecret(display, source.lineAt(at), formatPath(at), name, data.secretsFile));
     return value;
   };
 
@@ -192,7 +188,8 @@ export function loadHubConfig(file: string, options: LoadOptions = {}): LoadResu
     if (!t.secretName) return;
     const value = lookupSecret(t.secretName, loaded.secrets, env);
     if (value === undefined) {
-      missing.push({ file: display, line: source.lineAt(['forward', 'targets', i, 'secretName']), path: `forward.targets[${i}].secretName`, message: `secret "${t.secretName}" not found`, hint: `add "${t.secretName}: …" to ${data.secretsFile} (mode 0600) or set ${secretEnvName(t.secretName)}` });
+      const at = ['forward', 'targets', i, 'secretName'];
+      missing.push(missingSecret(display, source.lineAt(at), formatPath(at), t.secretName, data.secretsFile));
     } else secrets.set(t.secretName, value);
   });
   if (missing.length && options.requireSecrets !== false) return { ok: false, problems: missing };
