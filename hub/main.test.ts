@@ -26,6 +26,7 @@ storage: { root: ${path.join(dir, 'data')} }
 broker:
   listeners:
     - { type: tcp, host: 127.0.0.1, port: 0 }
+http: { host: 127.0.0.1, port: 0 }
 wards:
   - { id: p07, name: Phường 7, tokenHash: '${p07.tokenHash}' }
 `,

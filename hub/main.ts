@@ -1,6 +1,9 @@
-// The district hub process: wires store, ingest, broker and retention together. No logic here.
+// The district hub process: wires store, accounts and audit, ingest, broker, forwarder, HTTP API and retention.
+import { createAccounts, type Accounts } from '../shared/accounts/index.js';
+import { createAudit, type Audit } from '../shared/audit/index.js';
 import type { HubConfig } from '../shared/config/load.js';
 import type { Logger } from '../shared/log.js';
+import { startHubHttp, type HubHttp } from './api/server.js';
 import { startBroker, type Broker } from './broker/broker.js';
 import type { BoundListener } from './broker/listeners.js';
 import { createForwarder, type AuditFn, type Forwarder } from './forward/forwarder.js';
@@ -20,15 +23,21 @@ export interface RunningHub {
   forwarder: Forwarder;
   /** signs and checks clip links (hub/share/) */
   linkKey: Buffer;
-  /** closes the broker (wards see the hub go), commits what ingest holds, closes the db */
+  audit: Audit;
+  accounts: Accounts;
+  /** the API and operator page; undefined when its port could not be taken (logged as an error) */
+  http: HubHttp | undefined;
+  /** closes the HTTP server, the broker (wards see the hub go), commits what ingest holds, closes the db */
   close(): Promise<void>;
 }
 
 export interface HubDeps {
   logger: Logger;
   clock?: () => number;
-  /** the audit log (shared/audit/, coming); until it lands, shares are written to the log */
+  /** replaces the forwarder's audit of shares (tests); default: the hub's audit log */
   audit?: AuditFn;
+  /** where the API listens instead of config.http (tests: 127.0.0.1:0) */
+  http?: { host: string; port: number };
 }
 
 export async function startHub(config: HubConfig, deps: HubDeps): Promise<RunningHub> {
@@ -36,12 +45,18 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   const clock = deps.clock ?? Date.now;
   const store = openHubStore(config.storage.root);
   store.syncWards(config.wards);
-  const audit: AuditFn = deps.audit ?? ((action, detail) => logger.info({ audit: action, ...detail }, `audit: ${action}`));
+  const audit = createAudit(store.db, { clock });
+  const accounts = createAccounts(store.db, { audit, clock, wards: config.wards.map((w) => w.id) });
+  // the forwarder records inside its outbox transaction; audit.record joins it, so no share leaves unaudited
+  const shareAudit: AuditFn =
+    deps.audit ??
+    ((action, detail) =>
+      audit.record({ actor: String(detail.actor ?? 'system'), action, target: typeof detail.incidentId === 'string' ? detail.incidentId : null, ip: typeof detail.ip === 'string' ? detail.ip : null, detail }));
   let linkKey: Buffer;
   let forwarder: Forwarder;
   try {
     linkKey = loadLinkKey(store.root);
-    forwarder = createForwarder({ store, config, linkKey, audit, logger, clock });
+    forwarder = createForwarder({ store, config, linkKey, audit: shareAudit, logger, clock });
   } catch (err) {
     store.close();
     throw err;
@@ -65,6 +80,20 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   // one parseable line per listener: tests and supervisors read the real port from it
   for (const l of broker.listeners) logger.info({ listener: l.type, host: l.host, port: l.port }, `mqtt ${l.type} listening on ${l.host}:${l.port}`);
 
+  // The page and API are for people; ingest is what must not stop. A taken port is a loud error, not a dead hub.
+  const listen = deps.http ?? { host: config.http.host, port: config.http.port };
+  let http: HubHttp | undefined;
+  try {
+    http = await startHubHttp(
+      { store, audit, accounts, forwarder, linkKey, district: config.district.name, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats() },
+      listen,
+    );
+    // `httpPort`, not `port`: readers take the first line with a `port` as the MQTT listener's
+    logger.info({ http: true, host: http.host, httpPort: http.port }, `http listening on ${http.host}:${http.port}`);
+  } catch (err) {
+    logger.error({ err, host: listen.host, httpPort: listen.port }, `http: cannot listen on ${listen.host}:${listen.port} (${(err as Error).message}): the operator page and API are down; fix http.host / http.port in hub.yaml`);
+  }
+
   const retention = () => {
     try {
       applyRetention(store, { ...config.retention, seenMsgDays: DEFAULT_SEEN_MSG_DAYS }, clock(), logger);
@@ -84,9 +113,13 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     broker,
     forwarder,
     linkKey,
+    audit,
+    accounts,
+    http,
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        await http?.close();
         await broker.close();
         await ingest.close();
         await forwarder.close();

@@ -66,7 +66,7 @@ describe('the city forwarder', () => {
         storage: { root: path.join(dir, 'data') },
         broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
         wards: [{ id: 'p07', name: 'Phường 7', tokenHash: p07.tokenHash }],
-        http: { publicUrl: 'https://hub.example.vn' },
+        http: { host: '127.0.0.1', port: 0, publicUrl: 'https://hub.example.vn' },
         forward: { targets: [webhook(c.url)], rules: [rule({ id: 'cars', labels: ['car'], minScore: 0.7, zones: ['crossing'] })] },
       }),
       file: path.join(dir, 'hub.yaml'),

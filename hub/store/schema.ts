@@ -173,4 +173,41 @@ export const hubMigrations: readonly Migration[] = [
   // Taken one by one: a later migration of either module is appended here as its own entry.
   accountMigrations[0]!,
   auditMigrations[0]!,
+  // 5: the operator API's incident list (hub/api/incident-query.ts). Zones are a JSON array in incidents, which
+  // no index can search: incident_zones holds one row per (zone, incident), kept by triggers, with the ward and
+  // camera, so that a zone filter (alone, with a ward, with a camera) walks an index newest first and stops after
+  // one page. Forwarded incidents are few: a partial index finds them without walking the rest. Which index
+  // serves which filter is chosen in incident-query.ts (driverFor) and measured by bench/query.ts.
+  `
+  CREATE TABLE incident_zones (
+    zone          TEXT NOT NULL,
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    start         INTEGER NOT NULL,
+    id            TEXT NOT NULL,
+    PRIMARY KEY (zone, ward, camera, start, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX incident_zones_zone_start ON incident_zones (zone, start, id);
+  CREATE INDEX incident_zones_ward_start ON incident_zones (zone, ward, start, id);
+  INSERT OR IGNORE INTO incident_zones (zone, ward, camera, start, id)
+    SELECT j.value, i.ward, i.camera, i.start, i.id FROM incidents i, json_each(i.zones) j WHERE j.type = 'text';
+  CREATE TRIGGER incident_zones_insert AFTER INSERT ON incidents BEGIN
+    INSERT OR IGNORE INTO incident_zones (zone, ward, camera, start, id)
+      SELECT value, NEW.ward, NEW.camera, NEW.start, NEW.id FROM json_each(NEW.zones) WHERE type = 'text';
+  END;
+  CREATE TRIGGER incident_zones_update AFTER UPDATE OF zones, start, ward, camera ON incidents
+    WHEN OLD.zones IS NOT NEW.zones OR OLD.start IS NOT NEW.start OR OLD.ward IS NOT NEW.ward OR OLD.camera IS NOT NEW.camera BEGIN
+    DELETE FROM incident_zones WHERE zone IN (SELECT value FROM json_each(OLD.zones) WHERE type = 'text')
+      AND ward = OLD.ward AND camera = OLD.camera AND start = OLD.start AND id = OLD.id;
+    INSERT OR IGNORE INTO incident_zones (zone, ward, camera, start, id)
+      SELECT value, NEW.ward, NEW.camera, NEW.start, NEW.id FROM json_each(NEW.zones) WHERE type = 'text';
+  END;
+  CREATE TRIGGER incident_zones_delete AFTER DELETE ON incidents BEGIN
+    DELETE FROM incident_zones WHERE zone IN (SELECT value FROM json_each(OLD.zones) WHERE type = 'text')
+      AND ward = OLD.ward AND camera = OLD.camera AND start = OLD.start AND id = OLD.id;
+  END;
+  CREATE INDEX incidents_forwarded_start ON incidents (start, id) WHERE forwarded = 1;
+  -- a ward's incidents of one label (e.g. the trucks of p07): the ward index alone walks every other label too
+  CREATE INDEX incidents_ward_label_start ON incidents (ward, label, start, id);
+  `,
 ];

@@ -14,6 +14,8 @@ export const AUDIT_ACTIONS = [
   'clip.view',
   'export',
   'share',
+  /** the city followed a shared link */
+  'share.open',
   'hold.add',
   'hold.release',
   'setting.change',

@@ -73,6 +73,7 @@ storage: { root: ${path.join(dir, 'hub-data')} }
 broker:
   listeners:
     - { type: tcp, host: 127.0.0.1, port: ${port} }
+http: { host: 127.0.0.1, port: 0 }
 wards:
 ${wards.map((w) => `  - { id: ${w.id}, name: ${w.id}, tokenHash: '${w.tokenHash}' }`).join('\n')}
 `,

@@ -1,0 +1,23 @@
+// What the API's routes are given: the hub's parts, passed in (hub/main.ts wires them; tests build their own).
+import type { Accounts } from '../../shared/accounts/index.js';
+import type { Audit } from '../../shared/audit/index.js';
+import type { Logger } from '../../shared/log.js';
+import type { BrokerStats } from '../broker/broker.js';
+import type { Forwarder } from '../forward/forwarder.js';
+import type { IngestStats } from '../ingest/index-writer.js';
+import type { HubStore } from '../store/store.js';
+
+export interface ApiContext {
+  store: HubStore;
+  audit: Audit;
+  accounts: Accounts;
+  forwarder: Pick<Forwarder, 'forwardIncident' | 'deadLetters' | 'retryDeadLetter' | 'stats'>;
+  /** signs and checks clip links (hub/share/) */
+  linkKey: Buffer;
+  district: string;
+  clock: () => number;
+  logger: Logger;
+  /** live counters for /metrics; absent parts are left out */
+  ingestStats?: () => IngestStats;
+  brokerStats?: () => BrokerStats;
+}

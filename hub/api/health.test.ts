@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { cameraHealth, STALE_AFTER_MS, wardHealth, wardLiveness } from './health.js';
+
+const now = 1_780_000_000_000;
+
+describe('wardLiveness', () => {
+  it.each([
+    ['never reported', { state: null, updated_at: null }, 'unknown'],
+    ['online, fresh', { state: 'online', updated_at: now - 10_000 }, 'online'],
+    ['online at the limit', { state: 'online', updated_at: now - STALE_AFTER_MS.ward }, 'online'],
+    ['online, quiet too long', { state: 'online', updated_at: now - STALE_AFTER_MS.ward - 1 }, 'stale'],
+    ['offline (Last Will)', { state: 'offline', updated_at: now - 10_000 }, 'offline'],
+    ['offline long ago', { state: 'offline', updated_at: now - 86_400_000 }, 'offline'],
+  ] as const)('%s → %s', (_name, row, expected) => {
+    expect(wardLiveness(row, now)).toBe(expected);
+  });
+});
+
+describe('cameraHealth', () => {
+  const status = (state: string) => JSON.stringify({ ward: 'p07', camera: 'c1', state, at: now, lastSegmentAt: now - 5000, gapsToday: 2, bytesPerSecond: 1, detectFps: 5 });
+  it.each([
+    ['recording, ward online', status('recording'), now - 1000, true, 'recording', true],
+    ['stalled', status('stalled'), now - 1000, true, 'stalled', false],
+    ['recording but its ward is offline', status('recording'), now - 1000, false, 'unknown', false],
+    ['recording but quiet too long', status('recording'), now - STALE_AFTER_MS.camera - 1, true, 'unknown', false],
+    ['no status yet', null, null, true, 'unknown', false],
+    ['a status that is not JSON', '{', now, true, 'unknown', false],
+  ] as const)('%s', (_name, s, updated, wardOnline, state, recording) => {
+    expect(cameraHealth({ ward: 'p07', camera: 'c1', last_seen_at: now - 60_000, state: null, status: s, updated_at: updated }, wardOnline, now)).toMatchObject({ state, recording });
+  });
+});
+
+describe('wardHealth', () => {
+  it('takes the figures from an online status, and none from an offline one', () => {
+    const online = JSON.stringify({ state: 'online', ward: 'p07', version: '0.1.0', startedAt: now - 1, at: now, disk: { freeBytes: 10, totalBytes: 20 }, outboxDepth: 4, cameras: { recording: 26, total: 27 }, detector: 'onnx', alarms: ['disk'] });
+    expect(wardHealth({ id: 'p07', name: 'P7', last_seen_at: now - 5, state: 'online', status: online, updated_at: now - 1000 }, [], now)).toMatchObject({
+      state: 'online',
+      online: true,
+      diskFreeBytes: 10,
+      outboxDepth: 4,
+      camerasRecording: 26,
+      camerasTotal: 27,
+      alarms: ['disk'],
+      lastSeenAt: now - 5,
+    });
+    expect(wardHealth({ id: 'p07', name: 'P7', last_seen_at: null, state: 'offline', status: '{"state":"offline","ward":"p07"}', updated_at: now - 1000 }, [], now)).toMatchObject({
+      state: 'offline',
+      online: false,
+      outboxDepth: null,
+      lastSeenAt: now - 1000,
+    });
+  });
+});

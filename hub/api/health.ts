@@ -1,0 +1,112 @@
+// Ward and camera health for the health board, from the retained status rows (pure: rows and the clock in).
+import type { CameraStatus, WardStatus } from '../../shared/contract/index.js';
+
+/** A box publishes its status every 30 s and a camera's every 60 s: three missed ones make it stale. */
+export const STALE_AFTER_MS = { ward: 90_000, camera: 180_000 } as const;
+
+export interface WardRow {
+  id: string;
+  name: string;
+  last_seen_at: number | null;
+  /** from ward_status, null when the ward never reported */
+  state: string | null;
+  status: string | null;
+  updated_at: number | null;
+}
+
+export interface CameraRow {
+  ward: string;
+  camera: string;
+  last_seen_at: number;
+  state: string | null;
+  status: string | null;
+  updated_at: number | null;
+}
+
+/** `stale`: said it was online, then went quiet without a Last Will (e.g. the uplink hangs). */
+export type Liveness = 'online' | 'offline' | 'stale' | 'unknown';
+
+export interface CameraHealth {
+  camera: string;
+  /** the recorder's state as last reported; `unknown` when its ward or its status is not current */
+  state: CameraStatus['state'] | 'unknown';
+  recording: boolean;
+  lastSegmentAt: number | null;
+  gapsToday: number | null;
+  bytesPerSecond: number | null;
+  detectFps: number | null;
+  /** hub clock: the last status or message about this camera */
+  lastSeenAt: number | null;
+}
+
+export interface WardHealth {
+  id: string;
+  name: string;
+  state: Liveness;
+  online: boolean;
+  lastSeenAt: number | null;
+  version: string | null;
+  diskFreeBytes: number | null;
+  diskTotalBytes: number | null;
+  outboxDepth: number | null;
+  camerasRecording: number | null;
+  camerasTotal: number | null;
+  detector: string | null;
+  alarms: string[];
+  cameras: CameraHealth[];
+}
+
+function parse<T>(text: string | null): T | null {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null;
+  }
+}
+
+export function wardLiveness(row: Pick<WardRow, 'state' | 'updated_at'>, now: number): Liveness {
+  if (row.state === null || row.updated_at === null) return 'unknown';
+  if (row.state === 'offline') return 'offline';
+  return now - row.updated_at > STALE_AFTER_MS.ward ? 'stale' : 'online';
+}
+
+export function cameraHealth(row: CameraRow, wardOnline: boolean, now: number): CameraHealth {
+  const s = parse<CameraStatus>(row.status);
+  const current = wardOnline && s !== null && row.updated_at !== null && now - row.updated_at <= STALE_AFTER_MS.camera;
+  const state = current ? s.state : 'unknown';
+  return {
+    camera: row.camera,
+    state,
+    recording: state === 'recording',
+    lastSegmentAt: s?.lastSegmentAt ?? null,
+    gapsToday: s?.gapsToday ?? null,
+    bytesPerSecond: s?.bytesPerSecond ?? null,
+    detectFps: s?.detectFps ?? null,
+    lastSeenAt: Math.max(row.last_seen_at, row.updated_at ?? 0) || null,
+  };
+}
+
+export function wardHealth(row: WardRow, cameras: readonly CameraRow[], now: number): WardHealth {
+  const state = wardLiveness(row, now);
+  const s = parse<WardStatus>(row.status);
+  // an offline status carries no figures: the last online one is not kept, so the figures are unknown
+  const on = s?.state === 'online' ? s : null;
+  const lastSeen = Math.max(row.last_seen_at ?? 0, row.updated_at ?? 0);
+  return {
+    id: row.id,
+    name: row.name,
+    state,
+    online: state === 'online',
+    lastSeenAt: lastSeen || null,
+    version: on?.version ?? null,
+    diskFreeBytes: on?.disk.freeBytes ?? null,
+    diskTotalBytes: on?.disk.totalBytes ?? null,
+    outboxDepth: on?.outboxDepth ?? null,
+    camerasRecording: on?.cameras.recording ?? null,
+    camerasTotal: on?.cameras.total ?? null,
+    detector: on?.detector ?? null,
+    alarms: on?.alarms ?? [],
+    cameras: cameras.map((c) => cameraHealth(c, state === 'online', now)),
+  };
+}

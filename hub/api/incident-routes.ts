@@ -1,0 +1,175 @@
+// /api/incidents: the list with filters and keyset paging, one incident, its snapshot and clip (every view
+// audited), and the operator's share to the city.
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { ForwardError } from '../forward/forwarder.js';
+import type { ApiContext } from './context.js';
+import { encodeCursor } from './cursor.js';
+import { createIncidentQuery } from './incident-query.js';
+import { incidentView } from './incident-view.js';
+import { incidentIdParams, listQuery, shareBody, snapshotQuery } from './inputs.js';
+import { fileSize, sendFileRange, startsView } from './range.js';
+import type { RouteTable } from './route.js';
+import { storedFile } from './stored-file.js';
+
+const DEFAULT_PAGE = 50;
+const THUMB_WIDTH = 320;
+
+const FORWARD_STATUS: Record<ForwardError['code'], number> = {
+  NOT_FOUND: 404,
+  NO_TARGETS: 409,
+  UNKNOWN_TARGET: 400,
+  BAD_SHARE: 400,
+  AUDIT_FAILED: 500,
+  CLOSED: 503,
+};
+
+interface ForwardRow {
+  key: string;
+  target: string;
+  state: 'pending' | 'delivered' | 'dead';
+  cause: string;
+  sharedBy: string | null;
+  unblurred: number;
+  attempts: number;
+  at: number;
+  reason: string | null;
+}
+
+interface ForwardState {
+  key: string;
+  target: string;
+  state: 'pending' | 'delivered' | 'dead';
+  cause: string;
+  sharedBy: string | null;
+  unblurred: boolean;
+  attempts: number;
+  at: number;
+  reason: string | null;
+}
+
+export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
+  const { store, audit } = ctx;
+  const query = createIncidentQuery(store.db);
+  const forwards = store.db.prepare<[string, string, string], ForwardRow>(`
+    SELECT key, target, 'pending' AS state, cause, shared_by AS sharedBy, unblurred, attempts, created_at AS at, last_error AS reason FROM forward_outbox WHERE incident_id = ?
+    UNION ALL SELECT key, target, 'delivered', cause, shared_by, unblurred, attempts, delivered_at, NULL FROM forward_delivered WHERE incident_id = ?
+    UNION ALL SELECT key, target, 'dead', cause, shared_by, unblurred, attempts, dead_at, reason FROM forward_dead WHERE incident_id = ?
+    ORDER BY at`);
+
+  const notFound = { error: 'no such incident (or it is no longer kept)', code: 'NOT_FOUND' };
+
+  routes.add(
+    {
+      method: 'GET',
+      url: '/api/incidents',
+      summary: 'Incidents, newest first, with filters; keyset paging (pass `next` back as `cursor`)',
+      tag: 'incidents',
+      auth: 'incidents',
+      query: listQuery,
+      responses: { 200: '{ incidents: Incident[], next: string | null }', 400: 'a filter is not valid (`field` names it)', 401: 'not logged in', 403: 'not allowed' },
+    },
+    async (_req, _reply, { query: q }) => {
+      const { limit, cursor, ...filter } = q;
+      const page = query(filter, { limit: limit ?? DEFAULT_PAGE, after: cursor });
+      return { incidents: page.rows.map(incidentView), next: page.next ? encodeCursor(page.next) : null };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'GET',
+      url: '/api/incidents/:id',
+      summary: 'One incident, with where it was forwarded',
+      tag: 'incidents',
+      auth: 'incidents',
+      params: incidentIdParams,
+      responses: { 200: 'Incident & { forwards }', 400: 'not an incident id', 404: 'no such incident' },
+    },
+    async (_req, reply, { params }) => {
+      const row = store.getIncident(params.id);
+      if (!row) return reply.code(404).send(notFound);
+      const fw: ForwardState[] = forwards.all(row.id, row.id, row.id).map((f) => ({ ...f, unblurred: f.unblurred === 1 }));
+      return { ...incidentView(row), forwards: fw };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'GET',
+      url: '/api/incidents/:id/snapshot',
+      summary: 'The incident snapshot (JPEG); audited as snapshot.view',
+      tag: 'incidents',
+      auth: 'incidents',
+      params: incidentIdParams,
+      query: snapshotQuery,
+      responses: { 200: 'the JPEG', 400: 'bad id or size', 404: 'no such incident, or no snapshot' },
+      produces: { 200: 'image/jpeg' },
+    },
+    async (req, reply, { params, query: q }) => {
+      const row = store.getIncident(params.id);
+      const file = row && storedFile(store, row.snapshot_path);
+      if (!row || !file) return reply.code(404).send({ error: 'this incident has no snapshot', code: 'NOT_FOUND' });
+      let jpeg: Buffer;
+      try {
+        jpeg = await readFile(file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reply.code(404).send({ error: 'the snapshot was removed by retention', code: 'NOT_FOUND' });
+        throw err;
+      }
+      const thumb = q.size === 'thumb';
+      if (thumb) jpeg = await sharp(jpeg).resize({ width: THUMB_WIDTH, withoutEnlargement: true }).jpeg({ quality: 75 }).toBuffer();
+      // audited before a byte leaves; a failed audit is a 500 and no picture
+      audit.record({ actor: req.session!.user.name, action: 'snapshot.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera, size: thumb ? 'thumb' : 'full' } });
+      // private: the browser may keep it (one audited view per page load), shared caches may not
+      return reply.header('content-type', 'image/jpeg').header('cache-control', 'private, max-age=600').send(jpeg);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'GET',
+      url: '/api/incidents/:id/clip',
+      summary: 'The incident clip (MP4) with HTTP Range; audited as clip.view once per view (the request without Range or from byte 0)',
+      tag: 'incidents',
+      auth: 'incidents',
+      params: incidentIdParams,
+      responses: { 200: 'the whole MP4', 206: 'the requested bytes', 400: 'bad id', 404: 'no such incident, or no clip (see clip.state)', 416: 'range not satisfiable' },
+      produces: { 200: 'video/mp4', 206: 'video/mp4' },
+    },
+    async (req, reply, { params }) => {
+      const row = store.getIncident(params.id);
+      if (!row) return reply.code(404).send(notFound);
+      const file = row.clip_state === 'present' ? storedFile(store, row.clip_path) : undefined;
+      const size = file === undefined ? undefined : await fileSize(file);
+      if (!file || size === undefined) return reply.code(404).send({ error: `no clip at the hub (clip state: ${row.clip_state})`, code: 'NO_CLIP', clipState: row.clip_state });
+      const range = req.headers.range;
+      // a HEAD shows nothing; a Range from byte 0 (or none) is where a player's view begins
+      const startsAView = req.method === 'GET' && startsView(range, size);
+      if (startsAView) audit.record({ actor: req.session!.user.name, action: 'clip.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera } });
+      return sendFileRange(reply, file, size, 'video/mp4', range);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'POST',
+      url: '/api/incidents/:id/share',
+      summary: 'Share the incident with the city centre (all forward targets); audited as share',
+      tag: 'incidents',
+      auth: 'share',
+      params: incidentIdParams,
+      body: shareBody,
+      responses: { 200: '{ shared, results: [{ target, key, state }] }', 400: 'bad id or body', 403: 'not an operator, or CSRF', 404: 'no such incident', 409: 'no forward target configured' },
+    },
+    async (req, reply, { params, body }) => {
+      try {
+        const results = await ctx.forwarder.forwardIncident(params.id, { by: req.session!.user.name, unblurred: body.unblurred ?? false, note: body.note, from: req.ip });
+        return { shared: params.id, results };
+      } catch (err) {
+        if (err instanceof ForwardError) return reply.code(FORWARD_STATUS[err.code]).send({ error: err.message, code: err.code });
+        throw err;
+      }
+    },
+  );
+}

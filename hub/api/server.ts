@@ -1,0 +1,101 @@
+// The hub's HTTP server: sessions, the /api routes, /share links, /metrics, the OpenAPI document and the page.
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { sessionPlugin } from '../../shared/http/index.js';
+import { packageVersion } from '../../shared/package.js';
+import type { ApiContext } from './context.js';
+import { forwardRoutes } from './forward-routes.js';
+import { healthRoutes } from './health-routes.js';
+import { incidentRoutes } from './incident-routes.js';
+import { loginBody, passwordBody } from './inputs.js';
+import { metricsRoute } from './metrics.js';
+import { buildOpenApi } from './openapi.js';
+import { pageRoutes } from './page.js';
+import { RouteTable, type RouteDoc } from './route.js';
+import { shareRoute } from './share-route.js';
+
+/** The session plugin's routes (shared/http/sessions.ts), so the OpenAPI document covers them too. */
+const SESSION_DOCS: RouteDoc[] = [
+  { method: 'POST', url: '/api/login', summary: 'Log in; sets the session cookie, returns csrfToken; status must-change until the initial password is changed', tag: 'session', auth: 'public', body: loginBody, responses: { 200: '{ status, user, csrfToken, expiresAt }', 400: 'bad body', 401: 'wrong name or password', 403: 'locked (Retry-After)' } },
+  { method: 'POST', url: '/api/logout', summary: 'End the session', tag: 'session', auth: 'session', responses: { 204: 'logged out', 401: 'not logged in' } },
+  { method: 'POST', url: '/api/password', summary: 'Change your own password (the only thing a must-change session may do)', tag: 'session', auth: 'session', body: passwordBody, responses: { 200: '{ status, user, csrfToken }', 400: 'the new password breaks the rule', 403: 'wrong current password, or locked' } },
+  { method: 'GET', url: '/api/session', summary: 'Who is logged in, and the CSRF token', tag: 'session', auth: 'session', responses: { 200: '{ status, user, csrfToken, expiresAt }', 401: 'not logged in' } },
+];
+
+export interface HubApiOptions {
+  /** behind a reverse proxy that sets X-Forwarded-For / -Proto (the audit's address, the Secure cookie) */
+  trustProxy?: boolean;
+  /** the page's folder (tests); default hub/api/page in the package */
+  pageDir?: string;
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
+export interface HubApi {
+  app: FastifyInstance;
+  /** every route the server answers (tests hold the OpenAPI document to it) */
+  routes: RegisteredRoute[];
+}
+
+export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {}): Promise<HubApi> {
+  const app = Fastify({
+    loggerInstance: ctx.logger.child({ part: 'http' }) as FastifyBaseLogger, disableRequestLogging: true,
+    trustProxy: options.trustProxy ?? false,
+    // share tokens are ~110 characters; the router's default cut-off (100) would answer 414
+    routerOptions: { maxParamLength: 1024 },
+  });
+  const registered: RegisteredRoute[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) registered.push({ method, url: r.url });
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 400) return reply.code(400).send({ error: `body: ${err.message}`, code: 'BAD_REQUEST', field: 'body' });
+    if (status === 415) return reply.code(415).send({ error: 'send JSON (Content-Type: application/json)', code: 'MEDIA_TYPE', field: 'body' });
+    if (status === 413) return reply.code(413).send({ error: 'body too large', code: 'TOO_LARGE', field: 'body' });
+    if (status < 500) return reply.code(status).send({ error: err.message, code: err.code ?? 'ERROR' });
+    request.log.error({ err, url: request.url }, 'request failed');
+    return reply.code(500).send({ error: 'internal error: see the hub log', code: 'INTERNAL' });
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    void reply.header('x-content-type-options', 'nosniff');
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such route: ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`, code: 'NOT_FOUND' }));
+
+  await app.register(sessionPlugin, { accounts: ctx.accounts, clock: ctx.clock });
+
+  const routes = new RouteTable(app);
+  routes.docs.push(...SESSION_DOCS);
+  incidentRoutes(routes, ctx);
+  healthRoutes(routes, ctx);
+  forwardRoutes(routes, ctx);
+  shareRoute(routes, ctx);
+  metricsRoute(routes, ctx);
+  let openapi: string | undefined;
+  routes.add(
+    { method: 'GET', url: '/api/openapi.json', summary: 'This document', tag: 'ops', auth: 'public', responses: { 200: 'OpenAPI 3.1' } },
+    async (_req, reply) => {
+      openapi ??= JSON.stringify(buildOpenApi(routes.docs, { title: `Wardwatch hub API — ${ctx.district}`, version: packageVersion() }));
+      return reply.header('content-type', 'application/json; charset=utf-8').send(openapi);
+    },
+  );
+  pageRoutes(app, options.pageDir);
+  return { app, routes: registered };
+}
+
+export interface HubHttp extends HubApi {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHubHttp(ctx: ApiContext, listen: { host: string; port: number }, options: HubApiOptions = {}): Promise<HubHttp> {
+  const { app, routes } = await createHubApi(ctx, options);
+  await app.listen({ host: listen.host, port: listen.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : listen.port;
+  return { app, routes, host: listen.host, port, close: () => app.close() };
+}
