@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     .map((c, i) => `  - id: cam-${String(i + 1).padStart(2, '0')}\n    name: Camera ${i + 1}\n    streams: { main: { url: "${c.mainUrl}" } }\n    credentials: { username: admin, passwordSecret: cam }`)
     .join('\n');
   const config = path.join(dir, 'edge.yaml');
-  writeFileSync(config, `ward: { id: p01, name: Phường 1 }\nstorage: { root: ${dir}/data }\ndetect: { enabled: false }\ncameras:\n${cams}\n`);
+  writeFileSync(config, `ward: { id: p01, name: Phường 1 }\nstorage: { root: ${dir}/data }\ndetect: { enabled: false }\nreview: { host: 127.0.0.1, port: 0 }\ncameras:\n${cams}\n`);
   const edge = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot(), 'cli/run.ts'), 'edge', '--config', config], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, WARDWATCH_SECRET_CAM: 'wardwatch-cam', WARDWATCH_LOG_LEVEL: 'warn' },

@@ -3,6 +3,8 @@ import { consoleOutput, EXIT, UsageError, type Command, type Output } from './co
 import { provisionCommands } from '../provisioning/index.js';
 import { hubCommands } from '../hub/command.js';
 import { edgeCommands } from '../edge/command.js';
+import { verifyExportCommand } from './verify-export.js';
+import { edgeUserCommand } from '../edge/review/user-command.js';
 import { packageVersion } from '../shared/package.js';
 import { demoCommand } from './demo.js';
 
@@ -17,9 +19,11 @@ interface Group {
 /** Only commands that exist are listed: nothing here is a stub. */
 const groups: Group[] = [
   { name: 'provision', summary: 'set up a ward box or the hub (installer)', commands: provisionCommands },
-  { name: 'edge', summary: 'run a ward box', commands: edgeCommands },
+  // `wardwatch edge --config …` runs the daemon (the unnamed command); `wardwatch edge user …` manages accounts
+  { name: 'edge', summary: 'run a ward box; manage its review page accounts', commands: [...edgeCommands, edgeUserCommand], defaultCommand: 'run' },
   { name: 'hub', summary: 'run the district hub; manage its users; verify its audit log', commands: hubCommands, defaultCommand: 'run' },
   { name: 'demo', summary: 'the whole district on this machine', commands: [demoCommand] },
+  { name: 'verify-export', summary: 'check a ward box export offline', commands: [verifyExportCommand] },
 ];
 
 
@@ -50,7 +54,7 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
   }
   // a group whose only command has no name (`wardwatch edge --config …`) hands it every argument after the group
   const unnamed = group.commands.length === 1 && group.commands[0]!.name === '' ? group.commands[0] : undefined;
-  const byDefault = group.defaultCommand !== undefined && second?.startsWith('--') ? group.commands.find((c) => c.name === group.defaultCommand) : undefined;
+  const byDefault = group.defaultCommand !== undefined && second?.startsWith('-') ? group.commands.find((c) => c.name === group.defaultCommand) : undefined;
   const command = unnamed ?? byDefault ?? group.commands.find((c) => c.name === second);
   if (!command) {
     io.err(`${second === undefined ? 'missing' : `unknown`} ${group.name} command${second ? ` "${second}"` : ''}; one of: ${group.commands.map((c) => c.name).join(', ')}`);

@@ -7,9 +7,9 @@ import { createLogger } from '../shared/log.js';
 import { startEdge } from './main.js';
 
 export const edgeCommand: Command = {
-  name: '',
+  name: 'run',
   summary: 'run the ward box daemon (recording, uplink to the hub)',
-  usage: 'wardwatch edge --config edge.yaml',
+  usage: 'wardwatch edge [run] --config edge.yaml',
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
     if (!values.config || positionals.length) throw new UsageError('edge takes --config FILE and nothing else');

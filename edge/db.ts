@@ -1,10 +1,15 @@
 // The ward box's one SQLite database. Migrations of every edge module, in the order they were added:
-// append only — a migration's number is its position in this list.
+// append only — a migration's number is its position in this list. The module lists spread here are frozen;
+// a module's next migration is appended at the END of this list as its own entry, never to its module's list.
+import { accountMigrations } from '../shared/accounts/index.js';
+import { auditMigrations } from '../shared/audit/index.js';
 import { openDb, type Db, type Migration } from '../shared/db.js';
+import { eventMigrations } from './events/schema.js';
 import { recordMigrations } from './record/schema.js';
+import { reviewMigrations } from './review/schema.js';
 import { uplinkMigrations } from './uplink/schema.js';
 
-export const edgeMigrations: readonly Migration[] = [...uplinkMigrations, ...recordMigrations];
+export const edgeMigrations: readonly Migration[] = [...uplinkMigrations, ...recordMigrations, ...eventMigrations, accountMigrations[0]!, auditMigrations[0]!, reviewMigrations[0]!];
 
 export function openEdgeDb(file: string): Db {
   return openDb(file, edgeMigrations);

@@ -1,4 +1,6 @@
-// The ward box daemon: wires recording, the uplink to the hub and box status together. No logic here.
+// The ward box daemon: wires recording, detection and events, the uplink to the hub, box status and the officers'
+// review page together.
+// No logic here.
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EdgeConfig } from '../shared/config/load.js';
@@ -6,10 +8,14 @@ import { topics } from '../shared/contract/index.js';
 import { locateFfmpeg, type FfmpegTools } from '../shared/ffmpeg/locate.js';
 import type { Logger } from '../shared/log.js';
 import { packageVersion } from '../shared/package.js';
+import { createAudit, type Audit } from '../shared/audit/index.js';
 import type { Db } from '../shared/db.js';
 import { openEdgeDb } from './db.js';
+import { DetectionService } from './detect/service.js';
 import { RecordingService } from './record/service.js';
 import { RecordStore } from './record/store.js';
+import { loadOrCreateExportKey } from './review/export-keys.js';
+import { createReviewServer, type ReviewServer } from './review/server.js';
 import { cameraStatus, diskOf, wardStatus } from './status.js';
 import { Outbox } from './uplink/outbox.js';
 import { Uplink } from './uplink/uplink.js';
@@ -19,8 +25,13 @@ export interface RunningEdge {
   tools: FfmpegTools;
   recording: RecordingService;
   recordStore: RecordStore;
+  detection: DetectionService;
   outbox: Outbox | undefined;
   uplink: Uplink | undefined;
+  audit: Audit;
+  review: ReviewServer;
+  /** base URL of the review page, e.g. http://127.0.0.1:8080; empty when it could not listen */
+  reviewUrl: string;
   close(): Promise<void>;
 }
 
@@ -44,6 +55,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   const outbox = config.hub ? new Outbox(db, config.ward.id, clock) : undefined;
   let uplink: Uplink | undefined;
   let disk = await diskOf(root);
+  let statusSoon: NodeJS.Timeout | undefined;
 
   const recording = new RecordingService({
     root: path.join(root, 'recordings'),
@@ -53,7 +65,14 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     logger,
     disk: config.disk,
     clock,
-    onStatusChange: (s) => uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), 0)),
+    onStatusChange: (s) => {
+      uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), detectFps(s.camera)));
+      // the box's own status carries "cameras recording": refresh it too, at most once a second
+      statusSoon ??= setTimeout(() => {
+        statusSoon = undefined;
+        uplink?.publishRetained(topics.wardStatus(config.ward.id), boxStatus());
+      }, 1000);
+    },
   });
   mkdirSync(path.join(root, 'recordings'), { recursive: true });
 
@@ -66,7 +85,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
       disk,
       outboxDepth: outbox?.depth() ?? 0,
       cameras: recording.statuses(),
-      detector: 'off',
+      detector: detection.status().detector,
       alarms: [recording.diskAlarm()].filter((a): a is string => a !== undefined),
     });
 
@@ -87,12 +106,46 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     logger.warn('no hub in the config: this box records and detects alone');
   }
 
+  const detection = new DetectionService({
+    cameras: config.cameras,
+    db,
+    outbox,
+    recordStore,
+    tools,
+    logger,
+    modelPath: config.model.path,
+    threads: config.model.threads,
+    clipsDir: path.join(root, 'events'),
+    clock,
+  });
+  const detectFps = (camera: string) => detection.status().cameras.find((c) => c.camera === camera)?.detectFps ?? 0;
+
   await recording.start();
+  await detection.start();
   // camera statuses are retained at the hub: refresh them every minute, and the disk figure with them
   const timer = setInterval(() => {
     void diskOf(root).then((d) => (disk = d));
-    for (const s of recording.statuses()) uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), 0));
+    for (const s of recording.statuses()) uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), detectFps(s.camera)));
   }, 60_000);
+  const audit = createAudit(db, { clock });
+  const review = await createReviewServer({
+    ward: { id: config.ward.id, name: config.ward.name },
+    cameras: config.cameras.map((c) => ({ id: c.id, name: c.name, mainUrl: c.streams.main.authUrl, subUrl: c.streams.sub.authUrl })),
+    root,
+    db,
+    store: recordStore,
+    audit,
+    signer: loadOrCreateExportKey(path.join(root, 'keys')),
+    tools,
+    logger,
+    clock,
+  });
+  // a box records whatever else fails: a review port already taken is an error in the log, not a dead box
+  const reviewUrl = await review.listen(config.review.host, config.review.port).catch((err: Error) => {
+    logger.error({ err: err.message, host: config.review.host, port: config.review.port }, 'review page cannot listen; recording goes on (fix review.host/port in edge.yaml)');
+    return '';
+  });
+  if (reviewUrl) logger.info({ url: reviewUrl }, 'review page listening');
   logger.info({ ward: config.ward.id, cameras: config.cameras.length, hub: config.hub ? `${config.hub.host}:${config.hub.port}` : null }, 'ward box running');
 
   let closing: Promise<void> | undefined;
@@ -101,11 +154,18 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     tools,
     recording,
     recordStore,
+    detection,
     outbox,
     uplink,
+    audit,
+    review,
+    reviewUrl,
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        clearTimeout(statusSoon);
+        await review.close();
+        await detection.stop();
         await recording.stop();
         // a clean stop sends no Last Will: say "offline" ourselves
         uplink?.publishRetained(topics.wardStatus(config.ward.id), { state: 'offline', ward: config.ward.id });

@@ -119,3 +119,57 @@ export function probeArgs(input: string, o: { rtspTimeoutSeconds?: number; tools
 function probeTimeoutFlag(tools: FfmpegTools): string {
   return tools.ffprobe.libavformat[0] >= 59 ? '-timeout' : '-stimeout';
 }
+
+export interface LiveArgs extends RtspInput {
+  /**
+   * Re-encode to H.264 for a browser that cannot decode the camera's codec (H.265). Costly (x264 veryfast):
+   * the review server allows one at a time.
+   */
+  transcode?: boolean;
+  /** a file instead of a camera (tests of the transcode path): read it at its own pace, looped */
+  loopFile?: boolean;
+}
+
+/**
+ * Live view: the camera stream as fragmented MP4 on stdout for Media Source Extensions, video only, by stream
+ * copy; a fragment per keyframe, so every fragment is a place a new viewer can start.
+ */
+export function liveArgs(tools: FfmpegTools, o: LiveArgs): string[] {
+  return [
+    ...QUIET,
+    // start at the first packet instead of probing for seconds (cameras send SPS/PPS in their SDP)
+    '-probesize', '32768', '-analyzeduration', '0',
+    ...(o.loopFile ? ['-re', '-stream_loop', '-1', '-i', o.url] : rtspInput(tools, o)),
+    '-map', '0:v:0',
+    '-an',
+    ...(o.transcode
+      ? ['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'main', '-pix_fmt', 'yuv420p', '-g', '30', '-threads', '1']
+      : ['-c', 'copy']),
+    '-f', 'mp4',
+    '-movflags', 'frag_keyframe+empty_moov+default_base_moof',
+    'pipe:1',
+  ];
+}
+
+export interface PlaybackArgs {
+  /** an ffconcat list file naming consecutive segments (with their durations) */
+  concatList: string;
+}
+
+/**
+ * Playback: consecutive recorded segments joined by stream copy into one continuous fragmented MP4 on stdout
+ * (timestamps run on across segment boundaries), video only.
+ */
+export function playbackArgs(o: PlaybackArgs): string[] {
+  return [
+    ...QUIET,
+    '-f', 'concat', '-safe', '0',
+    '-i', o.concatList,
+    '-map', '0:v:0',
+    '-an',
+    '-c', 'copy',
+    '-f', 'mp4',
+    '-movflags', 'frag_keyframe+empty_moov+default_base_moof',
+    'pipe:1',
+  ];
+}

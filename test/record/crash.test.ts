@@ -28,7 +28,7 @@ function writeConfig(dir: string): string {
     .map((c, i) => `  - id: cam-${i + 1}\n    name: Camera ${i + 1}\n    streams:\n      main: { url: "${c.mainUrl}" }\n    credentials: { username: admin, passwordSecret: cam }\n    record: { segmentSeconds: 4 }`)
     .join('\n');
   const file = path.join(dir, 'edge.yaml');
-  writeFileSync(file, `ward: { id: p01, name: Phường 1 }\nstorage: { root: ${dir}/data }\ndetect: { enabled: false }\ncameras:\n${cams}\n`);
+  writeFileSync(file, `ward: { id: p01, name: Phường 1 }\nstorage: { root: ${dir}/data }\ndetect: { enabled: false }\nreview: { host: 127.0.0.1, port: 0 }\ncameras:\n${cams}\n`);
   return file;
 }
 

@@ -1,0 +1,61 @@
+// Event clip: the recorded segments around an event, cut by stream copy (no re-encoding) and written atomically.
+import { open, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { clipCutArgs } from '../../shared/ffmpeg/args.js';
+import { commitFileSync } from '../../shared/atomic.js';
+import { runFfmpeg } from './run-ffmpeg.js';
+
+export interface ClipSegment {
+  path: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface ClipPlan {
+  paths: string[];
+  /** from the start of the first segment */
+  offsetSeconds: number;
+  durationSeconds: number;
+  /** the range the clip covers (the recording may begin later or end sooner than asked) */
+  start: number;
+  end: number;
+}
+
+/** Which segments, and where to cut, for [fromMs, toMs); undefined when no recording covers any of it. */
+export function clipPlan(segments: readonly ClipSegment[], fromMs: number, toMs: number): ClipPlan | undefined {
+  const used = segments.filter((s) => s.endMs > fromMs && s.startMs < toMs).sort((a, b) => a.startMs - b.startMs);
+  const first = used[0];
+  const last = used.at(-1);
+  if (first === undefined || last === undefined) return undefined;
+  const start = Math.max(fromMs, first.startMs);
+  const end = Math.min(toMs, last.endMs);
+  if (end <= start) return undefined;
+  return { paths: used.map((s) => s.path), offsetSeconds: (start - first.startMs) / 1000, durationSeconds: (end - start) / 1000, start, end };
+}
+
+/** ffconcat list: paths quoted, a quote inside one escaped the way the concat demuxer reads it. */
+export function concatList(paths: readonly string[]): string {
+  return `ffconcat version 1.0\n${paths.map((p) => `file '${p.replace(/'/g, "'\\''")}'\n`).join('')}`;
+}
+
+/** Cuts the clip into a temp file beside `output`, fsyncs it and renames it into place. */
+export async function cutClip(ffmpegPath: string, plan: ClipPlan, output: string): Promise<void> {
+  const tag = randomBytes(6).toString('hex');
+  const list = path.join(path.dirname(output), `.${path.basename(output)}.${tag}.ffconcat`);
+  const tmp = path.join(path.dirname(output), `.${path.basename(output)}.${tag}.tmp.mp4`);
+  try {
+    await writeFile(list, concatList(plan.paths));
+    await runFfmpeg(ffmpegPath, clipCutArgs({ concatList: list, offsetSeconds: plan.offsetSeconds, durationSeconds: plan.durationSeconds, output: tmp }), 120_000);
+    const handle = await open(tmp, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    commitFileSync(tmp, output);
+  } finally {
+    await rm(list, { force: true });
+    await rm(tmp, { force: true });
+  }
+}

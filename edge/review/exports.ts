@@ -1,0 +1,185 @@
+// Exports: a time range of some cameras cut by stream copy into a folder with a signed manifest; progress kept
+// in memory while it runs, the outcome in the edge db. The folder appears under its final name only when whole.
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../shared/atomic.js';
+import path from 'node:path';
+import { monotonicFactory } from 'ulid';
+import type { Audit } from '../../shared/audit/index.js';
+import type { Db } from '../../shared/db.js';
+import type { Logger } from '../../shared/log.js';
+import { clipPlan, cutClip } from '../events/clip.js';
+import type { RecordStore } from '../record/store.js';
+import type { ExportSigner } from './export-keys.js';
+import { keyIdOf, MANIFEST_FILE, MANIFEST_FORMAT, manifestBytes, PUBLIC_KEY_COPY, sha256File, SIGNATURE_FILE, type ExportManifest } from './export-manifest.js';
+
+const ulid = monotonicFactory();
+
+export interface ExportRequest {
+  cameras: string[];
+  fromMs: number;
+  toMs: number;
+  reason: string | null;
+  by: { name: string; displayName: string; ip: string | null };
+}
+
+export interface ExportStatus {
+  id: string;
+  state: 'running' | 'done' | 'failed';
+  cameras: string[];
+  fromMs: number;
+  toMs: number;
+  reason: string | null;
+  createdBy: string;
+  createdAt: number;
+  finishedAt: number | null;
+  error: string | null;
+  bytes: number | null;
+  /** 0–1 while running */
+  progress: number;
+  /** what it is doing now, e.g. "cam-02" or "signing" */
+  step: string | null;
+}
+
+export interface ExportServiceOptions {
+  db: Db;
+  audit: Audit;
+  store: RecordStore;
+  signer: ExportSigner;
+  ffmpegPath: string;
+  /** `<root>/exports` */
+  dir: string;
+  ward: { id: string; name: string };
+  cameraName: (camera: string) => string;
+  logger: Logger;
+  clock?: () => number;
+}
+
+interface Row {
+  id: string;
+  state: ExportStatus['state'];
+  cameras: string;
+  fromMs: number;
+  toMs: number;
+  reason: string | null;
+  createdBy: string;
+  createdAt: number;
+  finishedAt: number | null;
+  error: string | null;
+  bytes: number | null;
+}
+
+const COLUMNS = 'id, state, cameras, from_ms AS fromMs, to_ms AS toMs, reason, created_by AS createdBy, created_at AS createdAt, finished_at AS finishedAt, error, bytes';
+
+export class ExportService {
+  private readonly live = new Map<string, { progress: number; step: string | null; done: Promise<void> }>();
+  private readonly clock: () => number;
+
+  constructor(private readonly o: ExportServiceOptions) {
+    this.clock = o.clock ?? Date.now;
+    mkdirSync(o.dir, { recursive: true });
+    // a box stopped mid-export: its partial folder is useless, the row says so
+    o.db.prepare("UPDATE exports SET state = 'failed', error = 'the box stopped while it ran', finished_at = ? WHERE state = 'running'").run(this.clock());
+    for (const f of readdirSync(o.dir)) if (f.startsWith('.') && f.endsWith('.partial')) rmSync(path.join(o.dir, f), { recursive: true, force: true });
+  }
+
+  /** Starts an export (audited) and returns its id; `whenDone(id)` resolves when it has finished either way. */
+  start(req: ExportRequest): string {
+    const id = ulid(this.clock());
+    const now = this.clock();
+    this.o.db.transaction(() => {
+      this.o.db
+        .prepare('INSERT INTO exports (id, state, cameras, from_ms, to_ms, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, 'running', JSON.stringify(req.cameras), req.fromMs, req.toMs, req.reason, req.by.name, now);
+      this.o.audit.record({ actor: req.by.name, action: 'export', target: id, ip: req.by.ip, detail: { cameras: req.cameras, fromMs: req.fromMs, toMs: req.toMs, reason: req.reason } });
+    })();
+    const entry = { progress: 0, step: null as string | null, done: Promise.resolve() };
+    this.live.set(id, entry);
+    entry.done = this.run(id, req, entry).finally(() => this.live.delete(id));
+    return id;
+  }
+
+  whenDone(id: string): Promise<void> {
+    return this.live.get(id)?.done ?? Promise.resolve();
+  }
+
+  get(id: string): ExportStatus | undefined {
+    const row = this.o.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM exports WHERE id = ?`).get(id);
+    return row && this.status(row);
+  }
+
+  list(limit = 50): ExportStatus[] {
+    return this.o.db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM exports ORDER BY id DESC LIMIT ?`).all(limit).map((r) => this.status(r));
+  }
+
+  /** The folder of a finished export, or undefined. */
+  folder(id: string): string | undefined {
+    const s = this.get(id);
+    return s?.state === 'done' ? path.join(this.o.dir, id) : undefined;
+  }
+
+  /** The files of a finished export: name and size. */
+  files(id: string): { name: string; bytes: number }[] {
+    const dir = this.folder(id);
+    if (!dir) return [];
+    return readdirSync(dir)
+      .filter((f) => !f.startsWith('.'))
+      .sort()
+      .map((name) => ({ name, bytes: statSync(path.join(dir, name)).size }));
+  }
+
+  private status(r: Row): ExportStatus {
+    const live = this.live.get(r.id);
+    return { ...r, cameras: JSON.parse(r.cameras) as string[], progress: r.state === 'done' ? 1 : (live?.progress ?? 0), step: live?.step ?? null };
+  }
+
+  private async run(id: string, req: ExportRequest, entry: { progress: number; step: string | null }): Promise<void> {
+    const partial = path.join(this.o.dir, `.${id}.partial`);
+    try {
+      mkdirSync(partial, { recursive: true });
+      const cameras: ExportManifest['cameras'] = [];
+      const missing: string[] = [];
+      const steps = req.cameras.length + 1;
+      for (const [i, camera] of req.cameras.entries()) {
+        entry.step = camera;
+        const plan = clipPlan(this.o.store.segmentsInRange(camera, req.fromMs, req.toMs), req.fromMs, req.toMs);
+        if (!plan) {
+          missing.push(camera);
+        } else {
+          const file = `${camera}.mp4`;
+          await cutClip(this.o.ffmpegPath, plan, path.join(partial, file));
+          entry.step = `${camera} sha256`;
+          const full = path.join(partial, file);
+          cameras.push({ camera, name: this.o.cameraName(camera), file, bytes: statSync(full).size, sha256: await sha256File(full), fromMs: plan.start, toMs: plan.end });
+        }
+        entry.progress = (i + 1) / steps;
+      }
+      if (!cameras.length) throw new Error('no recording of the chosen cameras in that range');
+      entry.step = 'signing';
+      const manifest: ExportManifest = {
+        format: MANIFEST_FORMAT,
+        id,
+        box: { ward: this.o.ward.id, wardName: this.o.ward.name },
+        range: { from: new Date(req.fromMs).toISOString(), to: new Date(req.toMs).toISOString(), fromMs: req.fromMs, toMs: req.toMs },
+        cameras,
+        missing,
+        exporter: req.by,
+        reason: req.reason,
+        createdAt: new Date(this.clock()).toISOString(),
+        keyId: keyIdOf(this.o.signer.publicKeyPem),
+      };
+      const bytes = manifestBytes(manifest);
+      writeFileAtomicSync(path.join(partial, MANIFEST_FILE), bytes);
+      writeFileAtomicSync(path.join(partial, SIGNATURE_FILE), this.o.signer.sign(bytes).toString('base64') + '\n');
+      writeFileAtomicSync(path.join(partial, PUBLIC_KEY_COPY), this.o.signer.publicKeyPem);
+      renameSync(partial, path.join(this.o.dir, id));
+      const total = cameras.reduce((a, c) => a + c.bytes, 0);
+      this.o.db.prepare("UPDATE exports SET state = 'done', finished_at = ?, bytes = ? WHERE id = ?").run(this.clock(), total, id);
+      this.o.logger.info({ export: id, cameras: cameras.length, bytes: total }, 'export done');
+    } catch (err) {
+      rmSync(partial, { recursive: true, force: true });
+      const message = (err as Error).message.slice(0, 500);
+      this.o.db.prepare("UPDATE exports SET state = 'failed', finished_at = ?, error = ? WHERE id = ?").run(this.clock(), message, id);
+      this.o.logger.warn({ export: id, err: message }, 'export failed');
+    }
+  }
+}

@@ -1,0 +1,496 @@
+// Wardwatch review page: login, live grid and large view (fMP4 over WebSocket into MSE), timeline and playback
+// (one continuous fMP4 per recorded run into MSE), events, exports, evidence holds. Vietnamese by default.
+'use strict';
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const state = { lang: localStorage.getItem('ww-lang') || 'vi', csrf: '', user: null, box: null, tab: 'live' };
+
+// ---------- words
+function t(key) {
+  const words = window.WW_I18N[state.lang] || window.WW_I18N.vi;
+  return words[key] || key;
+}
+function translate() {
+  document.documentElement.lang = state.lang;
+  for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
+  $('#lang').textContent = t('language');
+  document.title = t('title');
+}
+const pad = (n) => String(n).padStart(2, '0');
+const clock = (ms) => { const d = new Date(ms); return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; };
+const dateTime = (ms) => new Date(ms).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB');
+const localInput = (ms) => { const d = new Date(ms); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; };
+const dayStart = (dayStr) => { const [y, m, d] = dayStr.split('-').map(Number); return new Date(y, m - 1, d).getTime(); };
+const timeOnDay = (dayStr, hms) => { const [h, m, s] = hms.split(':').map(Number); return dayStart(dayStr) + ((h * 60 + m) * 60 + (s || 0)) * 1000; };
+function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v; else if (k.startsWith('on')) e.addEventListener(k.slice(2), v); else if (v !== undefined && v !== null) e.setAttribute(k, v);
+  }
+  for (const k of kids) if (k !== null && k !== undefined) e.append(k);
+  return e;
+}
+
+// ---------- API
+async function api(method, url, body) {
+  const headers = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && state.csrf) headers['x-csrf-token'] = state.csrf;
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : {};
+  if (typeof json.csrfToken === 'string') state.csrf = json.csrfToken;
+  if (res.status === 401 && url !== '/api/login') showLogin();
+  return { status: res.status, ok: res.ok, json };
+}
+
+// ---------- login
+function showOnly(id) {
+  for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== id;
+}
+function showLogin() {
+  stopAll();
+  $('#tabs').hidden = true; $('#logout').hidden = true; $('#who').textContent = '';
+  showOnly('loginView');
+}
+async function afterLogin(answer) {
+  state.user = answer.user;
+  if (answer.status === 'must-change') { showOnly('passwordView'); return; }
+  const box = await api('GET', '/api/box');
+  if (!box.ok) return;
+  state.box = box.json;
+  $('#wardName').textContent = `${t('ward')}: ${box.json.ward.name}`;
+  $('#who').textContent = state.user.displayName;
+  $('#logout').hidden = false;
+  $('#tabs').hidden = false;
+  const may = box.json.may;
+  const allowed = { live: may.live, timeline: may.playback, events: may.events, exports: may.export, holds: may.holdPlace || may.holdManage };
+  for (const b of document.querySelectorAll('#tabs button')) b.hidden = !allowed[b.dataset.tab];
+  fillCameraSelects();
+  const first = ['live', 'timeline', 'events', 'exports', 'holds'].find((k) => allowed[k]);
+  $('#adminNote').hidden = may.live;
+  showTab(first || 'holds');
+}
+$('#loginForm').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const r = await api('POST', '/api/login', { name: f.name.value, password: f.password.value });
+  $('#loginError').textContent = r.ok ? '' : r.json.code === 'LOCKED' ? t('locked') : r.json.code === 'BAD_LOGIN' ? t('badLogin') : r.json.error;
+  if (r.ok) { f.password.value = ''; await afterLogin(r.json); }
+});
+$('#passwordForm').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const r = await api('POST', '/api/password', { current: f.current.value, next: f.next.value });
+  $('#passwordError').textContent = r.ok ? '' : r.json.error;
+  if (r.ok) { f.current.value = ''; f.next.value = ''; await afterLogin(r.json); }
+});
+$('#logout').addEventListener('click', async () => { await api('POST', '/api/logout'); state.csrf = ''; showLogin(); });
+$('#lang').addEventListener('click', () => {
+  state.lang = state.lang === 'vi' ? 'en' : 'vi';
+  localStorage.setItem('ww-lang', state.lang);
+  translate();
+  if (state.box) { fillCameraSelects(); if (state.tab === 'timeline') loadTimeline(); if (state.tab === 'exports') loadExports(); if (state.tab === 'holds') loadHolds(); }
+});
+
+function fillCameraSelects() {
+  const cams = state.box.cameras;
+  for (const sel of [$('#tlCamera'), $('#evFilter').camera, $('#hoForm').camera]) {
+    const keep = sel.value;
+    sel.replaceChildren(...(sel === $('#evFilter').camera ? [el('option', { value: '' }, t('allCameras'))] : []), ...cams.map((c) => el('option', { value: c.id }, c.name)));
+    if (keep) sel.value = keep;
+  }
+  const checks = $('#exCameras');
+  const checked = new Set([...checks.querySelectorAll('input:checked')].map((i) => i.value));
+  checks.replaceChildren(...cams.map((c) => el('label', {}, el('input', { type: 'checkbox', value: c.id, ...(checked.has(c.id) ? { checked: '' } : {}) }), c.name)));
+}
+
+// ---------- tabs
+function showTab(tab) {
+  if (state.tab === 'live' && tab !== 'live') stopLive();
+  if (state.tab === 'timeline' && tab !== 'timeline') playback.stop();
+  state.tab = tab;
+  for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('active', b.dataset.tab === tab);
+  showOnly(`${tab}View`);
+  if (tab === 'live') startLive();
+  if (tab === 'timeline') { if (!$('#tlDay').value) $('#tlDay').value = localInput(Date.now()).slice(0, 10); loadTimeline(); }
+  if (tab === 'events') loadEvents(false);
+  if (tab === 'exports') loadExports();
+  if (tab === 'holds') loadHolds();
+}
+for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
+function stopAll() { stopLive(); playback.stop(); }
+
+// ---------- MSE helpers
+/** Appends buffers to a SourceBuffer one at a time; trims what is far behind the play position. */
+class Appender {
+  constructor(video, codec) {
+    this.video = video;
+    this.queue = [];
+    this.ready = new Promise((resolve, reject) => {
+      this.ms = new MediaSource();
+      this.url = URL.createObjectURL(this.ms);
+      video.src = this.url;
+      this.ms.addEventListener('sourceopen', () => {
+        try {
+          this.sb = this.ms.addSourceBuffer(`video/mp4; codecs="${codec}"`);
+          this.sb.mode = 'segments';
+          this.sb.addEventListener('updateend', () => this.pump());
+          resolve();
+        } catch (err) { reject(err); }
+      }, { once: true });
+    });
+    this.waiters = [];
+  }
+  push(buf) { this.queue.push(buf); this.pump(); }
+  pump() {
+    if (!this.sb || this.sb.updating || this.ms.readyState !== 'open') return;
+    const v = this.video;
+    const b = this.sb.buffered;
+    if (b.length && v.currentTime - b.start(0) > 90 && !this.queue.length) { this.sb.remove(b.start(0), v.currentTime - 60); return; }
+    const next = this.queue.shift();
+    if (next) { try { this.sb.appendBuffer(next); } catch (err) { if (err.name === 'QuotaExceededError') { this.queue.unshift(next); this.sb.remove(0, Math.max(0, v.currentTime - 10)); } else throw err; } return; }
+    for (const w of this.waiters.splice(0)) w();
+  }
+  /** resolves when everything queued is appended */
+  drained() { return this.queue.length || (this.sb && this.sb.updating) ? new Promise((r) => this.waiters.push(r)) : Promise.resolve(); }
+  bufferedEnd() { const b = this.sb && this.sb.buffered; return b && b.length ? b.end(b.length - 1) : 0; }
+  bufferedStart() { const b = this.sb && this.sb.buffered; return b && b.length ? b.start(0) : 0; }
+  end() { if (this.ms.readyState === 'open' && this.sb && !this.sb.updating) try { this.ms.endOfStream(); } catch { /* already ended */ } }
+  close() { this.queue = []; URL.revokeObjectURL(this.url); }
+}
+
+// ---------- live
+/** One camera stream in one <video>: WebSocket, init segment, fragments; reconnects until stopped. */
+class LivePlayer {
+  constructor(video, camera, stream, note) { Object.assign(this, { video, camera, stream, note, stopped: false, tries: 0 }); this.connect(); }
+  connect() {
+    if (this.stopped) return;
+    this.note(t('connecting'));
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/live/${encodeURIComponent(this.camera)}?stream=${this.stream}`);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onmessage = (m) => {
+      if (typeof m.data === 'string') {
+        const msg = JSON.parse(m.data);
+        if (msg.type === 'init') {
+          if (this.appender) this.appender.close();
+          this.appender = new Appender(this.video, msg.codec);
+          this.appender.ready.catch(() => this.note(t('unsupported')));
+          this.note(msg.transcoded ? t('transcoded') : '');
+          this.started = false;
+        } else if (msg.type === 'problem') {
+          this.note(msg.code === 'transcode-busy' ? t('transcodeBusy') : msg.code === 'unsupported' ? t('unsupported') : msg.code === 'reconnecting' ? t('reconnecting') : msg.message);
+        }
+        return;
+      }
+      if (!this.appender) return;
+      this.tries = 0;
+      this.appender.push(m.data);
+      if (!this.started) { this.started = true; this.appender.ready.then(() => this.video.play().catch(() => {})); }
+      // stay near the live edge: a viewer who fell behind (tab hidden, slow PC) jumps forward
+      const end = this.appender.bufferedEnd();
+      if (end - this.video.currentTime > 4) this.video.currentTime = end - 0.5;
+    };
+    ws.onclose = () => {
+      if (this.stopped) return;
+      this.note(t('reconnecting'));
+      const delay = Math.min(10_000, 1000 * 2 ** this.tries++);
+      setTimeout(() => this.connect(), delay);
+    };
+  }
+  stop() { this.stopped = true; if (this.ws) this.ws.close(); if (this.appender) this.appender.close(); this.video.removeAttribute('src'); this.video.load(); }
+}
+
+const live = { grid: [], large: null };
+function startLive() {
+  stopLive();
+  const grid = $('#grid');
+  grid.replaceChildren();
+  for (const cam of state.box.cameras) {
+    const video = el('video', { muted: '', playsinline: '', 'data-camera': cam.id });
+    video.muted = true;
+    const note = el('p', { class: 'note' });
+    const tile = el('div', { class: 'tile', title: t('large'), 'data-camera': cam.id, onclick: () => openLarge(cam) }, video, el('span', { class: 'name' }, cam.name), note);
+    grid.append(tile);
+    live.grid.push(new LivePlayer(video, cam.id, 'sub', (s) => (note.textContent = s)));
+  }
+}
+function openLarge(cam) {
+  if (live.large) live.large.stop();
+  $('#large').hidden = false;
+  $('#largeName').textContent = cam.name;
+  const video = $('#largeVideo');
+  video.muted = true;
+  live.large = new LivePlayer(video, cam.id, 'main', (s) => ($('#largeNote').textContent = s));
+  $('#large').scrollIntoView({ behavior: 'smooth' });
+}
+$('#largeClose').addEventListener('click', () => { if (live.large) live.large.stop(); live.large = null; $('#large').hidden = true; });
+function stopLive() {
+  for (const p of live.grid) p.stop();
+  live.grid = [];
+  if (live.large) live.large.stop();
+  live.large = null;
+  $('#large').hidden = true;
+}
+
+// ---------- playback
+/** Plays recordings from a moment: one continuous fMP4 per run, appended as it arrives, the next run after a gap. */
+const playback = {
+  video: null, appender: null, run: null, abort: null, camera: null,
+  stop() {
+    if (this.abort) this.abort.abort();
+    this.abort = null;
+    if (this.appender) this.appender.close();
+    this.appender = null; this.run = null;
+  },
+  /** wall-clock ms shown now, or null */
+  position() { return this.run && this.video ? this.run.start + this.video.currentTime * 1000 : null; },
+  async playFrom(camera, ms) {
+    this.stop();
+    this.video = $('#pbVideo');
+    this.camera = camera;
+    const abort = new AbortController();
+    this.abort = abort;
+    $('#pbNote').textContent = t('connecting');
+    let res;
+    try { res = await fetch(`/api/playback/${encodeURIComponent(camera)}?from=${Math.floor(ms)}`, { signal: abort.signal }); } catch { return; }
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      $('#pbNote').textContent = res.status === 404 ? t('noRecording') : body.error || res.statusText;
+      return;
+    }
+    const run = { start: Number(res.headers.get('x-playback-start')), end: Number(res.headers.get('x-playback-end')), offset: Number(res.headers.get('x-playback-offset')) };
+    this.run = run;
+    const appender = new Appender(this.video, res.headers.get('x-codec'));
+    this.appender = appender;
+    $('#pbNote').textContent = '';
+    await appender.ready;
+    const reader = res.body.getReader();
+    let positioned = false;
+    const video = this.video;
+    for (;;) {
+      if (abort.signal.aborted) { reader.cancel().catch(() => {}); return; }
+      // read ahead at most 30 s: ffmpeg waits (TCP back-pressure) instead of the browser's memory filling
+      if (appender.bufferedEnd() - video.currentTime > 30) { await new Promise((r) => setTimeout(r, 500)); continue; }
+      let chunk;
+      try { chunk = await reader.read(); } catch { return; }
+      if (chunk.done) break;
+      appender.push(chunk.value);
+      if (!positioned && appender.bufferedEnd() > run.offset + 0.5) {
+        positioned = true;
+        await appender.drained();
+        video.currentTime = run.offset;
+        video.play().catch(() => {});
+      }
+    }
+    await appender.drained();
+    if (!positioned) { video.currentTime = run.offset; video.play().catch(() => {}); }
+    appender.end();
+  },
+  /** a moment of the same camera: inside what is buffered, just move; otherwise ask for a new stream */
+  seek(camera, ms) {
+    const r = this.run;
+    if (r && this.appender && camera === this.camera && ms >= r.start && ms < r.end) {
+      const tt = (ms - r.start) / 1000;
+      if (tt >= this.appender.bufferedStart() && tt <= this.appender.bufferedEnd()) { this.video.currentTime = tt; this.video.play().catch(() => {}); return; }
+    }
+    void this.playFrom(camera, ms);
+  },
+};
+$('#pbVideo').addEventListener('timeupdate', () => {
+  const pos = playback.position();
+  if (pos !== null) { $('#pbClock').textContent = clock(pos); drawCursor(pos); }
+});
+$('#pbVideo').addEventListener('ended', () => {
+  // the run ended at a gap: go on with the next recording after it
+  const r = playback.run;
+  const tl = timeline.data;
+  if (!r || !tl) return;
+  const next = tl.coverage.find((c) => c.from >= r.end - 500 && c.from > playback.position() + 200);
+  if (next) void playback.playFrom(playback.camera, next.from);
+});
+
+// ---------- timeline
+const timeline = { data: null, hourStart: null };
+function bar(container, from, to, data) {
+  container.replaceChildren();
+  const span = to - from;
+  const place = (a, b, cls, title) => {
+    const left = Math.max(0, (a - from) / span), right = Math.min(1, (b - from) / span);
+    if (right <= 0 || left >= 1 || right < left) return;
+    const d = el('div', { class: cls, title });
+    d.style.left = `${left * 100}%`;
+    d.style.width = `max(${(right - left) * 100}%, 1px)`;
+    container.append(d);
+  };
+  for (const c of data.coverage) place(c.from, c.to, 'rec', `${clock(c.from)}–${clock(c.to)}`);
+  for (const g of data.gaps) place(g.from, g.to, 'gap', `${t('gap')} ${clock(g.from)}–${clock(g.to)}: ${t(`reason_${g.reason}`)}`);
+  for (const h of data.holds) place(h.from, h.to, 'hold', t('hold'));
+  for (const e of data.events) place(e.start, e.start, 'ev', `${e.label} ${clock(e.start)}`);
+  const cursor = el('div', { class: 'cursor' });
+  cursor.hidden = true;
+  container.append(cursor);
+  container.onclick = (ev) => {
+    const rect = container.getBoundingClientRect();
+    const ms = from + ((ev.clientX - rect.left) / rect.width) * span;
+    if (container.id === 'tlDayBar') { timeline.hourStart = Math.floor((ms - from) / 3_600_000) * 3_600_000 + from; drawHour(); }
+    playback.seek($('#tlCamera').value, ms);
+  };
+}
+function drawCursor(ms) {
+  for (const [id, from, span] of [['#tlDayBar', timeline.data && timeline.data.from, 86_400_000], ['#tlHourBar', timeline.hourStart, 3_600_000]]) {
+    const cur = $(`${id} .cursor`);
+    if (!cur || from === null || from === undefined) continue;
+    const x = (ms - from) / span;
+    cur.hidden = x < 0 || x > 1;
+    cur.style.left = `${x * 100}%`;
+  }
+}
+function drawHour() {
+  if (!timeline.data || timeline.hourStart === null) return;
+  $('#tlHourLabel').textContent = `${clock(timeline.hourStart).slice(0, 5)}–${clock(timeline.hourStart + 3_600_000).slice(0, 5)}`;
+  bar($('#tlHourBar'), timeline.hourStart, timeline.hourStart + 3_600_000, timeline.data);
+}
+async function loadTimeline() {
+  const camera = $('#tlCamera').value;
+  const from = dayStart($('#tlDay').value);
+  const to = from + 86_400_000;
+  const r = await api('GET', `/api/timeline/${encodeURIComponent(camera)}?from=${from}&to=${to}`);
+  if (!r.ok) return;
+  timeline.data = r.json;
+  bar($('#tlDayBar'), from, to, r.json);
+  $('#tlDayAxis').replaceChildren(...[0, 3, 6, 9, 12, 15, 18, 21, 24].map((h) => { const s = el('span', {}, `${pad(h)}:00`); s.style.left = `${(h / 24) * 100}%`; return s; }));
+  if (timeline.hourStart === null || timeline.hourStart < from || timeline.hourStart >= to) {
+    const now = Math.min(Date.now(), to - 1);
+    timeline.hourStart = from + Math.floor((now - from) / 3_600_000) * 3_600_000;
+  }
+  drawHour();
+  $('#tlGaps').replaceChildren(...(r.json.gaps.length
+    ? r.json.gaps.map((g) => el('li', { class: 'gap-item', 'data-reason': g.reason }, `${clock(g.from)} – ${g.open ? '…' : clock(g.to)}: ${t(`reason_${g.reason}`)}`))
+    : [el('li', {}, t('noGaps'))]));
+}
+$('#tlCamera').addEventListener('change', () => { playback.stop(); loadTimeline(); });
+$('#tlDay').addEventListener('change', () => { playback.stop(); timeline.hourStart = null; loadTimeline(); });
+$('#tlGo').addEventListener('click', () => {
+  const v = $('#tlTime').value;
+  if (!v) return;
+  const ms = timeOnDay($('#tlDay').value, v);
+  timeline.hourStart = dayStart($('#tlDay').value) + Math.floor((ms - dayStart($('#tlDay').value)) / 3_600_000) * 3_600_000;
+  drawHour();
+  playback.seek($('#tlCamera').value, ms);
+});
+function rangeFromInputs() {
+  const day = $('#tlDay').value;
+  const a = $('#rgFrom').value, b = $('#rgTo').value;
+  if (!a || !b) return null;
+  return { camera: $('#tlCamera').value, fromMs: timeOnDay(day, a), toMs: timeOnDay(day, b), reason: $('#rgReason').value || undefined };
+}
+$('#rgHold').addEventListener('click', async () => {
+  const r = rangeFromInputs();
+  if (!r) return;
+  const res = await api('POST', '/api/holds', r);
+  $('#rgNote').textContent = res.ok ? t('saved') : res.json.error;
+  loadTimeline();
+});
+$('#rgExport').addEventListener('click', async () => {
+  const r = rangeFromInputs();
+  if (!r) return;
+  const res = await api('POST', '/api/exports', { cameras: [r.camera], fromMs: r.fromMs, toMs: r.toMs, reason: r.reason });
+  $('#rgNote').textContent = res.ok ? t('running') : res.json.error;
+  if (res.ok) showTab('exports');
+});
+
+// ---------- events
+const events = { before: undefined };
+async function loadEvents(more) {
+  const f = $('#evFilter');
+  const labelSel = f.label;
+  const q = new URLSearchParams();
+  if (f.camera.value) q.set('camera', f.camera.value);
+  if (labelSel.value) q.set('label', labelSel.value);
+  if (f.from.value) q.set('from', String(new Date(f.from.value).getTime()));
+  if (f.to.value) q.set('to', String(new Date(f.to.value).getTime()));
+  if (more && events.before) q.set('before', events.before);
+  q.set('limit', '48');
+  const r = await api('GET', `/api/events?${q}`);
+  if (!r.ok) return;
+  const keep = labelSel.value;
+  labelSel.replaceChildren(el('option', { value: '' }, t('allLabels')), ...r.json.labels.map((l) => el('option', { value: l }, l)));
+  labelSel.value = keep;
+  const cards = r.json.events.map((e) => {
+    const cam = state.box.cameras.find((c) => c.id === e.camera);
+    return el('div', { class: 'ev-card', 'data-event': e.id },
+      e.hasSnapshot ? el('img', { src: `/api/events/${e.id}/snapshot`, alt: e.label, loading: 'lazy' }) : el('img', { alt: '' }),
+      el('div', {}, el('strong', {}, e.label), el('span', {}, cam ? cam.name : e.camera), el('span', {}, dateTime(e.start)), el('span', {}, `${t('score')} ${Math.round(e.topScore * 100)}%`),
+        e.clip === 'done' ? el('button', { type: 'button', class: 'play-clip', onclick: () => playClip(e.id) }, t('clip')) : el('em', {}, t('noClip')),
+        el('button', { type: 'button', class: 'hold-event', onclick: async (ev) => { const res = await api('POST', '/api/holds', { eventId: e.id }); ev.target.textContent = res.ok ? t('saved') : res.json.error; } }, t('hold'))));
+  });
+  if (more) $('#evList').append(...cards); else $('#evList').replaceChildren(...(cards.length ? cards : [el('p', {}, t('noEvents'))]));
+  events.before = r.json.events.length ? r.json.events[r.json.events.length - 1].id : undefined;
+  $('#evMore').hidden = r.json.events.length < 48;
+}
+function playClip(id) {
+  $('#evClip').hidden = false;
+  const v = $('#evVideo');
+  v.src = `/api/events/${id}/clip`;
+  v.play().catch(() => {});
+}
+$('#evFilter').addEventListener('submit', (e) => { e.preventDefault(); loadEvents(false); });
+$('#evMore').addEventListener('click', () => loadEvents(true));
+
+// ---------- exports
+let exportPoll = null;
+async function loadExports() {
+  clearTimeout(exportPoll);
+  const f = $('#exForm');
+  if (!f.from.value) { f.from.value = localInput(Date.now() - 600_000); f.to.value = localInput(Date.now() - 60_000); }
+  const r = await api('GET', '/api/exports');
+  if (!r.ok) return;
+  const rows = await Promise.all(r.json.exports.map(async (x) => {
+    const files = x.state === 'done' ? (await api('GET', `/api/exports/${x.id}`)).json.files : [];
+    return el('tr', { 'data-export': x.id, 'data-state': x.state },
+      el('td', {}, dateTime(x.createdAt)), el('td', {}, x.cameras.join(', ')), el('td', {}, `${dateTime(x.fromMs)} – ${dateTime(x.toMs)}`), el('td', {}, x.createdBy),
+      el('td', {}, x.state === 'running' ? el('span', {}, el('progress', { max: '1', value: String(x.progress) }), ` ${x.step || ''}`) : t(x.state), x.error ? el('div', { class: 'error' }, x.error) : null),
+      el('td', {}, ...files.map((fl) => el('div', {}, el('a', { href: `/api/exports/${x.id}/files/${encodeURIComponent(fl.name)}`, download: fl.name }, fl.name), ` (${(fl.bytes / 1e6).toFixed(1)} MB)`))));
+  }));
+  $('#exList').replaceChildren(el('table', {}, el('tr', {}, ...['createdAt', 'cameras', 'from', 'by', 'running', 'files'].map((k) => el('th', {}, t(k)))), ...rows));
+  if (r.json.exports.some((x) => x.state === 'running') && state.tab === 'exports') exportPoll = setTimeout(loadExports, 1000);
+}
+$('#exForm').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const cameras = [...$('#exCameras').querySelectorAll('input:checked')].map((i) => i.value);
+  const res = await api('POST', '/api/exports', { cameras, fromMs: new Date(f.from.value).getTime(), toMs: new Date(f.to.value).getTime(), reason: f.reason.value || undefined });
+  $('#exError').textContent = res.ok ? '' : res.json.error;
+  loadExports();
+});
+
+// ---------- holds
+async function loadHolds() {
+  const f = $('#hoForm');
+  if (!f.from.value) { f.from.value = localInput(Date.now() - 600_000); f.to.value = localInput(Date.now()); }
+  const r = await api('GET', '/api/holds');
+  if (!r.ok) return;
+  const manage = state.box.may.holdManage;
+  $('#hoList').replaceChildren(r.json.holds.length
+    ? el('table', {}, ...r.json.holds.map((h) => el('tr', { 'data-hold': String(h.id) },
+      el('td', {}, `#${h.id}`), el('td', {}, h.camera), el('td', {}, `${dateTime(h.fromMs)} – ${dateTime(h.toMs)}`), el('td', {}, h.ref || ''), el('td', {}, h.createdBy || ''),
+      el('td', {}, manage ? el('button', { type: 'button', onclick: async () => { await api('POST', `/api/holds/${h.id}/release`, {}); loadHolds(); } }, t('release')) : ''))))
+    : el('p', {}, t('noHolds')));
+}
+$('#hoForm').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const res = await api('POST', '/api/holds', { camera: f.camera.value, fromMs: new Date(f.from.value).getTime(), toMs: new Date(f.to.value).getTime(), reason: f.reason.value || undefined });
+  $('#hoNote').textContent = res.ok ? t('saved') : res.json.error;
+  loadHolds();
+});
+
+// ---------- start
+window.wardwatch = { playback, timeline, live, state };
+translate();
+(async () => {
+  const r = await api('GET', '/api/session');
+  if (r.ok) await afterLogin(r.json); else showLogin();
+})();

@@ -1,0 +1,152 @@
+// The officers' review server on the ward box: login, live view, timeline and playback, events, holds and exports,
+// and the page itself. Everything it needs is handed in; start() listens, close() stops readers and the server.
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { can, createAccounts, type Accounts } from '../../shared/accounts/index.js';
+import type { Audit } from '../../shared/audit/index.js';
+import type { Db } from '../../shared/db.js';
+import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
+import { sessionPlugin } from '../../shared/http/index.js';
+import type { Logger } from '../../shared/log.js';
+import { packageRoot } from '../../shared/package.js';
+import type { RecordStore } from '../record/store.js';
+import type { ReviewCamera, ReviewContext } from './context.js';
+import { EventsQuery } from './events-query.js';
+import type { ExportSigner } from './export-keys.js';
+import { ExportService } from './exports.js';
+import { Holds } from './holds.js';
+import { LiveStreams, type LiveStreamsOptions } from './live-streams.js';
+import { evidenceRoutes } from './routes-evidence.js';
+import { liveRoutes } from './routes-live.js';
+import { recordingRoutes } from './routes-recordings.js';
+
+export interface ReviewServerOptions {
+  ward: { id: string; name: string };
+  cameras: readonly ReviewCamera[];
+  /** the box's storage root: exports go to `<root>/exports`, scratch files to `<root>/tmp` */
+  root: string;
+  db: Db;
+  store: RecordStore;
+  audit: Audit;
+  /** default: accounts over `db` with `audit`, officers limited to this ward */
+  accounts?: Accounts;
+  signer: ExportSigner;
+  tools: FfmpegTools;
+  logger: Logger;
+  clock?: () => number;
+  live?: Omit<LiveStreamsOptions, 'tools' | 'logger'>;
+}
+
+export interface ReviewServer {
+  app: FastifyInstance;
+  live: LiveStreams;
+  exports: ExportService;
+  holds: Holds;
+  accounts: Accounts;
+  /** listens; returns the base URL */
+  listen(host: string, port: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+const PAGE_FILES: Record<string, string> = {
+  '/': 'index.html',
+  '/app.js': 'app.js',
+  '/i18n.js': 'i18n.js',
+  '/style.css': 'style.css',
+};
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+
+export async function createReviewServer(o: ReviewServerOptions): Promise<ReviewServer> {
+  const clock = o.clock ?? Date.now;
+  const tmpDir = path.join(o.root, 'tmp');
+  mkdirSync(tmpDir, { recursive: true });
+  const accounts = o.accounts ?? createAccounts(o.db, { audit: o.audit, clock, wards: [o.ward.id] });
+  const live = new LiveStreams({ tools: o.tools, logger: o.logger, ...o.live });
+  const names = new Map(o.cameras.map((c) => [c.id, c.name]));
+  const exports = new ExportService({
+    db: o.db,
+    audit: o.audit,
+    store: o.store,
+    signer: o.signer,
+    ffmpegPath: o.tools.ffmpeg.path,
+    dir: path.join(o.root, 'exports'),
+    ward: o.ward,
+    cameraName: (id) => names.get(id) ?? id,
+    logger: o.logger,
+    clock,
+  });
+  const holds = new Holds(o.db, o.store, o.audit, clock);
+  const ctx: ReviewContext = {
+    ward: o.ward,
+    cameras: o.cameras,
+    db: o.db,
+    store: o.store,
+    audit: o.audit,
+    live,
+    exports,
+    holds,
+    events: new EventsQuery(o.db),
+    tools: o.tools,
+    logger: o.logger,
+    clock,
+    tmpDir,
+  };
+
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  await app.register(sessionPlugin, { accounts, clock });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  // the page: a few static files, read once
+  const pageDir = path.join(packageRoot(), 'edge', 'review', 'page');
+  for (const [url, file] of Object.entries(PAGE_FILES)) {
+    const body = readFileSync(path.join(pageDir, file));
+    app.get(url, async (_request, reply) =>
+      reply
+        .type(TYPES[path.extname(file)]!)
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'")
+        .header('x-content-type-options', 'nosniff')
+        .send(body),
+    );
+  }
+
+  // what the page shows this user: the ward, its cameras (no URLs), and which tabs apply
+  app.get('/api/box', async (request, reply) => {
+    const session = request.session;
+    if (!session) return reply.code(401).send({ error: 'log in first (POST /api/login)', code: 'LOGIN' });
+    const may = (p: Parameters<typeof can>[1]) => can(session.user, p, o.ward.id);
+    return {
+      ward: o.ward,
+      cameras: o.cameras.map((c) => ({ id: c.id, name: c.name })),
+      may: { live: may('live'), playback: may('playback'), events: may('events'), export: may('export'), holdPlace: may('hold.place'), holdManage: may('hold.manage') },
+      now: clock(),
+    };
+  });
+
+  liveRoutes(app, ctx);
+  recordingRoutes(app, ctx);
+  evidenceRoutes(app, ctx);
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) o.logger.error({ err: err.message }, 'review request failed');
+    return reply.code(status).send({ error: status === 500 ? 'internal error; see the box log' : err.message, code: status === 500 ? 'INTERNAL' : 'BAD_REQUEST' });
+  });
+
+  return {
+    app,
+    live,
+    exports,
+    holds,
+    accounts,
+    async listen(host, port) {
+      return app.listen({ host, port });
+    },
+    async close() {
+      live.stop();
+      await app.close();
+    },
+  };
+}
