@@ -25,7 +25,12 @@ export interface DistrictOptions {
   loopSeconds?: number;
   segmentSeconds?: number;
   log?: (line: string) => void;
+  /** demo logins: an operator at the hub and an officer per ward, with DEMO_PASSWORD (changed at first login) */
+  users?: boolean;
 }
+
+/** The initial password of the demo's accounts; the pages ask for a new one at the first login (the rule). */
+export const DEMO_PASSWORD = 'Demo-2026';
 
 export interface WardProcess {
   id: string;
@@ -211,6 +216,15 @@ export async function startDistrict(o: DistrictOptions): Promise<District> {
   for (const ward of wards) {
     log(`starting ward ${ward.id}…`);
     await district.startWard(ward);
+  }
+  if (o.users) {
+    log('creating the demo logins…');
+    const pw = path.join(o.dataDir, 'demo-password');
+    writeFileSync(pw, `${DEMO_PASSWORD}\n`, { mode: 0o600 });
+    runWardwatch(['hub', 'user', 'add', '--config', hubConfig, '--name', 'operator', '--role', 'operator', '--display-name', 'Điều hành viên', '--password-file', pw]);
+    for (const w of wards) {
+      runWardwatch(['edge', 'user', 'add', '--config', w.config, '--name', `officer-${w.id}`, '--role', 'officer', '--ward', w.id, '--display-name', `Cán bộ ${w.name}`, '--password-file', pw]);
+    }
   }
   return district;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { findModel, startDistrict, type District } from './district.js';
+import { DEMO_PASSWORD, findModel, startDistrict, type District } from './district.js';
 
 export interface Summary {
   camerasRecording: number;
@@ -51,11 +51,13 @@ export async function runDemo(args: string[]): Promise<number> {
     trafficPerWard: Number(values.traffic),
     modelPath,
     log: say,
+    users: true,
   });
   say('');
   say(`district hub (MQTT):   mqtt://127.0.0.1:${district.hubMqttPort}`);
-  say(`district hub (web):    http://127.0.0.1:${district.hubHttpPort}/`);
-  for (const w of district.wards) say(`${w.name.padEnd(10)} review:  http://127.0.0.1:${w.reviewPort}/`);
+  say(`district hub (web):    http://127.0.0.1:${district.hubHttpPort}/   login: operator / ${DEMO_PASSWORD}`);
+  for (const w of district.wards) say(`${w.name.padEnd(10)} review:  http://127.0.0.1:${w.reviewPort}/   login: officer-${w.id} / ${DEMO_PASSWORD}`);
+  say('(every first login asks for a new password: that is the rule for initial passwords)');
   say(`city centre receiver:  ${district.city.url}  (alerts also in ${path.join(dataDir, 'city-alerts.jsonl')})`);
   say(`logs:                  ${dataDir}/*.log`);
   say('');
