@@ -1,6 +1,6 @@
 // Opens the hub's accounts and audit log from hub.yaml for the administrator's commands.
-import { userInfo } from 'node:os';
 import { EXIT, printProblems, type Output } from '../../cli/command.js';
+import { cliActor } from '../../cli/user-command.js';
 import { createAccounts, type Accounts } from '../../shared/accounts/index.js';
 import { createAudit, type Audit, type AuditContext } from '../../shared/audit/index.js';
 import { loadHubConfig } from '../../shared/config/load.js';
@@ -13,14 +13,6 @@ export interface HubAccounts {
   by: AuditContext;
 }
 
-/** The actor of a command run on the hub's own console: the operating-system user. */
-function cliActor(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
-  }
-}
 
 /** Runs `fn` with the hub's accounts open, closing the store after; a bad hub.yaml is exit 78 with every problem. */
 export async function withHubAccounts(configFile: string, io: Output, fn: (hub: HubAccounts) => Promise<number>): Promise<number> {
