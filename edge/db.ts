@@ -6,10 +6,11 @@ import { auditMigrations } from '../shared/audit/index.js';
 import { openDb, type Db, type Migration } from '../shared/db.js';
 import { eventMigrations } from './events/schema.js';
 import { recordMigrations } from './record/schema.js';
+import { remoteMigration } from './remote/schema.js';
 import { reviewMigrations } from './review/schema.js';
 import { uplinkMigrations } from './uplink/schema.js';
 
-export const edgeMigrations: readonly Migration[] = [...uplinkMigrations, ...recordMigrations, ...eventMigrations, accountMigrations[0]!, auditMigrations[0]!, reviewMigrations[0]!];
+export const edgeMigrations: readonly Migration[] = [...uplinkMigrations, ...recordMigrations, ...eventMigrations, accountMigrations[0]!, auditMigrations[0]!, reviewMigrations[0]!, remoteMigration];
 
 export function openEdgeDb(file: string): Db {
   return openDb(file, edgeMigrations);

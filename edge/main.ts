@@ -19,6 +19,7 @@ import { createReviewServer, type ReviewServer } from './review/server.js';
 import { cameraStatus, diskOf, wardStatus } from './status.js';
 import { Outbox } from './uplink/outbox.js';
 import { Uplink } from './uplink/uplink.js';
+import { RetrievalService } from './remote/retrievals.js';
 
 export interface RunningEdge {
   db: Db;
@@ -54,6 +55,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   const recordStore = new RecordStore(db);
   const outbox = config.hub ? new Outbox(db, config.ward.id, clock) : undefined;
   let uplink: Uplink | undefined;
+  let remote: RetrievalService | undefined = undefined; // set once the audit exists; the uplink may call before
   let disk = await diskOf(root);
   let statusSoon: NodeJS.Timeout | undefined;
 
@@ -100,6 +102,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
       ca: config.hub.caFile ? readFileSync(config.hub.caFile) : undefined,
       logger,
       status: boxStatus,
+      onCommand: (name, payload) => remote?.command(name, payload),
     });
     uplink.start();
   } else {
@@ -128,6 +131,11 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     for (const s of recording.statuses()) uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), detectFps(s.camera)));
   }, 60_000);
   const audit = createAudit(db, { clock });
+  // operators' cmd/retrieve from the hub (edge/remote/); commands that came before this point are resent by the hub
+  remote = outbox
+    ? new RetrievalService({ db, outbox, recordStore, audit, ffmpegPath: tools.ffmpeg.path, ward: config.ward.id, cameras: config.cameras.map((c) => c.id), dir: path.join(root, 'retrievals'), logger, clock })
+    : undefined;
+  remote?.resume();
   const review = await createReviewServer({
     ward: { id: config.ward.id, name: config.ward.name },
     cameras: config.cameras.map((c) => ({ id: c.id, name: c.name, mainUrl: c.streams.main.authUrl, subUrl: c.streams.sub.authUrl })),
@@ -170,6 +178,9 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
         // a clean stop sends no Last Will: say "offline" ourselves
         uplink?.publishRetained(topics.wardStatus(config.ward.id), { state: 'offline', ward: config.ward.id });
         await uplink?.stop();
+        await remote?.stop();
+        // stopping the recorders changes camera states, which schedules a box status: not after the db is closed
+        clearTimeout(statusSoon);
         db.close();
       })();
       return closing;

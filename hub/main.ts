@@ -8,6 +8,8 @@ import { startBroker, type Broker } from './broker/broker.js';
 import type { BoundListener } from './broker/listeners.js';
 import { createForwarder, type AuditFn, type Forwarder } from './forward/forwarder.js';
 import { createIngest, type Ingest } from './ingest/ingest.js';
+import { Retrievals } from './retrieval/retrievals.js';
+import { RetrievalStore } from './retrieval/store.js';
 import { loadLinkKey } from './share/link-key.js';
 import { applyRetention, DEFAULT_SEEN_MSG_DAYS } from './store/retention-run.js';
 import { openHubStore, type HubStore } from './store/store.js';
@@ -23,6 +25,8 @@ export interface RunningHub {
   forwarder: Forwarder;
   /** signs and checks clip links (hub/share/) */
   linkKey: Buffer;
+  /** operators' retrievals of recorded ranges from the wards */
+  retrievals: Retrievals;
   audit: Audit;
   accounts: Accounts;
   /** the API and operator page; undefined when its port could not be taken (logged as an error) */
@@ -61,7 +65,14 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     store.close();
     throw err;
   }
-  const ingest = createIngest({ store, logger, clock, onIncidentsChanged: (ids) => forwarder.incidentsChanged(ids) });
+  let retrievals: Retrievals | undefined = undefined; // needs the broker, which needs ingest
+  const ingest = createIngest({
+    store,
+    logger,
+    clock,
+    onIncidentsChanged: (ids) => forwarder.incidentsChanged(ids),
+    onWardsOnline: (wards) => retrievals?.wardsOnline(wards),
+  });
   let broker: Broker;
   try {
     broker = await startBroker({
@@ -77,6 +88,14 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     store.close();
     throw err;
   }
+  retrievals = new Retrievals({
+    store: new RetrievalStore(store.db),
+    audit,
+    publish: (ward, name, payload) => broker.publishCommand(ward, name, payload),
+    limits: config.remoteAccess,
+    clock,
+    logger,
+  });
   // one parseable line per listener: tests and supervisors read the real port from it
   for (const l of broker.listeners) logger.info({ listener: l.type, host: l.host, port: l.port }, `mqtt ${l.type} listening on ${l.host}:${l.port}`);
 
@@ -85,7 +104,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   let http: HubHttp | undefined;
   try {
     http = await startHubHttp(
-      { store, audit, accounts, forwarder, linkKey, district: config.district.name, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats() },
+      { store, audit, accounts, forwarder, linkKey, district: config.district.name, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats(), retrievals },
       listen,
     );
     // `httpPort`, not `port`: readers take the first line with a `port` as the MQTT listener's
@@ -113,6 +132,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     broker,
     forwarder,
     linkKey,
+    retrievals,
     audit,
     accounts,
     http,

@@ -108,7 +108,7 @@ export class Outbox {
    * is acknowledged, read from the file at send time (the backlog stays on disk). Hash the file first
    * (`describeClip`), then call this inside the transaction that records the clip.
    */
-  enqueueClip(clip: ClipDescription & { eventId: string; camera: string; start: number; end: number }): ClipManifest {
+  enqueueClip(clip: ClipDescription & { eventId: string; camera: string; start: number; end: number; requestId?: string }): ClipManifest {
     const chunks = Math.ceil(clip.bytes / CLIP_CHUNK_BYTES);
     const manifest: ClipManifest = {
       msgId: newMsgId(this.clock()),
@@ -121,6 +121,8 @@ export class Outbox {
       chunks,
       start: clip.start,
       end: clip.end,
+      // a clip an operator asked for (cmd/retrieve) travels under its request id
+      ...(clip.requestId !== undefined ? { requestId: clip.requestId } : {}),
     };
     const added = this.insertClip.run({
       event_id: clip.eventId,

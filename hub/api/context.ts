@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/log.js';
 import type { BrokerStats } from '../broker/broker.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import type { IngestStats } from '../ingest/index-writer.js';
+import type { Retrievals } from '../retrieval/retrievals.js';
 import type { HubStore } from '../store/store.js';
 
 export interface ApiContext {
@@ -20,4 +21,6 @@ export interface ApiContext {
   /** live counters for /metrics; absent parts are left out */
   ingestStats?: () => IngestStats;
   brokerStats?: () => BrokerStats;
+  /** operators' retrievals from the wards; the routes are left out without it */
+  retrievals?: Retrievals;
 }

@@ -10,6 +10,7 @@ import { loginBody, passwordBody } from './inputs.js';
 import { metricsRoute } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { pageRoutes } from './page.js';
+import { retrievalRoutes } from './retrieval-routes.js';
 import { RouteTable, type RouteDoc } from './route.js';
 import { shareRoute } from './share-route.js';
 
@@ -73,6 +74,7 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
   healthRoutes(routes, ctx);
   forwardRoutes(routes, ctx);
   shareRoute(routes, ctx);
+  if (ctx.retrievals) retrievalRoutes(routes, ctx.retrievals, ctx);
   metricsRoute(routes, ctx);
   let openapi: string | undefined;
   routes.add(

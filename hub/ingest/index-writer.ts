@@ -8,6 +8,7 @@ import type { HubStore, IncidentRow } from '../store/store.js';
 import type { ClipState } from '../store/schema.js';
 import { storePaths } from '../store/paths.js';
 import { chunkSlot, emptyBitmap, hasChunk, withChunk } from './clip-chunks.js';
+import { RetrievalStore } from '../retrieval/store.js';
 import { mergeIncident, type Incident } from './incident-merge.js';
 import { Invalid, type InvalidKind } from './invalid.js';
 
@@ -82,6 +83,7 @@ export class IndexWriter {
   readonly stats = emptyStats();
   private readonly log: Logger;
   private readonly s;
+  private readonly retrievals: RetrievalStore;
   /** nested in the batch transaction, so better-sqlite3 runs it as a savepoint */
   private readonly applyInSavepoint;
 
@@ -125,6 +127,7 @@ export class IndexWriter {
       invalid: db.prepare(`INSERT INTO invalid_messages (ward, kind, count, last_reason, last_at) VALUES (?, ?, 1, ?, ?)
         ON CONFLICT (ward, kind) DO UPDATE SET count = count + 1, last_reason = excluded.last_reason, last_at = excluded.last_at`),
     };
+    this.retrievals = new RetrievalStore(db);
     this.applyInSavepoint = db.transaction(this.applyOne.bind(this));
   }
 
@@ -189,6 +192,9 @@ export class IndexWriter {
         return false;
       case 'clipChunk':
         this.applyChunk(item.ward, m.topic.eventId, m.topic.index, m.payload, now, chunks, complete);
+        return false;
+      case 'retrievals':
+        if (this.firstTime(m.payload.msgId, now)) this.retrievals.applyStatus(item.ward, m.payload, now);
         return false;
       case 'wardStatus': {
         const p = m.payload;
@@ -262,6 +268,9 @@ export class IndexWriter {
     const existing = this.s.transfer.get(m.eventId);
     const owner = incident?.ward ?? existing?.ward;
     if (owner !== undefined && owner !== ward) throw new Invalid('foreign-event', `clip for event ${m.eventId} of ward ${owner}`);
+    if (m.requestId !== undefined && !this.retrievals.expectsClip(ward, m.requestId)) {
+      throw new Invalid('unknown-request', `retrieved clip ${m.requestId}: no such request to ward ${ward}`);
+    }
     if (!this.firstTime(m.msgId, now)) return;
     // a clip that arrived (or that retention has since removed) is final; so is one on its way with the same hash
     const settled = incident?.clip_state === 'present' || incident?.clip_state === 'expired' || existing?.state === 'present';
@@ -329,6 +338,7 @@ export class IndexWriter {
       this.store.db.transaction(() => {
         this.s.transferState.run('present', null, now, eventId);
         this.s.incidentClip.run('present', relative, t.sha256, null, now, eventId);
+        this.retrievals.clipPresent(eventId, t.ward, relative, t.sha256, now);
       })();
       this.stats.clipsCompleted++;
       this.log.info({ ward: t.ward, eventId, bytes: t.bytes }, 'clip present');
@@ -337,6 +347,7 @@ export class IndexWriter {
       this.store.db.transaction(() => {
         this.s.transferState.run('failed', reason, now, eventId);
         this.s.incidentClip.run('failed', null, null, reason, now, eventId);
+        this.retrievals.clipFailed(eventId, t.ward, reason, now);
       })();
       removeFile(this.store.root, t.temp_path);
       this.stats.clipsFailed++;

@@ -20,6 +20,8 @@ export interface IngestOptions {
   maxWaitMs?: number;
   /** told the event ids of each committed batch (the forwarder evaluates its rules then); must not throw */
   onIncidentsChanged?: (ids: readonly string[]) => void;
+  /** told the wards whose "online" status a committed batch holds (retrievals resend what they wait for); must not throw */
+  onWardsOnline?: (wards: readonly string[]) => void;
 }
 
 export interface Ingest extends MessageSink {
@@ -88,11 +90,13 @@ export function createIngest(options: IngestOptions): Ingest {
       return;
     }
     const changed = new Set<string>();
+    const online = new Set<string>();
     result.outcomes.forEach((outcome, i) => {
       const { pending, item } = accepted[i]!;
       if (item.snapshot && !(outcome.ok && outcome.snapshotTaken)) discardSnapshot(item.snapshot);
       if (outcome.ok) {
         if (item.decoded.ok && item.decoded.message.kind === 'events') changed.add(item.decoded.message.payload.event.id);
+        if (item.decoded.ok && item.decoded.message.kind === 'wardStatus' && item.decoded.message.payload.state === 'online') online.add(item.ward);
         pending.resolve();
       } else {
         log.error({ err: outcome.error, ward: item.ward, topic: item.topic }, 'message could not be applied');
@@ -104,6 +108,13 @@ export function createIngest(options: IngestOptions): Ingest {
         options.onIncidentsChanged([...changed]);
       } catch (err) {
         log.error({ err }, 'incident change hook failed');
+      }
+    }
+    if (online.size && options.onWardsOnline) {
+      try {
+        options.onWardsOnline([...online]);
+      } catch (err) {
+        log.error({ err }, 'ward online hook failed');
       }
     }
     for (const eventId of result.complete) {

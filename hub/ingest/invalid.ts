@@ -7,6 +7,7 @@ export type InvalidKind =
   | 'id-mismatch'
   | 'ward-mismatch'
   | 'foreign-event'
+  | 'unknown-request'
   | 'chunk-without-manifest'
   | 'chunk-out-of-range'
   | 'chunk-length';

@@ -2,6 +2,7 @@
 import type { Migration } from '../../shared/db.js';
 import { accountMigrations } from '../../shared/accounts/schema.js';
 import { auditMigrations } from '../../shared/audit/schema.js';
+import { retrievalMigration } from '../retrieval/schema.js';
 
 /** Clip state of an incident. `expired`: retention deleted the file after clipDays. */
 export const CLIP_STATES = ['none', 'receiving', 'present', 'failed', 'expired'] as const;
@@ -210,4 +211,6 @@ export const hubMigrations: readonly Migration[] = [
   -- a ward's incidents of one label (e.g. the trucks of p07): the ward index alone walks every other label too
   CREATE INDEX incidents_ward_label_start ON incidents (ward, label, start, id);
   `,
+  // 6: operators' retrievals of recorded ranges from the wards (hub/retrieval/)
+  retrievalMigration,
 ];

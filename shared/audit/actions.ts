@@ -16,6 +16,10 @@ export const AUDIT_ACTIONS = [
   'share',
   /** the city followed a shared link */
   'share.open',
+  /** an operator asked a ward for a recorded range (hub), or a ward received that request (edge) */
+  'retrieve.request',
+  /** how a retrieval ended on the ward: clip sent, or failed with the reason */
+  'retrieve.result',
   'hold.add',
   'hold.release',
   'setting.change',

@@ -112,6 +112,16 @@ export const hubConfigSchema = z
         .default({ targets: [], rules: [], linkTtlHours: 72 }),
       'sharing with the city monitoring centre',
     ),
+    remoteAccess: doc(
+      z
+        .object({
+          maxRetrieveMinutes: doc(wholeNumber(1, 24 * 60).default(30), 'longest range an operator may pull from a ward in one request', 30),
+          maxOpenPerOperator: doc(wholeNumber(1, 100).default(3), 'requests one operator may have on their way at once', 3),
+        })
+        .strict()
+        .default({ maxRetrieveMinutes: 30, maxOpenPerOperator: 3 }),
+      'operators pulling recorded ranges from the wards through the hub',
+    ),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../package.js';
-import { decodeMessage, parseTopic, topics, TopicIdError } from './index.js';
+import { decodeCommand, decodeMessage, parseTopic, topics, TopicIdError } from './index.js';
 
 const EVENT_ID = '01JDQ6Z7A1B2C3D4E5F6G7H8J9';
 
@@ -21,11 +21,12 @@ describe('CONTRACT.md', () => {
 
   it('has an example for every JSON topic kind', () => {
     const kinds = new Set(examples.map((e) => parseTopic(e.topic)?.kind));
-    expect([...kinds].sort()).toEqual(['cameraStatus', 'clipManifest', 'events', 'wardStatus']);
+    expect([...kinds].sort()).toEqual(['cameraStatus', 'clipManifest', 'command', 'events', 'retrievals', 'wardStatus']);
   });
 
   it.each(examples)('example at line $line validates against the schema', ({ topic, body }) => {
-    const result = decodeMessage(topic, Buffer.from(body));
+    const parsed = parseTopic(topic);
+    const result = parsed?.kind === 'command' ? decodeCommand(parsed.name, Buffer.from(body)) : decodeMessage(topic, Buffer.from(body));
     expect(result.ok ? 'ok' : result.reason).toBe('ok');
   });
 });
@@ -38,6 +39,8 @@ describe('topics', () => {
     expect(topics.clipManifest('p07', EVENT_ID)).toBe(`wardwatch/v1/p07/clips/${EVENT_ID}/manifest`);
     expect(topics.clipChunk('p07', EVENT_ID, 3)).toBe(`wardwatch/v1/p07/clips/${EVENT_ID}/3`);
     expect(topics.commandFilter('p07')).toBe('wardwatch/v1/p07/cmd/#');
+    expect(topics.retrievals('p07')).toBe('wardwatch/v1/p07/retrievals');
+    expect(parseTopic('wardwatch/v1/p07/retrievals')).toEqual({ kind: 'retrievals', ward: 'p07' });
   });
 
   it.each([
@@ -101,5 +104,44 @@ describe('decodeMessage', () => {
   it('refuses commands coming from a ward and topics outside the contract', () => {
     expect(decode('{}', 'wardwatch/v1/p07/cmd/retrieve').ok).toBe(false);
     expect(decode('{}', 'other/topic').ok).toBe(false);
+  });
+});
+
+describe('retrieval messages', () => {
+  const REQ = '01JDQ7A0000000000000000RQ1';
+  const command = (over: Record<string, unknown> = {}) => Buffer.from(JSON.stringify({ msgId: '01JDQ7A00000000000000000EF', requestId: REQ, camera: 'cam-01', from: 1000, to: 61_000, requestedBy: 'lan', ...over }));
+  const status = (over: Record<string, unknown>) => Buffer.from(JSON.stringify({ msgId: '01JDQ7A10000000000000000GH', requestId: REQ, ...over }));
+
+  it('accepts a retrieve command and names the field of a bad one', () => {
+    expect(decodeCommand('retrieve', command()).ok).toBe(true);
+    const back = decodeCommand('retrieve', command({ to: 500 }));
+    expect(back.ok ? 'ok' : back.reason).toMatch(/to: to must be later than from/);
+    const cam = decodeCommand('retrieve', command({ camera: 'Cam 1' }));
+    expect(cam.ok ? 'ok' : cam.reason).toMatch(/camera: not a valid id/);
+    const unknown = decodeCommand('reboot', command());
+    expect(unknown.ok ? 'ok' : unknown.reason).toMatch(/unknown command "reboot"/);
+    expect(decodeCommand('retrieve', Buffer.from('{')).ok).toBe(false);
+  });
+
+  it.each([
+    [{ state: 'cutting' }, 'ok'],
+    [{ state: 'sent', bytes: 10 }, 'ok'],
+    [{ state: 'failed', reason: 'unknown camera' }, 'ok'],
+    [{ state: 'failed' }, /"failed" status has a reason/],
+    [{ state: 'cutting', reason: 'x' }, /"failed" status has a reason/],
+    [{ state: 'cutting', bytes: 10 }, /only a "sent" status has bytes/],
+    [{ state: 'done' }, /state/],
+  ])('retrieval status %j: %s', (body, expected) => {
+    const r = decodeMessage(topics.retrievals('p07'), status(body));
+    const got = r.ok ? 'ok' : r.reason;
+    if (expected === 'ok') expect(got).toBe('ok');
+    else expect(got).toMatch(expected);
+  });
+
+  it('refuses a manifest whose requestId differs from its eventId', () => {
+    const manifest = { msgId: '01JDQ7A30000000000000000MN', eventId: REQ, requestId: EVENT_ID, camera: 'cam-01', contentType: 'video/mp4', bytes: 2048, sha256: 'a'.repeat(64), chunkBytes: 1024, chunks: 2, start: 1, end: 2 };
+    const r = decodeMessage(topics.clipManifest('p07', REQ), Buffer.from(JSON.stringify(manifest)));
+    expect(r.ok ? 'ok' : r.reason).toMatch(/requestId must equal eventId/);
+    expect(decodeMessage(topics.clipManifest('p07', REQ), Buffer.from(JSON.stringify({ ...manifest, requestId: REQ }))).ok).toBe(true);
   });
 });

@@ -1,13 +1,14 @@
 // Turns an MQTT message into a validated contract message, or a reason it was refused.
 import type { z } from 'zod';
 import { parseTopic, type ParsedTopic } from './topics.js';
-import { payloadSchemas, type CameraStatus, type ClipManifest, type EventMessage, type WardStatus } from './messages.js';
+import { commandSchemas, payloadSchemas, type CameraStatus, type ClipManifest, type CommandName, type EventMessage, type RetrievalStatus, type RetrieveCommand, type WardStatus } from './messages.js';
 
 export type Decoded =
   | { kind: 'wardStatus'; topic: ParsedTopic & { kind: 'wardStatus' }; payload: WardStatus }
   | { kind: 'cameraStatus'; topic: ParsedTopic & { kind: 'cameraStatus' }; payload: CameraStatus }
   | { kind: 'events'; topic: ParsedTopic & { kind: 'events' }; payload: EventMessage }
   | { kind: 'clipManifest'; topic: ParsedTopic & { kind: 'clipManifest' }; payload: ClipManifest }
+  | { kind: 'retrievals'; topic: ParsedTopic & { kind: 'retrievals' }; payload: RetrievalStatus }
   | { kind: 'clipChunk'; topic: ParsedTopic & { kind: 'clipChunk' }; payload: Buffer };
 
 export type DecodeResult = { ok: true; message: Decoded } | { ok: false; reason: string };
@@ -58,5 +59,23 @@ export function decodeMessage(topicName: string, payload: Buffer): DecodeResult 
       if (p.eventId !== topic.eventId) return { ok: false, reason: 'eventId in payload differs from the topic' };
       return { ok: true, message: { kind: 'clipManifest', topic, payload: p } };
     }
+    case 'retrievals':
+      return { ok: true, message: { kind: 'retrievals', topic, payload: data as RetrievalStatus } };
   }
+}
+
+export type DecodedCommand = { name: 'retrieve'; payload: RetrieveCommand };
+
+/** Decodes a command a ward received (`cmd/<name>`): an unknown name or a bad payload is a reason, not a throw. */
+export function decodeCommand(name: string, payload: Buffer): { ok: true; command: DecodedCommand } | { ok: false; reason: string } {
+  if (!Object.hasOwn(commandSchemas, name)) return { ok: false, reason: `unknown command "${name}" (known: ${Object.keys(commandSchemas).join(', ')})` };
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return { ok: false, reason: `malformed JSON in command ${name}` };
+  }
+  const parsed = commandSchemas[name as CommandName].safeParse(json);
+  if (!parsed.success) return { ok: false, reason: `invalid command ${name}: ${describeIssues(parsed.error)}` };
+  return { ok: true, command: { name: name as CommandName, payload: parsed.data } };
 }

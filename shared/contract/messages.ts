@@ -63,11 +63,17 @@ export const clipManifestSchema = z
     chunks: z.number().int().min(1),
     start: epochMs,
     end: epochMs,
+    /** set on a clip an operator asked for (`cmd/retrieve`); it then equals `eventId` and no incident is made */
+    requestId: ulidSchema.optional(),
   })
   .strict()
   .refine((m) => m.chunks === Math.ceil(m.bytes / m.chunkBytes), {
     message: 'chunks must equal ceil(bytes / chunkBytes)',
     path: ['chunks'],
+  })
+  .refine((m) => m.requestId === undefined || m.requestId === m.eventId, {
+    message: 'requestId must equal eventId (a retrieved clip travels under its request id)',
+    path: ['requestId'],
   });
 export type ClipManifest = z.infer<typeof clipManifestSchema>;
 
@@ -105,10 +111,50 @@ export const cameraStatusSchema = z
   .strict();
 export type CameraStatus = z.infer<typeof cameraStatusSchema>;
 
+/** `cmd/retrieve`: the hub asks a ward for the recording of one camera over [from, to). */
+export const retrieveCommandSchema = z
+  .object({
+    msgId,
+    requestId: ulidSchema,
+    camera: idSchema,
+    from: epochMs,
+    to: epochMs,
+    /** the operator's user name, for the ward's audit log */
+    requestedBy: z.string().min(1).max(64),
+  })
+  .strict()
+  .refine((c) => c.to > c.from, { message: 'to must be later than from', path: ['to'] });
+export type RetrieveCommand = z.infer<typeof retrieveCommandSchema>;
+
+/** Payload schema of each command the hub may send, by command name. */
+export const commandSchemas = {
+  retrieve: retrieveCommandSchema,
+} as const;
+export type CommandName = keyof typeof commandSchemas;
+
+export const RETRIEVAL_STATES = ['cutting', 'failed', 'sent'] as const;
+
+/** `retrievals`: how the ward is getting on with a `cmd/retrieve`. */
+export const retrievalStatusSchema = z
+  .object({
+    msgId,
+    requestId: ulidSchema,
+    state: z.enum(RETRIEVAL_STATES),
+    /** why it failed, for the operator */
+    reason: z.string().min(1).max(500).optional(),
+    /** size of the clip, once cut */
+    bytes: z.number().int().min(1).max(MAX_CLIP_BYTES).optional(),
+  })
+  .strict()
+  .refine((s) => (s.state === 'failed') === (s.reason !== undefined), { message: 'a "failed" status has a reason, and only a "failed" status has one', path: ['reason'] })
+  .refine((s) => s.bytes === undefined || s.state === 'sent', { message: 'only a "sent" status has bytes', path: ['bytes'] });
+export type RetrievalStatus = z.infer<typeof retrievalStatusSchema>;
+
 /** Payload schema for each JSON topic kind (clip chunks are raw bytes, not JSON). */
 export const payloadSchemas = {
   wardStatus: wardStatusSchema,
   cameraStatus: cameraStatusSchema,
   events: eventMessageSchema,
   clipManifest: clipManifestSchema,
+  retrievals: retrievalStatusSchema,
 } as const;

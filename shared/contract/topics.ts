@@ -30,6 +30,8 @@ export const topics = {
     if (!Number.isInteger(index) || index < 0) throw new TopicIdError(`chunk index must be a whole number ≥ 0 (got ${index})`);
     return `${TOPIC_ROOT}/${checkId('ward', ward)}/clips/${checkEventId(eventId)}/${index}`;
   },
+  /** a ward's answers to `cmd/retrieve` */
+  retrievals: (ward: string) => `${TOPIC_ROOT}/${checkId('ward', ward)}/retrievals`,
   command: (ward: string, name: string) => `${TOPIC_ROOT}/${checkId('ward', ward)}/cmd/${checkId('command', name)}`,
   /** what a ward subscribes to (its own commands) */
   commandFilter: (ward: string) => `${TOPIC_ROOT}/${checkId('ward', ward)}/cmd/#`,
@@ -41,6 +43,7 @@ export type ParsedTopic =
   | { kind: 'wardStatus'; ward: string }
   | { kind: 'cameraStatus'; ward: string; camera: string }
   | { kind: 'events'; ward: string }
+  | { kind: 'retrievals'; ward: string }
   | { kind: 'clipManifest'; ward: string; eventId: string }
   | { kind: 'clipChunk'; ward: string; eventId: string; index: number }
   | { kind: 'command'; ward: string; name: string };
@@ -55,6 +58,7 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   const [a, b, c] = rest;
   if (rest.length === 1 && a === 'status') return { kind: 'wardStatus', ward };
   if (rest.length === 1 && a === 'events') return { kind: 'events', ward };
+  if (rest.length === 1 && a === 'retrievals') return { kind: 'retrievals', ward };
   if (rest.length === 3 && a === 'cameras' && c === 'status' && b && ID_PATTERN.test(b)) {
     return { kind: 'cameraStatus', ward, camera: b };
   }

@@ -100,7 +100,8 @@ describe.concurrent('uplink under faults (real hub and producer processes)', () 
     const first = track(startHubProcess(writeHubConfig(dir, [ward])));
     const port = await first.port;
     const config = writeHubConfig(dir, [ward], port); // the same port every time, as a real hub has
-    const producer = track(startProducer({ db: edgeDb, port, ward, events: EVENTS, rate: 150 }));
+    // slow enough that ten restarts of the hub (each a few seconds on a loaded box) all fall within production
+    const producer = track(startProducer({ db: edgeDb, port, ward, events: EVENTS, rate: 30 }));
 
     let hub = first;
     let ingested = 0;

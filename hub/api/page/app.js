@@ -2,6 +2,7 @@
 // incident detail with clip playback and sharing, the self-refreshing health board, dead letters.
 import { ApiError, get, post, setCsrf, whenLoggedOut } from './api.js';
 import { currentLang, formatTime, setLang, t, translatePage } from './i18n.js';
+import { startRetrievals, stopRetrievals } from './retrievals.js';
 import { deadRow, detailView, incidentRow, wardCard } from './views.js';
 
 const HEALTH_EVERY_MS = 5000;
@@ -61,6 +62,7 @@ function enter(s) {
 
 whenLoggedOut(() => {
   stopHealth();
+  stopRetrievals();
   state.user = null;
   show('login-view');
   message(t('sessionEnded'), true);
@@ -105,6 +107,7 @@ $('password-form').addEventListener('submit', async (e) => {
 
 $('logout').addEventListener('click', async () => {
   stopHealth();
+  stopRetrievals();
   try {
     await post('/api/logout');
   } catch {
@@ -127,12 +130,15 @@ $('lang').addEventListener('click', () => {
 function route() {
   const hash = location.hash.slice(1) || 'incidents';
   const [tab, arg] = hash.split('/');
-  const current = tab === 'incident' ? 'incidents' : ['incidents', 'health', 'dead'].includes(tab) ? tab : 'incidents';
-  for (const name of ['incidents', 'health', 'dead']) {
+  const tabs = ['incidents', 'health', 'dead', 'retrieve'];
+  const current = tab === 'incident' ? 'incidents' : tabs.includes(tab) ? tab : 'incidents';
+  for (const name of tabs) {
     $(`${name}-view`).hidden = name !== current;
     $(`tab-${name}`).setAttribute('aria-selected', String(name === current));
   }
   stopHealth();
+  stopRetrievals();
+  if (current === 'retrieve') void startRetrievals();
   if (current === 'incidents') void reloadIncidents();
   if (current === 'health') startHealth();
   if (current === 'dead') void loadDead();

@@ -1,0 +1,107 @@
+// /api/retrievals: an operator asks a ward for a recorded range (audited retrieve.request), follows its state and
+// progress, and plays the clip once it is at the hub (Range; audited clip.view once per view).
+import { z } from 'zod';
+import { ID_HINT, ID_PATTERN, ULID_PATTERN } from '../../shared/contract/index.js';
+import type { Retrievals } from '../retrieval/retrievals.js';
+import type { ApiContext } from './context.js';
+import { fileSize, sendFileRange, startsView } from './range.js';
+import type { RouteTable } from './route.js';
+import { storedFile } from './stored-file.js';
+
+const id = (what: string) => z.string({ message: `must be a ${what} id` }).regex(ID_PATTERN, { message: `not a ${what} id: ${ID_HINT}` });
+const ms = (what: string) => z.number({ message: `${what}: a time in milliseconds since the Unix epoch` }).int({ message: 'must be a whole number of milliseconds' }).min(0).max(8_640_000_000_000_000);
+
+export const retrievalBody = z.strictObject({
+  ward: id('ward'),
+  camera: id('camera'),
+  from: ms('from').describe('start of the range (ms since the epoch)'),
+  to: ms('to').describe('end of the range (ms since the epoch), later than from'),
+});
+
+export const retrievalParams = z.strictObject({
+  id: z.string().regex(ULID_PATTERN, { message: 'must be a retrieval id (a ULID: 26 characters, 0-9 A-Z without I L O U)' }),
+});
+
+export const retrievalListQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, { message: 'must be a whole number from 1 to 200' })
+    .transform(Number)
+    .pipe(z.number().min(1, { message: 'must be a whole number from 1 to 200' }).max(200, { message: 'must be a whole number from 1 to 200' }))
+    .optional()
+    .describe('how many, newest first (default 50)'),
+});
+
+export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx: ApiContext): void {
+  const { store: hubStore, audit } = ctx;
+  const store = retrievals.store;
+  const notFound = { error: 'no such retrieval', code: 'NOT_FOUND' };
+
+  routes.add(
+    {
+      method: 'POST',
+      url: '/api/retrievals',
+      summary: 'Ask a ward for the recording of one camera over [from, to); audited as retrieve.request. The ward gets it when it is online',
+      tag: 'retrievals',
+      auth: 'incidents',
+      body: retrievalBody,
+      responses: { 202: 'Retrieval (state requested or sent-to-ward)', 400: 'unknown ward or camera, bad or too long a range (`field` names it)', 403: 'not an operator, or CSRF', 429: 'too many requests of yours on their way' },
+    },
+    async (req, reply, { body }) => {
+      const r = await retrievals.request({ ...body, by: req.session!.user.name, ip: req.ip });
+      if (!r.ok) return reply.code(r.status).send({ error: `${r.field}: ${r.error}`, code: r.code, field: r.field });
+      return reply.code(202).send(r.retrieval);
+    },
+  );
+
+  routes.add(
+    {
+      method: 'GET',
+      url: '/api/retrievals',
+      summary: 'Retrievals, newest first, with state (requested, sent-to-ward, cutting, transferring, ready, failed) and progress',
+      tag: 'retrievals',
+      auth: 'incidents',
+      query: retrievalListQuery,
+      responses: { 200: '{ retrievals: Retrieval[] }', 400: 'bad limit' },
+    },
+    async (_req, _reply, { query }) => ({ retrievals: store.list(query.limit ?? 50, 0) }),
+  );
+
+  routes.add(
+    {
+      method: 'GET',
+      url: '/api/retrievals/:id',
+      summary: 'One retrieval: state, reason, progress (chunks at the hub / total)',
+      tag: 'retrievals',
+      auth: 'incidents',
+      params: retrievalParams,
+      responses: { 200: 'Retrieval', 400: 'not a retrieval id', 404: 'no such retrieval' },
+    },
+    async (_req, reply, { params }) => store.view(params.id) ?? reply.code(404).send(notFound),
+  );
+
+  routes.add(
+    {
+      method: 'GET',
+      url: '/api/retrievals/:id/clip',
+      summary: 'The retrieved clip (MP4) with HTTP Range; audited as clip.view once per view (the request without Range or from byte 0)',
+      tag: 'retrievals',
+      auth: 'incidents',
+      params: retrievalParams,
+      responses: { 200: 'the whole MP4', 206: 'the requested bytes', 400: 'bad id', 404: 'no such retrieval, or not ready (see state)', 416: 'range not satisfiable' },
+      produces: { 200: 'video/mp4', 206: 'video/mp4' },
+    },
+    async (req, reply, { params }) => {
+      const row = store.get(params.id);
+      if (!row) return reply.code(404).send(notFound);
+      const file = row.state === 'ready' ? storedFile(hubStore, row.clip_path) : undefined;
+      const size = file === undefined ? undefined : await fileSize(file);
+      if (!file || size === undefined) return reply.code(404).send({ error: `the clip is not at the hub (state: ${store.view(row.id)!.state})`, code: 'NO_CLIP' });
+      const range = req.headers.range;
+      if (req.method === 'GET' && startsView(range, size)) {
+        audit.record({ actor: req.session!.user.name, action: 'clip.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera, retrieval: true, from: row.from_ms, to: row.to_ms } });
+      }
+      return sendFileRange(reply, file, size, 'video/mp4', range);
+    },
+  );
+}

@@ -1,0 +1,30 @@
+// The hub's retrievals table: recorded ranges operators asked the wards for (a migration of hub/store/schema.ts).
+import type { Migration } from '../../shared/db.js';
+
+/** What the hub stores; `transferring` is not stored: it is a `cutting`/`sent` request whose clip is on its way. */
+export const STORED_RETRIEVAL_STATES = ['requested', 'sent-to-ward', 'cutting', 'sent', 'ready', 'failed'] as const;
+export type StoredRetrievalState = (typeof STORED_RETRIEVAL_STATES)[number];
+
+export const retrievalMigration: Migration = `
+  CREATE TABLE retrievals (
+    id            TEXT PRIMARY KEY,  -- request id (ULID); the clip travels under it as its event id
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    from_ms       INTEGER NOT NULL,
+    to_ms         INTEGER NOT NULL,
+    requested_by  TEXT NOT NULL,     -- operator's user name
+    state         TEXT NOT NULL CHECK (state IN ('requested', 'sent-to-ward', 'cutting', 'sent', 'ready', 'failed')),
+    reason        TEXT,              -- why it failed
+    bytes         INTEGER,           -- clip size the ward reported
+    clip_path     TEXT,              -- relative to the storage root, once ready
+    clip_sha256   TEXT,
+    publishes     INTEGER NOT NULL DEFAULT 0,  -- times cmd/retrieve was published
+    last_published_at INTEGER,
+    created_at    INTEGER NOT NULL,  -- hub clock
+    updated_at    INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX retrievals_created ON retrievals (created_at, id);
+  -- requests the ward has not answered yet, resent when it comes online
+  CREATE INDEX retrievals_waiting ON retrievals (ward, state) WHERE state IN ('requested', 'sent-to-ward');
+  CREATE INDEX retrievals_operator ON retrievals (requested_by, state);
+`;

@@ -1,0 +1,161 @@
+// The retrievals table's statements: create, read, list, apply a ward's answer, mark a publish, mark the clip in.
+import type { RetrievalStatus } from '../../shared/contract/index.js';
+import type { Db } from '../../shared/db.js';
+import { Invalid } from '../ingest/invalid.js';
+import { afterWardStatus, OPEN_STATES, viewState, type RetrievalState, type TransferProgress } from './policy.js';
+import type { StoredRetrievalState } from './schema.js';
+
+export interface RetrievalRow {
+  id: string;
+  ward: string;
+  camera: string;
+  from_ms: number;
+  to_ms: number;
+  requested_by: string;
+  state: StoredRetrievalState;
+  reason: string | null;
+  bytes: number | null;
+  clip_path: string | null;
+  clip_sha256: string | null;
+  publishes: number;
+  last_published_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A retrieval as the API shows it. */
+export interface RetrievalView {
+  id: string;
+  ward: string;
+  camera: string;
+  from: number;
+  to: number;
+  requestedBy: string;
+  state: RetrievalState;
+  reason: string | null;
+  bytes: number | null;
+  sha256: string | null;
+  /** chunks at the hub / chunks in all, once the clip is on its way */
+  progress: { received: number; total: number } | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+type Joined = RetrievalRow & { t_state: TransferProgress['state'] | null; t_received: number | null; t_chunks: number | null; t_ward: string | null };
+
+function toView(r: Joined): RetrievalView {
+  // a clip under this id from another ward is not this request's clip
+  const transfer = r.t_state !== null && r.t_ward === r.ward ? { state: r.t_state, received: r.t_received!, chunks: r.t_chunks! } : undefined;
+  const { state, progress } = viewState(r.state, transfer);
+  return {
+    id: r.id,
+    ward: r.ward,
+    camera: r.camera,
+    from: r.from_ms,
+    to: r.to_ms,
+    requestedBy: r.requested_by,
+    state,
+    reason: r.reason,
+    bytes: r.bytes,
+    sha256: r.clip_sha256,
+    progress,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+const SELECT = `SELECT r.*, t.state AS t_state, t.received_count AS t_received, t.chunks AS t_chunks, t.ward AS t_ward
+  FROM retrievals r LEFT JOIN clip_transfers t ON t.event_id = r.id`;
+const OPEN_LIST = OPEN_STATES.map((s) => `'${s}'`).join(', ');
+
+export class RetrievalStore {
+  private readonly s;
+
+  constructor(readonly db: Db) {
+    this.s = {
+      insert: db.prepare(`INSERT INTO retrievals (id, ward, camera, from_ms, to_ms, requested_by, state, created_at, updated_at)
+        VALUES (@id, @ward, @camera, @from, @to, @requestedBy, 'requested', @now, @now)`),
+      get: db.prepare<[string], RetrievalRow>('SELECT * FROM retrievals WHERE id = ?'),
+      view: db.prepare<[string], Joined>(`${SELECT} WHERE r.id = ?`),
+      list: db.prepare<[number, number], Joined>(`${SELECT} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`),
+      openBy: db.prepare(`SELECT count(*) FROM retrievals WHERE requested_by = ? AND state IN (${OPEN_LIST})`).pluck(),
+      camera: db.prepare('SELECT 1 FROM camera_status WHERE ward = ? AND camera = ?').pluck(),
+      ward: db.prepare('SELECT 1 FROM wards WHERE id = ?').pluck(),
+      wardOnline: db.prepare("SELECT 1 FROM ward_status WHERE ward = ? AND state = 'online'").pluck(),
+      waiting: db.prepare<[string, number], RetrievalRow>(`SELECT * FROM retrievals WHERE ward = ? AND state IN ('requested', 'sent-to-ward')
+        AND (last_published_at IS NULL OR last_published_at < ?) ORDER BY created_at LIMIT 100`),
+      // sent to an offline ward, it counts as not sent: the ward's next "online" sends it at once
+      published: db.prepare(`UPDATE retrievals SET publishes = publishes + 1, updated_at = @now,
+        last_published_at = CASE WHEN @online = 1 THEN @now ELSE last_published_at END,
+        state = CASE WHEN state = 'requested' AND @online = 1 THEN 'sent-to-ward' ELSE state END WHERE id = @id`),
+      status: db.prepare('UPDATE retrievals SET state = ?, reason = coalesce(?, reason), bytes = coalesce(?, bytes), updated_at = ? WHERE id = ?'),
+      clipIn: db.prepare("UPDATE retrievals SET state = 'ready', clip_path = ?, clip_sha256 = ?, reason = NULL, updated_at = ? WHERE id = ? AND ward = ? AND state != 'failed'"),
+      clipFailed: db.prepare("UPDATE retrievals SET state = 'failed', reason = ?, updated_at = ? WHERE id = ? AND ward = ? AND state != 'ready'"),
+    };
+  }
+
+  create(r: { id: string; ward: string; camera: string; from: number; to: number; requestedBy: string }, now: number): void {
+    this.s.insert.run({ ...r, now });
+  }
+
+  get(id: string): RetrievalRow | undefined {
+    return this.s.get.get(id);
+  }
+
+  view(id: string): RetrievalView | undefined {
+    const row = this.s.view.get(id);
+    return row && toView(row);
+  }
+
+  list(limit: number, offset: number): RetrievalView[] {
+    return this.s.list.all(limit, offset).map(toView);
+  }
+
+  openBy(operator: string): number {
+    return this.s.openBy.get(operator) as number;
+  }
+
+  wardKnown(ward: string): boolean {
+    return this.s.ward.get(ward) !== undefined;
+  }
+
+  cameraKnown(ward: string, camera: string): boolean {
+    return this.s.camera.get(ward, camera) !== undefined;
+  }
+
+  wardOnline(ward: string): boolean {
+    return this.s.wardOnline.get(ward) !== undefined;
+  }
+
+  /** Requests of a ward it has not answered, not published since `publishedBefore`. */
+  waiting(ward: string, publishedBefore: number): RetrievalRow[] {
+    return this.s.waiting.all(ward, publishedBefore);
+  }
+
+  published(id: string, online: boolean, now: number): void {
+    this.s.published.run({ id, online: online ? 1 : 0, now });
+  }
+
+  /** A ward's answer, inside ingest's transaction. Throws `Invalid` for a request it does not own. */
+  applyStatus(ward: string, status: RetrievalStatus, now: number): void {
+    const row = this.get(status.requestId);
+    if (!row) throw new Invalid('unknown-request', `retrieval status for request ${status.requestId}, which the hub never made`);
+    if (row.ward !== ward) throw new Invalid('foreign-event', `retrieval status for request ${status.requestId} of ward ${row.ward}`);
+    const next = afterWardStatus(row.state, status);
+    if (next === undefined) return;
+    this.s.status.run(next, status.reason ?? null, status.bytes ?? null, now, row.id);
+  }
+
+  /** Whether a retrieved clip (manifest with requestId) from `ward` answers one of its requests. */
+  expectsClip(ward: string, requestId: string): boolean {
+    return this.get(requestId)?.ward === ward;
+  }
+
+  clipPresent(id: string, ward: string, clipPath: string, sha256: string, now: number): void {
+    this.s.clipIn.run(clipPath, sha256, now, id, ward);
+  }
+
+  clipFailed(id: string, ward: string, reason: string, now: number): void {
+    this.s.clipFailed.run(reason, now, id, ward);
+  }
+}

@@ -1,0 +1,235 @@
+// Remote retrieval end to end: a real hub (broker, ingest, API) and a real ward box (startEdge) recording a fake
+// RTSP camera. An operator pulls a range through the hub and plays it (Range, audited); a box that is stopped when
+// asked gets the request when it comes back; what the hub can check is a 400, what only the box knows a `failed`.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEdge, type RunningEdge } from '../../edge/main.js';
+import { Client } from '../../hub/api/test-client.js';
+import { startHub, type RunningHub } from '../../hub/main.js';
+import { testWard } from '../../hub/test-support.js';
+import { hubConfigSchema } from '../../shared/config/hub.js';
+import { loadEdgeConfig, type EdgeConfig, type HubConfig } from '../../shared/config/load.js';
+import { silentLogger } from '../../shared/log.js';
+import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
+
+const p01 = testWard('p01');
+const CHROMIUM = '/usr/bin/chromium';
+const hasBrowser = existsSync(CHROMIUM);
+if (!hasBrowser) console.warn(`retrieve page test skipped: no browser at ${CHROMIUM} (apt-get install -y chromium)`);
+const SEGMENT_SECONDS = 3;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 60_000, everyMs = 250): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+let farm: CameraFarm;
+let hub: RunningHub;
+let edgeConfig: EdgeConfig;
+let edge: RunningEdge;
+let operator: Client;
+
+interface Retrieval {
+  id: string;
+  state: string;
+  reason: string | null;
+  sha256: string | null;
+  progress: { received: number; total: number } | null;
+}
+
+const getRetrieval = async (id: string) => (await operator.get(`/api/retrievals/${id}`)).json as unknown as Retrieval;
+const settled = (id: string) => until(`retrieval ${id} to be ready or failed`, async () => {
+  const r = await getRetrieval(id);
+  return r.state === 'ready' || r.state === 'failed' ? r : undefined;
+});
+const edgeRow = (id: string) => edge.db.prepare('SELECT * FROM retrievals WHERE request_id = ?').get(id) as { state: string; path: string | null; reason: string | null } | undefined;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ww-remote-'));
+  farm = await startCameraFarm({ count: 1, scene: 'quiet', loopSeconds: 12 });
+  const hubConfig: HubConfig = {
+    ...hubConfigSchema.parse({
+      district: { name: 'Phú Nhuận' },
+      storage: { root: path.join(dir, 'hub') },
+      broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
+      wards: [{ id: 'p01', name: 'Phường 1', tokenHash: p01.tokenHash }],
+      http: { host: '127.0.0.1', port: 0 },
+    }),
+    file: path.join(dir, 'hub.yaml'),
+    secrets: new Map(),
+  };
+  hub = await startHub(hubConfig, { logger: silentLogger() });
+  await hub.accounts.addUser({ name: 'lan', role: 'operator', password: 'initial-pass-1' }, { actor: 'cli:test', ip: null });
+  operator = new Client(`http://127.0.0.1:${hub.http!.port}`);
+  expect((await operator.login('lan', 'initial-pass-1', 'operator-pass-2')).status).toBe(200);
+
+  const cam = farm.cameras[0]!;
+  const file = path.join(dir, 'edge.yaml');
+  writeFileSync(
+    file,
+    `ward: { id: p01, name: Phường 1 }\nstorage: { root: ${dir}/edge }\nreview: { host: 127.0.0.1, port: 0 }\ndetect: { enabled: false }\n` +
+      `hub: { host: 127.0.0.1, port: ${hub.listeners[0]!.port}, tls: false }\n` +
+      `cameras:\n  - id: cam-1\n    name: Camera 1\n    streams:\n      main: { url: "${cam.mainUrl}" }\n      sub: { url: "${cam.subUrl}" }\n` +
+      `    credentials: { username: admin, passwordSecret: cam }\n    record: { segmentSeconds: ${SEGMENT_SECONDS} }\n`,
+  );
+  const loaded = loadEdgeConfig(file, { env: { WARDWATCH_SECRET_CAM: 'wardwatch-cam', WARDWATCH_SECRET_HUB_TOKEN: p01.token } });
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+  edgeConfig = loaded.config;
+  edge = await startEdge(edgeConfig, { logger: silentLogger() });
+  // the hub knows the camera (its status), and the box has a few closed segments
+  await until('the camera status at the hub', () => hub.store.db.prepare("SELECT 1 FROM camera_status WHERE ward = 'p01' AND camera = 'cam-1'").get(), 60_000);
+  await until('three recorded segments', () => edge.recordStore.segmentsInRange('cam-1', 0, Date.now() + 60_000).length >= 3, 60_000);
+}, 150_000);
+
+afterAll(async () => {
+  await edge?.close();
+  await hub?.close();
+  await farm?.stop();
+});
+
+describe('retrieving a recorded range through the hub', () => {
+  let first: string;
+
+  it('pulls 60 s of a camera, and the hub plays exactly what the box cut (Range, audited)', async () => {
+    const now = Date.now();
+    const post = await operator.call('POST', '/api/retrievals', { ward: 'p01', camera: 'cam-1', from: now - 60_000, to: now });
+    expect(post.status).toBe(202);
+    first = String(post.json.id);
+    const done = await settled(first);
+    expect(done.state, `reason: ${done.reason}`).toBe('ready');
+    expect(done.progress).toEqual({ received: done.progress!.total, total: expect.any(Number) as number });
+    expect(done.progress!.total).toBeGreaterThan(0);
+
+    const whole = await operator.get(`/api/retrievals/${first}/clip`);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-type')).toBe('video/mp4');
+    expect(whole.buffer.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    const cut = readFileSync(edgeRow(first)!.path!);
+    expect(sha256(whole.buffer)).toBe(sha256(cut));
+    expect(done.sha256).toBe(sha256(cut));
+
+    const part = await operator.get(`/api/retrievals/${first}/clip`, { range: 'bytes=100-1123' });
+    expect(part.status).toBe(206);
+    expect(part.buffer.equals(cut.subarray(100, 1124))).toBe(true);
+
+    const hubAudit = hub.audit.list({ target: first });
+    expect(hubAudit.map((a) => a.action).sort()).toEqual(['clip.view', 'retrieve.request']); // the Range request is part of the same view
+    expect(hubAudit.every((a) => a.actor === 'lan')).toBe(true);
+    expect(edge.audit.list({ target: first }).map((a) => a.action).sort()).toEqual(['retrieve.request', 'retrieve.result']);
+  }, 90_000);
+
+  it('does nothing new when the same request comes again', async () => {
+    const depth = edge.outbox!.depth();
+    const row = hub.retrievals.store.get(first)!;
+    await hub.broker.publishCommand('p01', 'retrieve', { msgId: '01JDQ7A00000000000000000EF', requestId: first, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: 'lan' });
+    await sleep(1500);
+    expect(edge.audit.list({ target: first })).toHaveLength(2);
+    expect(edge.outbox!.depth()).toBeLessThanOrEqual(depth);
+    expect((await getRetrieval(first)).state).toBe('ready');
+  });
+
+  it('answers 400 naming the field for what the hub can check', async () => {
+    const now = Date.now();
+    const unknown = await operator.call('POST', '/api/retrievals', { ward: 'p01', camera: 'cam-7', from: now - 60_000, to: now });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json).toMatchObject({ field: 'camera', code: 'UNKNOWN_CAMERA' });
+    const long = await operator.call('POST', '/api/retrievals', { ward: 'p01', camera: 'cam-1', from: now - 31 * 60_000, to: now });
+    expect(long.status).toBe(400);
+    expect(long.json).toMatchObject({ field: 'to', code: 'RANGE_TOO_LONG' });
+    expect(String(long.json.error)).toMatch(/at most 30 minutes/);
+    const ward = await operator.call('POST', '/api/retrievals', { ward: 'p99', camera: 'cam-1', from: now - 60_000, to: now });
+    expect(ward.json).toMatchObject({ field: 'ward', code: 'UNKNOWN_WARD' });
+    const bad = await operator.call('POST', '/api/retrievals', { ward: 'p01', camera: 'cam-1', from: 'yesterday', to: now });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ field: 'from' });
+    expect(hub.audit.list({ actor: 'lan' }).filter((a) => a.action === 'retrieve.request')).toHaveLength(1);
+  });
+
+  it('fails with the reason for what only the box knows, and the box goes on recording', async () => {
+    // a camera the hub has heard of but the box no longer has (removed from its edge.yaml)
+    hub.store.db.prepare("INSERT INTO camera_status (ward, camera, state, status, at, updated_at) VALUES ('p01', 'cam-9', 'offline', '{}', 1, 1)").run();
+    const now = Date.now();
+    const gone = await operator.call('POST', '/api/retrievals', { ward: 'p01', camera: 'cam-9', from: now - 60_000, to: now });
+    const empty = await operator.call('POST', '/api/retrievals', { ward: 'p01', camera: 'cam-1', from: now - 2 * 3600_000, to: now - 2 * 3600_000 + 60_000 });
+    expect([gone.status, empty.status]).toEqual([202, 202]);
+    const segmentsBefore = edge.recordStore.segmentsInRange('cam-1', 0, Date.now() + 60_000).length;
+    const [g, e] = [await settled(String(gone.json.id)), await settled(String(empty.json.id))];
+    expect([g.state, e.state]).toEqual(['failed', 'failed']);
+    expect(g.reason).toMatch(/unknown camera: ward p01 has no camera "cam-9"/);
+    expect(e.reason).toMatch(/no recording of camera cam-1 between/);
+    expect((await operator.get(`/api/retrievals/${String(gone.json.id)}/clip`)).status).toBe(404);
+    await until('a new segment after the refusals', () => edge.recordStore.segmentsInRange('cam-1', 0, Date.now() + 60_000).length > segmentsBefore, 30_000);
+    const list = (await operator.get('/api/retrievals')).json.retrievals as Retrieval[];
+    expect(list.map((r) => r.state)).toEqual(['failed', 'failed', 'ready']);
+  }, 90_000);
+
+  it('delivers a request made while the box was stopped once it is back', async () => {
+    const end = Date.now();
+    await edge.close();
+    await until('the hub to see the ward offline', () => hub.store.db.prepare("SELECT 1 FROM ward_status WHERE ward = 'p01' AND state = 'offline'").get(), 30_000);
+    const post = await operator.call('POST', '/api/retrievals', { ward: 'p01', camera: 'cam-1', from: end - 20_000, to: end });
+    expect(post.status).toBe(202);
+    const id = String(post.json.id);
+    expect(post.json.state).toBe('requested');
+    await sleep(500);
+    expect((await getRetrieval(id)).state).toBe('requested');
+    edge = await startEdge(edgeConfig, { logger: silentLogger() });
+    const done = await settled(id);
+    expect(done.state, `reason: ${done.reason}`).toBe('ready');
+    const clip = await operator.get(`/api/retrievals/${id}/clip`);
+    expect(sha256(clip.buffer)).toBe(done.sha256);
+    expect(hub.retrievals.store.get(id)!.publishes).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+});
+
+describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
+  it('asks for a recording in Vietnamese, shows a clear refusal, follows the request and plays the clip', async () => {
+    await until('the box back online', () => hub.store.db.prepare("SELECT 1 FROM ward_status WHERE ward = 'p01' AND state = 'online'").get(), 30_000);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
+    });
+    try {
+      const page = await (await browser.newContext({ timezoneId: 'Asia/Ho_Chi_Minh' })).newPage();
+      await page.goto(operator.base);
+      await page.fill('#login-form [name=name]', 'lan');
+      await page.fill('#login-form [name=password]', 'operator-pass-2');
+      await page.click('#login-form button[type=submit]');
+      await page.waitForSelector('#app-view:not([hidden])');
+      await page.click('#tab-retrieve');
+      await page.waitForSelector('#retrieve-form select[name=camera] option[value=cam-1]', { state: 'attached' });
+      expect(await page.textContent('#retrieve-form button[type=submit]')).toBe('Gửi yêu cầu tới phường');
+      // datetime-local is local time (Asia/Ho_Chi_Minh, UTC+7)
+      const local = (ms: number) => new Date(ms + 7 * 3600_000).toISOString().slice(0, 19);
+      await page.selectOption('#retrieve-form [name=camera]', 'cam-1');
+      await page.fill('#retrieve-form [name=from]', local(Date.now() + 3600_000));
+      await page.click('#retrieve-form button[type=submit]');
+      await until('the refusal', async () => (await page.textContent('#retrieve-result'))?.includes('Thời gian không hợp lệ'));
+      expect(await page.getAttribute('#retrieve-result', 'class')).toBe('error');
+
+      await page.fill('#retrieve-form [name=from]', local(Date.now() - 30_000));
+      await page.selectOption('#retrieve-form [name=duration]', '1');
+      await page.click('#retrieve-form button[type=submit]');
+      await until('the request sent', async () => (await page.textContent('#retrieve-result'))?.includes('Đã gửi yêu cầu'));
+      const id = await until('the new request in the list', () => page.getAttribute('#retrieve-list tr:first-child', 'data-id'));
+      await page.waitForSelector(`#retrieve-list tr[data-id="${id}"][data-state=ready] button`, { timeout: 60_000 });
+      await page.click(`#retrieve-list tr[data-id="${id}"] button`);
+      const played = await until('the retrieved clip to play', () => page.$eval('#retrieve-video', (v: HTMLVideoElement) => (v.currentTime > 0 ? v.currentTime : 0)), 30_000);
+      expect(played).toBeGreaterThan(0);
+      expect(hub.audit.list({ target: id }).map((a) => a.action)).toContain('clip.view');
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+});
