@@ -20,6 +20,7 @@ import { cameraStatus, diskOf, wardStatus } from './status.js';
 import { Outbox } from './uplink/outbox.js';
 import { Uplink } from './uplink/uplink.js';
 import { RetrievalService } from './remote/retrievals.js';
+import { LiveRelayService } from './remote/live-relay.js';
 
 export interface RunningEdge {
   db: Db;
@@ -31,6 +32,8 @@ export interface RunningEdge {
   uplink: Uplink | undefined;
   audit: Audit;
   review: ReviewServer;
+  /** operators' live views pushed to the hub (cmd/live) */
+  liveRelay: LiveRelayService;
   /** base URL of the review page, e.g. http://127.0.0.1:8080; empty when it could not listen */
   reviewUrl: string;
   close(): Promise<void>;
@@ -56,6 +59,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   const outbox = config.hub ? new Outbox(db, config.ward.id, clock) : undefined;
   let uplink: Uplink | undefined;
   let remote: RetrievalService | undefined = undefined; // set once the audit exists; the uplink may call before
+  let liveRelay: LiveRelayService | undefined = undefined; // set once the review page's live readers exist; until then cmd/live is dropped (the operator retries)
   let disk = await diskOf(root);
   let statusSoon: NodeJS.Timeout | undefined;
 
@@ -102,7 +106,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
       ca: config.hub.caFile ? readFileSync(config.hub.caFile) : undefined,
       logger,
       status: boxStatus,
-      onCommand: (name, payload) => remote?.command(name, payload),
+      onCommand: (name, payload) => (name === 'live' ? liveRelay?.command(name, payload) : remote?.command(name, payload)),
     });
     uplink.start();
   } else {
@@ -154,6 +158,16 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     return '';
   });
   if (reviewUrl) logger.info({ url: reviewUrl }, 'review page listening');
+  // operators' cmd/live from the hub (edge/remote/), sharing the review page's camera readers
+  const relays = new LiveRelayService({
+    live: review.live,
+    ward: config.ward.id,
+    cameras: config.cameras.map((c) => ({ id: c.id, mainUrl: c.streams.main.authUrl, subUrl: c.streams.sub.authUrl })),
+    audit,
+    ca: config.hub?.caFile ? readFileSync(config.hub.caFile) : undefined,
+    logger,
+  });
+  liveRelay = relays;
   logger.info({ ward: config.ward.id, cameras: config.cameras.length, hub: config.hub ? `${config.hub.host}:${config.hub.port}` : null }, 'ward box running');
 
   let closing: Promise<void> | undefined;
@@ -167,11 +181,13 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     uplink,
     audit,
     review,
+    liveRelay: relays,
     reviewUrl,
     close() {
       closing ??= (async () => {
         clearInterval(timer);
         clearTimeout(statusSoon);
+        liveRelay?.stop();
         await review.close();
         await detection.stop();
         await recording.stop();

@@ -8,6 +8,7 @@ import { startBroker, type Broker } from './broker/broker.js';
 import type { BoundListener } from './broker/listeners.js';
 import { createForwarder, type AuditFn, type Forwarder } from './forward/forwarder.js';
 import { createIngest, type Ingest } from './ingest/ingest.js';
+import { LiveRelays } from './live/relays.js';
 import { Retrievals } from './retrieval/retrievals.js';
 import { RetrievalStore } from './retrieval/store.js';
 import { loadLinkKey } from './share/link-key.js';
@@ -27,6 +28,8 @@ export interface RunningHub {
   linkKey: Buffer;
   /** operators' retrievals of recorded ranges from the wards */
   retrievals: Retrievals;
+  /** operators' live views of ward cameras, relayed through the hub */
+  live: LiveRelays;
   audit: Audit;
   accounts: Accounts;
   /** the API and operator page; undefined when its port could not be taken (logged as an error) */
@@ -96,6 +99,16 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     clock,
     logger,
   });
+  const live = new LiveRelays({
+    audit,
+    publish: (ward, name, payload) => broker.publishCommand(ward, name, payload),
+    wards: retrievals.store,
+    maxRelaysPerWard: config.remoteAccess.maxRelaysPerWard,
+    lingerMs: config.remoteAccess.liveLingerSeconds * 1000,
+    publicUrl: config.http.publicUrl,
+    clock,
+    logger,
+  });
   // one parseable line per listener: tests and supervisors read the real port from it
   for (const l of broker.listeners) logger.info({ listener: l.type, host: l.host, port: l.port }, `mqtt ${l.type} listening on ${l.host}:${l.port}`);
 
@@ -104,7 +117,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   let http: HubHttp | undefined;
   try {
     http = await startHubHttp(
-      { store, audit, accounts, forwarder, linkKey, district: config.district.name, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats(), retrievals },
+      { store, audit, accounts, forwarder, linkKey, district: config.district.name, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats(), retrievals, live },
       listen,
     );
     // `httpPort`, not `port`: readers take the first line with a `port` as the MQTT listener's
@@ -133,12 +146,14 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     forwarder,
     linkKey,
     retrievals,
+    live,
     audit,
     accounts,
     http,
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        live.close();
         await http?.close();
         await broker.close();
         await ingest.close();

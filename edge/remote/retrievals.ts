@@ -71,11 +71,13 @@ export class RetrievalService {
       this.log.warn({ command: name, reason: decoded.reason }, `command from the hub ignored: ${decoded.reason}`);
       return;
     }
+    const cmd = decoded.command;
+    if (cmd.name !== 'retrieve') return; // other commands have their own service (edge/main.ts routes them)
     try {
-      if (this.accept(decoded.command.payload)) this.enqueueCut(decoded.command.payload.requestId);
+      if (this.accept(cmd.payload)) this.enqueueCut(cmd.payload.requestId);
     } catch (err) {
       // not stored: the hub sends it again when this box next reports online
-      this.log.error({ err, requestId: decoded.command.payload.requestId }, 'retrieve could not be stored');
+      this.log.error({ err, requestId: cmd.payload.requestId }, 'retrieve could not be stored');
     }
   }
 

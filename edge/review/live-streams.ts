@@ -6,7 +6,7 @@ import { liveArgs } from '../../shared/ffmpeg/args.js';
 import { resolveUrlHost } from '../../shared/ffmpeg/resolve.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import type { Logger } from '../../shared/log.js';
-import { BoxSplitter, childBoxes, FragmentAssembler, videoCodecOf } from './mp4-boxes.js';
+import { BoxSplitter, childBoxes, FragmentAssembler, videoCodecOf } from '../../shared/mp4-boxes.js';
 
 export type LiveStreamName = 'main' | 'sub';
 

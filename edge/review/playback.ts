@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { playbackArgs } from '../../shared/ffmpeg/args.js';
 import type { Logger } from '../../shared/log.js';
-import { BoxSplitter, videoCodecOf, type VideoCodec } from './mp4-boxes.js';
+import { BoxSplitter, videoCodecOf, type VideoCodec } from '../../shared/mp4-boxes.js';
 import type { PlaybackPlan } from './timeline.js';
 
 /** ffconcat list with each file's duration, so the next segment's timestamps start where this one ends. */

@@ -5,6 +5,7 @@ import type { Logger } from '../../shared/log.js';
 import type { BrokerStats } from '../broker/broker.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import type { IngestStats } from '../ingest/index-writer.js';
+import type { LiveRelays } from '../live/relays.js';
 import type { Retrievals } from '../retrieval/retrievals.js';
 import type { HubStore } from '../store/store.js';
 
@@ -23,4 +24,6 @@ export interface ApiContext {
   brokerStats?: () => BrokerStats;
   /** operators' retrievals from the wards; the routes are left out without it */
   retrievals?: Retrievals;
+  /** operators' live views of ward cameras (hub/live/); the routes are left out without it */
+  live?: LiveRelays;
 }

@@ -11,10 +11,10 @@ const TYPES: Record<string, string> = {
 };
 
 /** The page's files, read once at start: a fixed list, so no request path ever reaches the file system. */
-export const PAGE_FILES = ['index.html', 'app.js', 'api.js', 'i18n.js', 'views.js', 'retrievals.js', 'style.css'] as const;
+export const PAGE_FILES = ['index.html', 'app.js', 'api.js', 'i18n.js', 'views.js', 'retrievals.js', 'live.js', 'style.css'] as const;
 
 // scripts only from the hub itself, no inline script; pictures and video from the hub's API
-const CSP = "default-src 'self'; img-src 'self' blob: data:; media-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP = "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export function pageRoutes(app: FastifyInstance, dir = path.join(packageRoot(), 'hub', 'api', 'page')): void {
   for (const name of PAGE_FILES) {

@@ -1,4 +1,5 @@
 // The hub's HTTP server: sessions, the /api routes, /share links, /metrics, the OpenAPI document and the page.
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { sessionPlugin } from '../../shared/http/index.js';
 import { packageVersion } from '../../shared/package.js';
@@ -6,6 +7,7 @@ import type { ApiContext } from './context.js';
 import { forwardRoutes } from './forward-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { incidentRoutes } from './incident-routes.js';
+import { liveRoutes } from './live-routes.js';
 import { loginBody, passwordBody } from './inputs.js';
 import { metricsRoute } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
@@ -67,6 +69,8 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such route: ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`, code: 'NOT_FOUND' }));
 
   await app.register(sessionPlugin, { accounts: ctx.accounts, clock: ctx.clock });
+  // live relays: a ward pushes whole fMP4 fragments (a main-stream GOP can be a few MB)
+  await app.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });
 
   const routes = new RouteTable(app);
   routes.docs.push(...SESSION_DOCS);
@@ -75,6 +79,7 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
   forwardRoutes(routes, ctx);
   shareRoute(routes, ctx);
   if (ctx.retrievals) retrievalRoutes(routes, ctx.retrievals, ctx);
+  if (ctx.live) liveRoutes(app, routes, ctx.live);
   metricsRoute(routes, ctx);
   let openapi: string | undefined;
   routes.add(

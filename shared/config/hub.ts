@@ -117,10 +117,12 @@ export const hubConfigSchema = z
         .object({
           maxRetrieveMinutes: doc(wholeNumber(1, 24 * 60).default(30), 'longest range an operator may pull from a ward in one request', 30),
           maxOpenPerOperator: doc(wholeNumber(1, 100).default(3), 'requests one operator may have on their way at once', 3),
+          maxRelaysPerWard: doc(wholeNumber(1, 32).default(2), 'live views of one ward relayed through the hub at once (each is a camera stream on the ward uplink)', 2),
+          liveLingerSeconds: doc(wholeNumber(1, 600).default(30), 'a live relay is torn down this long after its last viewer leaves (a viewer coming back reuses it)', 30),
         })
         .strict()
-        .default({ maxRetrieveMinutes: 30, maxOpenPerOperator: 3 }),
-      'operators pulling recorded ranges from the wards through the hub',
+        .default({ maxRetrieveMinutes: 30, maxOpenPerOperator: 3, maxRelaysPerWard: 2, liveLingerSeconds: 30 }),
+      'operators pulling recorded ranges from, and watching cameras live at, the wards through the hub',
     ),
   })
   .strict()

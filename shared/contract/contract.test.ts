@@ -145,3 +145,21 @@ describe('retrieval messages', () => {
     expect(decodeMessage(topics.clipManifest('p07', REQ), Buffer.from(JSON.stringify({ ...manifest, requestId: REQ }))).ok).toBe(true);
   });
 });
+
+describe('live command', () => {
+  const RELAY = '01JDQ7B0000000000000000RY1';
+  const live = (over: Record<string, unknown> = {}) =>
+    Buffer.from(JSON.stringify({ msgId: '01JDQ7B00000000000000000AB', relayId: RELAY, camera: 'cam-01', stream: 'sub', url: `ws://127.0.0.1:8443/relay/${RELAY}`, token: 'q3Vt7yJm0cXo9N2aK8bW5eR1sD4fG6hZ-Lp_QxYvTu0', requestedBy: 'lan', ...over }));
+
+  it.each([
+    ['a good command', {}, 'ok'],
+    ['an http URL', { url: 'http://hub/relay/x' }, /url: must be a ws:\/\/ or wss:\/\/ URL/],
+    ['a short token', { token: 'abc' }, /token: must be 32–128 URL-safe characters/],
+    ['another stream', { stream: 'hd' }, /stream:/],
+    ['an unknown field', { extra: 1 }, /extra/],
+  ])('%s', (_name, over, expected) => {
+    const d = decodeCommand('live', live(over));
+    if (expected === 'ok') expect(d.ok && d.command.name).toBe('live');
+    else expect(d.ok ? 'ok' : d.reason).toMatch(expected);
+  });
+});

@@ -1,7 +1,7 @@
 // Turns an MQTT message into a validated contract message, or a reason it was refused.
 import type { z } from 'zod';
 import { parseTopic, type ParsedTopic } from './topics.js';
-import { commandSchemas, payloadSchemas, type CameraStatus, type ClipManifest, type CommandName, type EventMessage, type RetrievalStatus, type RetrieveCommand, type WardStatus } from './messages.js';
+import { commandSchemas, payloadSchemas, type CameraStatus, type ClipManifest, type CommandName, type EventMessage, type LiveCommand, type RetrievalStatus, type RetrieveCommand, type WardStatus } from './messages.js';
 
 export type Decoded =
   | { kind: 'wardStatus'; topic: ParsedTopic & { kind: 'wardStatus' }; payload: WardStatus }
@@ -64,7 +64,7 @@ export function decodeMessage(topicName: string, payload: Buffer): DecodeResult 
   }
 }
 
-export type DecodedCommand = { name: 'retrieve'; payload: RetrieveCommand };
+export type DecodedCommand = { name: 'retrieve'; payload: RetrieveCommand } | { name: 'live'; payload: LiveCommand };
 
 /** Decodes a command a ward received (`cmd/<name>`): an unknown name or a bad payload is a reason, not a throw. */
 export function decodeCommand(name: string, payload: Buffer): { ok: true; command: DecodedCommand } | { ok: false; reason: string } {
@@ -77,5 +77,5 @@ export function decodeCommand(name: string, payload: Buffer): { ok: true; comman
   }
   const parsed = commandSchemas[name as CommandName].safeParse(json);
   if (!parsed.success) return { ok: false, reason: `invalid command ${name}: ${describeIssues(parsed.error)}` };
-  return { ok: true, command: { name: name as CommandName, payload: parsed.data } };
+  return { ok: true, command: { name, payload: parsed.data } as DecodedCommand };
 }

@@ -126,9 +126,31 @@ export const retrieveCommandSchema = z
   .refine((c) => c.to > c.from, { message: 'to must be later than from', path: ['to'] });
 export type RetrieveCommand = z.infer<typeof retrieveCommandSchema>;
 
+/** Token of a live relay: random, single-use, 32–128 URL-safe characters. */
+export const RELAY_TOKEN_PATTERN = /^[A-Za-z0-9_-]{32,128}$/;
+
+/** `cmd/live`: the hub asks a ward to push one camera stream live (fragmented MP4) to a hub WebSocket. */
+export const liveCommandSchema = z
+  .object({
+    msgId,
+    /** the hub's relay; also the last path segment of `url` */
+    relayId: ulidSchema,
+    camera: idSchema,
+    stream: z.enum(['main', 'sub']),
+    /** the hub WebSocket the ward connects out to (boxes sit behind NAT) */
+    url: z.url({ protocol: /^wss?$/, error: 'must be a ws:// or wss:// URL' }).max(2048),
+    /** presented once, in the Authorization header (`Bearer <token>`) */
+    token: z.string().regex(RELAY_TOKEN_PATTERN, { message: 'must be 32–128 URL-safe characters (A-Z a-z 0-9 _ -)' }),
+    /** the operator's user name, for the ward's audit log */
+    requestedBy: z.string().min(1).max(64),
+  })
+  .strict();
+export type LiveCommand = z.infer<typeof liveCommandSchema>;
+
 /** Payload schema of each command the hub may send, by command name. */
 export const commandSchemas = {
   retrieve: retrieveCommandSchema,
+  live: liveCommandSchema,
 } as const;
 export type CommandName = keyof typeof commandSchemas;
 

@@ -2,6 +2,7 @@
 // incident detail with clip playback and sharing, the self-refreshing health board, dead letters.
 import { ApiError, get, post, setCsrf, whenLoggedOut } from './api.js';
 import { currentLang, formatTime, setLang, t, translatePage } from './i18n.js';
+import { stopLive } from './live.js';
 import { startRetrievals, stopRetrievals } from './retrievals.js';
 import { deadRow, detailView, incidentRow, wardCard } from './views.js';
 
@@ -63,6 +64,7 @@ function enter(s) {
 whenLoggedOut(() => {
   stopHealth();
   stopRetrievals();
+  stopLive();
   state.user = null;
   show('login-view');
   message(t('sessionEnded'), true);
@@ -108,6 +110,7 @@ $('password-form').addEventListener('submit', async (e) => {
 $('logout').addEventListener('click', async () => {
   stopHealth();
   stopRetrievals();
+  stopLive();
   try {
     await post('/api/logout');
   } catch {
@@ -138,6 +141,7 @@ function route() {
   }
   stopHealth();
   stopRetrievals();
+  stopLive();
   if (current === 'retrieve') void startRetrievals();
   if (current === 'incidents') void reloadIncidents();
   if (current === 'health') startHealth();

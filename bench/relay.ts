@@ -1,0 +1,196 @@
+// bench:relay — live view through the hub: fake cameras (own process), a hub (own process) and a ward box (own
+// process, recording + live readers) that pushes each live relay to the hub; WebSocket viewers here. Measures the
+// box's CPU (process + ffmpeg children) per relay (target ≤ 1 % of one core: stream copy) and the hub's per viewer.
+// Last line: one JSON object.   npm run bench:relay -- --relays 2 --viewers 10 --seconds 20
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { packageRoot } from '../shared/package.js';
+import { childrenOf, cpuSeconds, round } from './proc.js';
+
+const { values } = parseArgs({
+  options: {
+    relays: { type: 'string', default: '2' },
+    viewers: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '20' },
+    // internal: this file run as the hub or the ward box
+    'serve-hub': { type: 'string' },
+    'serve-edge': { type: 'string' },
+  },
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tsx = (args: string[]): ChildProcess =>
+  spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' } });
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', (l) => resolve(l));
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before printing`)));
+  });
+}
+
+interface HubReady { http: string; mqttPort: number; wardToken: string }
+
+/** The hub alone, on loopback, with one operator; prints its addresses and the ward's token. */
+async function serveHub(arg: string): Promise<void> {
+  const { relays } = JSON.parse(arg) as { relays: number };
+  const { startHub } = await import('../hub/main.js');
+  const { testWard } = await import('../hub/test-support.js');
+  const { hubConfigSchema } = await import('../shared/config/hub.js');
+  const { silentLogger } = await import('../shared/log.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'ww-bench-relay-hub-'));
+  const ward = testWard('p01');
+  const config = {
+    ...hubConfigSchema.parse({
+      district: { name: 'bench' },
+      storage: { root: dir },
+      broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
+      wards: [{ id: 'p01', name: 'Phường 1', tokenHash: ward.tokenHash }],
+      http: { host: '127.0.0.1', port: 0 },
+      remoteAccess: { maxRelaysPerWard: Math.max(relays, 1) },
+    }),
+    file: path.join(dir, 'hub.yaml'),
+    secrets: new Map<string, string>(),
+  };
+  const hub = await startHub(config, { logger: silentLogger() });
+  await hub.accounts.addUser({ name: 'bench', role: 'operator', password: 'bench-pass-1' }, { actor: 'bench', ip: null });
+  const ready: HubReady = { http: `http://127.0.0.1:${hub.http!.port}`, mqttPort: hub.listeners[0]!.port, wardToken: ward.token };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
+}
+
+/** The ward box (startEdge) recording the cameras, connected to the hub. */
+async function serveEdge(arg: string): Promise<void> {
+  const { cams, mqttPort, wardToken } = JSON.parse(arg) as { cams: { id: string; main: string; sub: string }[]; mqttPort: number; wardToken: string };
+  const { startEdge } = await import('../edge/main.js');
+  const { loadEdgeConfig } = await import('../shared/config/load.js');
+  const { silentLogger } = await import('../shared/log.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'ww-bench-relay-edge-'));
+  const bare = (u: string) => { const x = new URL(u); x.username = ''; x.password = ''; return x.toString(); };
+  const first = new URL(cams[0]!.main);
+  const file = path.join(dir, 'edge.yaml');
+  writeFileSync(
+    file,
+    `ward: { id: p01, name: Phường 1 }\nstorage: { root: ${dir} }\nreview: { host: 127.0.0.1, port: 0 }\ndetect: { enabled: false }\n` +
+      `hub: { host: 127.0.0.1, port: ${mqttPort}, tls: false }\ncameras:\n` +
+      cams.map((c) => `  - id: ${c.id}\n    name: ${c.id}\n    streams:\n      main: { url: "${bare(c.main)}" }\n      sub: { url: "${bare(c.sub)}" }\n    credentials: { username: ${decodeURIComponent(first.username)}, passwordSecret: cam }\n`).join(''),
+  );
+  const loaded = loadEdgeConfig(file, { env: { WARDWATCH_SECRET_CAM: decodeURIComponent(first.password), WARDWATCH_SECRET_HUB_TOKEN: wardToken } });
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+  await startEdge(loaded.config, { logger: silentLogger() });
+  process.stdout.write('ready\n');
+}
+
+async function login(base: string): Promise<{ cookie: string; csrf: string }> {
+  const post = async (url: string, body: unknown, cookie = '', csrf = '') =>
+    fetch(base + url, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie && { cookie }), ...(csrf && { 'x-csrf-token': csrf }) }, body: JSON.stringify(body) });
+  const first = await post('/api/login', { name: 'bench', password: 'bench-pass-1' });
+  const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
+  const { csrfToken } = (await first.json()) as { csrfToken: string };
+  const changed = await post('/api/password', { current: 'bench-pass-1', next: 'bench-pass-2' }, cookie, csrfToken);
+  const { csrfToken: csrf } = (await changed.json()) as { csrfToken: string };
+  return { cookie: changed.headers.getSetCookie()[0]?.split(';')[0] ?? cookie, csrf };
+}
+
+/** CPU % of one core used by a process and its children over `seconds`. */
+async function cpuOf(pid: number, seconds: number): Promise<{ pct: number; children: number }> {
+  const pids = [pid, ...(await childrenOf(pid))];
+  const before = await Promise.all(pids.map(cpuSeconds));
+  const t0 = Date.now();
+  await sleep(seconds * 1000);
+  const after = await Promise.all(pids.map(cpuSeconds));
+  const used = after.reduce((a, v, i) => a + Math.max(0, v - before[i]!), 0);
+  return { pct: (used / ((Date.now() - t0) / 1000)) * 100, children: pids.length - 1 };
+}
+
+async function measure(hubPid: number, edgePid: number, seconds: number) {
+  const [hub, edge] = await Promise.all([cpuOf(hubPid, seconds), cpuOf(edgePid, seconds)]);
+  return { hub: hub.pct, edge: edge.pct, edgeChildren: edge.children };
+}
+
+async function main(): Promise<void> {
+  const relays = Number(values.relays);
+  const viewers = Number(values.viewers);
+  const seconds = Number(values.seconds);
+  if (!(viewers > relays && relays >= 1 && seconds >= 5)) throw new Error('need --viewers > --relays ≥ 1 and --seconds ≥ 5');
+  const farm = tsx([path.join(packageRoot(), 'test-fixtures/camera/index.ts'), '--count', String(relays), '--scene', 'quiet', '--loop', '20', '--json']);
+  const cams = JSON.parse(await firstLine(farm)) as { id: string; main: string; sub: string }[];
+  const hubProc = tsx([path.join(packageRoot(), 'bench/relay.ts'), '--serve-hub', JSON.stringify({ relays })]);
+  const hubReady = JSON.parse(await firstLine(hubProc)) as HubReady;
+  const edgeProc = tsx([path.join(packageRoot(), 'bench/relay.ts'), '--serve-edge', JSON.stringify({ cams, mqttPort: hubReady.mqttPort, wardToken: hubReady.wardToken })]);
+  await firstLine(edgeProc);
+  const base = hubReady.http;
+  const { cookie, csrf } = await login(base);
+  const load0 = loadavg()[0]!;
+  process.stdout.write(`hub ${base}, ward box with ${relays} cameras; ${seconds} s per phase (load average ${load0.toFixed(2)})…\n`);
+
+  const openRelay = async (camera: string): Promise<string> => {
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${base}/api/live`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf }, body: JSON.stringify({ ward: 'p01', camera, stream: 'main' }) });
+      const body = (await res.json()) as { relayId?: string; error?: string };
+      if (res.status === 201) return body.relayId!;
+      if (i > 60) throw new Error(`POST /api/live: ${res.status} ${body.error}`);
+      await sleep(1000); // the box is not online / its cameras not reported yet
+    }
+  };
+  const sockets: { ws: WebSocket; bytes: number }[] = [];
+  const watch = (relayId: string) => {
+    const s = { ws: new WebSocket(`${base.replace('http', 'ws')}/api/live/${relayId}`, { headers: { cookie } }), bytes: 0 };
+    s.ws.on('message', (data: Buffer, isBinary: boolean) => { if (isBinary) s.bytes += data.length; });
+    sockets.push(s);
+  };
+
+  const relayIds: string[] = [];
+  for (const c of cams) relayIds.push(await openRelay(c.id)); // waits for the box to be online
+  for (const id of relayIds) watch(id);
+  await sleep(4000);
+  // back to idle: the relays end after their linger (30 s), the box's readers after theirs (10 s)
+  for (const s of sockets) s.ws.close();
+  for (let i = 0; i < 60; i++) {
+    const open = (await (await fetch(`${base}/api/live`, { headers: { cookie } })).json()) as { relays: unknown[] };
+    if (!open.relays.length) break;
+    await sleep(1000);
+  }
+  await sleep(12_000);
+  const idle = await measure(hubProc.pid!, edgeProc.pid!, seconds);
+  relayIds.length = 0;
+  sockets.length = 0;
+  for (const c of cams) relayIds.push(await openRelay(c.id));
+  for (const id of relayIds) watch(id);
+  await sleep(6000); // the box connects, readers start, first keyframes arrive
+  const oneEach = await measure(hubProc.pid!, edgeProc.pid!, seconds);
+  for (let i = relays; i < viewers; i++) watch(relayIds[i % relays]!);
+  await sleep(3000);
+  const before = sockets.map((s) => s.bytes);
+  const all = await measure(hubProc.pid!, edgeProc.pid!, seconds);
+  const flowing = sockets.filter((s, i) => s.bytes > (before[i] ?? 0)).length;
+  const load1 = loadavg()[0]!;
+
+  const edgePerRelay = Math.max(0, (oneEach.edge - idle.edge) / relays);
+  const hubPerViewer = Math.max(0, (all.hub - oneEach.hub) / (viewers - relays));
+  const hubPerRelay = Math.max(0, (oneEach.hub - idle.hub) / relays);
+  process.stdout.write(`ward box CPU (process + ffmpeg: recorders, live readers), % of one core: idle ${round(idle.edge, 2)} (${idle.edgeChildren} ffmpeg), ${relays} relays ${round(oneEach.edge, 2)} (${oneEach.edgeChildren} ffmpeg), ${viewers} viewers ${round(all.edge, 2)}\n`);
+  process.stdout.write(`hub CPU, % of one core: idle ${round(idle.hub, 2)}, ${relays} relays × 1 viewer ${round(oneEach.hub, 2)}, ${viewers} viewers ${round(all.hub, 2)}\n`);
+  process.stdout.write(`ward box per relay (reader + push, main stream): ${round(edgePerRelay, 2)} %; hub per relay (with its first viewer): ${round(hubPerRelay, 2)} %; hub per extra viewer: ${round(hubPerViewer, 2)} %\n`);
+  process.stdout.write(`viewers receiving video: ${flowing}/${viewers}; kB per viewer: ${sockets.map((s) => Math.round(s.bytes / 1024)).join(', ')}\n`);
+  process.stdout.write(`load average at start ${load0.toFixed(2)}, at end ${load1.toFixed(2)} (machine shared with other runs)\n`);
+  for (const s of sockets) s.ws.close();
+  for (const p of [edgeProc, hubProc]) {
+    const kids = await childrenOf(p.pid!);
+    p.kill('SIGKILL');
+    for (const k of kids) process.kill(k, 'SIGKILL');
+  }
+  farm.kill('SIGTERM');
+  process.stdout.write(
+    JSON.stringify({ relays, viewers, edge_cpu_pct_per_relay: round(edgePerRelay, 3), hub_cpu_pct_per_viewer: round(hubPerViewer, 3), hub_cpu_pct_per_relay: round(hubPerRelay, 3), viewers_receiving: flowing, load_avg: round(load1, 2) }) + '\n',
+  );
+  if (flowing < viewers) process.exitCode = 1;
+}
+
+if (values['serve-hub']) await serveHub(values['serve-hub']);
+else if (values['serve-edge']) await serveEdge(values['serve-edge']);
+else await main();
