@@ -19,7 +19,18 @@ beforeAll(async () => {
   tools = await locateFfmpeg();
   farm = await startCameraFarm({ count: 2, scene: 'quiet', loopSeconds: 20 });
 }, 180_000);
+const started: ChildProcess[] = [];
 afterAll(async () => {
+  // a failed test must not leave a box (and its ffmpeg children) running
+  for (const child of started) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
   await farm?.stop();
 });
 
@@ -34,12 +45,14 @@ function writeConfig(dir: string): string {
 
 /** The edge in its own process group, so one kill reaches its ffmpeg children too. */
 function startEdge(config: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'cli/run.ts'), 'edge', '--config', config], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'cli/run.ts'), 'edge', '--config', config], {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WARDWATCH_SECRET_CAM: 'wardwatch-cam', WARDWATCH_LOG_LEVEL: 'info' },
   });
+  started.push(child);
+  return child;
 }
 
 function waitForLine(child: ChildProcess, text: string, timeoutMs = 30_000): Promise<void> {
