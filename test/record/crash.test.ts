@@ -55,7 +55,7 @@ function startEdge(config: string): ChildProcess {
   return child;
 }
 
-function waitForLine(child: ChildProcess, text: string, timeoutMs = 30_000): Promise<void> {
+function waitForLine(child: ChildProcess, text: string, timeoutMs = 60_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`no "${text}" within ${timeoutMs} ms; output: ${seen.slice(-2000)}`)), timeoutMs);
