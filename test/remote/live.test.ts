@@ -16,23 +16,15 @@ import { loadEdgeConfig, type HubConfig } from '../../shared/config/load.js';
 import { silentLogger } from '../../shared/log.js';
 import { childBoxes, fragmentStartsWithKeyframe } from '../../shared/mp4-boxes.js';
 import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
+import { sleep, untilWith } from '../until.js';
 
 const p01 = testWard('p01');
 const CHROMIUM = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
 if (!hasBrowser) console.warn(`live page test skipped: no browser at ${CHROMIUM} (apt-get install -y chromium)`);
 const LINGER_SECONDS = 2;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000, everyMs = 200): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+const until = untilWith(30_000, 200);
 
 let farm: CameraFarm;
 let hub: RunningHub;

@@ -15,24 +15,16 @@ import { hubConfigSchema } from '../../shared/config/hub.js';
 import { loadEdgeConfig, type EdgeConfig, type HubConfig } from '../../shared/config/load.js';
 import { silentLogger } from '../../shared/log.js';
 import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
+import { sleep, untilWith } from '../until.js';
 
 const p01 = testWard('p01');
 const CHROMIUM = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
 if (!hasBrowser) console.warn(`retrieve page test skipped: no browser at ${CHROMIUM} (apt-get install -y chromium)`);
 const SEGMENT_SECONDS = 3;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 60_000, everyMs = 250): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+const until = untilWith(60_000, 250);
 
 let farm: CameraFarm;
 let hub: RunningHub;

@@ -14,6 +14,7 @@ import { silentLogger } from '../../shared/log.js';
 import { packageRoot } from '../../shared/package.js';
 import { startEdge, type RunningEdge } from '../../edge/main.js';
 import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
+import { sleep, untilWith } from '../until.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasBrowser = existsSync(CHROMIUM);
@@ -26,17 +27,8 @@ let page: Page;
 let dir: string;
 const SEGMENT_SECONDS = 4;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000, everyMs = 250): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+const until = untilWith(30_000, 250);
 
 /** currentTime of a <video> now, and again after `ms`: both, to see it advance. */
 async function advances(selector: string, ms = 5000): Promise<[number, number]> {
