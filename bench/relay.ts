@@ -1,6 +1,7 @@
 // bench:relay — live view through the hub: fake cameras (own process), a hub (own process) and a ward box (own
 // process, recording + live readers) that pushes each live relay to the hub; WebSocket viewers here. Measures the
-// box's CPU (process + ffmpeg children) per relay (target ≤ 1 % of one core: stream copy) and the hub's per viewer.
+// box's CPU (process + ffmpeg children) per relay of the default stream (sub; target ≤ 1 % of one core: stream
+// copy), then per relay of the main stream on top of those, and the hub's CPU per extra viewer.
 // Last line: one JSON object.   npm run bench:relay -- --relays 2 --viewers 10 --seconds 20
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -52,7 +53,7 @@ async function serveHub(arg: string): Promise<void> {
       broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
       wards: [{ id: 'p01', name: 'Phường 1', tokenHash: ward.tokenHash }],
       http: { host: '127.0.0.1', port: 0 },
-      remoteAccess: { maxRelaysPerWard: Math.max(relays, 1) },
+      remoteAccess: { maxRelaysPerWard: 2 * relays },
     }),
     file: path.join(dir, 'hub.yaml'),
     secrets: new Map<string, string>(),
@@ -128,9 +129,10 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]!;
   process.stdout.write(`hub ${base}, ward box with ${relays} cameras; ${seconds} s per phase (load average ${load0.toFixed(2)})…\n`);
 
-  const openRelay = async (camera: string): Promise<string> => {
+  const openRelay = async (camera: string, stream?: 'main'): Promise<string> => {
     for (let i = 0; ; i++) {
-      const res = await fetch(`${base}/api/live`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf }, body: JSON.stringify({ ward: 'p01', camera, stream: 'main' }) });
+      // no stream named: the default the operator page uses (sub)
+      const res = await fetch(`${base}/api/live`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf }, body: JSON.stringify({ ward: 'p01', camera, ...(stream && { stream }) }) });
       const body = (await res.json()) as { relayId?: string; error?: string };
       if (res.status === 201) return body.relayId!;
       if (i > 60) throw new Error(`POST /api/live: ${res.status} ${body.error}`);
@@ -168,15 +170,24 @@ async function main(): Promise<void> {
   const before = sockets.map((s) => s.bytes);
   const all = await measure(hubProc.pid!, edgeProc.pid!, seconds);
   const flowing = sockets.filter((s, i) => s.bytes > (before[i] ?? 0)).length;
+  // the main stream (full resolution, several times the bytes) on top, one viewer each
+  const mainIds: string[] = [];
+  for (const c of cams) mainIds.push(await openRelay(c.id, 'main'));
+  for (const id of mainIds) watch(id);
+  await sleep(6000);
+  const mainBefore = sockets.slice(viewers).map((s) => s.bytes);
+  const withMain = await measure(hubProc.pid!, edgeProc.pid!, seconds);
+  const mainFlowing = sockets.slice(viewers).filter((s, i) => s.bytes > mainBefore[i]!).length;
   const load1 = loadavg()[0]!;
 
   const edgePerRelay = Math.max(0, (oneEach.edge - idle.edge) / relays);
   const hubPerViewer = Math.max(0, (all.hub - oneEach.hub) / (viewers - relays));
   const hubPerRelay = Math.max(0, (oneEach.hub - idle.hub) / relays);
-  process.stdout.write(`ward box CPU (process + ffmpeg: recorders, live readers), % of one core: idle ${round(idle.edge, 2)} (${idle.edgeChildren} ffmpeg), ${relays} relays ${round(oneEach.edge, 2)} (${oneEach.edgeChildren} ffmpeg), ${viewers} viewers ${round(all.edge, 2)}\n`);
+  const edgePerMainRelay = Math.max(0, (withMain.edge - all.edge) / relays);
+  process.stdout.write(`ward box CPU (process + ffmpeg: recorders, live readers), % of one core: idle ${round(idle.edge, 2)} (${idle.edgeChildren} ffmpeg), ${relays} relays ${round(oneEach.edge, 2)} (${oneEach.edgeChildren} ffmpeg), ${viewers} viewers ${round(all.edge, 2)}, + ${relays} main-stream relays ${round(withMain.edge, 2)} (${withMain.edgeChildren} ffmpeg)\n`);
   process.stdout.write(`hub CPU, % of one core: idle ${round(idle.hub, 2)}, ${relays} relays × 1 viewer ${round(oneEach.hub, 2)}, ${viewers} viewers ${round(all.hub, 2)}\n`);
-  process.stdout.write(`ward box per relay (reader + push, main stream): ${round(edgePerRelay, 2)} %; hub per relay (with its first viewer): ${round(hubPerRelay, 2)} %; hub per extra viewer: ${round(hubPerViewer, 2)} %\n`);
-  process.stdout.write(`viewers receiving video: ${flowing}/${viewers}; kB per viewer: ${sockets.map((s) => Math.round(s.bytes / 1024)).join(', ')}\n`);
+  process.stdout.write(`ward box per relay (reader + push): sub stream (the default) ${round(edgePerRelay, 2)} %, main stream ${round(edgePerMainRelay, 2)} %; hub per relay (with its first viewer): ${round(hubPerRelay, 2)} %; hub per extra viewer: ${round(hubPerViewer, 2)} %\n`);
+  process.stdout.write(`viewers receiving video: ${flowing}/${viewers} (sub), ${mainFlowing}/${relays} (main); kB per viewer: ${sockets.map((s) => Math.round(s.bytes / 1024)).join(', ')}\n`);
   process.stdout.write(`load average at start ${load0.toFixed(2)}, at end ${load1.toFixed(2)} (machine shared with other runs)\n`);
   for (const s of sockets) s.ws.close();
   for (const p of [edgeProc, hubProc]) {
@@ -186,9 +197,9 @@ async function main(): Promise<void> {
   }
   farm.kill('SIGTERM');
   process.stdout.write(
-    JSON.stringify({ relays, viewers, edge_cpu_pct_per_relay: round(edgePerRelay, 3), hub_cpu_pct_per_viewer: round(hubPerViewer, 3), hub_cpu_pct_per_relay: round(hubPerRelay, 3), viewers_receiving: flowing, load_avg: round(load1, 2) }) + '\n',
+    JSON.stringify({ relays, viewers, edge_cpu_pct_per_relay: round(edgePerRelay, 3), edge_cpu_pct_per_main_relay: round(edgePerMainRelay, 3), hub_cpu_pct_per_viewer: round(hubPerViewer, 3), hub_cpu_pct_per_relay: round(hubPerRelay, 3), viewers_receiving: flowing, load_avg: round(load1, 2) }) + '\n',
   );
-  if (flowing < viewers) process.exitCode = 1;
+  if (flowing < viewers || mainFlowing < relays) process.exitCode = 1;
 }
 
 if (values['serve-hub']) await serveHub(values['serve-hub']);

@@ -33,6 +33,26 @@ describe('fMP4 boxes', () => {
     expect(types).toEqual(['ftyp', 'moov', 'mdat']);
   });
 
+  it('hands out a large box in one piece, byte for byte, only once its last chunk is in (and a 64-bit size)', () => {
+    const payload = Buffer.alloc(1_000_000);
+    for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+    const large = box('mdat', payload);
+    const header64 = Buffer.alloc(16);
+    header64.writeUInt32BE(1, 0);
+    header64.write('free', 4, 'latin1');
+    header64.writeBigUInt64BE(BigInt(16 + 3), 8);
+    const stream = Buffer.concat([large, header64, Buffer.from([1, 2, 3]), box('moof', Buffer.alloc(4))]);
+    const splitter = new BoxSplitter();
+    const got: { type: string; bytes: Buffer; at: number }[] = [];
+    for (let at = 0; at < stream.length; at += 65_536) {
+      for (const b of splitter.push(stream.subarray(at, at + 65_536))) got.push({ ...b, at });
+    }
+    expect(got.map((b) => b.type)).toEqual(['mdat', 'free', 'moof']);
+    expect(got[0]!.bytes.equals(large)).toBe(true);
+    expect(got[0]!.at).toBe(Math.floor((large.length - 1) / 65_536) * 65_536); // not a chunk earlier or later
+    expect(got[1]!.bytes.subarray(16)).toEqual(Buffer.from([1, 2, 3]));
+  });
+
   it('refuses a box larger than its limit instead of buffering it', () => {
     expect(() => new BoxSplitter(1000).push(box('mdat', Buffer.alloc(2000)))).toThrow(/larger than the limit/);
   });

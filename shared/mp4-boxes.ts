@@ -14,34 +14,46 @@ export interface Mp4Box {
 export class BoxSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** bytes the first unfinished box needs in all: chunks are only joined once it is complete */
+  private needed = 8;
 
   constructor(private readonly maxBoxBytes = 64 * 1024 * 1024) {}
 
   push(chunk: Buffer): Mp4Box[] {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
+    // a media fragment (a whole GOP) comes in dozens of pipe reads: joining them at every read would copy it
+    // over and over, so wait until the box is all here
+    if (this.pendingBytes < this.needed) return [];
+    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     const out: Mp4Box[] = [];
-    let buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     let at = 0;
+    this.needed = 8;
     for (;;) {
       if (buf.length - at < 8) break;
       let size = buf.readUInt32BE(at);
       let header = 8;
       if (size === 1) {
-        if (buf.length - at < 16) break;
+        if (buf.length - at < 16) {
+          this.needed = 16;
+          break;
+        }
         size = Number(buf.readBigUInt64BE(at + 8));
         header = 16;
       }
       if (size < header) throw new Error(`bad MP4 box size ${size} at byte ${at}`);
       if (size > this.maxBoxBytes) throw new Error(`MP4 box of ${size} bytes is larger than the limit of ${this.maxBoxBytes}`);
-      if (buf.length - at < size) break;
+      if (buf.length - at < size) {
+        this.needed = size;
+        break;
+      }
       out.push({ type: buf.toString('latin1', at + 4, at + 8), bytes: buf.subarray(at, at + size) });
       at += size;
     }
-    buf = buf.subarray(at);
-    // copy the remainder: the boxes handed out keep referencing the old buffer, the remainder must not pin it
-    this.pending = buf.length ? [Buffer.from(buf)] : [];
-    this.pendingBytes = buf.length;
+    const rest = buf.subarray(at);
+    // the boxes handed out keep referencing `buf`: a remainder kept after them is copied so it does not pin it
+    this.pending = rest.length ? [out.length ? Buffer.from(rest) : rest] : [];
+    this.pendingBytes = rest.length;
     return out;
   }
 }
