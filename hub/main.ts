@@ -58,7 +58,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   const shareAudit: AuditFn =
     deps.audit ??
     ((action, detail) =>
-      audit.record({ actor: String(detail.actor ?? 'system'), action, target: typeof detail.incidentId === 'string' ? detail.incidentId : null, ip: typeof detail.ip === 'string' ? detail.ip : null, detail }));
+      audit.record({ actor: String(detail.actor ?? 'system'), action, target: typeof detail.incidentId === 'string' ? detail.incidentId : typeof detail.retrievalId === 'string' ? detail.retrievalId : null, ip: typeof detail.ip === 'string' ? detail.ip : null, detail }));
   let linkKey: Buffer;
   let forwarder: Forwarder;
   try {
@@ -129,6 +129,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   const retention = () => {
     try {
       applyRetention(store, { ...config.retention, seenMsgDays: DEFAULT_SEEN_MSG_DAYS }, clock(), logger);
+      retrievals.applyRetention(store, config.retention.clipDays);
     } catch (err) {
       logger.error({ err }, 'retention failed');
     }

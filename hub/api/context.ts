@@ -13,7 +13,7 @@ export interface ApiContext {
   store: HubStore;
   audit: Audit;
   accounts: Accounts;
-  forwarder: Pick<Forwarder, 'forwardIncident' | 'deadLetters' | 'retryDeadLetter' | 'stats'>;
+  forwarder: Pick<Forwarder, 'forwardIncident' | 'forwardRecording' | 'deadLetters' | 'retryDeadLetter' | 'stats'>;
   /** signs and checks clip links (hub/share/) */
   linkKey: Buffer;
   district: string;

@@ -15,8 +15,9 @@ import { storedFile } from './stored-file.js';
 const DEFAULT_PAGE = 50;
 const THUMB_WIDTH = 320;
 
-const FORWARD_STATUS: Record<ForwardError['code'], number> = {
+export const FORWARD_STATUS: Record<ForwardError['code'], number> = {
   NOT_FOUND: 404,
+  NOT_READY: 409,
   NO_TARGETS: 409,
   UNKNOWN_TARGET: 400,
   BAD_SHARE: 400,

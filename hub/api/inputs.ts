@@ -64,11 +64,14 @@ export const shareBody = z.strictObject({
   note: z.string({ message: 'must be text' }).max(1000, { message: 'at most 1000 characters' }).optional().describe('a note for the city'),
 });
 
-/** Dead letter keys: `<incident>:<target>` or `<incident>:<target>:unblurred` (hub/forward/outbox.ts alertKey). */
-export const DEAD_LETTER_KEY = /^[0-9A-HJKMNP-TV-Z]{26}:[a-z0-9][a-z0-9_-]{0,31}(:unblurred)?$/;
+/**
+ * Dead letter keys: `<incident>:<target>`, `<incident>:<target>:unblurred` or `recording:<retrieval>:<target>`
+ * (hub/forward/outbox.ts alertKey, recordingAlertKey).
+ */
+export const DEAD_LETTER_KEY = /^(?:[0-9A-HJKMNP-TV-Z]{26}:[a-z0-9][a-z0-9_-]{0,31}(:unblurred)?|recording:[0-9A-HJKMNP-TV-Z]{26}:[a-z0-9][a-z0-9_-]{0,31})$/;
 
 export const deadLetterParams = z.strictObject({
-  key: z.string().regex(DEAD_LETTER_KEY, { message: 'must be a dead letter key: <incident id>:<target>[:unblurred]' }),
+  key: z.string().regex(DEAD_LETTER_KEY, { message: 'must be a dead letter key: <incident id>:<target>[:unblurred] or recording:<retrieval id>:<target>' }),
 });
 
 export const deadLettersQuery = z.strictObject({

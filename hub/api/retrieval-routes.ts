@@ -1,9 +1,12 @@
 // /api/retrievals: an operator asks a ward for a recorded range (audited retrieve.request), follows its state and
-// progress, and plays the clip once it is at the hub (Range; audited clip.view once per view).
+// progress, cancels it while it is on its way (retrieve.cancel), plays the clip once it is at the hub (Range;
+// audited clip.view once per view) and shares it with the city by a signed, expiring link (audited share).
 import { z } from 'zod';
 import { ID_HINT, ID_PATTERN, ULID_PATTERN } from '../../shared/contract/index.js';
+import { ForwardError } from '../forward/forwarder.js';
 import type { Retrievals } from '../retrieval/retrievals.js';
 import type { ApiContext } from './context.js';
+import { FORWARD_STATUS } from './incident-routes.js';
 import { fileSize, sendFileRange, startsView } from './range.js';
 import type { RouteTable } from './route.js';
 import { storedFile } from './stored-file.js';
@@ -32,10 +35,29 @@ export const retrievalListQuery = z.strictObject({
     .describe('how many, newest first (default 50)'),
 });
 
+export const retrievalShareBody = z.strictObject({
+  note: z.string({ message: 'must be text' }).max(1000, { message: 'at most 1000 characters' }).optional().describe('a note for the city'),
+});
+
+/** Where a shared recording stands with each forward target. */
+interface ForwardState {
+  target: string;
+  state: 'pending' | 'delivered' | 'dead';
+  sharedBy: string | null;
+  attempts: number;
+  at: number;
+  reason: string | null;
+}
+
 export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx: ApiContext): void {
   const { store: hubStore, audit } = ctx;
   const store = retrievals.store;
   const notFound = { error: 'no such retrieval', code: 'NOT_FOUND' };
+  const forwards = hubStore.db.prepare<[string, string, string], ForwardState>(`
+    SELECT target, 'pending' AS state, shared_by AS sharedBy, attempts, created_at AS at, last_error AS reason FROM forward_outbox WHERE incident_id = ? AND subject = 'recording'
+    UNION ALL SELECT target, 'delivered', shared_by, attempts, delivered_at, NULL FROM forward_delivered WHERE incident_id = ? AND subject = 'recording'
+    UNION ALL SELECT target, 'dead', shared_by, attempts, dead_at, reason FROM forward_dead WHERE incident_id = ? AND subject = 'recording'
+    ORDER BY at`);
 
   routes.add(
     {
@@ -58,7 +80,7 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
     {
       method: 'GET',
       url: '/api/retrievals',
-      summary: 'Retrievals, newest first, with state (requested, sent-to-ward, cutting, transferring, ready, failed) and progress',
+      summary: 'Retrievals, newest first, with state (requested, sent-to-ward, cutting, transferring, ready, failed, cancelled, expired) and progress',
       tag: 'retrievals',
       auth: 'incidents',
       query: retrievalListQuery,
@@ -71,13 +93,56 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
     {
       method: 'GET',
       url: '/api/retrievals/:id',
-      summary: 'One retrieval: state, reason, progress (chunks at the hub / total)',
+      summary: 'One retrieval: state, reason, progress (chunks at the hub / total), and where its shares with the city stand',
       tag: 'retrievals',
       auth: 'incidents',
       params: retrievalParams,
-      responses: { 200: 'Retrieval', 400: 'not a retrieval id', 404: 'no such retrieval' },
+      responses: { 200: 'Retrieval with forwards: [{ target, state, sharedBy, attempts, at, reason }]', 400: 'not a retrieval id', 404: 'no such retrieval' },
     },
-    async (_req, reply, { params }) => store.view(params.id) ?? reply.code(404).send(notFound),
+    async (_req, reply, { params }) => {
+      const view = store.view(params.id);
+      if (!view) return reply.code(404).send(notFound);
+      return { ...view, forwards: forwards.all(params.id, params.id, params.id) };
+    },
+  );
+
+  routes.add(
+    {
+      method: 'POST',
+      url: '/api/retrievals/:id/cancel',
+      summary: 'Cancel a retrieval still on its way (it stops counting against your limit; a clip arriving later is removed); audited as retrieve.cancel',
+      tag: 'retrievals',
+      auth: 'incidents',
+      params: retrievalParams,
+      responses: { 200: 'Retrieval (state cancelled)', 400: 'not a retrieval id', 403: 'not an operator, or CSRF', 404: 'no such retrieval', 409: 'already ready, failed, cancelled or expired' },
+    },
+    async (req, reply, { params }) => {
+      const r = retrievals.cancel(params.id, req.session!.user.name, req.ip);
+      if (!r.ok) return reply.code(r.status).send({ error: r.error, code: r.status === 404 ? 'NOT_FOUND' : 'NOT_OPEN' });
+      return r.retrieval;
+    },
+  );
+
+  routes.add(
+    {
+      method: 'POST',
+      url: '/api/retrievals/:id/share',
+      summary: 'Share a retrieved recording with the city centre (all forward targets) by the same signed, expiring link as an incident clip; audited as share',
+      tag: 'retrievals',
+      auth: 'share',
+      params: retrievalParams,
+      body: retrievalShareBody,
+      responses: { 200: '{ shared, results: [{ target, key, state }] }', 400: 'bad id or body', 403: 'not an operator, or CSRF', 404: 'no such retrieval', 409: 'the recording is not at the hub (not ready), or no forward target is configured' },
+    },
+    async (req, reply, { params, body }) => {
+      try {
+        const results = await ctx.forwarder.forwardRecording(params.id, { by: req.session!.user.name, note: body.note, from: req.ip });
+        return { shared: params.id, results };
+      } catch (err) {
+        if (err instanceof ForwardError) return reply.code(FORWARD_STATUS[err.code]).send({ error: err.message, code: err.code });
+        throw err;
+      }
+    },
   );
 
   routes.add(

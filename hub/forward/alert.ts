@@ -1,5 +1,7 @@
-// The alert the city receives (webhook body and MQTT payload alike): built from an outbox row and its incident.
+// The alert the city receives (webhook body and MQTT payload alike): built from an outbox row and its incident,
+// or its retrieved recording.
 import type { Box } from '../../shared/contract/index.js';
+import type { RetrievalRow } from '../retrieval/store.js';
 import type { ClipState } from '../store/schema.js';
 import type { IncidentRow } from '../store/store.js';
 import type { OutboxRow } from './outbox.js';
@@ -7,12 +9,18 @@ import type { BlurKind } from './privacy.js';
 
 export const ALERT_VERSION = 1;
 
-export interface Alert {
+interface AlertCommon {
   version: typeof ALERT_VERSION;
   /** the idempotency key, also sent as the `idempotency-key` header: the same on every retry */
   key: string;
   district: string;
   cause: { kind: 'rule'; rules: string[] } | { kind: 'share'; by: string; note: string | null };
+  /** this attempt, hub clock */
+  sentAt: number;
+}
+
+export interface IncidentAlert extends AlertCommon {
+  subject: 'incident';
   incident: {
     id: string;
     ward: string;
@@ -29,20 +37,43 @@ export interface Alert {
   /** JPEG, base64; people blurred unless an operator shared it unblurred */
   snapshot: { jpeg: string; blur: BlurKind } | null;
   clip: { url: string; expiresAt: number; state: ClipState };
-  /** this attempt, hub clock */
-  sentAt: number;
 }
+
+/** A recording an operator retrieved from a ward (hub/retrieval) and shared: always by an operator, never by a rule. */
+export interface RecordingAlert extends AlertCommon {
+  subject: 'recording';
+  recording: {
+    /** the retrieval's id */
+    id: string;
+    ward: string;
+    camera: string;
+    /** the range, ms since the epoch (the ward box's recordings) */
+    from: number;
+    to: number;
+    requestedBy: string;
+    bytes: number | null;
+    sha256: string | null;
+  };
+  snapshot: null;
+  clip: { url: string; expiresAt: number; state: 'present' };
+}
+
+export type Alert = IncidentAlert | RecordingAlert;
+
+const causeOf = (row: OutboxRow): AlertCommon['cause'] =>
+  row.cause === 'rule' ? { kind: 'rule', rules: row.rules ? (JSON.parse(row.rules) as string[]) : [] } : { kind: 'share', by: row.shared_by ?? 'unknown', note: row.note };
 
 export function buildAlert(
   row: OutboxRow,
   incident: IncidentRow,
-  parts: { district: string; snapshot: Alert['snapshot']; clipUrl: string; linkExpiresAt: number; now: number },
-): Alert {
+  parts: { district: string; snapshot: IncidentAlert['snapshot']; clipUrl: string; linkExpiresAt: number; now: number },
+): IncidentAlert {
   return {
     version: ALERT_VERSION,
     key: row.key,
     district: parts.district,
-    cause: row.cause === 'rule' ? { kind: 'rule', rules: row.rules ? (JSON.parse(row.rules) as string[]) : [] } : { kind: 'share', by: row.shared_by ?? 'unknown', note: row.note },
+    cause: causeOf(row),
+    subject: 'incident',
     incident: {
       id: incident.id,
       ward: incident.ward,
@@ -56,6 +87,33 @@ export function buildAlert(
     },
     snapshot: parts.snapshot,
     clip: { url: parts.clipUrl, expiresAt: parts.linkExpiresAt, state: incident.clip_state },
+    sentAt: parts.now,
+  };
+}
+
+export function buildRecordingAlert(
+  row: OutboxRow,
+  retrieval: RetrievalRow,
+  parts: { district: string; clipUrl: string; linkExpiresAt: number; now: number },
+): RecordingAlert {
+  return {
+    version: ALERT_VERSION,
+    key: row.key,
+    district: parts.district,
+    cause: causeOf(row),
+    subject: 'recording',
+    recording: {
+      id: retrieval.id,
+      ward: retrieval.ward,
+      camera: retrieval.camera,
+      from: retrieval.from_ms,
+      to: retrieval.to_ms,
+      requestedBy: retrieval.requested_by,
+      bytes: retrieval.bytes,
+      sha256: retrieval.clip_sha256,
+    },
+    snapshot: null,
+    clip: { url: parts.clipUrl, expiresAt: parts.linkExpiresAt, state: 'present' },
     sentAt: parts.now,
   };
 }

@@ -10,9 +10,11 @@ import { silentLogger } from '../../shared/log.js';
 import { packageRoot } from '../../shared/package.js';
 import { topics } from '../../shared/contract/index.js';
 import { startHub } from '../main.js';
+import { RetrievalStore } from '../retrieval/store.js';
+import { resolveSharedClip } from '../share/shared-clip.js';
 import { loadLinkKey } from '../share/link-key.js';
 import { verifyClipLink } from '../share/link.js';
-import { captureLogger, connectWard, eventMessage, FIXED_START, tempDir, testWard } from '../test-support.js';
+import { captureLogger, connectWard, eventMessage, FIXED_START, nextUlid, tempDir, testWard } from '../test-support.js';
 import type { Alert } from './alert.js';
 import { createForwarder, ForwardError, type AuditFn, type Forwarder, type ForwardConfig } from './forwarder.js';
 import { noiseJpeg, variance } from './test-images.js';
@@ -104,7 +106,7 @@ describe('the city forwarder', () => {
     });
     const url = new URL(got!.alert.clip.url);
     expect(url.origin).toBe('https://hub.example.vn');
-    expect(verifyClipLink(url.pathname, Date.now(), hub.linkKey)).toMatchObject({ ok: true, incidentId: car.event.id });
+    expect(verifyClipLink(url.pathname, Date.now(), hub.linkKey)).toMatchObject({ ok: true, subject: { kind: 'incident', id: car.event.id } });
     expect(got!.alert.clip.expiresAt - Date.now()).toBeGreaterThan(71 * 3_600_000);
     expect(hub.store.getIncident(car.event.id)!.forwarded).toBe(1);
     expect(hub.store.getIncident(weak.event.id)!.forwarded).toBe(0);
@@ -226,5 +228,60 @@ describe('the city forwarder', () => {
     expect(await r.forwarder.forwardIncident(id, { by: 'op-lan' })).toEqual([{ target: 'city', key: `${id}:city`, state: 'delivered' }]);
     await expect(r.forwarder.forwardIncident('01KAXG4Z7M5P2V8N3Q6R9T0W1Y', { by: 'op-lan' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(r.forwarder.forwardIncident(id, { by: 'op-lan', targets: ['police'] })).rejects.toThrow(ForwardError);
+  });
+
+  it('shares a recording retrieved from a ward by a signed link, once it is at the hub, audited; never by a rule', async () => {
+    const c = await city();
+    const audits: [string, Record<string, unknown>][] = [];
+    const r = rig(forwardConfig([webhook(c.url)], [rule()]), { audit: (action, detail) => audits.push([action, detail]) });
+    const recordings = new RetrievalStore(r.store.db);
+    const ready = nextUlid();
+    const onItsWay = nextUlid();
+    for (const id of [ready, onItsWay]) recordings.create({ id, ward: 'p07', camera: 'cam-02', from: FIXED_START, to: FIXED_START + 60_000, requestedBy: 'op-lan' }, Date.now());
+    recordings.clipPresent(ready, 'p07', 'clips/p07/r.mp4', 'cd'.repeat(32), Date.now());
+
+    await expect(r.forwarder.forwardRecording(onItsWay, { by: 'op-lan' })).rejects.toMatchObject({ code: 'NOT_READY', message: expect.stringContaining('not at the hub (state: requested)') });
+    await expect(r.forwarder.forwardRecording(nextUlid(), { by: 'op-lan' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(r.forwarder.forwardRecording(ready, { by: ' ' })).rejects.toMatchObject({ code: 'BAD_SHARE' });
+    expect(audits).toEqual([]); // refusals queue and audit nothing
+
+    const shared = await r.forwarder.forwardRecording(ready, { by: 'op-lan', note: 'theft at the market, 08:10' });
+    expect(shared).toEqual([{ target: 'city', key: `recording:${ready}:city`, state: 'queued' }]);
+    expect(audits).toEqual([['share', expect.objectContaining({ actor: 'op-lan', subject: 'recording', retrievalId: ready, ward: 'p07', camera: 'cam-02', keys: [`recording:${ready}:city`] })]]);
+    await waitFor('the recording alert', () => c.stats().accepted === 1);
+    const got = alerts(c)[0]!;
+    expect(got.key).toBe(`recording:${ready}:city`);
+    expect(got.alert).toMatchObject({
+      version: 1,
+      subject: 'recording',
+      cause: { kind: 'share', by: 'op-lan', note: 'theft at the market, 08:10' },
+      recording: { id: ready, ward: 'p07', camera: 'cam-02', from: FIXED_START, to: FIXED_START + 60_000, requestedBy: 'op-lan', sha256: 'cd'.repeat(32) },
+      snapshot: null,
+      clip: { state: 'present' },
+    });
+    expect(got.alert).not.toHaveProperty('incident');
+    // the link opens this recording and nothing else
+    const link = new URL(got.alert.clip.url).pathname;
+    expect(verifyClipLink(link, Date.now(), loadLinkKey(r.root))).toMatchObject({ ok: true, subject: { kind: 'recording', id: ready } });
+    expect(resolveSharedClip(r.store, recordings, link, Date.now(), loadLinkKey(r.root))).toMatchObject({ ok: true, file: r.store.resolve('clips/p07/r.mp4') });
+    // the rules never looked at it, and sharing again sends nothing new
+    expect(r.forwarder.stats()).toMatchObject({ pending: 0, delivered: 1 });
+    expect(await r.forwarder.forwardRecording(ready, { by: 'op-lan' })).toEqual([{ target: 'city', key: `recording:${ready}:city`, state: 'delivered' }]);
+  });
+
+  it('keeps a recording share as a dead letter when retention removed the recording before it could leave', async () => {
+    const c = await city();
+    c.failNext(1, '500');
+    const r = rig(forwardConfig([webhook(c.url)], []), { initialMs: 300 });
+    const recordings = new RetrievalStore(r.store.db);
+    const id = nextUlid();
+    recordings.create({ id, ward: 'p07', camera: 'cam-02', from: FIXED_START, to: FIXED_START + 60_000, requestedBy: 'op-lan' }, Date.now());
+    recordings.clipPresent(id, 'p07', 'clips/p07/r.mp4', 'cd'.repeat(32), Date.now());
+    await r.forwarder.forwardRecording(id, { by: 'op-lan' });
+    await waitFor('the first refusal', () => c.stats().failed === 1);
+    recordings.expire(id, Date.now());
+    await waitFor('a dead letter', () => r.forwarder.stats().dead === 1);
+    expect(r.forwarder.deadLetters()).toEqual([expect.objectContaining({ key: `recording:${id}:city`, subject: { kind: 'recording', id }, incidentId: null, reason: 'the retrieved recording is removed by retention' })]);
+    expect(c.stats().accepted).toBe(0);
   });
 });

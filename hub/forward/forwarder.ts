@@ -1,12 +1,14 @@
-// The city forwarder: rules and operators' shares fill the forward outbox; a worker delivers each row with
-// retries and backoff until the target takes it (2xx / PUBACK) or refuses it for good (dead letter).
+// The city forwarder: rules and operators' shares (of incidents, and of recordings retrieved from wards) fill the
+// forward outbox; a worker delivers each row with retries and backoff until the target takes it (2xx / PUBACK) or
+// refuses it for good (dead letter).
 import { readFile } from 'node:fs/promises';
 import type { Box } from '../../shared/contract/index.js';
 import type { HubConfig } from '../../shared/config/load.js';
 import type { Logger } from '../../shared/log.js';
+import { RetrievalStore } from '../retrieval/store.js';
 import { signClipLink } from '../share/link.js';
 import type { HubStore, IncidentRow } from '../store/store.js';
-import { buildAlert, type Alert } from './alert.js';
+import { buildAlert, buildRecordingAlert, type IncidentAlert } from './alert.js';
 import { mqttSink } from './mqtt-sink.js';
 import { DEFAULT_RETRY, retryDelayMs, type Outcome, type RetryPolicy } from './outcome.js';
 import { ForwardOutbox, type DeadLetter, type OutboxRow, type ShareResult } from './outbox.js';
@@ -42,7 +44,7 @@ export interface ForwarderOptions {
 export interface ShareOptions {
   /** the operator's user name */
   by: string;
-  /** send the snapshot without blurring people: for a case that needs it; audited */
+  /** send the snapshot without blurring people: for a case that needs it; audited (incidents only) */
   unblurred?: boolean;
   note?: string;
   /** where the operator was (IP address), for the audit */
@@ -51,7 +53,7 @@ export interface ShareOptions {
   targets?: readonly string[];
 }
 
-export type ForwardErrorCode = 'NOT_FOUND' | 'NO_TARGETS' | 'UNKNOWN_TARGET' | 'BAD_SHARE' | 'AUDIT_FAILED' | 'CLOSED';
+export type ForwardErrorCode = 'NOT_FOUND' | 'NOT_READY' | 'NO_TARGETS' | 'UNKNOWN_TARGET' | 'BAD_SHARE' | 'AUDIT_FAILED' | 'CLOSED';
 
 export class ForwardError extends Error {
   constructor(
@@ -74,6 +76,8 @@ export interface Forwarder {
   incidentsChanged(ids: readonly string[]): void;
   /** the operator's "share": a row per target in the outbox (audited first) */
   forwardIncident(incidentId: string, options: ShareOptions): Promise<ShareResult[]>;
+  /** the operator's share of a recording retrieved from a ward, once it is at the hub (`ready`) */
+  forwardRecording(retrievalId: string, options: Omit<ShareOptions, 'unblurred'>): Promise<ShareResult[]>;
   /** what the city refused for good, newest first, with the reason */
   deadLetters(options?: { limit?: number; before?: number }): DeadLetter[];
   /** gives a dead letter another go after its cause was fixed */
@@ -105,6 +109,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const maxInFlight = options.maxInFlight ?? 4;
   const outbox = new ForwardOutbox(store.db);
+  const recordings = new RetrievalStore(store.db);
   const sinks = buildSinks(config, options.mqttTimeoutMs ?? DEFAULT_MQTT_TIMEOUT_MS, clock);
   const publicUrl = config.http.publicUrl?.replace(/\/+$/, '') ?? '';
   if (!publicUrl && sinks.size) log.warn('http.publicUrl is not set: clip links in alerts are paths without the hub\'s address; set it in hub.yaml');
@@ -121,7 +126,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     for (const q of queued) log.info({ incident: q.incidentId, target: q.target, rules: q.rules }, `incident ${q.incidentId} queued for ${q.target} by rule ${q.rules.join(', ')}`);
   }
 
-  async function snapshotFor(row: OutboxRow, incident: IncidentRow): Promise<Alert['snapshot']> {
+  async function snapshotFor(row: OutboxRow, incident: IncidentRow): Promise<IncidentAlert['snapshot']> {
     if (!incident.snapshot_path) return null;
     let jpeg: Buffer;
     try {
@@ -145,7 +150,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const now = clock();
     const linkExpiresAt = now + config.forward.linkTtlHours * 3_600_000;
     const snapshot = await snapshotFor(row, incident);
-    const clipUrl = publicUrl + signClipLink(incident.id, linkExpiresAt, linkKey);
+    const clipUrl = publicUrl + signClipLink({ kind: 'incident', id: incident.id }, linkExpiresAt, linkKey);
     return JSON.stringify(buildAlert(row, incident, { district: config.district.name, snapshot, clipUrl, linkExpiresAt, now }));
   }
 
@@ -169,16 +174,33 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
   }
 
+  /** The recording alert's body, or why the row cannot be sent any more. */
+  function recordingBody(row: OutboxRow): { body: string } | { dead: string } {
+    const retrieval = recordings.get(row.incident_id);
+    if (!retrieval) return { dead: 'the retrieval is no longer at the hub' };
+    if (retrieval.state !== 'ready') return { dead: `the retrieved recording is ${retrieval.state === 'expired' ? 'removed by retention' : retrieval.state}` };
+    const now = clock();
+    const linkExpiresAt = now + config.forward.linkTtlHours * 3_600_000;
+    const clipUrl = publicUrl + signClipLink({ kind: 'recording', id: retrieval.id }, linkExpiresAt, linkKey);
+    return { body: JSON.stringify(buildRecordingAlert(row, retrieval, { district: config.district.name, clipUrl, linkExpiresAt, now })) };
+  }
+
   async function attempt(row: OutboxRow): Promise<void> {
     const sink = sinks.get(row.target);
     if (!sink) return settle(row, { kind: 'dead', reason: `target "${row.target}" is no longer configured: add it back under forward.targets, then retry this dead letter` });
-    const incident = store.getIncident(row.incident_id);
-    if (!incident) return settle(row, { kind: 'dead', reason: 'the incident is no longer in the index (retention)' });
     let body: string;
-    try {
-      body = await alertBody(row, incident);
-    } catch (err) {
-      return settle(row, { kind: 'retry', reason: `could not build the alert: ${(err as Error).message}` });
+    if (row.subject === 'recording') {
+      const r = recordingBody(row);
+      if ('dead' in r) return settle(row, { kind: 'dead', reason: r.dead });
+      body = r.body;
+    } else {
+      const incident = store.getIncident(row.incident_id);
+      if (!incident) return settle(row, { kind: 'dead', reason: 'the incident is no longer in the index (retention)' });
+      try {
+        body = await alertBody(row, incident);
+      } catch (err) {
+        return settle(row, { kind: 'retry', reason: `could not build the alert: ${(err as Error).message}` });
+      }
     }
     if (closed) return;
     const outcome = await sink.deliver(row.key, body, abort.signal);
@@ -224,6 +246,35 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     pump();
   }
 
+  /** An operator's share of either subject: checked, queued and audited in one transaction, then sent. */
+  function enqueue(subject: { kind: 'incident' | 'recording'; id: string }, share: ShareOptions, unblurred: boolean, about: Record<string, unknown>): ShareResult[] {
+    if (typeof share.by !== 'string' || !share.by.trim()) throw new ForwardError('BAD_SHARE', 'by: the operator who shares must be named');
+    if (share.note !== undefined && (typeof share.note !== 'string' || share.note.length > 1000)) throw new ForwardError('BAD_SHARE', 'note: at most 1000 characters of text');
+    const targets = [...new Set(share.targets ?? [...sinks.keys()])];
+    if (!targets.length) throw new ForwardError('NO_TARGETS', 'no forward target is configured: add one under forward.targets in hub.yaml');
+    const unknown = targets.filter((t) => !sinks.has(t));
+    if (unknown.length) throw new ForwardError('UNKNOWN_TARGET', `unknown forward target ${unknown.join(', ')}: use one of ${[...sinks.keys()].join(', ')}`);
+    const detail = { actor: share.by, ip: share.from ?? null, subject: subject.kind, ...about, unblurred, note: share.note ?? null, targets };
+    let auditError: unknown;
+    let results: ShareResult[];
+    try {
+      results = outbox.enqueueShare(subject, targets, { by: share.by, unblurred, note: share.note ?? null }, clock(), (r) => {
+        try {
+          audit('share', { ...detail, keys: r.map((x) => x.key), states: r.map((x) => x.state) });
+        } catch (err) {
+          auditError = err;
+          throw err;
+        }
+      });
+    } catch (err) {
+      if (auditError === undefined) throw err;
+      throw new ForwardError('AUDIT_FAILED', `the share could not be audited, so it was not sent: ${(auditError as Error).message}`);
+    }
+    log.info({ [subject.kind]: subject.id, by: share.by, unblurred, results }, `${subject.kind} ${subject.id} shared by ${share.by}${unblurred ? ' (unblurred)' : ''}`);
+    pump();
+    return results;
+  }
+
   // what a crash left: incidents that ended while the forwarder was not looking, rows still to deliver
   checkRulesAndPump();
 
@@ -237,34 +288,19 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       if (closed) throw new ForwardError('CLOSED', 'the forwarder is stopping');
       const incident = store.getIncident(incidentId);
       if (!incident) throw new ForwardError('NOT_FOUND', `no incident ${incidentId}`);
-      if (typeof share.by !== 'string' || !share.by.trim()) throw new ForwardError('BAD_SHARE', 'by: the operator who shares must be named');
-      if (share.note !== undefined && (typeof share.note !== 'string' || share.note.length > 1000)) throw new ForwardError('BAD_SHARE', 'note: at most 1000 characters of text');
-      const targets = [...new Set(share.targets ?? [...sinks.keys()])];
-      if (!targets.length) throw new ForwardError('NO_TARGETS', 'no forward target is configured: add one under forward.targets in hub.yaml');
-      const unknown = targets.filter((t) => !sinks.has(t));
-      if (unknown.length) throw new ForwardError('UNKNOWN_TARGET', `unknown forward target ${unknown.join(', ')}: use one of ${[...sinks.keys()].join(', ')}`);
       const unblurred = share.unblurred === true;
-      const detail = { actor: share.by, ip: share.from ?? null, incidentId, ward: incident.ward, camera: incident.camera, label: incident.label, unblurred, note: share.note ?? null, targets };
-      let auditError: unknown;
-      let results: ShareResult[];
-      try {
-        results = outbox.enqueueShare(incidentId, targets, { by: share.by, unblurred, note: share.note ?? null }, clock(), (r) => {
-          try {
-            audit('share', { ...detail, keys: r.map((x) => x.key), states: r.map((x) => x.state) });
-          } catch (err) {
-            auditError = err;
-            throw err;
-          }
-        });
-      } catch (err) {
-        if (auditError === undefined) throw err;
-        throw new ForwardError('AUDIT_FAILED', `the share could not be audited, so it was not sent: ${(auditError as Error).message}`);
-      }
-      log.info({ incident: incidentId, by: share.by, unblurred, results }, `incident ${incidentId} shared by ${share.by}${unblurred ? ' (unblurred)' : ''}`);
-      pump();
-      return results;
+      return enqueue({ kind: 'incident', id: incidentId }, share, unblurred, { incidentId, ward: incident.ward, camera: incident.camera, label: incident.label });
     },
 
+    async forwardRecording(retrievalId, share) {
+      if (closed) throw new ForwardError('CLOSED', 'the forwarder is stopping');
+      const retrieval = recordings.get(retrievalId);
+      if (!retrieval) throw new ForwardError('NOT_FOUND', `no retrieval ${retrievalId}`);
+      if (retrieval.state !== 'ready') {
+        throw new ForwardError('NOT_READY', `the recording is not at the hub (state: ${recordings.view(retrievalId)!.state}): share it once it is ready`);
+      }
+      return enqueue({ kind: 'recording', id: retrievalId }, share, false, { retrievalId, ward: retrieval.ward, camera: retrieval.camera, from: retrieval.from_ms, to: retrieval.to_ms });
+    },
     deadLetters: (o) => outbox.deadLetters(o),
 
     retryDeadLetter(key) {

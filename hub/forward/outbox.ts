@@ -2,9 +2,14 @@
 import type { Db } from '../../shared/db.js';
 import { targetsFor, type ForwardRule } from './rules.js';
 
+/** What a row sends: an incident, or a recording an operator retrieved from a ward (hub/retrieval). */
+export type ForwardSubject = 'incident' | 'recording';
+
 export interface OutboxRow {
   key: string;
+  /** the incident's id; a retrieval's id when `subject` is `recording` */
   incident_id: string;
+  subject: ForwardSubject;
   target: string;
   cause: 'rule' | 'share';
   rules: string | null;
@@ -19,7 +24,9 @@ export interface OutboxRow {
 
 export interface DeadLetter {
   key: string;
-  incidentId: string;
+  subject: { kind: ForwardSubject; id: string };
+  /** the incident's id; null for a recording */
+  incidentId: string | null;
   target: string;
   cause: 'rule' | 'share';
   rules: string[];
@@ -49,12 +56,19 @@ export interface ShareResult {
   state: 'queued' | 'pending' | 'delivered';
 }
 
-/** The idempotency key of an alert: stable across retries and restarts, one per incident, target and kind. */
+/**
+ * The idempotency key of an alert: stable across retries and restarts, one per incident, target and kind;
+ * a recording's is `recording:<retrieval id>:<target>`.
+ */
 export function alertKey(incidentId: string, target: string, unblurred: boolean): string {
   return `${incidentId}:${target}${unblurred ? ':unblurred' : ''}`;
 }
 
-const COLUMNS = 'key, incident_id, target, cause, rules, shared_by, note, unblurred';
+export function recordingAlertKey(retrievalId: string, target: string): string {
+  return `recording:${retrievalId}:${target}`;
+}
+
+const COLUMNS = 'key, incident_id, subject, target, cause, rules, shared_by, note, unblurred';
 
 export class ForwardOutbox {
   private readonly s;
@@ -70,7 +84,7 @@ export class ForwardOutbox {
       isDead: db.prepare<[string], { key: string }>('SELECT key FROM forward_dead WHERE key = ?'),
       isPending: db.prepare<[string], { key: string }>('SELECT key FROM forward_outbox WHERE key = ?'),
       insert: db.prepare(`INSERT OR IGNORE INTO forward_outbox (${COLUMNS}, attempts, next_at, created_at)
-        VALUES (@key, @incidentId, @target, @cause, @rules, @sharedBy, @note, @unblurred, 0, @now, @now)`),
+        VALUES (@key, @incidentId, @subject, @target, @cause, @rules, @sharedBy, @note, @unblurred, 0, @now, @now)`),
       due: db.prepare<[number, number], OutboxRow>('SELECT * FROM forward_outbox WHERE next_at <= ? ORDER BY next_at, key LIMIT ?'),
       soonest: db.prepare<[number], { key: string; next_at: number }>('SELECT key, next_at FROM forward_outbox ORDER BY next_at, key LIMIT ?'),
       get: db.prepare<[string], OutboxRow>('SELECT * FROM forward_outbox WHERE key = ?'),
@@ -109,7 +123,7 @@ export class ForwardOutbox {
         for (const [target, ruleIds] of matched) {
           const key = alertKey(r.id, target, false);
           if (this.settled(key)) continue;
-          const info = this.s.insert.run({ key, incidentId: r.id, target, cause: 'rule', rules: JSON.stringify(ruleIds), sharedBy: null, note: null, unblurred: 0, now });
+          const info = this.s.insert.run({ key, incidentId: r.id, subject: 'incident', target, cause: 'rule', rules: JSON.stringify(ruleIds), sharedBy: null, note: null, unblurred: 0, now });
           if (info.changes === 0) continue;
           const q = { key, incidentId: r.id, target, rules: ruleIds };
           onQueued(q); // in the transaction: if it throws (the audit), nothing is queued or marked
@@ -129,7 +143,7 @@ export class ForwardOutbox {
    * transaction, so a share that cannot be audited is not queued.
    */
   enqueueShare(
-    incidentId: string,
+    subject: { kind: ForwardSubject; id: string },
     targets: readonly string[],
     share: { by: string; unblurred: boolean; note: string | null },
     now: number,
@@ -137,14 +151,14 @@ export class ForwardOutbox {
   ): ShareResult[] {
     return this.db.transaction(() => {
       const results = targets.map((target): ShareResult => {
-        const key = alertKey(incidentId, target, share.unblurred);
+        const key = subject.kind === 'incident' ? alertKey(subject.id, target, share.unblurred) : recordingAlertKey(subject.id, target);
         if (this.s.isDelivered.get(key)) return { target, key, state: 'delivered' };
         if (this.s.isPending.get(key)) return { target, key, state: 'pending' };
         this.s.removeDead.run(key);
-        this.s.insert.run({ key, incidentId, target, cause: 'share', rules: null, sharedBy: share.by, note: share.note, unblurred: share.unblurred ? 1 : 0, now });
+        this.s.insert.run({ key, incidentId: subject.id, subject: subject.kind, target, cause: 'share', rules: null, sharedBy: share.by, note: share.note, unblurred: share.unblurred ? 1 : 0, now });
         return { target, key, state: 'queued' };
       });
-      this.s.forwarded.run(incidentId);
+      if (subject.kind === 'incident') this.s.forwarded.run(subject.id);
       audit(results);
       return results;
     })();
@@ -201,9 +215,11 @@ export class ForwardOutbox {
 }
 
 function toDeadLetter(r: Record<string, unknown>): DeadLetter {
+  const subject = { kind: r.subject as ForwardSubject, id: r.incident_id as string };
   return {
     key: r.key as string,
-    incidentId: r.incident_id as string,
+    subject,
+    incidentId: subject.kind === 'incident' ? subject.id : null,
     target: r.target as string,
     cause: r.cause as DeadLetter['cause'],
     rules: r.rules ? (JSON.parse(r.rules as string) as string[]) : [],

@@ -335,13 +335,16 @@ export class IndexWriter {
     const now = this.clock();
     if (actual === t.sha256) {
       const relative = commitClip(this.store.root, t.temp_path, t.ward, eventId);
-      this.store.db.transaction(() => {
+      const fate = this.store.db.transaction(() => {
         this.s.transferState.run('present', null, now, eventId);
         this.s.incidentClip.run('present', relative, t.sha256, null, now, eventId);
-        this.retrievals.clipPresent(eventId, t.ward, relative, t.sha256, now);
+        return this.retrievals.clipPresent(eventId, t.ward, relative, t.sha256, now);
       })();
       this.stats.clipsCompleted++;
-      this.log.info({ ward: t.ward, eventId, bytes: t.bytes }, 'clip present');
+      if (fate === 'discard') {
+        removeFile(this.store.root, relative);
+        this.log.info({ ward: t.ward, eventId, bytes: t.bytes }, 'retrieved clip arrived after its request was cancelled: removed');
+      } else this.log.info({ ward: t.ward, eventId, bytes: t.bytes }, 'clip present');
     } else {
       const reason = `sha256 mismatch: manifest ${t.sha256}, received ${actual}`;
       this.store.db.transaction(() => {

@@ -35,17 +35,21 @@ export function checkRequest(r: RequestCheckInput): RequestCheck {
   return { ok: true };
 }
 
-const RANK: Record<Exclude<StoredRetrievalState, 'failed'>, number> = { requested: 0, 'sent-to-ward': 1, cutting: 2, sent: 3, ready: 4 };
+const RANK: Record<(typeof OPEN_STATES)[number], number> = { requested: 0, 'sent-to-ward': 1, cutting: 2, sent: 3 };
 
 /** The state after a ward's answer, or undefined when it changes nothing (late, repeated, or after the end). */
 export function afterWardStatus(current: StoredRetrievalState, status: Pick<RetrievalStatus, 'state'>): StoredRetrievalState | undefined {
-  if (current === 'failed' || current === 'ready') return undefined;
+  if (!isOpen(current)) return undefined;
   if (status.state === 'failed') return 'failed';
   return RANK[status.state] > RANK[current] ? status.state : undefined;
 }
 
-/** States in which a request still counts against the operator's limit. */
-export const OPEN_STATES: readonly StoredRetrievalState[] = ['requested', 'sent-to-ward', 'cutting', 'sent'];
+/** States in which a request still counts against the operator's limit (and may be cancelled). */
+export const OPEN_STATES = ['requested', 'sent-to-ward', 'cutting', 'sent'] as const satisfies readonly StoredRetrievalState[];
+
+export function isOpen(state: StoredRetrievalState): state is (typeof OPEN_STATES)[number] {
+  return (OPEN_STATES as readonly StoredRetrievalState[]).includes(state);
+}
 
 export type RetrievalState = Exclude<StoredRetrievalState, 'sent'> | 'transferring';
 
@@ -58,8 +62,7 @@ export interface TransferProgress {
 /** What the operator sees: `sent` (or a `cutting` whose clip already arrives) is `transferring` with chunks in/out. */
 export function viewState(stored: StoredRetrievalState, transfer: TransferProgress | undefined): { state: RetrievalState; progress: { received: number; total: number } | null } {
   const progress = transfer ? { received: transfer.received, total: transfer.chunks } : null;
-  if (stored === 'ready') return { state: 'ready', progress };
-  if (stored === 'failed') return { state: 'failed', progress };
+  if (!isOpen(stored)) return { state: stored, progress };
   if (stored === 'sent' || (stored === 'cutting' && transfer)) return { state: 'transferring', progress: progress ?? { received: 0, total: 0 } };
   return { state: stored, progress: null };
 }

@@ -1,13 +1,14 @@
 // Operators' retrievals: a request is stored (and audited) before cmd/retrieve goes out, and every request the ward
 // has not answered is published again whenever the ward reports itself online. The broker's memory is not relied
 // on: wards connect with a clean session, so a command to an offline ward would otherwise be lost.
+import { rmSync } from 'node:fs';
 import { monotonicFactory } from 'ulid';
 import type { Audit } from '../../shared/audit/index.js';
 import type { RetrieveCommand } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
-import { checkRequest, type RequestCheck } from './policy.js';
-import type { RetrievalStore} from './store.js';
-import { type RetrievalView } from './store.js';
+import type { HubStore } from '../store/store.js';
+import { checkRequest, isOpen, type RequestCheck } from './policy.js';
+import type { RetrievalStore, RetrievalView } from './store.js';
 
 const ulid = monotonicFactory();
 
@@ -72,6 +73,52 @@ export class Retrievals {
     if (!check.ok) return check;
     await this.publish(id);
     return { ok: true, retrieval: store.view(id)! };
+  }
+
+  /**
+   * Ends an open request: it stops counting against the operator's limit and is not sent again; a clip already
+   * on its way is removed when it arrives (the ward is not told: its answer is small next to a wasted clip, and
+   * a box offline now would get the cancel later than the request anyway). Audited in the same transaction.
+   */
+  cancel(id: string, by: string, ip: string | null): { ok: true; retrieval: RetrievalView } | { ok: false; status: 404 | 409; error: string } {
+    const { store, audit } = this.o;
+    const now = this.o.clock();
+    const result = store.db.transaction(() => {
+      const row = store.get(id);
+      if (!row) return { ok: false as const, status: 404 as const, error: 'no such retrieval' };
+      if (!isOpen(row.state) || !store.cancel(id, `cancelled by ${by}`, now)) {
+        return { ok: false as const, status: 409 as const, error: `the retrieval is ${store.view(id)!.state}: only a request still on its way can be cancelled` };
+      }
+      audit.record({ actor: by, action: 'retrieve.cancel', target: id, ip, detail: { ward: row.ward, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by } });
+      return { ok: true as const };
+    })();
+    if (!result.ok) return result;
+    this.log.info({ requestId: id, by }, `retrieval ${id} cancelled by ${by}`);
+    return { ok: true, retrieval: store.view(id)! };
+  }
+
+  /**
+   * Retention for retrieved clips: those at the hub for longer than `clipDays` (hub.yaml retention.clipDays, as
+   * for event clips) are removed; the request stays, `expired`. Rows first, files after the commit.
+   */
+  applyRetention(hub: Pick<HubStore, 'resolve'>, clipDays: number): number {
+    const { store } = this.o;
+    const now = this.o.clock();
+    const files: string[] = [];
+    store.db.transaction(() => {
+      for (const row of store.readyBefore(now - clipDays * 86_400_000, 10_000)) {
+        if (store.expire(row.id, now) && row.clip_path) files.push(row.clip_path);
+      }
+    })();
+    for (const f of files) {
+      try {
+        rmSync(hub.resolve(f), { force: true });
+      } catch (err) {
+        this.log.warn({ err, file: f }, 'retention could not remove a retrieved clip');
+      }
+    }
+    if (files.length) this.log.info({ expired: files.length, clipDays }, `retention: ${files.length} retrieved clips older than ${clipDays} days removed`);
+    return files.length;
   }
 
   /** Wards that just said "online": send them what they have not answered. Never throws. */

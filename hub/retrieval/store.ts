@@ -89,8 +89,11 @@ export class RetrievalStore {
         last_published_at = CASE WHEN @online = 1 THEN @now ELSE last_published_at END,
         state = CASE WHEN state = 'requested' AND @online = 1 THEN 'sent-to-ward' ELSE state END WHERE id = @id`),
       status: db.prepare('UPDATE retrievals SET state = ?, reason = coalesce(?, reason), bytes = coalesce(?, bytes), updated_at = ? WHERE id = ?'),
-      clipIn: db.prepare("UPDATE retrievals SET state = 'ready', clip_path = ?, clip_sha256 = ?, reason = NULL, updated_at = ? WHERE id = ? AND ward = ? AND state != 'failed'"),
-      clipFailed: db.prepare("UPDATE retrievals SET state = 'failed', reason = ?, updated_at = ? WHERE id = ? AND ward = ? AND state != 'ready'"),
+      clipIn: db.prepare("UPDATE retrievals SET state = 'ready', clip_path = ?, clip_sha256 = ?, reason = NULL, updated_at = ? WHERE id = ? AND ward = ? AND state IN (" + OPEN_LIST + ')'),
+      clipFailed: db.prepare("UPDATE retrievals SET state = 'failed', reason = ?, updated_at = ? WHERE id = ? AND ward = ? AND state IN (" + OPEN_LIST + ')'),
+      cancel: db.prepare("UPDATE retrievals SET state = 'cancelled', reason = ?, updated_at = ? WHERE id = ? AND state IN (" + OPEN_LIST + ')'),
+      oldReady: db.prepare<[number, number], RetrievalRow>("SELECT * FROM retrievals WHERE state = 'ready' AND updated_at < ? ORDER BY updated_at LIMIT ?"),
+      expire: db.prepare("UPDATE retrievals SET state = 'expired', clip_path = NULL, updated_at = ? WHERE id = ? AND state = 'ready'"),
     };
   }
 
@@ -151,11 +154,32 @@ export class RetrievalStore {
     return this.get(requestId)?.ward === ward;
   }
 
-  clipPresent(id: string, ward: string, clipPath: string, sha256: string, now: number): void {
-    this.s.clipIn.run(clipPath, sha256, now, id, ward);
+  /**
+   * A clip arrived whole under `id`. Returns `discard` when it answers a request that no longer wants it (cancelled
+   * while the clip was on its way): the caller removes the file once its transaction has committed.
+   */
+  clipPresent(id: string, ward: string, clipPath: string, sha256: string, now: number): 'kept' | 'discard' {
+    if (this.s.clipIn.run(clipPath, sha256, now, id, ward).changes) return 'kept';
+    const row = this.get(id);
+    return row?.ward === ward && row.state === 'cancelled' ? 'discard' : 'kept';
   }
 
   clipFailed(id: string, ward: string, reason: string, now: number): void {
     this.s.clipFailed.run(reason, now, id, ward);
+  }
+
+  /** Ends an open request (no longer counts against the limit, not sent again); false when it was not open. */
+  cancel(id: string, reason: string, now: number): boolean {
+    return this.s.cancel.run(reason, now, id).changes === 1;
+  }
+
+  /** Ready clips that arrived before `before`, oldest first: retention's candidates. */
+  readyBefore(before: number, limit: number): RetrievalRow[] {
+    return this.s.oldReady.all(before, limit);
+  }
+
+  /** Marks a ready clip removed (the caller removes its file after the commit). */
+  expire(id: string, now: number): boolean {
+    return this.s.expire.run(now, id).changes === 1;
   }
 }

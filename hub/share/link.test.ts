@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RetrievalStore } from '../retrieval/store.js';
 import { openHubStore } from '../store/store.js';
 import { tempDir } from '../test-support.js';
 import { LINK_KEY_FILE, loadLinkKey } from './link-key.js';
@@ -12,16 +13,21 @@ const key = randomBytes(32);
 const id = '01KAXG4Z7M5P2V8N3Q6R9T0W1Y';
 const now = 1_764_061_200_000;
 const hour = 3_600_000;
+const inc = (i: string) => ({ kind: 'incident' as const, id: i });
+const rec = (i: string) => ({ kind: 'recording' as const, id: i });
 
 describe('clip links', () => {
-  const token = signClipToken(id, now + hour, key);
+  const token = signClipToken(inc(id), now + hour, key);
+  const recToken = signClipToken(rec(id), now + hour, key);
   const flip = (s: string, at: number) => s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
 
   it.each([
-    ['a valid link names its incident until it expires', signClipLink(id, now + hour, key), now, { ok: true, incidentId: id, expiresAt: now + hour }],
-    ['the bare token works as well as the path', token, now + hour - 1, { ok: true, incidentId: id }],
+    ['a valid link names its incident until it expires', signClipLink(inc(id), now + hour, key), now, { ok: true, subject: inc(id), expiresAt: now + hour }],
+    ['the bare token works as well as the path', token, now + hour - 1, { ok: true, subject: inc(id) }],
+    ['a link to a retrieved recording names the retrieval', recToken, now, { ok: true, subject: rec(id) }],
+    ['an incident link turned into a recording link', `${Buffer.from(JSON.stringify({ r: id, e: now + hour })).toString('base64url')}.${token.split('.')[1]}`, now, { ok: false, reason: 'forged' }],
     ['an expired link', token, now + hour, { ok: false, reason: 'expired' }],
-    ['a link signed with another key', signClipToken(id, now + hour, randomBytes(32)), now, { ok: false, reason: 'forged' }],
+    ['a link signed with another key', signClipToken(inc(id), now + hour, randomBytes(32)), now, { ok: false, reason: 'forged' }],
     ['a payload changed to another incident', `${Buffer.from(JSON.stringify({ i: '01KAXG4Z7M5P2V8N3Q6R9T0W1Z', e: now + hour })).toString('base64url')}.${token.split('.')[1]}`, now, { ok: false, reason: 'forged' }],
     ['a payload whose expiry was pushed back', `${Buffer.from(JSON.stringify({ i: id, e: now + 1000 * hour })).toString('base64url')}.${token.split('.')[1]}`, now, { ok: false, reason: 'forged' }],
     ['one character of the signature changed', flip(token, token.length - 3), now, { ok: false, reason: 'forged' }],
@@ -33,6 +39,17 @@ describe('clip links', () => {
     ['absurdly long', 'A'.repeat(5000) + '.' + 'A'.repeat(43), now, { ok: false, reason: 'malformed' }],
   ])('%s', (_name, t, at, expected) => {
     expect(verifyClipLink(t, at, key)).toMatchObject(expected);
+  });
+
+  it('a signed payload naming both an incident and a recording (or neither) is malformed', () => {
+    const signed = (data: object) => {
+      const p = Buffer.from(JSON.stringify(data)).toString('base64url');
+      return `${p}.${createHmac('sha256', key).update(p).digest('base64url')}`;
+    };
+    expect(verifyClipLink(signed({ i: id, r: id, e: now + hour }), now, key)).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifyClipLink(signed({ e: now + hour }), now, key)).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifyClipLink(signed({ r: 7, e: now + hour }), now, key)).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifyClipLink(signed({ r: id, e: now + hour }), now, key)).toMatchObject({ ok: true, subject: rec(id) });
   });
 });
 
@@ -66,12 +83,34 @@ describe('resolveSharedClip', () => {
     const other = '01KAXG4Z7M5P2V8N3Q6R9T0W2A';
     insert.run(id, id, 'present', 'clips/p07/x.mp4');
     insert.run(other, other, 'receiving', null);
-    const link = (i: string, exp = now + hour) => signClipLink(i, exp, key);
-    expect(resolveSharedClip(store, link(id), now, key)).toMatchObject({ ok: true, incidentId: id, file: store.resolve('clips/p07/x.mp4') });
-    expect(resolveSharedClip(store, link(other), now, key)).toMatchObject({ ok: false, status: 503 });
-    expect(resolveSharedClip(store, link(id, now - 1), now, key)).toMatchObject({ ok: false, status: 410 });
-    expect(resolveSharedClip(store, link('01KAXG4Z7M5P2V8N3Q6R9T0W3B'), now, key)).toMatchObject({ ok: false, status: 404 });
-    expect(resolveSharedClip(store, signClipLink(id, now + hour, randomBytes(32)), now, key)).toMatchObject({ ok: false, status: 403 });
+    const recordings = new RetrievalStore(store.db);
+    const link = (i: string, exp = now + hour) => signClipLink(inc(i), exp, key);
+    expect(resolveSharedClip(store, recordings, link(id), now, key)).toMatchObject({ ok: true, subject: inc(id), file: store.resolve('clips/p07/x.mp4') });
+    expect(resolveSharedClip(store, recordings, link(other), now, key)).toMatchObject({ ok: false, status: 503 });
+    expect(resolveSharedClip(store, recordings, link(id, now - 1), now, key)).toMatchObject({ ok: false, status: 410 });
+    expect(resolveSharedClip(store, recordings, link('01KAXG4Z7M5P2V8N3Q6R9T0W3B'), now, key)).toMatchObject({ ok: false, status: 404 });
+    expect(resolveSharedClip(store, recordings, signClipLink(inc(id), now + hour, randomBytes(32)), now, key)).toMatchObject({ ok: false, status: 403 });
+    // an incident link does not open the recording with the same id, nor the other way round
+    expect(resolveSharedClip(store, recordings, signClipLink(rec(id), now + hour, key), now, key)).toMatchObject({ ok: false, status: 404 });
+  });
+
+  it('serves a ready retrieved recording and says why not in every other state', () => {
+    const store = openHubStore(tempDir());
+    const recordings = new RetrievalStore(store.db);
+    const ids = { ready: '01KAXG4Z7M5P2V8N3Q6R9T0W4A', transferring: '01KAXG4Z7M5P2V8N3Q6R9T0W4B', expired: '01KAXG4Z7M5P2V8N3Q6R9T0W4C', cancelled: '01KAXG4Z7M5P2V8N3Q6R9T0W4D', failed: '01KAXG4Z7M5P2V8N3Q6R9T0W4E' };
+    for (const r of Object.values(ids)) recordings.create({ id: r, ward: 'p07', camera: 'cam-01', from: 1, to: 2, requestedBy: 'an' }, now);
+    recordings.clipPresent(ids.ready, 'p07', 'clips/p07/r.mp4', 'ab'.repeat(32), now);
+    recordings.clipPresent(ids.expired, 'p07', 'clips/p07/e.mp4', 'ab'.repeat(32), now);
+    recordings.expire(ids.expired, now);
+    recordings.cancel(ids.cancelled, 'cancelled by an', now);
+    recordings.clipFailed(ids.failed, 'p07', 'no recording in range', now);
+    const link = (i: string) => signClipLink(rec(i), now + hour, key);
+    expect(resolveSharedClip(store, recordings, link(ids.ready), now, key)).toMatchObject({ ok: true, subject: rec(ids.ready), ward: 'p07', camera: 'cam-01', file: store.resolve('clips/p07/r.mp4') });
+    expect(resolveSharedClip(store, recordings, link(ids.transferring), now, key)).toMatchObject({ ok: false, status: 503 });
+    expect(resolveSharedClip(store, recordings, link(ids.expired), now, key)).toMatchObject({ ok: false, status: 410 });
+    expect(resolveSharedClip(store, recordings, link(ids.cancelled), now, key)).toMatchObject({ ok: false, status: 404, reason: expect.stringContaining('cancelled by an') });
+    expect(resolveSharedClip(store, recordings, link(ids.failed), now, key)).toMatchObject({ ok: false, status: 404, reason: expect.stringContaining('no recording in range') });
+    expect(resolveSharedClip(store, recordings, link('01KAXG4Z7M5P2V8N3Q6R9T0W4F'), now, key)).toMatchObject({ ok: false, status: 404 });
     store.close();
   });
 });

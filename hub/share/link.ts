@@ -1,4 +1,5 @@
-// Signed, time-limited links to an incident's clip: /share/<base64url(payload)>.<base64url(HMAC-SHA256)>.
+// Signed, time-limited links to a clip the city may fetch: an incident's, or a recording an operator retrieved from
+// a ward. /share/<base64url(payload)>.<base64url(HMAC-SHA256)>.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SHARE_PATH_PREFIX = '/share/';
@@ -6,15 +7,14 @@ const MAC_BYTES = 32;
 // ULIDs are 26 characters; a payload past this is not one of ours, and is refused before any work
 const MAX_TOKEN_CHARS = 512;
 
-interface LinkPayload {
-  /** incident id */
-  i: string;
-  /** expires at, ms since the epoch */
-  e: number;
-}
+/** What a link names: an incident's clip, or a retrieved recording (hub/retrieval). */
+export type LinkSubject = { kind: 'incident'; id: string } | { kind: 'recording'; id: string };
+
+/** `i` incident id or `r` retrieval id (exactly one), `e` expiry in ms since the epoch. */
+type LinkPayload = { i: string; e: number } | { r: string; e: number };
 
 export type LinkVerdict =
-  | { ok: true; incidentId: string; expiresAt: number }
+  | { ok: true; subject: LinkSubject; expiresAt: number }
   | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
 
 function mac(key: Buffer, payload: string): Buffer {
@@ -22,14 +22,16 @@ function mac(key: Buffer, payload: string): Buffer {
 }
 
 /** The token alone (the part after /share/). */
-export function signClipToken(incidentId: string, expiresAt: number, key: Buffer): string {
-  const payload = Buffer.from(JSON.stringify({ i: incidentId, e: Math.floor(expiresAt) } satisfies LinkPayload)).toString('base64url');
+export function signClipToken(subject: LinkSubject, expiresAt: number, key: Buffer): string {
+  const e = Math.floor(expiresAt);
+  const data: LinkPayload = subject.kind === 'incident' ? { i: subject.id, e } : { r: subject.id, e };
+  const payload = Buffer.from(JSON.stringify(data)).toString('base64url');
   return `${payload}.${mac(key, payload).toString('base64url')}`;
 }
 
 /** `/share/<token>`: the path of the clip link, to put after the hub's public URL. */
-export function signClipLink(incidentId: string, expiresAt: number, key: Buffer): string {
-  return SHARE_PATH_PREFIX + signClipToken(incidentId, expiresAt, key);
+export function signClipLink(subject: LinkSubject, expiresAt: number, key: Buffer): string {
+  return SHARE_PATH_PREFIX + signClipToken(subject, expiresAt, key);
 }
 
 /**
@@ -51,9 +53,17 @@ export function verifyClipLink(token: string, now: number, key: Buffer): LinkVer
   } catch {
     return { ok: false, reason: 'malformed' };
   }
-  if (!data || typeof data !== 'object' || !('i' in data) || !('e' in data) || typeof data.i !== 'string' || typeof data.e !== 'number') {
-    return { ok: false, reason: 'malformed' };
-  }
-  if (now >= data.e) return { ok: false, reason: 'expired' };
-  return { ok: true, incidentId: data.i, expiresAt: data.e };
+  const subject = subjectOf(data);
+  if (!subject || typeof (data as { e?: unknown }).e !== 'number') return { ok: false, reason: 'malformed' };
+  const expiresAt = (data as { e: number }).e;
+  if (now >= expiresAt) return { ok: false, reason: 'expired' };
+  return { ok: true, subject, expiresAt };
+}
+
+function subjectOf(data: unknown): LinkSubject | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  const { i, r } = data as { i?: unknown; r?: unknown };
+  if (typeof i === 'string' && r === undefined) return { kind: 'incident', id: i };
+  if (typeof r === 'string' && i === undefined) return { kind: 'recording', id: r };
+  return undefined;
 }

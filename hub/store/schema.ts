@@ -2,7 +2,7 @@
 import type { Migration } from '../../shared/db.js';
 import { accountMigrations } from '../../shared/accounts/schema.js';
 import { auditMigrations } from '../../shared/audit/schema.js';
-import { retrievalMigration } from '../retrieval/schema.js';
+import { retrievalEndStatesMigration, retrievalMigration } from '../retrieval/schema.js';
 
 /** Clip state of an incident. `expired`: retention deleted the file after clipDays. */
 export const CLIP_STATES = ['none', 'receiving', 'present', 'failed', 'expired'] as const;
@@ -213,4 +213,12 @@ export const hubMigrations: readonly Migration[] = [
   `,
   // 6: operators' retrievals of recorded ranges from the wards (hub/retrieval/)
   retrievalMigration,
+  // 7: retrievals can be cancelled, and their clips expire; forward rows name their subject: an incident (the
+  // id in incident_id) or a retrieved recording shared with the city (the retrieval id in incident_id)
+  retrievalEndStatesMigration,
+  `
+  ALTER TABLE forward_outbox ADD COLUMN subject TEXT NOT NULL DEFAULT 'incident' CHECK (subject IN ('incident', 'recording'));
+  ALTER TABLE forward_delivered ADD COLUMN subject TEXT NOT NULL DEFAULT 'incident' CHECK (subject IN ('incident', 'recording'));
+  ALTER TABLE forward_dead ADD COLUMN subject TEXT NOT NULL DEFAULT 'incident' CHECK (subject IN ('incident', 'recording'));
+  `,
 ];

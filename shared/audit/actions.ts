@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = [
   'retrieve.request',
   /** how a retrieval ended on the ward: clip sent, or failed with the reason */
   'retrieve.result',
+  /** an operator cancelled a retrieval still on its way (hub) */
+  'retrieve.cancel',
   'hold.add',
   'hold.release',
   'setting.change',

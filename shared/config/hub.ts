@@ -84,7 +84,7 @@ export const hubConfigSchema = z
       z
         .object({
           incidentDays: doc(wholeNumber(1, 3650).default(365), 'days to keep incidents in the index', 365),
-          clipDays: doc(wholeNumber(1, 3650).default(90), 'days to keep clips and snapshots', 90),
+          clipDays: doc(wholeNumber(1, 3650).default(90), 'days to keep clips and snapshots (of incidents; recordings retrieved from wards count from their arrival)', 90),
         })
         .strict()
         .default({ incidentDays: 365, clipDays: 90 }),

@@ -1,6 +1,8 @@
-// Remote retrieval end to end: a real hub (broker, ingest, API) and a real ward box (startEdge) recording a fake
-// RTSP camera. An operator pulls a range through the hub and plays it (Range, audited); a box that is stopped when
-// asked gets the request when it comes back; what the hub can check is a 400, what only the box knows a `failed`.
+// Remote retrieval end to end: a real hub (broker, ingest, API, forwarder) and a real ward box (startEdge) recording
+// a fake RTSP camera, and the city's webhook receiver. An operator pulls a range through the hub and plays it (Range,
+// audited); a box that is stopped when asked gets the request when it comes back, unless it was cancelled; what the
+// hub can check is a 400, what only the box knows a `failed`; a ready recording is shared with the city by a signed
+// link that serves exactly the box's cut.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,7 @@ import { hubConfigSchema } from '../../shared/config/hub.js';
 import { loadEdgeConfig, type EdgeConfig, type HubConfig } from '../../shared/config/load.js';
 import { silentLogger } from '../../shared/log.js';
 import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
+import { startCityReceiver, type CityReceiver } from '../../test-fixtures/city/index.js';
 import { sleep, untilWith } from '../until.js';
 
 const p01 = testWard('p01');
@@ -27,6 +30,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const until = untilWith(60_000, 250);
 
 let farm: CameraFarm;
+let city: CityReceiver;
 let hub: RunningHub;
 let edgeConfig: EdgeConfig;
 let edge: RunningEdge;
@@ -50,6 +54,7 @@ const edgeRow = (id: string) => edge.db.prepare('SELECT * FROM retrievals WHERE 
 beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ww-remote-'));
   farm = await startCameraFarm({ count: 1, scene: 'quiet', loopSeconds: 12 });
+  city = await startCityReceiver({ secret: 'city-secret-1' });
   const hubConfig: HubConfig = {
     ...hubConfigSchema.parse({
       district: { name: 'Phú Nhuận' },
@@ -57,9 +62,11 @@ beforeAll(async () => {
       broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
       wards: [{ id: 'p01', name: 'Phường 1', tokenHash: p01.tokenHash }],
       http: { host: '127.0.0.1', port: 0 },
+      // no rules: only an operator's share sends anything to the city
+      forward: { targets: [{ id: 'city', type: 'webhook', url: city.url, secretName: 'city-webhook' }] },
     }),
     file: path.join(dir, 'hub.yaml'),
-    secrets: new Map(),
+    secrets: new Map([['city-webhook', 'city-secret-1']]),
   };
   hub = await startHub(hubConfig, { logger: silentLogger() });
   await hub.accounts.addUser({ name: 'lan', role: 'operator', password: 'initial-pass-1' }, { actor: 'cli:test', ip: null });
@@ -88,6 +95,7 @@ afterAll(async () => {
   await edge?.close();
   await hub?.close();
   await farm?.stop();
+  await city?.stop();
 });
 
 describe('retrieving a recorded range through the hub', () => {
@@ -120,6 +128,30 @@ describe('retrieving a recorded range through the hub', () => {
     expect(hubAudit.every((a) => a.actor === 'lan')).toBe(true);
     expect(edge.audit.list({ target: first }).map((a) => a.action).sort()).toEqual(['retrieve.request', 'retrieve.result']);
   }, 90_000);
+
+  it('shares the ready recording with the city: one alert, and its link serves exactly the box\'s cut (audited)', async () => {
+    const shared = await operator.call('POST', `/api/retrievals/${first}/share`, { note: 'xe máy giật túi, 08:10' });
+    expect(shared.status).toBe(200);
+    expect(shared.json.results).toEqual([{ target: 'city', key: `recording:${first}:city`, state: 'queued' }]);
+    const got = await until('the alert at the city', () => city.alerts().find((a) => a.idempotencyKey === `recording:${first}:city`));
+    expect(got.alert).toMatchObject({ subject: 'recording', cause: { kind: 'share', by: 'lan', note: 'xe máy giật túi, 08:10' }, recording: { id: first, ward: 'p01', camera: 'cam-1' }, clip: { state: 'present' } });
+    const url = String((got.alert.clip as { url: string }).url);
+    expect(url).toMatch(/^\/share\/[\w-]+\.[\w-]+$/); // no http.publicUrl in this hub.yaml: the path alone
+    const res = await fetch(operator.base + url);
+    expect(res.status).toBe(200);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(sha256(body)).toBe(sha256(readFileSync(edgeRow(first)!.path!)));
+    // a link changed by one character opens nothing
+    expect((await fetch(operator.base + url.slice(0, -2) + (url.endsWith('A') ? 'BB' : 'AA'))).status).toBe(403);
+    const actions = hub.audit.list({ target: first }).map((a) => [a.action, a.actor]);
+    expect(actions).toContainEqual(['share', 'lan']);
+    expect(actions).toContainEqual(['share.open', 'city']);
+    type WithForwards = { forwards: { target: string; state: string }[] };
+    await until('the share delivered', async () => ((await operator.get(`/api/retrievals/${first}`)).json as WithForwards).forwards[0]?.state === 'delivered');
+    expect(city.alerts().filter((a) => a.idempotencyKey === `recording:${first}:city`)).toHaveLength(1);
+    // only a recording at the hub can be shared
+    expect((await operator.call('POST', '/api/retrievals/01KAXG4Z7M5P2V8N3Q6R9T0W1Y/share', {})).status).toBe(404);
+  }, 60_000);
 
   it('does nothing new when the same request comes again', async () => {
     const depth = edge.outbox!.depth();
@@ -164,6 +196,9 @@ describe('retrieving a recorded range through the hub', () => {
     await until('a new segment after the refusals', () => edge.recordStore.segmentsInRange('cam-1', 0, Date.now() + 60_000).length > segmentsBefore, 30_000);
     const list = (await operator.get('/api/retrievals')).json.retrievals as Retrieval[];
     expect(list.map((r) => r.state)).toEqual(['failed', 'failed', 'ready']);
+    const refused = await operator.call('POST', `/api/retrievals/${String(gone.json.id)}/share`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({ code: 'NOT_READY' });
   }, 90_000);
 
   it('delivers a request made while the box was stopped once it is back', async () => {
@@ -174,10 +209,18 @@ describe('retrieving a recorded range through the hub', () => {
     expect(post.status).toBe(202);
     const id = String(post.json.id);
     expect(post.json.state).toBe('requested');
+    // a second request, then thought better of: cancelled, it never reaches the box
+    const unwanted = String((await operator.call('POST', '/api/retrievals', { ward: 'p01', camera: 'cam-1', from: end - 40_000, to: end - 20_000 })).json.id);
+    const cancel = await operator.call('POST', `/api/retrievals/${unwanted}/cancel`, {});
+    expect(cancel.json).toMatchObject({ id: unwanted, state: 'cancelled', reason: 'cancelled by lan' });
+    expect((await operator.call('POST', `/api/retrievals/${unwanted}/cancel`, {})).status).toBe(409);
+    expect(hub.audit.list({ target: unwanted }).map((a) => a.action)).toEqual(['retrieve.cancel', 'retrieve.request']);
     await sleep(500);
     expect((await getRetrieval(id)).state).toBe('requested');
     edge = await startEdge(edgeConfig, { logger: silentLogger() });
     const done = await settled(id);
+    expect(edgeRow(unwanted)).toBeUndefined();
+    expect((await getRetrieval(unwanted)).state).toBe('cancelled');
     expect(done.state, `reason: ${done.reason}`).toBe('ready');
     const clip = await operator.get(`/api/retrievals/${id}/clip`);
     expect(sha256(clip.buffer)).toBe(done.sha256);
@@ -216,10 +259,19 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
       await until('the request sent', async () => (await page.textContent('#retrieve-result'))?.includes('Đã gửi yêu cầu'));
       const id = await until('the new request in the list', () => page.getAttribute('#retrieve-list tr:first-child', 'data-id'));
       await page.waitForSelector(`#retrieve-list tr[data-id="${id}"][data-state=ready] button`, { timeout: 60_000 });
-      await page.click(`#retrieve-list tr[data-id="${id}"] button`);
+      await page.click(`#retrieve-list tr[data-id="${id}"] button[data-play]`);
       const played = await until('the retrieved clip to play', () => page.$eval('#retrieve-video', (v: HTMLVideoElement) => (v.currentTime > 0 ? v.currentTime : 0)), 30_000);
       expect(played).toBeGreaterThan(0);
       expect(hub.audit.list({ target: id }).map((a) => a.action)).toContain('clip.view');
+
+      // share it with the city from the page
+      await page.click(`#retrieve-list tr[data-id="${id}"] button[data-share]`);
+      await page.fill('#retrieve-share [name=note]', 'vụ việc 2026-114');
+      await page.click('#retrieve-share button[type=submit]');
+      await until('the share queued', async () => (await page.textContent('#retrieve-share .share-result'))?.match(/city: (đã đưa vào hàng đợi|Trung tâm đã nhận)/));
+      const alert = await until('the alert at the city', () => city.alerts().find((a) => a.idempotencyKey === `recording:${id}:city`));
+      expect(alert.alert).toMatchObject({ subject: 'recording', cause: { by: 'lan', note: 'vụ việc 2026-114' } });
+      expect(hub.audit.list({ target: id }).map((a) => a.action)).toContain('share');
     } finally {
       await browser.close();
     }

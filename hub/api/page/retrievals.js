@@ -1,10 +1,12 @@
 // The "Retrieve recording" tab: ask a ward for a camera's recorded range through the hub, follow the requests'
-// state and progress, and play a clip once it is at the hub (each view is audited by the API).
+// state and progress, cancel one on its way, play a clip once it is at the hub and share it with the City Centre
+// (each view and each share is audited by the API).
 import { ApiError, get, post } from './api.js';
 import { formatBytes, formatTime, t } from './i18n.js';
 import { el } from './views.js';
 
 const REFRESH_MS = 3000;
+const OPEN = new Set(['requested', 'sent-to-ward', 'cutting', 'transferring']);
 const $ = (id) => document.getElementById(id);
 let timer = null;
 let wards = [];
@@ -28,12 +30,20 @@ function fillCameras() {
 function row(r) {
   const pct = r.progress && r.progress.total ? Math.floor((100 * r.progress.received) / r.progress.total) : null;
   const stateText = t(`retrieve.state.${r.state}`) + (r.state === 'transferring' && pct !== null ? ` ${pct}%` : '');
-  const action =
-    r.state === 'ready'
-      ? el('button', { type: 'button', class: 'secondary', 'data-play': r.id, onclick: () => play(r) }, t('retrieve.play'))
-      : r.state === 'failed'
-        ? el('span', { class: 'error' }, r.reason ?? '')
-        : '';
+  let action = '';
+  if (r.state === 'ready') {
+    action = el(
+      'span',
+      {},
+      el('button', { type: 'button', class: 'secondary', 'data-play': r.id, onclick: () => play(r) }, t('retrieve.play')),
+      ' ',
+      el('button', { type: 'button', class: 'secondary', 'data-share': r.id, onclick: () => shareForm(r) }, t('retrieve.share')),
+    );
+  } else if (OPEN.has(r.state)) {
+    action = el('button', { type: 'button', class: 'secondary', 'data-cancel': r.id, onclick: () => cancel(r) }, t('retrieve.cancel'));
+  } else if (r.state === 'failed' || r.state === 'cancelled') {
+    action = el('span', { class: r.state === 'failed' ? 'error' : 'muted' }, r.reason ?? '');
+  }
   return el(
     'tr',
     { 'data-id': r.id, 'data-state': r.state },
@@ -51,6 +61,50 @@ function play(r) {
   playing = r.id;
   const video = el('video', { id: 'retrieve-video', controls: '', autoplay: '', muted: '', src: `/api/retrievals/${encodeURIComponent(r.id)}/clip` });
   $('retrieve-player').replaceChildren(el('p', { class: 'muted small' }, `${r.ward} · ${r.camera} · ${formatTime(r.from)} – ${formatTime(r.to)} · ${t('viewAudited')}`), video);
+}
+
+async function cancel(r) {
+  if (!confirm(t('retrieve.cancelConfirm'))) return;
+  const out = $('retrieve-result');
+  out.hidden = false;
+  try {
+    await post(`/api/retrievals/${encodeURIComponent(r.id)}/cancel`, {});
+    out.textContent = `${t('retrieve.state.cancelled')}: ${r.ward} · ${r.camera}`;
+    out.className = '';
+  } catch (err) {
+    out.textContent = refusal(err);
+    out.className = 'error';
+  }
+  await refresh();
+}
+
+/** The share form under the list: an optional note, then the results per target (queued, on its way, delivered). */
+function shareForm(r) {
+  const note = el('textarea', { name: 'note', maxlength: '1000', rows: '2' });
+  const result = el('p', { role: 'status', class: 'share-result' });
+  const form = el(
+    'form',
+    { id: 'retrieve-share', class: 'filters' },
+    el('p', { class: 'muted small' }, `${r.ward} · ${r.camera} · ${formatTime(r.from)} – ${formatTime(r.to)}`),
+    el('label', {}, el('span', {}, t('shareNote')), note),
+    el('div', { class: 'actions' }, el('button', { type: 'submit' }, t('retrieve.shareSend'))),
+    el('p', { class: 'muted small' }, t('retrieve.shareHint')),
+    result,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const body = note.value.trim() ? { note: note.value.trim() } : {};
+      const res = await post(`/api/retrievals/${encodeURIComponent(r.id)}/share`, body);
+      result.textContent = res.results.map((x) => `${x.target}: ${t(`retrieve.shareState.${x.state}`)}`).join(' · ');
+      result.className = 'share-result';
+    } catch (err) {
+      result.textContent = err instanceof ApiError ? t('error', { msg: err.message }) : t('error', { msg: String(err) });
+      result.className = 'share-result error';
+    }
+  });
+  playing = null;
+  $('retrieve-player').replaceChildren(el('h3', {}, t('retrieve.share')), form);
 }
 
 async function refresh() {

@@ -112,7 +112,9 @@ export function deadRow(d, retry) {
   return el(
     'tr',
     { dataset: { key: d.key } },
-    el('td', {}, el('a', { href: `#incident/${d.incidentId}` }, d.incidentId)),
+    el('td', {}, d.subject.kind === 'recording'
+      ? el('a', { href: '#retrieve' }, `${t('tabRetrieve')} ${d.subject.id}`)
+      : el('a', { href: `#incident/${d.incidentId}` }, d.incidentId)),
     el('td', {}, d.target, d.unblurred ? ` (${t('unblurred')})` : ''),
     el('td', {}, d.status ? `${d.status} · ${d.reason}` : d.reason),
     el('td', {}, d.attempts),
