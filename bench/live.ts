@@ -3,15 +3,13 @@
 // CPU (process + ffmpeg children, from /proc) idle, with one viewer per camera, and with all viewers.
 // Prints CPU % of one core per camera (a reader) and per extra viewer. Last line: one JSON object.
 //   npm run bench:live -- --viewers 10 --cameras 4 --seconds 20
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { packageRoot } from '../shared/package.js';
-import { childrenOf, cpuSeconds, round } from './proc.js';
+import { childrenOf, cpuPctOf, firstLine, round, tsxChild } from './proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,16 +21,6 @@ const { values } = parseArgs({
   },
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const tsx = (args: string[]): ChildProcess =>
-  spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' } });
-
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (l) => resolve(l));
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before printing`)));
-  });
-}
 
 /** The review server alone, on loopback, with one officer; prints its URL. */
 async function serve(camerasJson: string): Promise<void> {
@@ -74,15 +62,9 @@ async function session(base: string): Promise<string> {
 
 /** CPU % of one core used by the server (and its ffmpeg children) over `seconds`. */
 async function measure(pid: number, seconds: number): Promise<number> {
-  // children come and go (readers): sum their CPU at both ends, counting only those alive throughout
-  const kids = await childrenOf(pid);
-  const before = await Promise.all([pid, ...kids].map(cpuSeconds));
-  const t0 = Date.now();
-  await sleep(seconds * 1000);
-  const after = await Promise.all([pid, ...kids].map(cpuSeconds));
-  const used = after.reduce((a, v, i) => a + Math.max(0, v - before[i]!), 0);
-  process.stdout.write(`  ${kids.length} ffmpeg readers; CPU seconds (server, readers…): ${after.map((v, i) => round(v - before[i]!, 2)).join(", ")}\n`);
-  return (used / ((Date.now() - t0) / 1000)) * 100;
+  const m = await cpuPctOf(pid, seconds);
+  process.stdout.write(`  ${m.children} ffmpeg readers; CPU seconds (server, readers…): ${m.seconds.map((v) => round(v, 2)).join(', ')}\n`);
+  return m.pct;
 }
 
 async function main(): Promise<void> {
@@ -90,13 +72,13 @@ async function main(): Promise<void> {
   const cameras = Number(values.cameras);
   const seconds = Number(values.seconds);
   if (!(viewers >= cameras && cameras >= 1 && seconds >= 5)) throw new Error('need --viewers ≥ --cameras ≥ 1 and --seconds ≥ 5');
-  const farm = tsx([path.join(packageRoot(), 'test-fixtures/camera/index.ts'), '--count', String(cameras), '--scene', 'quiet', '--loop', '20', '--json']);
+  const farm = tsxChild([path.join(packageRoot(), 'test-fixtures/camera/index.ts'), '--count', String(cameras), '--scene', 'quiet', '--loop', '20', '--json']);
   const cams = (JSON.parse(await firstLine(farm)) as { id: string; mainUrl?: string; main?: string; subUrl?: string; sub?: string }[]).map((c) => ({
     id: c.id,
     main: c.mainUrl ?? c.main!,
     sub: c.subUrl ?? c.sub!,
   }));
-  const server = tsx([path.join(packageRoot(), 'bench/live.ts'), '--serve', JSON.stringify(cams)]);
+  const server = tsxChild([path.join(packageRoot(), 'bench/live.ts'), '--serve', JSON.stringify(cams)]);
   const base = await firstLine(server);
   const cookie = await session(base);
   const pid = server.pid!;

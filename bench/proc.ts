@@ -1,5 +1,9 @@
-// Process figures for benchmarks, read from /proc: CPU seconds, RSS, children.
+// Processes for benchmarks: the bench's own helpers run as children (tsx), their first line read; figures read from
+// /proc: CPU seconds, RSS, children, CPU % over a while.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { packageRoot } from '../shared/package.js';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -42,3 +46,31 @@ export async function childrenOf(pid: number): Promise<number[]> {
 }
 
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** A TypeScript file of ours as a child process (stdout piped, stderr shown), logging warnings only. */
+export function tsxChild(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' } });
+}
+
+/** The child's first line on stdout (how the bench's helpers say they are ready, and where). */
+export function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', (l) => resolve(l));
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before printing`)));
+  });
+}
+
+/**
+ * CPU % of one core used by a process and its children over `seconds`. Children come and go (readers): those
+ * alive at the start are counted, each by what it used until the end (or until it exited).
+ */
+export async function cpuPctOf(pid: number, seconds: number): Promise<{ pct: number; children: number; seconds: number[] }> {
+  const pids = [pid, ...(await childrenOf(pid))];
+  const before = await Promise.all(pids.map(cpuSeconds));
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const after = await Promise.all(pids.map(cpuSeconds));
+  const used = after.map((v, i) => Math.max(0, v - before[i]!));
+  return { pct: (used.reduce((a, v) => a + v, 0) / ((Date.now() - t0) / 1000)) * 100, children: pids.length - 1, seconds: used };
+}

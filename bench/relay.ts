@@ -3,15 +3,13 @@
 // box's CPU (process + ffmpeg children) per relay of the default stream (sub; target ≤ 1 % of one core: stream
 // copy), then per relay of the main stream on top of those, and the hub's CPU per extra viewer.
 // Last line: one JSON object.   npm run bench:relay -- --relays 2 --viewers 10 --seconds 20
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { packageRoot } from '../shared/package.js';
-import { childrenOf, cpuSeconds, round } from './proc.js';
+import { childrenOf, cpuPctOf, firstLine, round, tsxChild } from './proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,16 +22,6 @@ const { values } = parseArgs({
   },
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const tsx = (args: string[]): ChildProcess =>
-  spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WARDWATCH_LOG_LEVEL: 'warn' } });
-
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (l) => resolve(l));
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before printing`)));
-  });
-}
 
 interface HubReady { http: string; mqttPort: number; wardToken: string }
 
@@ -97,19 +85,8 @@ async function login(base: string): Promise<{ cookie: string; csrf: string }> {
   return { cookie: changed.headers.getSetCookie()[0]?.split(';')[0] ?? cookie, csrf };
 }
 
-/** CPU % of one core used by a process and its children over `seconds`. */
-async function cpuOf(pid: number, seconds: number): Promise<{ pct: number; children: number }> {
-  const pids = [pid, ...(await childrenOf(pid))];
-  const before = await Promise.all(pids.map(cpuSeconds));
-  const t0 = Date.now();
-  await sleep(seconds * 1000);
-  const after = await Promise.all(pids.map(cpuSeconds));
-  const used = after.reduce((a, v, i) => a + Math.max(0, v - before[i]!), 0);
-  return { pct: (used / ((Date.now() - t0) / 1000)) * 100, children: pids.length - 1 };
-}
-
 async function measure(hubPid: number, edgePid: number, seconds: number) {
-  const [hub, edge] = await Promise.all([cpuOf(hubPid, seconds), cpuOf(edgePid, seconds)]);
+  const [hub, edge] = await Promise.all([cpuPctOf(hubPid, seconds), cpuPctOf(edgePid, seconds)]);
   return { hub: hub.pct, edge: edge.pct, edgeChildren: edge.children };
 }
 
@@ -118,11 +95,11 @@ async function main(): Promise<void> {
   const viewers = Number(values.viewers);
   const seconds = Number(values.seconds);
   if (!(viewers > relays && relays >= 1 && seconds >= 5)) throw new Error('need --viewers > --relays ≥ 1 and --seconds ≥ 5');
-  const farm = tsx([path.join(packageRoot(), 'test-fixtures/camera/index.ts'), '--count', String(relays), '--scene', 'quiet', '--loop', '20', '--json']);
+  const farm = tsxChild([path.join(packageRoot(), 'test-fixtures/camera/index.ts'), '--count', String(relays), '--scene', 'quiet', '--loop', '20', '--json']);
   const cams = JSON.parse(await firstLine(farm)) as { id: string; main: string; sub: string }[];
-  const hubProc = tsx([path.join(packageRoot(), 'bench/relay.ts'), '--serve-hub', JSON.stringify({ relays })]);
+  const hubProc = tsxChild([path.join(packageRoot(), 'bench/relay.ts'), '--serve-hub', JSON.stringify({ relays })]);
   const hubReady = JSON.parse(await firstLine(hubProc)) as HubReady;
-  const edgeProc = tsx([path.join(packageRoot(), 'bench/relay.ts'), '--serve-edge', JSON.stringify({ cams, mqttPort: hubReady.mqttPort, wardToken: hubReady.wardToken })]);
+  const edgeProc = tsxChild([path.join(packageRoot(), 'bench/relay.ts'), '--serve-edge', JSON.stringify({ cams, mqttPort: hubReady.mqttPort, wardToken: hubReady.wardToken })]);
   await firstLine(edgeProc);
   const base = hubReady.http;
   const { cookie, csrf } = await login(base);

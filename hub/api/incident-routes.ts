@@ -2,7 +2,6 @@
 // audited), and the operator's share to the city.
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { ForwardError } from '../forward/forwarder.js';
 import type { ApiContext } from './context.js';
 import { encodeCursor } from './cursor.js';
 import { createIncidentQuery } from './incident-query.js';
@@ -10,20 +9,11 @@ import { incidentView } from './incident-view.js';
 import { incidentIdParams, listQuery, shareBody, snapshotQuery } from './inputs.js';
 import { fileSize, sendFileRange, startsView } from './range.js';
 import type { RouteTable } from './route.js';
+import { shareReply } from './share-reply.js';
 import { storedFile } from './stored-file.js';
 
 const DEFAULT_PAGE = 50;
 const THUMB_WIDTH = 320;
-
-export const FORWARD_STATUS: Record<ForwardError['code'], number> = {
-  NOT_FOUND: 404,
-  NOT_READY: 409,
-  NO_TARGETS: 409,
-  UNKNOWN_TARGET: 400,
-  BAD_SHARE: 400,
-  AUDIT_FAILED: 500,
-  CLOSED: 503,
-};
 
 interface ForwardRow {
   key: string;
@@ -163,14 +153,7 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
       body: shareBody,
       responses: { 200: '{ shared, results: [{ target, key, state }] }', 400: 'bad id or body', 403: 'not an operator, or CSRF', 404: 'no such incident', 409: 'no forward target configured' },
     },
-    async (req, reply, { params, body }) => {
-      try {
-        const results = await ctx.forwarder.forwardIncident(params.id, { by: req.session!.user.name, unblurred: body.unblurred ?? false, note: body.note, from: req.ip });
-        return { shared: params.id, results };
-      } catch (err) {
-        if (err instanceof ForwardError) return reply.code(FORWARD_STATUS[err.code]).send({ error: err.message, code: err.code });
-        throw err;
-      }
-    },
+    (req, reply, { params, body }) =>
+      shareReply(reply, params.id, () => ctx.forwarder.forwardIncident(params.id, { by: req.session!.user.name, unblurred: body.unblurred ?? false, note: body.note, from: req.ip })),
   );
 }

@@ -3,12 +3,11 @@
 // audited clip.view once per view) and shares it with the city by a signed, expiring link (audited share).
 import { z } from 'zod';
 import { ID_HINT, ID_PATTERN, ULID_PATTERN } from '../../shared/contract/index.js';
-import { ForwardError } from '../forward/forwarder.js';
 import type { Retrievals } from '../retrieval/retrievals.js';
 import type { ApiContext } from './context.js';
-import { FORWARD_STATUS } from './incident-routes.js';
 import { fileSize, sendFileRange, startsView } from './range.js';
 import type { RouteTable } from './route.js';
+import { shareReply } from './share-reply.js';
 import { storedFile } from './stored-file.js';
 
 const id = (what: string) => z.string({ message: `must be a ${what} id` }).regex(ID_PATTERN, { message: `not a ${what} id: ${ID_HINT}` });
@@ -134,15 +133,7 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
       body: retrievalShareBody,
       responses: { 200: '{ shared, results: [{ target, key, state }] }', 400: 'bad id or body', 403: 'not an operator, or CSRF', 404: 'no such retrieval', 409: 'the recording is not at the hub (not ready), or no forward target is configured' },
     },
-    async (req, reply, { params, body }) => {
-      try {
-        const results = await ctx.forwarder.forwardRecording(params.id, { by: req.session!.user.name, note: body.note, from: req.ip });
-        return { shared: params.id, results };
-      } catch (err) {
-        if (err instanceof ForwardError) return reply.code(FORWARD_STATUS[err.code]).send({ error: err.message, code: err.code });
-        throw err;
-      }
-    },
+    (req, reply, { params, body }) => shareReply(reply, params.id, () => ctx.forwarder.forwardRecording(params.id, { by: req.session!.user.name, note: body.note, from: req.ip })),
   );
 
   routes.add(

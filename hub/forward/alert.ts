@@ -1,7 +1,7 @@
 // The alert the city receives (webhook body and MQTT payload alike): built from an outbox row and its incident,
 // or its retrieved recording.
 import type { Box } from '../../shared/contract/index.js';
-import type { RetrievalRow } from '../retrieval/store.js';
+import type { RetrievalView } from '../retrieval/store.js';
 import type { ClipState } from '../store/schema.js';
 import type { IncidentRow } from '../store/store.js';
 import type { OutboxRow } from './outbox.js';
@@ -42,18 +42,8 @@ export interface IncidentAlert extends AlertCommon {
 /** A recording an operator retrieved from a ward (hub/retrieval) and shared: always by an operator, never by a rule. */
 export interface RecordingAlert extends AlertCommon {
   subject: 'recording';
-  recording: {
-    /** the retrieval's id */
-    id: string;
-    ward: string;
-    camera: string;
-    /** the range, ms since the epoch (the ward box's recordings) */
-    from: number;
-    to: number;
-    requestedBy: string;
-    bytes: number | null;
-    sha256: string | null;
-  };
+  /** the retrieval: its id, ward, camera, range (ms since the epoch, the box's clock), who asked, size and sha256 */
+  recording: Pick<RetrievalView, 'id' | 'ward' | 'camera' | 'from' | 'to' | 'requestedBy' | 'bytes' | 'sha256'>;
   snapshot: null;
   clip: { url: string; expiresAt: number; state: 'present' };
 }
@@ -93,25 +83,17 @@ export function buildAlert(
 
 export function buildRecordingAlert(
   row: OutboxRow,
-  retrieval: RetrievalRow,
+  retrieval: RetrievalView,
   parts: { district: string; clipUrl: string; linkExpiresAt: number; now: number },
 ): RecordingAlert {
+  const { id, ward, camera, from, to, requestedBy, bytes, sha256 } = retrieval;
   return {
     version: ALERT_VERSION,
     key: row.key,
     district: parts.district,
     cause: causeOf(row),
     subject: 'recording',
-    recording: {
-      id: retrieval.id,
-      ward: retrieval.ward,
-      camera: retrieval.camera,
-      from: retrieval.from_ms,
-      to: retrieval.to_ms,
-      requestedBy: retrieval.requested_by,
-      bytes: retrieval.bytes,
-      sha256: retrieval.clip_sha256,
-    },
+    recording: { id, ward, camera, from, to, requestedBy, bytes, sha256 },
     snapshot: null,
     clip: { url: parts.clipUrl, expiresAt: parts.linkExpiresAt, state: 'present' },
     sentAt: parts.now,

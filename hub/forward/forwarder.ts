@@ -176,7 +176,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   /** The recording alert's body, or why the row cannot be sent any more. */
   function recordingBody(row: OutboxRow): { body: string } | { dead: string } {
-    const retrieval = recordings.get(row.incident_id);
+    const retrieval = recordings.view(row.incident_id);
     if (!retrieval) return { dead: 'the retrieval is no longer at the hub' };
     if (retrieval.state !== 'ready') return { dead: `the retrieved recording is ${retrieval.state === 'expired' ? 'removed by retention' : retrieval.state}` };
     const now = clock();

@@ -2,9 +2,9 @@
 // share to the city receiver (signature verified there), the shared link and its expiry, health board,
 // dead letters, language switch, and every view in the audit log.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../../shared/ffmpeg/locate.js';
 import { startCityReceiver, type CityReceiver } from '../../test-fixtures/city/index.js';
@@ -13,10 +13,9 @@ import { seedIncident, type Seeded } from '../../hub/api/test-seed.js';
 import { noiseJpeg } from '../../hub/forward/test-images.js';
 import type { RunningHub } from '../../hub/main.js';
 import { tempDir } from '../../hub/test-support.js';
+import { browserOrSkip, launchBrowser } from '../browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser) console.warn(`operator page UI tests skipped: no browser at ${CHROMIUM} (apt-get install -y chromium)`);
+const hasBrowser = browserOrSkip('operator page UI tests');
 
 const HOUR = 3_600_000;
 let offset = 0;
@@ -58,10 +57,7 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
     for (let i = 0; i < 6; i++) people.push(seedIncident(hub.store, { ward: 'p07', camera: 'cam-02', label: 'person', start: now - (i + 2) * HOUR }));
     for (let i = 0; i < 4; i++) seedIncident(hub.store, { ward: 'p08', camera: 'cam-01', label: 'truck', start: now - (i + 2) * HOUR, snapshot: await noiseJpeg() });
     target = seedIncident(hub.store, { ward: 'p09', camera: 'gate', label: 'car', start: now - HOUR, zones: ['crossing'], snapshot: await noiseJpeg(640, 360), clip: mp4 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('dialog', (d) => void d.accept()); // the confirm() before an unblurred share
   });

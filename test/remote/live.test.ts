@@ -1,32 +1,23 @@
 // Live view through the hub end to end: a real hub (broker, API, relays) and a real ward box (startEdge) reading a
 // fake RTSP camera. The box connects out to the hub and pushes fMP4; the hub fans it out to operators (Node
 // WebSocket and the operator page in Chromium), tears the relay down after its linger, and refuses what it must.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startEdge, type RunningEdge } from '../../edge/main.js';
-import { Client } from '../../hub/api/test-client.js';
-import { startHub, type RunningHub } from '../../hub/main.js';
-import { testWard } from '../../hub/test-support.js';
+import type { RunningEdge } from '../../edge/main.js';
+import type { Client } from '../../hub/api/test-client.js';
+import type { RunningHub } from '../../hub/main.js';
 import { hubConfigSchema } from '../../shared/config/hub.js';
-import { loadEdgeConfig, type HubConfig } from '../../shared/config/load.js';
-import { silentLogger } from '../../shared/log.js';
 import { childBoxes, fragmentStartsWithKeyframe } from '../../shared/mp4-boxes.js';
-import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
+import { browserOrSkip, launchBrowser } from '../browser.js';
 import { sleep, untilWith } from '../until.js';
+import { OPERATOR_PASSWORD, startRemoteRig, type RemoteRig } from './rig.js';
 
-const p01 = testWard('p01');
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser) console.warn(`live page test skipped: no browser at ${CHROMIUM} (apt-get install -y chromium)`);
+const hasBrowser = browserOrSkip('live page test');
 const LINGER_SECONDS = 2;
 
 const until = untilWith(30_000, 200);
 
-let farm: CameraFarm;
+let rig: RemoteRig;
 let hub: RunningHub;
 let edge: RunningEdge;
 let operator: Client;
@@ -45,47 +36,12 @@ function viewer(relayId: string) {
 const relayGone = (relayId: string) => !hub.live.list().some((r) => r.relayId === relayId);
 
 beforeAll(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ww-live-'));
-  farm = await startCameraFarm({ count: 1, scene: 'quiet', loopSeconds: 12 });
-  const hubConfig: HubConfig = {
-    ...hubConfigSchema.parse({
-      district: { name: 'Phú Nhuận' },
-      storage: { root: path.join(dir, 'hub') },
-      broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
-      wards: [{ id: 'p01', name: 'Phường 1', tokenHash: p01.tokenHash }],
-      http: { host: '127.0.0.1', port: 0 },
-      remoteAccess: { liveLingerSeconds: LINGER_SECONDS },
-    }),
-    file: path.join(dir, 'hub.yaml'),
-    secrets: new Map(),
-  };
-  hub = await startHub(hubConfig, { logger: silentLogger() });
-  await hub.accounts.addUser({ name: 'lan', role: 'operator', password: 'initial-pass-1' }, { actor: 'cli:test', ip: null });
-  operator = new Client(`http://127.0.0.1:${hub.http!.port}`);
+  rig = await startRemoteRig({ hub: { remoteAccess: { liveLingerSeconds: LINGER_SECONDS } } });
+  ({ hub, edge, operator } = rig);
   wsBase = `ws://127.0.0.1:${hub.http!.port}`;
-  expect((await operator.login('lan', 'initial-pass-1', 'operator-pass-2')).status).toBe(200);
-
-  const cam = farm.cameras[0]!;
-  const file = path.join(dir, 'edge.yaml');
-  writeFileSync(
-    file,
-    `ward: { id: p01, name: Phường 1 }\nstorage: { root: ${dir}/edge }\nreview: { host: 127.0.0.1, port: 0 }\ndetect: { enabled: false }\n` +
-      `hub: { host: 127.0.0.1, port: ${hub.listeners[0]!.port}, tls: false }\n` +
-      `cameras:\n  - id: cam-1\n    name: Camera 1\n    streams:\n      main: { url: "${cam.mainUrl}" }\n      sub: { url: "${cam.subUrl}" }\n` +
-      `    credentials: { username: admin, passwordSecret: cam }\n`,
-  );
-  const loaded = loadEdgeConfig(file, { env: { WARDWATCH_SECRET_CAM: 'wardwatch-cam', WARDWATCH_SECRET_HUB_TOKEN: p01.token } });
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  edge = await startEdge(loaded.config, { logger: silentLogger() });
-  await until('the camera status at the hub', () => hub.store.db.prepare("SELECT 1 FROM camera_status WHERE ward = 'p01' AND camera = 'cam-1'").get(), 60_000);
-  await until('the ward online at the hub', () => hub.retrievals.store.wardOnline('p01'), 30_000);
 }, 120_000);
 
-afterAll(async () => {
-  await edge?.close();
-  await hub?.close();
-  await farm?.stop();
-});
+afterAll(() => rig?.stop());
 
 describe('live view through the hub', () => {
   it('relays a camera: init segment first, then fragments from a keyframe; audited on both sides; one ward connection per token', async () => {
@@ -138,7 +94,7 @@ describe('live view through the hub', () => {
   }, 30_000);
 
   it('refuses a live view over the per-ward bound (default 2), and the default linger is 30 s', async () => {
-    const defaults = hubConfigSchema.parse({ district: { name: 'x' }, storage: { root: '/tmp/x' }, broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] }, wards: [{ id: 'p01', name: 'P1', tokenHash: p01.tokenHash }] }).remoteAccess;
+    const defaults = hubConfigSchema.parse({ district: { name: 'x' }, storage: { root: '/tmp/x' }, broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] }, wards: [{ id: 'p01', name: 'P1' }] }).remoteAccess;
     expect(defaults).toMatchObject({ maxRelaysPerWard: 2, liveLingerSeconds: 30 });
     await until('earlier relays gone', () => hub.live.list().length === 0, 15_000);
     const opened = [];
@@ -156,15 +112,12 @@ describe('live view through the hub', () => {
 
 describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
   it('plays a ward camera live, and the relay is torn down after the page closes', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-    });
+    const browser = await launchBrowser();
     try {
       const page = await (await browser.newContext()).newPage();
       await page.goto(operator.base);
       await page.fill('#login-form [name=name]', 'lan');
-      await page.fill('#login-form [name=password]', 'operator-pass-2');
+      await page.fill('#login-form [name=password]', OPERATOR_PASSWORD);
       await page.click('#login-form button[type=submit]');
       await page.waitForSelector('#app-view:not([hidden])');
       await page.click('#tab-retrieve');

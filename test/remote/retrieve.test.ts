@@ -4,35 +4,26 @@
 // hub can check is a 400, what only the box knows a `failed`; a ready recording is shared with the city by a signed
 // link that serves exactly the box's cut.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge, type RunningEdge } from '../../edge/main.js';
-import { Client } from '../../hub/api/test-client.js';
-import { startHub, type RunningHub } from '../../hub/main.js';
-import { testWard } from '../../hub/test-support.js';
-import { hubConfigSchema } from '../../shared/config/hub.js';
-import { loadEdgeConfig, type EdgeConfig, type HubConfig } from '../../shared/config/load.js';
+import type { Client } from '../../hub/api/test-client.js';
+import type { RunningHub } from '../../hub/main.js';
 import { silentLogger } from '../../shared/log.js';
-import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
 import { startCityReceiver, type CityReceiver } from '../../test-fixtures/city/index.js';
+import { browserOrSkip, launchBrowser } from '../browser.js';
 import { sleep, untilWith } from '../until.js';
+import { OPERATOR_PASSWORD, startRemoteRig, type RemoteRig } from './rig.js';
 
-const p01 = testWard('p01');
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser) console.warn(`retrieve page test skipped: no browser at ${CHROMIUM} (apt-get install -y chromium)`);
+const hasBrowser = browserOrSkip('retrieve page test');
 const SEGMENT_SECONDS = 3;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 const until = untilWith(60_000, 250);
 
-let farm: CameraFarm;
+let rig: RemoteRig;
 let city: CityReceiver;
 let hub: RunningHub;
-let edgeConfig: EdgeConfig;
 let edge: RunningEdge;
 let operator: Client;
 
@@ -52,49 +43,20 @@ const settled = (id: string) => until(`retrieval ${id} to be ready or failed`, a
 const edgeRow = (id: string) => edge.db.prepare('SELECT * FROM retrievals WHERE request_id = ?').get(id) as { state: string; path: string | null; reason: string | null } | undefined;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ww-remote-'));
-  farm = await startCameraFarm({ count: 1, scene: 'quiet', loopSeconds: 12 });
   city = await startCityReceiver({ secret: 'city-secret-1' });
-  const hubConfig: HubConfig = {
-    ...hubConfigSchema.parse({
-      district: { name: 'Phú Nhuận' },
-      storage: { root: path.join(dir, 'hub') },
-      broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
-      wards: [{ id: 'p01', name: 'Phường 1', tokenHash: p01.tokenHash }],
-      http: { host: '127.0.0.1', port: 0 },
-      // no rules: only an operator's share sends anything to the city
-      forward: { targets: [{ id: 'city', type: 'webhook', url: city.url, secretName: 'city-webhook' }] },
-    }),
-    file: path.join(dir, 'hub.yaml'),
+  rig = await startRemoteRig({
+    // no rules: only an operator's share sends anything to the city
+    hub: { forward: { targets: [{ id: 'city', type: 'webhook', url: city.url, secretName: 'city-webhook' }] } },
     secrets: new Map([['city-webhook', 'city-secret-1']]),
-  };
-  hub = await startHub(hubConfig, { logger: silentLogger() });
-  await hub.accounts.addUser({ name: 'lan', role: 'operator', password: 'initial-pass-1' }, { actor: 'cli:test', ip: null });
-  operator = new Client(`http://127.0.0.1:${hub.http!.port}`);
-  expect((await operator.login('lan', 'initial-pass-1', 'operator-pass-2')).status).toBe(200);
-
-  const cam = farm.cameras[0]!;
-  const file = path.join(dir, 'edge.yaml');
-  writeFileSync(
-    file,
-    `ward: { id: p01, name: Phường 1 }\nstorage: { root: ${dir}/edge }\nreview: { host: 127.0.0.1, port: 0 }\ndetect: { enabled: false }\n` +
-      `hub: { host: 127.0.0.1, port: ${hub.listeners[0]!.port}, tls: false }\n` +
-      `cameras:\n  - id: cam-1\n    name: Camera 1\n    streams:\n      main: { url: "${cam.mainUrl}" }\n      sub: { url: "${cam.subUrl}" }\n` +
-      `    credentials: { username: admin, passwordSecret: cam }\n    record: { segmentSeconds: ${SEGMENT_SECONDS} }\n`,
-  );
-  const loaded = loadEdgeConfig(file, { env: { WARDWATCH_SECRET_CAM: 'wardwatch-cam', WARDWATCH_SECRET_HUB_TOKEN: p01.token } });
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  edgeConfig = loaded.config;
-  edge = await startEdge(edgeConfig, { logger: silentLogger() });
-  // the hub knows the camera (its status), and the box has a few closed segments
-  await until('the camera status at the hub', () => hub.store.db.prepare("SELECT 1 FROM camera_status WHERE ward = 'p01' AND camera = 'cam-1'").get(), 60_000);
+    cameraYaml: `    record: { segmentSeconds: ${SEGMENT_SECONDS} }\n`,
+  });
+  ({ hub, edge, operator } = rig);
+  // the box has a few closed segments
   await until('three recorded segments', () => edge.recordStore.segmentsInRange('cam-1', 0, Date.now() + 60_000).length >= 3, 60_000);
 }, 150_000);
 
 afterAll(async () => {
-  await edge?.close();
-  await hub?.close();
-  await farm?.stop();
+  await rig?.stop();
   await city?.stop();
 });
 
@@ -217,7 +179,7 @@ describe('retrieving a recorded range through the hub', () => {
     expect(hub.audit.list({ target: unwanted }).map((a) => a.action)).toEqual(['retrieve.cancel', 'retrieve.request']);
     await sleep(500);
     expect((await getRetrieval(id)).state).toBe('requested');
-    edge = await startEdge(edgeConfig, { logger: silentLogger() });
+    edge = rig.edge = await startEdge(rig.edgeConfig, { logger: silentLogger() });
     const done = await settled(id);
     expect(edgeRow(unwanted)).toBeUndefined();
     expect((await getRetrieval(unwanted)).state).toBe('cancelled');
@@ -231,15 +193,12 @@ describe('retrieving a recorded range through the hub', () => {
 describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
   it('asks for a recording in Vietnamese, shows a clear refusal, follows the request and plays the clip', async () => {
     await until('the box back online', () => hub.store.db.prepare("SELECT 1 FROM ward_status WHERE ward = 'p01' AND state = 'online'").get(), 30_000);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-    });
+    const browser = await launchBrowser();
     try {
       const page = await (await browser.newContext({ timezoneId: 'Asia/Ho_Chi_Minh' })).newPage();
       await page.goto(operator.base);
       await page.fill('#login-form [name=name]', 'lan');
-      await page.fill('#login-form [name=password]', 'operator-pass-2');
+      await page.fill('#login-form [name=password]', OPERATOR_PASSWORD);
       await page.click('#login-form button[type=submit]');
       await page.waitForSelector('#app-view:not([hidden])');
       await page.click('#tab-retrieve');

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,10 +15,9 @@ import { packageRoot } from '../../shared/package.js';
 import { startEdge, type RunningEdge } from '../../edge/main.js';
 import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
 import { sleep, untilWith } from '../until.js';
+import { browserOrSkip, launchBrowser } from '../browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser) console.warn(`review UI tests skipped: no browser at ${CHROMIUM} (apt-get install -y chromium)`);
+const hasBrowser = browserOrSkip('review UI tests');
 
 let farm: CameraFarm;
 let edge: RunningEdge;
@@ -55,10 +54,7 @@ describe.skipIf(!hasBrowser)('the review page in Chromium', () => {
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
     edge = await startEdge(loaded.config, { logger: silentLogger() });
     await edge.review.accounts.addUser({ name: 'minh', role: 'officer', ward: 'p07', displayName: 'Trần Minh', password: 'first-pass-1' }, { actor: 'test' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-    });
+    browser = await launchBrowser();
     const context = await browser.newContext({ timezoneId: 'Asia/Ho_Chi_Minh', viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
   }, 120_000);
