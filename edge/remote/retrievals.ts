@@ -1,10 +1,11 @@
 // Answers cmd/retrieve on the ward box: checks it, cuts the range from the recorded segments by stream copy,
 // and queues the clip (under the request id) with a `sent` status in one transaction — or `failed` with the reason.
-// A repeated request id does nothing new; a cut cut short by a restart is done again at start.
+// A repeated request id does nothing new; a cut cut short by a restart is done again at start. cmd/retrieve-cancel
+// drops what is left of a request: the cut to come, or the clip's part still in the outbox.
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Audit } from '../../shared/audit/index.js';
-import { decodeCommand, MAX_CLIP_BYTES, topics, type RetrievalStatus, type RetrieveCommand } from '../../shared/contract/index.js';
+import { decodeCommand, MAX_CLIP_BYTES, topics, type RetrievalStatus, type RetrieveCancelCommand, type RetrieveCommand } from '../../shared/contract/index.js';
 import type { Db } from '../../shared/db.js';
 import type { Logger } from '../../shared/log.js';
 import { clipPlan, cutClip } from '../events/clip.js';
@@ -72,12 +73,13 @@ export class RetrievalService {
       return;
     }
     const cmd = decoded.command;
-    if (cmd.name !== 'retrieve') return; // other commands have their own service (edge/main.ts routes them)
+    if (cmd.name === 'live') return; // other commands have their own service (edge/main.ts routes them)
     try {
-      if (this.accept(cmd.payload)) this.enqueueCut(cmd.payload.requestId);
+      if (cmd.name === 'retrieve-cancel') this.cancel(cmd.payload);
+      else if (this.accept(cmd.payload)) this.enqueueCut(cmd.payload.requestId);
     } catch (err) {
       // not stored: the hub sends it again when this box next reports online
-      this.log.error({ err, requestId: cmd.payload.requestId }, 'retrieve could not be stored');
+      this.log.error({ err, command: cmd.name, requestId: cmd.payload.requestId }, `${cmd.name} could not be stored`);
     }
   }
 
@@ -128,6 +130,29 @@ export class RetrievalService {
     })();
   }
 
+  /**
+   * The operator no longer wants the request: a cut still to come is not made, a clip still in the outbox leaves
+   * it (one already at the hub stays there). The row ends `failed` with who cancelled it, audited, in one
+   * transaction; the hub needs no answer (it cancelled first).
+   */
+  private cancel(cmd: RetrieveCancelCommand): void {
+    const { db, outbox, audit } = this.o;
+    const file = db.transaction((): string | null | undefined => {
+      const row = this.s.get.get(cmd.requestId);
+      if (!row || row.state === 'failed') return undefined; // never had it, or over already: nothing to drop
+      const dropped = outbox.dropClip(cmd.requestId);
+      if (row.state === 'sent' && !dropped) return undefined; // the hub has the whole clip already
+      const reason = `cancelled by ${cmd.cancelledBy}`;
+      this.s.failed.run(reason, this.o.clock(), cmd.requestId);
+      this.s.forget.run(cmd.requestId);
+      audit.record({ actor: `hub:${cmd.cancelledBy}`, action: 'retrieve.cancel', target: cmd.requestId, ip: null, detail: { via: 'hub', was: row.state, clipDropped: dropped } });
+      return row.path;
+    })();
+    if (file === undefined) return;
+    if (file) rmSync(file, { force: true });
+    this.log.info({ requestId: cmd.requestId, by: cmd.cancelledBy }, `retrieve ${cmd.requestId} cancelled by ${cmd.cancelledBy}`);
+  }
+
   private status(s: Omit<RetrievalStatus, 'msgId'>): void {
     this.o.outbox.enqueue(topics.retrievals(this.o.ward), { msgId: newMsgId(this.o.clock()), ...s });
   }
@@ -162,12 +187,18 @@ export class RetrievalService {
         const clip = await describeClip(file);
         if (clip.bytes > MAX_CLIP_BYTES) failure = `the clip is ${Math.round(clip.bytes / 1e6)} MB, more than one clip may carry: ask for a shorter range`;
         else {
-          db.transaction(() => {
+          const queued = db.transaction(() => {
+            if (this.s.get.get(requestId)?.state !== 'cutting') return false; // cancelled while it was being cut
             outbox.enqueueClip({ ...clip, eventId: requestId, requestId, camera: row.camera, start: plan.start, end: plan.end });
             this.s.sent.run(file!, this.o.clock(), requestId);
             this.status({ requestId, state: 'sent', bytes: clip.bytes });
             audit.record({ actor: row.requested_by, action: 'retrieve.result', target: requestId, ip: null, detail: { state: 'sent', bytes: clip.bytes, sha256: clip.sha256, start: plan.start, end: plan.end } });
+            return true;
           })();
+          if (!queued) {
+            rmSync(file, { force: true });
+            return;
+          }
           this.log.info({ requestId, camera: row.camera, bytes: clip.bytes, seconds: plan.durationSeconds }, 'retrieved clip cut and queued for the hub');
           return;
         }

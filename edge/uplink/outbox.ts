@@ -45,6 +45,7 @@ export class Outbox {
   private readonly clipDone;
   private readonly clipFailed;
   private readonly readyClips;
+  private readonly dropManifest;
 
   constructor(
     readonly db: Db,
@@ -63,6 +64,7 @@ export class Outbox {
     this.clipProgress = db.prepare('UPDATE clip_uploads SET next_chunk = max(next_chunk, ?) WHERE event_id = ?');
     this.clipDone = db.prepare('DELETE FROM clip_uploads WHERE event_id = ?');
     this.clipFailed = db.prepare("UPDATE clip_uploads SET state = 'failed', error = ? WHERE event_id = ?");
+    this.dropManifest = db.prepare('DELETE FROM outbox WHERE clip_event_id = ?');
     this.readyClips = db.prepare(
       "SELECT * FROM clip_uploads WHERE state = 'pending' AND manifest_acked = 1 AND next_chunk < chunks ORDER BY created_at, event_id LIMIT ?",
     );
@@ -101,6 +103,15 @@ export class Outbox {
 
   failClip(eventId: string, reason: string): void {
     this.clipFailed.run(reason, eventId);
+  }
+
+  /**
+   * Takes a clip out of the outbox: its manifest if it has not left yet, and its chunks still to send (a clip
+   * nobody wants any more). Call inside the transaction that records why. True when there was something to drop.
+   */
+  dropClip(eventId: string): boolean {
+    const manifest = this.dropManifest.run(eventId).changes;
+    return this.clipDone.run(eventId).changes + manifest > 0;
   }
 
   /**

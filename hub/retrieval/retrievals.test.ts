@@ -34,7 +34,7 @@ beforeEach(() => {
   retrievals = new Retrievals({
     store: new RetrievalStore(store.db),
     audit,
-    publish: async (_ward, _name, payload) => void published.push(payload.requestId),
+    publish: async (_ward, name, payload) => void published.push(`${name}:${payload.requestId}`),
     limits: { maxRetrieveMinutes: 30, maxOpenPerOperator: 1 },
     clock: () => now,
     logger: silentLogger(),
@@ -105,6 +105,47 @@ describe('cancelling a retrieval', () => {
     await until('the clip ready', () => retrievals.store.get(id)?.state === 'ready');
     expect(existsSync(store.resolve(retrievals.store.get(id)!.clip_path!))).toBe(true);
     expect(retrievals.cancel(id, 'lan', null)).toMatchObject({ ok: false, status: 409, error: expect.stringContaining('ready') });
+  });
+});
+
+describe('telling the ward about a cancel', () => {
+  const wardState = (state: 'online' | 'offline') =>
+    store.db.prepare("INSERT OR REPLACE INTO ward_status (ward, state, status, at, updated_at) VALUES ('p01', ?, '{}', 1, 1)").run(state);
+
+  it('sends cmd/retrieve-cancel to a ward that had the request: at once when online, else when it is next online', async () => {
+    wardState('online');
+    const a = await request('lan');
+    const b = await request('minh');
+    expect(published).toEqual([`retrieve:${a}`, `retrieve:${b}`]);
+    expect(retrievals.store.view(a)!.state).toBe('sent-to-ward');
+
+    retrievals.cancel(a, 'lan', null);
+    await until('the cancel published', () => published.length === 3);
+    expect(published[2]).toBe(`retrieve-cancel:${a}`);
+    expect(retrievals.store.get(a)!.cancel_pending).toBe(0);
+
+    wardState('offline');
+    retrievals.cancel(b, 'minh', null);
+    await until('the cancel tried', () => published.length === 4);
+    expect(retrievals.store.get(b)!.cancel_pending).toBe(1); // the ward was not there to get it
+    wardState('online');
+    now += 30_000;
+    retrievals.wardsOnline(['p01']);
+    await until('the cancel sent again', () => published.length === 5);
+    expect(published[4]).toBe(`retrieve-cancel:${b}`);
+    expect(retrievals.store.get(b)!.cancel_pending).toBe(0);
+    now += 30_000;
+    retrievals.wardsOnline(['p01']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(published).toHaveLength(5); // nothing more to say
+  });
+
+  it('sends no cancel for a request the ward never had', async () => {
+    const id = await request(); // the ward is offline: `requested`
+    retrievals.cancel(id, 'lan', null);
+    retrievals.wardsOnline(['p01']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(published).toEqual([`retrieve:${id}`]);
   });
 });
 

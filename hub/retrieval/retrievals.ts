@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import { monotonicFactory } from 'ulid';
 import type { Audit } from '../../shared/audit/index.js';
-import type { RetrieveCommand } from '../../shared/contract/index.js';
+import type { RetrieveCancelCommand, RetrieveCommand } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import type { HubStore } from '../store/store.js';
 import { checkRequest, isOpen, type RequestCheck } from './policy.js';
@@ -32,7 +32,7 @@ export interface RetrievalRequest {
 export interface RetrievalsOptions {
   store: RetrievalStore;
   audit: Audit;
-  publish: (ward: string, name: 'retrieve', payload: RetrieveCommand) => Promise<void>;
+  publish: ((ward: string, name: 'retrieve', payload: RetrieveCommand) => Promise<void>) & ((ward: string, name: 'retrieve-cancel', payload: RetrieveCancelCommand) => Promise<void>);
   limits: RetrievalLimits;
   clock: () => number;
   logger: Logger;
@@ -76,9 +76,9 @@ export class Retrievals {
   }
 
   /**
-   * Ends an open request: it stops counting against the operator's limit and is not sent again; a clip already
-   * on its way is removed when it arrives (the ward is not told: its answer is small next to a wasted clip, and
-   * a box offline now would get the cancel later than the request anyway). Audited in the same transaction.
+   * Ends an open request: it stops counting against the operator's limit and is not sent again. A ward that had
+   * it is sent `cmd/retrieve-cancel` (now, or when it is next online) and drops what it has not sent yet; a clip
+   * that arrives all the same is removed at the hub. Audited in the same transaction.
    */
   cancel(id: string, by: string, ip: string | null): { ok: true; retrieval: RetrievalView } | { ok: false; status: 404 | 409; error: string } {
     const { store, audit } = this.o;
@@ -94,6 +94,7 @@ export class Retrievals {
     })();
     if (!result.ok) return result;
     this.log.info({ requestId: id, by }, `retrieval ${id} cancelled by ${by}`);
+    void this.publishCancel(id, by);
     return { ok: true, retrieval: store.view(id)! };
   }
 
@@ -126,6 +127,21 @@ export class Retrievals {
     const before = this.o.clock() - REPUBLISH_AFTER_MS;
     for (const ward of wards) {
       for (const row of this.o.store.waiting(ward, before)) void this.publish(row.id);
+      for (const row of this.o.store.cancelsToSend(ward, before)) void this.publishCancel(row.id, null);
+    }
+  }
+
+  private async publishCancel(id: string, by: string | null): Promise<void> {
+    const row = this.o.store.get(id);
+    if (!row?.cancel_pending) return;
+    const cancelledBy = by ?? row.reason?.replace(/^cancelled by /, '') ?? 'operator';
+    try {
+      await this.o.publish(row.ward, 'retrieve-cancel', { msgId: ulid(this.o.clock()), requestId: row.id, cancelledBy });
+      const online = this.o.store.wardOnline(row.ward);
+      this.o.store.cancelPublished(row.id, online, this.o.clock());
+      this.log.info({ ward: row.ward, requestId: row.id, online }, online ? 'retrieve-cancel sent to the ward' : 'retrieve-cancel kept for the ward: it is offline');
+    } catch (err) {
+      this.log.warn({ err, ward: row.ward, requestId: row.id }, 'retrieve-cancel could not be published; it goes again when the ward is online');
     }
   }
 

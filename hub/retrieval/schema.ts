@@ -51,10 +51,14 @@ export const retrievalEndStatesMigration: Migration = `
     clip_sha256   TEXT,
     publishes     INTEGER NOT NULL DEFAULT 0,
     last_published_at INTEGER,
+    -- cancelled after the ward had it: cmd/retrieve-cancel still to be sent (when the ward is online)
+    cancel_pending INTEGER NOT NULL DEFAULT 0,
     created_at    INTEGER NOT NULL,
     updated_at    INTEGER NOT NULL
   ) STRICT;
-  INSERT INTO retrievals_next SELECT id, ward, camera, from_ms, to_ms, requested_by, state, reason, bytes, clip_path,
+  INSERT INTO retrievals_next (id, ward, camera, from_ms, to_ms, requested_by, state, reason, bytes, clip_path,
+    clip_sha256, publishes, last_published_at, created_at, updated_at)
+    SELECT id, ward, camera, from_ms, to_ms, requested_by, state, reason, bytes, clip_path,
     clip_sha256, publishes, last_published_at, created_at, updated_at FROM retrievals;
   DROP TABLE retrievals;
   ALTER TABLE retrievals_next RENAME TO retrievals;
@@ -63,4 +67,5 @@ export const retrievalEndStatesMigration: Migration = `
   CREATE INDEX retrievals_operator ON retrievals (requested_by, state);
   -- retention: ready clips by age
   CREATE INDEX retrievals_ready ON retrievals (updated_at) WHERE state = 'ready';
+  CREATE INDEX retrievals_cancel_pending ON retrievals (ward) WHERE cancel_pending = 1;
 `;

@@ -19,6 +19,8 @@ export interface RetrievalRow {
   clip_sha256: string | null;
   publishes: number;
   last_published_at: number | null;
+  /** 1: cancelled after the ward had it, cmd/retrieve-cancel not yet sent */
+  cancel_pending: number;
   created_at: number;
   updated_at: number;
 }
@@ -91,7 +93,11 @@ export class RetrievalStore {
       status: db.prepare('UPDATE retrievals SET state = ?, reason = coalesce(?, reason), bytes = coalesce(?, bytes), updated_at = ? WHERE id = ?'),
       clipIn: db.prepare("UPDATE retrievals SET state = 'ready', clip_path = ?, clip_sha256 = ?, reason = NULL, updated_at = ? WHERE id = ? AND ward = ? AND state IN (" + OPEN_LIST + ')'),
       clipFailed: db.prepare("UPDATE retrievals SET state = 'failed', reason = ?, updated_at = ? WHERE id = ? AND ward = ? AND state IN (" + OPEN_LIST + ')'),
-      cancel: db.prepare("UPDATE retrievals SET state = 'cancelled', reason = ?, updated_at = ? WHERE id = ? AND state IN (" + OPEN_LIST + ')'),
+      // a request the ward never had (still `requested`) needs no cancel sent after it
+      cancel: db.prepare("UPDATE retrievals SET state = 'cancelled', reason = ?, updated_at = ?, cancel_pending = (state != 'requested') WHERE id = ? AND state IN (" + OPEN_LIST + ')'),
+      cancelsFor: db.prepare<[string, number], RetrievalRow>('SELECT * FROM retrievals WHERE ward = ? AND cancel_pending = 1 AND (last_published_at IS NULL OR last_published_at < ?) ORDER BY updated_at LIMIT 100'),
+      cancelSent: db.prepare('UPDATE retrievals SET cancel_pending = 0, last_published_at = ? WHERE id = ?'),
+      cancelTried: db.prepare('UPDATE retrievals SET last_published_at = ? WHERE id = ?'),
       oldReady: db.prepare<[number, number], RetrievalRow>("SELECT * FROM retrievals WHERE state = 'ready' AND updated_at < ? ORDER BY updated_at LIMIT ?"),
       expire: db.prepare("UPDATE retrievals SET state = 'expired', clip_path = NULL, updated_at = ? WHERE id = ? AND state = 'ready'"),
     };
@@ -171,6 +177,17 @@ export class RetrievalStore {
   /** Ends an open request (no longer counts against the limit, not sent again); false when it was not open. */
   cancel(id: string, reason: string, now: number): boolean {
     return this.s.cancel.run(reason, now, id).changes === 1;
+  }
+
+  /** Cancelled requests the ward had, whose cancel it has not been sent since `publishedBefore`. */
+  cancelsToSend(ward: string, publishedBefore: number): RetrievalRow[] {
+    return this.s.cancelsFor.all(ward, publishedBefore);
+  }
+
+  /** A cmd/retrieve-cancel was published: done when the ward was online, tried again later otherwise. */
+  cancelPublished(id: string, online: boolean, now: number): void {
+    if (online) this.s.cancelSent.run(now, id);
+    else this.s.cancelTried.run(now, id);
   }
 
   /** Ready clips that arrived before `before`, oldest first: retention's candidates. */

@@ -126,6 +126,17 @@ export const retrieveCommandSchema = z
   .refine((c) => c.to > c.from, { message: 'to must be later than from', path: ['to'] });
 export type RetrieveCommand = z.infer<typeof retrieveCommandSchema>;
 
+/** `cmd/retrieve-cancel`: the operator no longer wants a `cmd/retrieve`; the ward drops what is left of it. */
+export const retrieveCancelCommandSchema = z
+  .object({
+    msgId,
+    requestId: ulidSchema,
+    /** the operator's user name, for the ward's audit log */
+    cancelledBy: z.string().min(1).max(64),
+  })
+  .strict();
+export type RetrieveCancelCommand = z.infer<typeof retrieveCancelCommandSchema>;
+
 /** Token of a live relay: random, single-use, 32–128 URL-safe characters. */
 export const RELAY_TOKEN_PATTERN = /^[A-Za-z0-9_-]{32,128}$/;
 
@@ -150,6 +161,7 @@ export type LiveCommand = z.infer<typeof liveCommandSchema>;
 /** Payload schema of each command the hub may send, by command name. */
 export const commandSchemas = {
   retrieve: retrieveCommandSchema,
+  'retrieve-cancel': retrieveCancelCommandSchema,
   live: liveCommandSchema,
 } as const;
 export type CommandName = keyof typeof commandSchemas;
