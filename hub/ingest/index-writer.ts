@@ -1,5 +1,6 @@
 // Applies decoded contract messages to the incident index: one SQLite transaction per batch, one savepoint
 // per message, chunk data fsynced before the commit. Clips whose chunks are all in are verified afterwards.
+import { createAudit } from '../../shared/audit/index.js';
 import type { ClipManifest, Decoded, EventMessage } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import { ChunkWriter, commitClip, createPartialClip, fsyncDir, removeFile, sha256OfFile } from '../store/clip-files.js';
@@ -127,7 +128,8 @@ export class IndexWriter {
       invalid: db.prepare(`INSERT INTO invalid_messages (ward, kind, count, last_reason, last_at) VALUES (?, ?, 1, ?, ?)
         ON CONFLICT (ward, kind) DO UPDATE SET count = count + 1, last_reason = excluded.last_reason, last_at = excluded.last_at`),
     };
-    this.retrievals = new RetrievalStore(db);
+    // a request's end (ready, failed) is audited with the commit that records it
+    this.retrievals = new RetrievalStore(db, createAudit(db, { clock }));
     this.applyInSavepoint = db.transaction(this.applyOne.bind(this));
   }
 

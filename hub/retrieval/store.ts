@@ -1,4 +1,5 @@
 // The retrievals table's statements: create, read, list, apply a ward's answer, mark a publish, mark the clip in.
+import type { Audit } from '../../shared/audit/index.js';
 import type { RetrievalStatus } from '../../shared/contract/index.js';
 import type { Db } from '../../shared/db.js';
 import { Invalid } from '../ingest/invalid.js';
@@ -73,7 +74,14 @@ const OPEN_LIST = OPEN_STATES.map((s) => `'${s}'`).join(', ');
 export class RetrievalStore {
   private readonly s;
 
-  constructor(readonly db: Db) {
+  /**
+   * `audit`: where the ends of requests that come from a ward (ready, failed) are recorded, as `retrieve.result`
+   * by actor `ward:<id>`, in the caller's transaction (ingest's); readers of the table pass none.
+   */
+  constructor(
+    readonly db: Db,
+    private readonly audit?: Audit,
+  ) {
     this.s = {
       insert: db.prepare(`INSERT INTO retrievals (id, ward, camera, from_ms, to_ms, requested_by, state, created_at, updated_at)
         VALUES (@id, @ward, @camera, @from, @to, @requestedBy, 'requested', @now, @now)`),
@@ -153,6 +161,11 @@ export class RetrievalStore {
     const next = afterWardStatus(row.state, status);
     if (next === undefined) return;
     this.s.status.run(next, status.reason ?? null, status.bytes ?? null, now, row.id);
+    if (next === 'failed') this.ended(row, { state: 'failed', reason: status.reason ?? null });
+  }
+
+  private ended(row: RetrievalRow, detail: Record<string, unknown>): void {
+    this.audit?.record({ actor: `ward:${row.ward}`, action: 'retrieve.result', target: row.id, ip: null, detail: { ward: row.ward, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by, ...detail } });
   }
 
   /** Whether a retrieved clip (manifest with requestId) from `ward` answers one of its requests. */
@@ -165,13 +178,17 @@ export class RetrievalStore {
    * while the clip was on its way): the caller removes the file once its transaction has committed.
    */
   clipPresent(id: string, ward: string, clipPath: string, sha256: string, now: number): 'kept' | 'discard' {
-    if (this.s.clipIn.run(clipPath, sha256, now, id, ward).changes) return 'kept';
     const row = this.get(id);
+    if (this.s.clipIn.run(clipPath, sha256, now, id, ward).changes) {
+      this.ended(row!, { state: 'ready', bytes: row!.bytes, sha256 });
+      return 'kept';
+    }
     return row?.ward === ward && row.state === 'cancelled' ? 'discard' : 'kept';
   }
 
   clipFailed(id: string, ward: string, reason: string, now: number): void {
-    this.s.clipFailed.run(reason, now, id, ward);
+    const row = this.get(id);
+    if (this.s.clipFailed.run(reason, now, id, ward).changes) this.ended(row!, { state: 'failed', reason });
   }
 
   /** Ends an open request (no longer counts against the limit, not sent again); false when it was not open. */

@@ -86,8 +86,9 @@ describe('retrieving a recorded range through the hub', () => {
     expect(part.buffer.equals(cut.subarray(100, 1124))).toBe(true);
 
     const hubAudit = hub.audit.list({ target: first });
-    expect(hubAudit.map((a) => a.action).sort()).toEqual(['clip.view', 'retrieve.request']); // the Range request is part of the same view
-    expect(hubAudit.every((a) => a.actor === 'lan')).toBe(true);
+    // the Range request is part of the same view; the result is the ward's
+    expect(hubAudit.map((a) => [a.action, a.actor]).reverse()).toEqual([['retrieve.request', 'lan'], ['retrieve.result', 'ward:p01'], ['clip.view', 'lan']]);
+    expect(JSON.parse(hubAudit.find((a) => a.action === 'retrieve.result')!.detail!)).toMatchObject({ state: 'ready', sha256: done.sha256, camera: 'cam-1', requestedBy: 'lan' });
     expect(edge.audit.list({ target: first }).map((a) => a.action).sort()).toEqual(['retrieve.request', 'retrieve.result']);
   }, 90_000);
 
@@ -154,6 +155,7 @@ describe('retrieving a recorded range through the hub', () => {
     expect([g.state, e.state]).toEqual(['failed', 'failed']);
     expect(g.reason).toMatch(/unknown camera: ward p01 has no camera "cam-9"/);
     expect(e.reason).toMatch(/no recording of camera cam-1 between/);
+    expect(hub.audit.list({ target: String(empty.json.id) }).map((a) => [a.action, a.actor])).toEqual([['retrieve.result', 'ward:p01'], ['retrieve.request', 'lan']]);
     expect((await operator.get(`/api/retrievals/${String(gone.json.id)}/clip`)).status).toBe(404);
     await until('a new segment after the refusals', () => edge.recordStore.segmentsInRange('cam-1', 0, Date.now() + 60_000).length > segmentsBefore, 30_000);
     const list = (await operator.get('/api/retrievals')).json.retrievals as Retrieval[];
