@@ -1,5 +1,6 @@
-// The hub's commands: `wardwatch hub [run] --config hub.yaml` runs the district hub until SIGTERM or SIGINT;
-// `hub user …` and `hub audit verify` are the administrator's (hub/users/).
+// The hub's commands: `wardwatch hub [run] --config hub.yaml` runs the district hub until SIGTERM or SIGINT, and
+// re-reads its wards from hub.yaml on SIGHUP (`systemctl reload`: new or revoked tokens without dropping the other
+// wards); `hub user …` and `hub audit verify` are the administrator's (hub/users/).
 // Readiness: once listening, it logs one JSON line per MQTT listener on stdout, e.g.
 //   {"level":30,…,"listener":"tcp","host":"127.0.0.1","port":40123,"msg":"mqtt tcp listening on 127.0.0.1:40123"}
 // so a test or supervisor started with `port: 0` reads the real port from the first line with a `port`.
@@ -34,7 +35,19 @@ export const hubRunCommand: Command = {
     const { startHub } = await import('./main.js');
     const hub = await startHub(loaded.config, { logger });
     logger.info({ wards: loaded.config.wards.length, root: loaded.config.storage.root }, 'hub running');
+    const reload = () => {
+      const again = loadHubConfig(values.config!);
+      if (!again.ok) {
+        const problems = again.problems.map((p) => `${p.line ? `line ${p.line}: ` : ''}${p.path}: ${p.message}${p.hint ? ` (fix: ${p.hint})` : ''}`);
+        logger.error({ problems }, `hub.yaml not reloaded, the hub goes on with the wards it had: ${problems.join('; ')}`);
+        return;
+      }
+      const changes = hub.reloadWards(again.config.wards);
+      logger.info({ ...changes, wards: again.config.wards.length }, `wards reloaded from ${values.config}: ${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed (other settings take effect at the next restart)`);
+    };
+    process.on('SIGHUP', reload);
     const signal = await stopped;
+    process.off('SIGHUP', reload);
     logger.info({ signal }, 'hub stopping');
     await hub.close();
     logger.info('hub stopped');

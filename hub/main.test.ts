@@ -1,10 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../shared/package.js';
-import { connectWard, eventMessage, tempDir, testWard } from './test-support.js';
+import { hashSecret } from '../shared/scrypt.js';
+import { closed, connectWard, eventMessage, tempDir, testWard } from './test-support.js';
 import { topics } from '../shared/contract/index.js';
 import { openHubStore } from './store/store.js';
 
@@ -33,23 +34,25 @@ wards:
   );
 
 /** Starts the real `wardwatch hub`; resolves with the MQTT port from its JSON log line. */
-function startHubProcess(config: string): { child: ChildProcess; port: Promise<number>; exit: Promise<number | null> } {
+function startHubProcess(config: string): { child: ChildProcess; port: Promise<number>; exit: Promise<number | null>; log: { msg?: string; level?: number }[] } {
+  const log: { msg?: string; level?: number }[] = [];
   const child = spawn(process.execPath, [...cli, 'hub', '--config', config], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDWATCH_LOG_LEVEL: 'info' } });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = (() => {
         try {
-          return JSON.parse(line) as { port?: number };
+          return JSON.parse(line) as { port?: number; msg?: string; level?: number };
         } catch {
           return {};
         }
       })();
+      log.push(entry);
       if (typeof entry.port === 'number') resolve(entry.port);
     });
     void exit.then((code) => reject(new Error(`hub exited (${code}) before listening`)));
   });
-  return { child, port, exit };
+  return { child, port, exit, log };
 }
 
 describe('wardwatch hub', () => {
@@ -101,5 +104,35 @@ describe('wardwatch hub', () => {
     const lost = ackedAtKill.filter((id) => !stored.has(id));
     expect(lost).toEqual([]);
     expect(stored.size).toBeGreaterThanOrEqual(ackedAtKill.length);
+  });
+
+  it('re-reads its wards on SIGHUP: a new ward and a new token are let in, the replaced token is cut off; a bad hub.yaml changes nothing', async () => {
+    const dir = tempDir();
+    const config = goodConfig(dir);
+    const hub = startHubProcess(config);
+    const port = await hub.port;
+    const before = await connectWard(port, { ward: p07 });
+    const p08 = testWard('p08');
+    await expect(connectWard(port, { ward: p08 })).rejects.toThrow();
+
+    const token = 'a-new-token-of-p07-after-a-theft';
+    const p07b = { id: 'p07', token, tokenHash: hashSecret(token) };
+    writeConfig(dir, readFileSync(config, 'utf8').replace(p07.tokenHash, p07b.tokenHash) + `  - { id: p08, name: Phường 8, tokenHash: '${p08.tokenHash}' }\n`);
+    const cut = closed(before);
+    hub.child.kill('SIGHUP');
+    await expect.poll(() => hub.log.find((l) => l.msg?.startsWith('wards reloaded')), { timeout: 10_000 }).toMatchObject({ added: ['p08'], changed: ['p07'], removed: [] });
+    await cut; // the old token's connection is closed
+    await expect(connectWard(port, { ward: p07 })).rejects.toThrow();
+    (await connectWard(port, { ward: p07b })).end(true);
+    const p08client = await connectWard(port, { ward: p08 });
+
+    writeConfig(dir, 'district: { name: Test }\nwards: oops\n');
+    hub.child.kill('SIGHUP');
+    await expect.poll(() => hub.log.find((l) => l.msg?.startsWith('hub.yaml not reloaded')), { timeout: 10_000 }).toMatchObject({ level: 50 });
+    expect(p08client.connected).toBe(true); // the hub went on with the wards it had
+    (await connectWard(port, { ward: p07b })).end(true);
+    p08client.end(true);
+    hub.child.kill('SIGTERM');
+    expect(await hub.exit).toBe(0);
   });
 });

@@ -34,8 +34,31 @@ export interface RunningHub {
   accounts: Accounts;
   /** the API and operator page; undefined when its port could not be taken (logged as an error) */
   http: HubHttp | undefined;
+  /**
+   * Takes a new list of wards (hub.yaml re-read on SIGHUP): new wards and tokens are accepted from now on, and a
+   * ward whose token was revoked or replaced is disconnected. Returns what changed.
+   */
+  reloadWards(wards: HubConfig['wards']): WardChanges;
   /** closes the HTTP server, the broker (wards see the hub go), commits what ingest holds, closes the db */
   close(): Promise<void>;
+}
+
+export interface WardChanges {
+  added: string[];
+  removed: string[];
+  /** a new token, a revoked one, or a new name */
+  changed: string[];
+}
+
+/** What differs between two ward lists of hub.yaml (pure). */
+export function wardChanges(before: HubConfig['wards'], after: HubConfig['wards']): WardChanges {
+  const old = new Map(before.map((w) => [w.id, w] as const));
+  const next = new Map(after.map((w) => [w.id, w] as const));
+  return {
+    added: after.filter((w) => !old.has(w.id)).map((w) => w.id),
+    removed: before.filter((w) => !next.has(w.id)).map((w) => w.id),
+    changed: after.filter((w) => old.has(w.id) && (old.get(w.id)!.tokenHash !== w.tokenHash || old.get(w.id)!.name !== w.name)).map((w) => w.id),
+  };
 }
 
 export interface HubDeps {
@@ -52,6 +75,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   const clock = deps.clock ?? Date.now;
   const store = openHubStore(config.storage.root);
   store.syncWards(config.wards);
+  let wards = config.wards;
   const audit = createAudit(store.db, { clock });
   const accounts = createAccounts(store.db, { audit, clock, wards: config.wards.map((w) => w.id) });
   // the forwarder records inside its outbox transaction; audit.record joins it, so no share leaves unaudited
@@ -151,6 +175,13 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     audit,
     accounts,
     http,
+    reloadWards(next) {
+      const changes = wardChanges(wards, next);
+      store.syncWards(next);
+      broker.setWards(next);
+      wards = next;
+      return changes;
+    },
     close() {
       closing ??= (async () => {
         clearInterval(timer);

@@ -85,7 +85,7 @@ async function issue(args: string[], io: Output): Promise<number> {
   }
   replaceFile(v['hub-config'], next, 0o640);
   io.out(`issued a new token for ward ${v.ward}: hash in ${v['hub-config']}, token in ${v['edge-secrets']} as "${v['token-secret']}" (mode 0600)`);
-  io.out(`the hub accepts it once it reloads its wards (restart wardwatch-hub); a previous token of ${v.ward} no longer works then`);
+  io.out(`the hub accepts it once it reloads its wards (systemctl reload wardwatch-hub); a previous token of ${v.ward} no longer works then`);
   return EXIT.ok;
 }
 
@@ -98,7 +98,7 @@ function revoke(args: string[], io: Output): number {
   const next = editedHub(v['hub-config'], v.ward, undefined, undefined, io);
   if (typeof next === 'number') return next;
   replaceFile(v['hub-config'], next, 0o640);
-  io.out(`revoked ward ${v.ward}'s token in ${v['hub-config']}: it is refused once the hub reloads its wards (restart wardwatch-hub)`);
+  io.out(`revoked ward ${v.ward}'s token in ${v['hub-config']}: it is refused once the hub reloads its wards (systemctl reload wardwatch-hub: the ward is disconnected)`);
   return EXIT.ok;
 }
 
