@@ -17,7 +17,7 @@ const refuse = (status: 400 | 409 | 429, field: string, code: string, error: str
 
 export function checkLive(r: LiveCheckInput): LiveCheck {
   if (!r.wardKnown) return refuse(400, 'ward', 'UNKNOWN_WARD', 'no such ward: use a ward id listed under wards in hub.yaml');
-  if (!r.cameraKnown) return refuse(400, 'camera', 'UNKNOWN_CAMERA', "this ward has never reported this camera: pick one of the ward's cameras (see /api/health)");
+  if (!r.cameraKnown) return refuse(400, 'camera', 'UNKNOWN_CAMERA', "this ward has never reported this camera: pick one of the ward's cameras (see /api/wards)");
   if (!r.wardOnline) return refuse(409, 'ward', 'WARD_OFFLINE', 'the ward box is offline: live view needs it connected to the hub');
   if (r.openForWard >= r.maxRelaysPerWard) {
     return refuse(429, 'ward', 'TOO_MANY_RELAYS', `this ward already sends ${r.openForWard} live views through the hub (at most ${r.maxRelaysPerWard}, remoteAccess.maxRelaysPerWard): close one, or watch on the ward's review page`);

@@ -7,7 +7,7 @@ export interface RequestCheckInput {
   from: number;
   to: number;
   now: number;
-  /** cameras the ward has reported a status for */
+  /** cameras the ward has reported (in a status or an event): those the operator page lists */
   cameraKnown: boolean;
   wardKnown: boolean;
   openByOperator: number;
@@ -22,7 +22,7 @@ const refuse = (status: 400 | 429, field: string, code: string, error: string): 
 /** What the hub can check before it bothers a ward. What only the ward knows (recorded or not) it answers itself. */
 export function checkRequest(r: RequestCheckInput): RequestCheck {
   if (!r.wardKnown) return refuse(400, 'ward', 'UNKNOWN_WARD', 'no such ward: use a ward id listed under wards in hub.yaml');
-  if (!r.cameraKnown) return refuse(400, 'camera', 'UNKNOWN_CAMERA', 'this ward has never reported this camera: pick one of the ward\'s cameras (see /api/health)');
+  if (!r.cameraKnown) return refuse(400, 'camera', 'UNKNOWN_CAMERA', 'this ward has never reported this camera: pick one of the ward\'s cameras (see /api/wards)');
   if (r.to <= r.from) return refuse(400, 'to', 'BAD_RANGE', 'must be later than from');
   if (r.from >= r.now) return refuse(400, 'from', 'BAD_RANGE', 'is in the future: nothing is recorded there yet');
   const maxMs = r.maxRetrieveMinutes * 60_000;

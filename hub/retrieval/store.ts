@@ -89,7 +89,8 @@ export class RetrievalStore {
       view: db.prepare<[string], Joined>(`${SELECT} WHERE r.id = ?`),
       list: db.prepare<[number, number], Joined>(`${SELECT} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`),
       openBy: db.prepare(`SELECT count(*) FROM retrievals WHERE requested_by = ? AND state IN (${OPEN_LIST})`).pluck(),
-      camera: db.prepare('SELECT 1 FROM camera_status WHERE ward = ? AND camera = ?').pluck(),
+      // what the operator page lists (/api/wards): cameras seen in events or statuses
+      camera: db.prepare('SELECT 1 FROM cameras WHERE ward = @ward AND camera = @camera UNION ALL SELECT 1 FROM camera_status WHERE ward = @ward AND camera = @camera').pluck(),
       ward: db.prepare('SELECT 1 FROM wards WHERE id = ?').pluck(),
       wardOnline: db.prepare("SELECT 1 FROM ward_status WHERE ward = ? AND state = 'online'").pluck(),
       waiting: db.prepare<[string, number], RetrievalRow>(`SELECT * FROM retrievals WHERE ward = ? AND state IN ('requested', 'sent-to-ward')
@@ -137,7 +138,7 @@ export class RetrievalStore {
   }
 
   cameraKnown(ward: string, camera: string): boolean {
-    return this.s.camera.get(ward, camera) !== undefined;
+    return this.s.camera.get({ ward, camera }) !== undefined;
   }
 
   wardOnline(ward: string): boolean {

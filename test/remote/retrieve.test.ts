@@ -204,8 +204,8 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
       await page.fill('#login-form [name=password]', OPERATOR_PASSWORD);
       await page.click('#login-form button[type=submit]');
       await page.waitForSelector('#app-view:not([hidden])');
-      // a camera the ward reported once: the page offers it; then the hub forgets its status (a 400), then the
-      // status is back but the box no longer has the camera (the box's refusal)
+      // a camera the ward reported once: the page offers it; then the hub forgets it (a 400), then it is back but
+      // the box no longer has the camera (the box's refusal)
       const cam9 = hub.store.db.prepare("INSERT OR REPLACE INTO camera_status (ward, camera, state, status, at, updated_at) VALUES ('p01', 'cam-9', 'offline', '{}', 1, 1)");
       cam9.run();
       hub.store.db.prepare("INSERT OR IGNORE INTO cameras (ward, camera, first_seen_at, last_seen_at) VALUES ('p01', 'cam-9', 1, 1)").run();
@@ -232,7 +232,7 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
       expect(await ask('cam-1', Date.now() + 3600_000, '1')).toContain('Thời gian không hợp lệ');
       expect(await page.getAttribute('#retrieve-result', 'class')).toBe('error');
       expect(await ask('cam-1', Date.now() - 20 * 60_000, '15')).toMatch(/Khoảng thời gian quá dài: hãy chia nhỏ\. \(to: .*at most 10 minutes/);
-      hub.store.db.prepare("DELETE FROM camera_status WHERE ward = 'p01' AND camera = 'cam-9'").run();
+      for (const table of ['camera_status', 'cameras']) hub.store.db.prepare(`DELETE FROM ${table} WHERE ward = 'p01' AND camera = 'cam-9'`).run();
       expect(await ask('cam-9', Date.now() - 60_000, '1')).toMatch(/^Phường này không có camera đó\. \(camera: /);
       // what only the box knows, in the request's row: a camera it no longer has, a range it has not recorded
       cam9.run();
