@@ -40,11 +40,21 @@ export interface RetrievalView {
   sha256: string | null;
   /** chunks at the hub / chunks in all, once the clip is on its way */
   progress: { received: number; total: number } | null;
+  /** its shares with the city, by forward target row: on their way, delivered, refused for good */
+  shared: { pending: number; delivered: number; dead: number };
   createdAt: number;
   updatedAt: number;
 }
 
-type Joined = RetrievalRow & { t_state: TransferProgress['state'] | null; t_received: number | null; t_chunks: number | null; t_ward: string | null };
+type Joined = RetrievalRow & {
+  t_state: TransferProgress['state'] | null;
+  t_received: number | null;
+  t_chunks: number | null;
+  t_ward: string | null;
+  f_pending: number;
+  f_delivered: number;
+  f_dead: number;
+};
 
 function toView(r: Joined): RetrievalView {
   // a clip under this id from another ward is not this request's clip
@@ -62,12 +72,15 @@ function toView(r: Joined): RetrievalView {
     bytes: r.bytes,
     sha256: r.clip_sha256,
     progress,
+    shared: { pending: r.f_pending, delivered: r.f_delivered, dead: r.f_dead },
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
 }
 
-const SELECT = `SELECT r.*, t.state AS t_state, t.received_count AS t_received, t.chunks AS t_chunks, t.ward AS t_ward
+const shares = (table: string) => `(SELECT count(*) FROM ${table} f WHERE f.incident_id = r.id AND f.subject = 'recording')`;
+const SELECT = `SELECT r.*, t.state AS t_state, t.received_count AS t_received, t.chunks AS t_chunks, t.ward AS t_ward,
+  ${shares('forward_outbox')} AS f_pending, ${shares('forward_delivered')} AS f_delivered, ${shares('forward_dead')} AS f_dead
   FROM retrievals r LEFT JOIN clip_transfers t ON t.event_id = r.id`;
 const OPEN_LIST = OPEN_STATES.map((s) => `'${s}'`).join(', ');
 

@@ -112,6 +112,8 @@ describe('retrieving a recorded range through the hub', () => {
     type WithForwards = { forwards: { target: string; state: string }[] };
     await until('the share delivered', async () => ((await operator.get(`/api/retrievals/${first}`)).json as WithForwards).forwards[0]?.state === 'delivered');
     expect(city.alerts().filter((a) => a.idempotencyKey === `recording:${first}:city`)).toHaveLength(1);
+    const listed = ((await operator.get('/api/retrievals')).json.retrievals as (Retrieval & { shared: unknown })[]).find((r) => r.id === first)!;
+    expect(listed.shared).toEqual({ pending: 0, delivered: 1, dead: 0 });
     // only a recording at the hub can be shared
     expect((await operator.call('POST', '/api/retrievals/01KAXG4Z7M5P2V8N3Q6R9T0W1Y/share', {})).status).toBe(404);
   }, 60_000);
@@ -214,15 +216,22 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
       expect(await page.textContent('#retrieve-form button[type=submit]')).toBe('Gửi yêu cầu tới phường');
       // datetime-local is local time (Asia/Ho_Chi_Minh, UTC+7)
       const local = (ms: number) => new Date(ms + 7 * 3600_000).toISOString().slice(0, 19);
+      // the page says "sent" before its list is refreshed: a new request is the first row once it differs
+      const firstRow = () => page.getAttribute('#retrieve-list tr:first-child', 'data-id');
+      let firstBefore: string | null = null;
       const ask = async (camera: string, from: number, minutes: string) => {
         await page.selectOption('#retrieve-form [name=camera]', camera);
         await page.fill('#retrieve-form [name=from]', local(from));
         await page.selectOption('#retrieve-form [name=duration]', minutes);
         await page.evaluate(() => (document.getElementById('retrieve-result')!.textContent = ''));
+        firstBefore = await firstRow();
         await page.click('#retrieve-form button[type=submit]');
         return until('the answer', async () => (await page.textContent('#retrieve-result')) || undefined);
       };
-      const newest = () => until('the new request in the list', () => page.getAttribute('#retrieve-list tr:first-child', 'data-id'));
+      const newest = () => until('the new request in the list', async () => {
+        const id = await firstRow();
+        return id !== null && id !== firstBefore ? id : undefined;
+      });
       const failedRow = async (id: string) => {
         await page.waitForSelector(`#retrieve-list tr[data-id="${id}"][data-state=failed]`, { timeout: 60_000 });
         return page.textContent(`#retrieve-list tr[data-id="${id}"]`);
@@ -270,6 +279,7 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
       const alert = await until('the alert at the city', () => city.alerts().find((a) => a.idempotencyKey === `recording:${id}:city`));
       expect(alert.alert).toMatchObject({ subject: 'recording', cause: { by: 'lan', note: 'vụ việc 2026-114' } });
       expect(hub.audit.list({ target: id }).map((a) => a.action)).toContain('share');
+      await until('the list to say the city has it', async () => (await page.textContent(`#retrieve-list tr[data-id="${id}"] .state`))?.includes('chia sẻ với Trung tâm: Trung tâm đã nhận'));
     } finally {
       await browser.close();
     }

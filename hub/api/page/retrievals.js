@@ -29,7 +29,11 @@ function fillCameras() {
 
 function row(r) {
   const pct = r.progress && r.progress.total ? Math.floor((100 * r.progress.received) / r.progress.total) : null;
-  const stateText = t(`retrieve.state.${r.state}`) + (r.state === 'transferring' && pct !== null ? ` ${pct}%` : '');
+  const shared = r.shared.delivered ? 'delivered' : r.shared.pending ? 'pending' : r.shared.dead ? 'dead' : null;
+  const stateText =
+    t(`retrieve.state.${r.state}`) +
+    (r.state === 'transferring' && pct !== null ? ` ${pct}%` : '') +
+    (shared ? ` · ${t('retrieve.sharedWithCity')}: ${t(`retrieve.shareState.${shared}`)}` : '');
   let action = '';
   if (r.state === 'ready') {
     action = el(
