@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { EXIT, printProblems, UsageError, type Command } from '../cli/command.js';
 import { loadHubConfig } from '../shared/config/load.js';
 import { createLogger } from '../shared/log.js';
+import type { RunningHub } from './main.js';
 import { auditCommand } from './users/audit-command.js';
 import { userCommand } from './users/user-command.js';
 
@@ -31,11 +32,14 @@ export const hubRunCommand: Command = {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
-    // loaded here, not at the top: `hub user …` and `hub audit …` need none of the broker, ingest or forwarder
-    const { startHub } = await import('./main.js');
-    const hub = await startHub(loaded.config, { logger });
-    logger.info({ wards: loaded.config.wards.length, root: loaded.config.storage.root }, 'hub running');
+    // SIGHUP's default would end the process: take it from now on, and reload once the hub is up
+    let hub: RunningHub | undefined = undefined;
+    let reloadAsked = false;
     const reload = () => {
+      if (!hub) {
+        reloadAsked = true;
+        return;
+      }
       const again = loadHubConfig(values.config!);
       if (!again.ok) {
         const problems = again.problems.map((p) => `${p.line ? `line ${p.line}: ` : ''}${p.path}: ${p.message}${p.hint ? ` (fix: ${p.hint})` : ''}`);
@@ -46,6 +50,11 @@ export const hubRunCommand: Command = {
       logger.info({ ...changes, wards: again.config.wards.length }, `wards reloaded from ${values.config}: ${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed (other settings take effect at the next restart)`);
     };
     process.on('SIGHUP', reload);
+    // loaded here, not at the top: `hub user …` and `hub audit …` need none of the broker, ingest or forwarder
+    const { startHub } = await import('./main.js');
+    hub = await startHub(loaded.config, { logger });
+    logger.info({ wards: loaded.config.wards.length, root: loaded.config.storage.root }, 'hub running');
+    if (reloadAsked) reload();
     const signal = await stopped;
     process.off('SIGHUP', reload);
     logger.info({ signal }, 'hub stopping');
