@@ -17,7 +17,7 @@ import {
 
 export const PROBE_ACTION = `${NS.wsd}/Probe`;
 export const PROBE_MATCHES_ACTION = `${NS.wsd}/ProbeMatches`;
-/** The well-known To of a probe; real sites send it to 239.255.255.250:3702, tests to a unicast port. */
+/** The well-known To of a probe (real sites probe by multicast, shared/onvif/discovery.ts; this fixture by unicast to loopback only). */
 const DISCOVERY_TO = 'urn:schemas-xmlsoap-org:ws:2005:04:discovery';
 const ANONYMOUS = `${NS.wsa}/role/anonymous`;
 const STRCMP0 = `${NS.wsd}/strcmp0`;
@@ -200,8 +200,8 @@ function isLoopback(address: string): boolean {
 }
 
 /**
- * Sends one Probe to `address:port` by unicast UDP and gathers every ProbeMatch answering it
- * until `timeoutMs` has passed.
+ * Sends one Probe to `address:port` by unicast UDP on loopback (a test fixture sends nowhere else) and gathers
+ * every ProbeMatch answering it until `timeoutMs` has passed.
  */
 export async function sendDirectedProbe(
   address: string,
@@ -209,6 +209,7 @@ export async function sendDirectedProbe(
   timeoutMs = 1000,
   types: readonly QName[] = [NETWORK_VIDEO_TRANSMITTER],
 ): Promise<ProbeMatch[]> {
+  if (!isLoopback(address)) throw new Error(`sendDirectedProbe probes loopback only (tests bind 127.0.0.1), not ${address}`);
   const socket = createSocket('udp4');
   const messageId = `urn:uuid:${randomUUID()}`;
   const matches: ProbeMatch[] = [];
@@ -217,8 +218,7 @@ export async function sendDirectedProbe(
       matches.push({ ...m, from: { address: from.address, port: from.port } });
     }
   });
-  // Probing loopback, listen on loopback only; anything else needs the OS to pick the interface.
-  await bindSocket(socket, isLoopback(address) ? '127.0.0.1' : '0.0.0.0', 0);
+  await bindSocket(socket, '127.0.0.1', 0);
   try {
     await new Promise<void>((resolve, reject) => {
       socket.send(probeMessage(messageId, types), port, address, (err) => (err ? reject(err) : resolve()));
