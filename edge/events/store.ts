@@ -1,21 +1,11 @@
 // Events in the edge db: every state change and the message that reports it are one transaction.
-import { eventMessageSchema, topics, type EventMessage, type Label } from '../../shared/contract/index.js';
+import { eventMessageSchema, topics, type EventMessage } from '../../shared/contract/index.js';
 import type { Db } from '../../shared/db.js';
 import { newMsgId, type ClipDescription, type Outbox } from '../uplink/outbox.js';
 import type { EventState, NormBox } from './lifecycle.js';
 
-export interface EventRow {
-  id: string;
-  camera: string;
-  label: Label;
-  score: number;
-  topScore: number;
-  box: NormBox;
-  zones: string[];
-  start: number;
-  lastSeenMs: number;
-  bestAtMs: number;
-  end: number | null;
+/** An event as stored: its state (lifecycle.ts), its lifecycle state and what became of its snapshot and clip. */
+export interface EventRow extends EventState {
   state: 'open' | 'ended';
   snapshotPath: string | null;
   clipState: 'pending' | 'done' | 'missing';

@@ -25,20 +25,8 @@ export interface EventFilter {
   limit?: number | undefined;
 }
 
-interface Row {
-  id: string;
-  camera: string;
-  label: string;
-  topScore: number;
-  start: number;
-  end: number | null;
-  state: 'open' | 'ended';
-  snapshotPath: string | null;
-  clipState: 'pending' | 'done' | 'missing';
-  clipPath: string | null;
-  clipStartMs: number | null;
-  clipEndMs: number | null;
-}
+/** A row as selected: the event with its file paths instead of what the page may know of them. */
+type Row = Omit<ReviewEvent, 'hasSnapshot' | 'clip'> & { snapshotPath: string | null; clipState: ReviewEvent['clip']; clipPath: string | null };
 
 const COLUMNS = `id, camera, label, top_score AS topScore, start_ms AS start, end_ms AS "end", state, snapshot_path AS snapshotPath,
   clip_state AS clipState, clip_path AS clipPath, clip_start_ms AS clipStartMs, clip_end_ms AS clipEndMs`;
@@ -76,18 +64,7 @@ export class EventsQuery {
   }
 
   private toEvent(r: Row): ReviewEvent {
-    return {
-      id: r.id,
-      camera: r.camera,
-      label: r.label,
-      topScore: r.topScore,
-      start: r.start,
-      end: r.end,
-      state: r.state,
-      hasSnapshot: r.snapshotPath !== null,
-      clip: r.clipState,
-      clipStartMs: r.clipStartMs,
-      clipEndMs: r.clipEndMs,
-    };
+    const { snapshotPath, clipState, clipPath: _path, ...event } = r;
+    return { ...event, hasSnapshot: snapshotPath !== null, clip: clipState };
   }
 }

@@ -54,19 +54,8 @@ export interface ExportServiceOptions {
   clock?: () => number;
 }
 
-interface Row {
-  id: string;
-  state: ExportStatus['state'];
-  cameras: string;
-  fromMs: number;
-  toMs: number;
-  reason: string | null;
-  createdBy: string;
-  createdAt: number;
-  finishedAt: number | null;
-  error: string | null;
-  bytes: number | null;
-}
+/** A row of the exports table: the status without what only the running job knows, cameras as JSON. */
+type Row = Omit<ExportStatus, 'cameras' | 'progress' | 'step'> & { cameras: string };
 
 const COLUMNS = 'id, state, cameras, from_ms AS fromMs, to_ms AS toMs, reason, created_by AS createdBy, created_at AS createdAt, finished_at AS finishedAt, error, bytes';
 

@@ -1,19 +1,11 @@
 // An incident as the API shows it: camelCase, JSON decoded, no storage paths (pure).
 import type { Box } from '../../shared/contract/index.js';
+import type { Incident } from '../ingest/incident-merge.js';
 import type { IncidentRow } from '../store/store.js';
 
-export interface IncidentView {
+/** The merged incident (hub/ingest), without its message bookkeeping, and what the hub knows of its files. */
+export interface IncidentView extends Omit<Incident, 'lastMsgId' | 'snapshotMsgId'> {
   id: string;
-  ward: string;
-  camera: string;
-  label: string;
-  score: number;
-  topScore: number;
-  box: Box;
-  zones: string[];
-  start: number;
-  end: number | null;
-  state: 'open' | 'ended';
   snapshot: boolean;
   clip: { state: IncidentRow['clip_state']; sha256: string | null; error: string | null };
   forwarded: boolean;
