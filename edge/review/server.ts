@@ -1,6 +1,6 @@
 // The officers' review server on the ward box: login, live view, timeline and playback, events, holds and exports,
 // and the page itself. Everything it needs is handed in; start() listens, close() stops readers and the server.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -8,7 +8,7 @@ import { can, createAccounts, type Accounts } from '../../shared/accounts/index.
 import type { Audit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
-import { sessionPlugin } from '../../shared/http/index.js';
+import { MSE_APPENDER, servePageFiles, sessionPlugin } from '../../shared/http/index.js';
 import type { Logger } from '../../shared/log.js';
 import { packageRoot } from '../../shared/package.js';
 import type { RecordStore } from '../record/store.js';
@@ -56,7 +56,6 @@ const PAGE_FILES: Record<string, string> = {
   '/i18n.js': 'i18n.js',
   '/style.css': 'style.css',
 };
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 
 export async function createReviewServer(o: ReviewServerOptions): Promise<ReviewServer> {
   const clock = o.clock ?? Date.now;
@@ -100,17 +99,11 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
 
   // the page: a few static files, read once
   const pageDir = path.join(packageRoot(), 'edge', 'review', 'page');
-  for (const [url, file] of Object.entries(PAGE_FILES)) {
-    const body = readFileSync(path.join(pageDir, file));
-    app.get(url, async (_request, reply) =>
-      reply
-        .type(TYPES[path.extname(file)]!)
-        .header('cache-control', 'no-cache')
-        .header('content-security-policy', "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'")
-        .header('x-content-type-options', 'nosniff')
-        .send(body),
-    );
-  }
+  servePageFiles(app, [...Object.entries(PAGE_FILES).map(([url, file]) => ({ url, file: path.join(pageDir, file) })), MSE_APPENDER], {
+    'cache-control': 'no-cache',
+    'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+  });
 
   // what the page shows this user: the ward, its cameras (no URLs), and which tabs apply
   app.get('/api/box', async (request, reply) => {

@@ -122,43 +122,8 @@ for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('c
 function stopAll() { stopLive(); playback.stop(); }
 
 // ---------- MSE helpers
-/** Appends buffers to a SourceBuffer one at a time; trims what is far behind the play position. */
-class Appender {
-  constructor(video, codec) {
-    this.video = video;
-    this.queue = [];
-    this.ready = new Promise((resolve, reject) => {
-      this.ms = new MediaSource();
-      this.url = URL.createObjectURL(this.ms);
-      video.src = this.url;
-      this.ms.addEventListener('sourceopen', () => {
-        try {
-          this.sb = this.ms.addSourceBuffer(`video/mp4; codecs="${codec}"`);
-          this.sb.mode = 'segments';
-          this.sb.addEventListener('updateend', () => this.pump());
-          resolve();
-        } catch (err) { reject(err); }
-      }, { once: true });
-    });
-    this.waiters = [];
-  }
-  push(buf) { this.queue.push(buf); this.pump(); }
-  pump() {
-    if (!this.sb || this.sb.updating || this.ms.readyState !== 'open') return;
-    const v = this.video;
-    const b = this.sb.buffered;
-    if (b.length && v.currentTime - b.start(0) > 90 && !this.queue.length) { this.sb.remove(b.start(0), v.currentTime - 60); return; }
-    const next = this.queue.shift();
-    if (next) { try { this.sb.appendBuffer(next); } catch (err) { if (err.name === 'QuotaExceededError') { this.queue.unshift(next); this.sb.remove(0, Math.max(0, v.currentTime - 10)); } else throw err; } return; }
-    for (const w of this.waiters.splice(0)) w();
-  }
-  /** resolves when everything queued is appended */
-  drained() { return this.queue.length || (this.sb && this.sb.updating) ? new Promise((r) => this.waiters.push(r)) : Promise.resolve(); }
-  bufferedEnd() { const b = this.sb && this.sb.buffered; return b && b.length ? b.end(b.length - 1) : 0; }
-  bufferedStart() { const b = this.sb && this.sb.buffered; return b && b.length ? b.start(0) : 0; }
-  end() { if (this.ms.readyState === 'open' && this.sb && !this.sb.updating) try { this.ms.endOfStream(); } catch { /* already ended */ } }
-  close() { this.queue = []; URL.revokeObjectURL(this.url); }
-}
+/** shared/page/mse-appender.js (served at /mse-appender.js, loaded before this script) */
+const Appender = window.MseAppender;
 
 // ---------- live
 /** One camera stream in one <video>: WebSocket, init segment, fragments; reconnects until stopped. */

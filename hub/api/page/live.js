@@ -7,38 +7,8 @@ import { el } from './views.js';
 const $ = (id) => document.getElementById(id);
 let current = null;
 
-/** Feeds one SourceBuffer in order; drops what is far behind the play position so memory stays flat. */
-class Appender {
-  constructor(video, codec) {
-    this.video = video;
-    this.queue = [];
-    this.ms = new MediaSource();
-    this.url = URL.createObjectURL(this.ms);
-    video.src = this.url;
-    this.ready = new Promise((resolve, reject) => {
-      this.ms.addEventListener('sourceopen', () => {
-        try {
-          this.sb = this.ms.addSourceBuffer(`video/mp4; codecs="${codec}"`);
-          this.sb.mode = 'segments';
-          this.sb.addEventListener('updateend', () => this.pump());
-          resolve();
-          this.pump();
-        } catch (err) { reject(err); }
-      }, { once: true });
-    });
-  }
-  push(buf) { this.queue.push(buf); this.pump(); }
-  pump() {
-    if (!this.sb || this.sb.updating || this.ms.readyState !== 'open') return;
-    const b = this.sb.buffered;
-    const now = this.video.currentTime;
-    if (b.length && now - b.start(0) > 90 && !this.queue.length) { this.sb.remove(b.start(0), now - 60); return; }
-    const next = this.queue.shift();
-    if (next) this.sb.appendBuffer(next);
-  }
-  bufferedEnd() { const b = this.sb && this.sb.buffered; return b && b.length ? b.end(b.length - 1) : 0; }
-  close() { this.queue = []; URL.revokeObjectURL(this.url); }
-}
+/** shared/page/mse-appender.js, a classic script the page loads before its modules */
+const Appender = window.MseAppender;
 
 function refusal(err) {
   if (!(err instanceof ApiError)) return t('error', { msg: String(err) });
