@@ -5,6 +5,15 @@ import { decodeCursor } from './cursor.js';
 import { MAX_PAGE } from './incident-query.js';
 
 const id = (what: string) => z.string().regex(ID_PATTERN, { message: `not a ${what} id: ${ID_HINT}` });
+/** An id in a JSON body, where a number or a null must be told apart from a badly spelt id. */
+export const bodyId = (what: string) => z.string({ message: `must be a ${what} id` }).regex(ID_PATTERN, { message: `not a ${what} id: ${ID_HINT}` });
+/** A ULID in a path (incidents, retrievals, relays). */
+export const ulidParam = (what: string) => z.string().regex(ULID_PATTERN, { message: `must be a ${what} id (a ULID: 26 characters, 0-9 A-Z without I L O U)` });
+/** `?limit=` from 1 to `max`. */
+export const limitQuery = (max: number) => {
+  const message = `must be a whole number from 1 to ${max}`;
+  return z.string().regex(/^\d{1,3}$/, { message }).transform(Number).pipe(z.number().min(1, { message }).max(max, { message }));
+};
 const ms = (what: string) =>
   z
     .string()
@@ -12,7 +21,7 @@ const ms = (what: string) =>
     .transform(Number);
 
 export const incidentIdParams = z.strictObject({
-  id: z.string().regex(ULID_PATTERN, { message: 'must be an incident id (a ULID: 26 characters, 0-9 A-Z without I L O U)' }),
+  id: ulidParam('incident'),
 });
 
 export const listQuery = z
@@ -75,12 +84,7 @@ export const deadLetterParams = z.strictObject({
 });
 
 export const deadLettersQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, { message: 'must be a whole number from 1 to 500' })
-    .transform(Number)
-    .pipe(z.number().min(1, { message: 'must be a whole number from 1 to 500' }).max(500, { message: 'must be a whole number from 1 to 500' }))
-    .optional(),
+  limit: limitQuery(500).optional(),
   before: ms('before').optional().describe('dead letters that died before this time (ms), for paging'),
 });
 

@@ -2,21 +2,20 @@
 // GET /relay/:relayId is the ward's WebSocket (token, once); GET /api/live/:relayId the operators' (MSE player).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ID_HINT, ID_PATTERN, ULID_PATTERN } from '../../shared/contract/index.js';
 import { requirePermission } from '../../shared/http/index.js';
 import type { LiveRelays } from '../live/relays.js';
+import { bodyId, ulidParam } from './inputs.js';
 import type { RouteTable } from './route.js';
 
-const id = (what: string) => z.string({ message: `must be a ${what} id` }).regex(ID_PATTERN, { message: `not a ${what} id: ${ID_HINT}` });
 
 export const liveBody = z.strictObject({
-  ward: id('ward'),
-  camera: id('camera'),
+  ward: bodyId('ward'),
+  camera: bodyId('camera'),
   stream: z.enum(['main', 'sub'], { message: 'must be "main" or "sub"' }).default('sub').describe('which stream of the camera (default sub)'),
 });
 
 export const relayParams = z.strictObject({
-  relayId: z.string().regex(ULID_PATTERN, { message: 'must be a relay id (a ULID: 26 characters, 0-9 A-Z without I L O U)' }),
+  relayId: ulidParam('relay'),
 });
 
 export function liveRoutes(app: FastifyInstance, routes: RouteTable, live: LiveRelays): void {

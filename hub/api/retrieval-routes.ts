@@ -2,41 +2,35 @@
 // progress, cancels it while it is on its way (retrieve.cancel), plays the clip once it is at the hub (Range;
 // audited clip.view once per view) and shares it with the city by a signed, expiring link (audited share).
 import { z } from 'zod';
-import { ID_HINT, ID_PATTERN, ULID_PATTERN } from '../../shared/contract/index.js';
 import type { Retrievals } from '../retrieval/retrievals.js';
 import type { ApiContext } from './context.js';
+import { bodyId, limitQuery, shareBody, ulidParam } from './inputs.js';
 import { fileSize, sendFileRange, startsView } from './range.js';
 import type { RouteTable } from './route.js';
 import { shareReply } from './share-reply.js';
 import { storedFile } from './stored-file.js';
 
-const id = (what: string) => z.string({ message: `must be a ${what} id` }).regex(ID_PATTERN, { message: `not a ${what} id: ${ID_HINT}` });
 const ms = (what: string) => z.number({ message: `${what}: a time in milliseconds since the Unix epoch` }).int({ message: 'must be a whole number of milliseconds' }).min(0).max(8_640_000_000_000_000);
 
 export const retrievalBody = z.strictObject({
-  ward: id('ward'),
-  camera: id('camera'),
+  ward: bodyId('ward'),
+  camera: bodyId('camera'),
   from: ms('from').describe('start of the range (ms since the epoch)'),
   to: ms('to').describe('end of the range (ms since the epoch), later than from'),
 });
 
 export const retrievalParams = z.strictObject({
-  id: z.string().regex(ULID_PATTERN, { message: 'must be a retrieval id (a ULID: 26 characters, 0-9 A-Z without I L O U)' }),
+  id: ulidParam('retrieval'),
 });
 
 export const retrievalListQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, { message: 'must be a whole number from 1 to 200' })
-    .transform(Number)
-    .pipe(z.number().min(1, { message: 'must be a whole number from 1 to 200' }).max(200, { message: 'must be a whole number from 1 to 200' }))
+  limit: limitQuery(200)
     .optional()
     .describe('how many, newest first (default 50)'),
 });
 
-export const retrievalShareBody = z.strictObject({
-  note: z.string({ message: 'must be text' }).max(1000, { message: 'at most 1000 characters' }).optional().describe('a note for the city'),
-});
+/** An incident's share without `unblurred`: a recording has no snapshot to blur. */
+export const retrievalShareBody = shareBody.omit({ unblurred: true });
 
 /** Where a shared recording stands with each forward target. */
 interface ForwardState {
