@@ -33,6 +33,17 @@ export function printProblems(io: Output, file: string, problems: readonly Confi
   for (const p of problems) io.err(formatProblem(p));
 }
 
+/**
+ * Resolves with the first SIGTERM or SIGINT. Call it before announcing ports: a supervisor may stop a daemon as
+ * soon as it reads one.
+ */
+export function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}
+
 export class UsageError extends Error {
   readonly code = 'USAGE';
 }

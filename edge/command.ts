@@ -1,7 +1,7 @@
 // `wardwatch edge --config edge.yaml`: runs the ward box daemon until SIGTERM or SIGINT.
 // Exit codes: 0 after a clean stop, 78 for a bad edge.yaml (every problem printed), 64 for a bad command line.
 import { parseArgs } from 'node:util';
-import { EXIT, printProblems, UsageError, type Command } from '../cli/command.js';
+import { EXIT, printProblems, stopSignal, UsageError, type Command } from '../cli/command.js';
 import { loadEdgeConfig } from '../shared/config/load.js';
 import { createLogger } from '../shared/log.js';
 import { startEdge } from './main.js';
@@ -19,10 +19,7 @@ export const edgeCommand: Command = {
       return EXIT.config;
     }
     const logger = createLogger({ name: 'edge' });
-    const stopped = new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
+    const stopped = stopSignal();
     const edge = await startEdge(loaded.config, { logger });
     const signal = await stopped;
     logger.info({ signal }, 'ward box stopping');

@@ -6,8 +6,9 @@
 // so a test or supervisor started with `port: 0` reads the real port from the first line with a `port`.
 // Exit codes: 0 after a clean stop, 78 for a bad hub.yaml (every problem printed), 64 for a bad command line.
 import { parseArgs } from 'node:util';
-import { EXIT, printProblems, UsageError, type Command } from '../cli/command.js';
+import { EXIT, printProblems, stopSignal, UsageError, type Command } from '../cli/command.js';
 import { loadHubConfig } from '../shared/config/load.js';
+import { formatProblem } from '../shared/config/problems.js';
 import { createLogger } from '../shared/log.js';
 import type { RunningHub } from './main.js';
 import { auditCommand } from './users/audit-command.js';
@@ -28,10 +29,7 @@ export const hubRunCommand: Command = {
     }
     const logger = createLogger({ name: 'hub' });
     // listen for signals before the ports are announced: a supervisor may stop us as soon as it reads one
-    const stopped = new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
+    const stopped = stopSignal();
     // SIGHUP's default would end the process: take it from now on, and reload once the hub is up
     let hub: RunningHub | undefined = undefined;
     let reloadAsked = false;
@@ -42,7 +40,7 @@ export const hubRunCommand: Command = {
       }
       const again = loadHubConfig(values.config!);
       if (!again.ok) {
-        const problems = again.problems.map((p) => `${p.line ? `line ${p.line}: ` : ''}${p.path}: ${p.message}${p.hint ? ` (fix: ${p.hint})` : ''}`);
+        const problems = again.problems.map((p) => formatProblem(p).replace('\n    fix:', ' — fix:'));
         logger.error({ problems }, `hub.yaml not reloaded, the hub goes on with the wards it had: ${problems.join('; ')}`);
         return;
       }
