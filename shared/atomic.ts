@@ -8,7 +8,8 @@ function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-function fsyncDir(dir: string): void {
+/** Makes a rename, link or create in `dir` durable. */
+export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);

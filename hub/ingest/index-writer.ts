@@ -3,7 +3,8 @@
 import { createAudit } from '../../shared/audit/index.js';
 import type { ClipManifest, Decoded, EventMessage } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
-import { ChunkWriter, commitClip, createPartialClip, fsyncDir, removeFile, sha256OfFile } from '../store/clip-files.js';
+import { fsyncDir } from '../../shared/atomic.js';
+import { ChunkWriter, commitClip, createPartialClip, removeFile, sha256OfFile } from '../store/clip-files.js';
 import { commitSnapshot, type PendingSnapshot } from '../store/snapshots.js';
 import type { HubStore, IncidentRow } from '../store/store.js';
 import type { ClipState } from '../store/schema.js';

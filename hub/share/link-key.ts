@@ -2,21 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { fsyncDir } from '../../shared/atomic.js';
 
 export const LINK_KEY_FILE = path.join('keys', 'link.key');
 const KEY_BYTES = 32;
 
 export class LinkKeyError extends Error {
   readonly code = 'LINK_KEY';
-}
-
-function fsyncPath(p: string): void {
-  const fd = openSync(p, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function readKey(file: string): Buffer {
@@ -62,6 +54,6 @@ export function loadLinkKey(storageRoot: string, configured?: string): Buffer {
   } finally {
     rmSync(tmp, { force: true });
   }
-  fsyncPath(dir);
+  fsyncDir(dir);
   return readKey(file);
 }

@@ -2,18 +2,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { commitFileSync } from '../../shared/atomic.js';
+import { commitFileSync, fsyncDir } from '../../shared/atomic.js';
 import { storePaths } from './paths.js';
-
-/** Makes a rename or create in `dir` durable. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Creates (or empties) the temp file of a transfer at its full size; returns its relative path. */
 export function createPartialClip(root: string, eventId: string, bytes: number): string {
