@@ -6,17 +6,17 @@
 //
 // The last line is one JSON object for scripts:
 //   {"infer_per_s_1t":…,"infer_per_s_2t":…,"preprocess_ms":…,"run_ms":…,…}
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { createDetector, type DetectorStats, type RgbFrame } from '../edge/detect/detector.js';
+import { packagedModel } from '../edge/detect/model-file.js';
+import { DOG_JPG } from '../test-fixtures/media/index.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '..');
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string', default: path.resolve(repoRoot, '../shared/models/yolox_nano.onnx') },
+    model: { type: 'string', default: packagedModel().path },
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
   },
@@ -26,7 +26,7 @@ const warmupSeconds = Number(values.warmup);
 
 /** A real picture at the sub-stream size, as a Buffer like the ffmpeg frame reader gives. */
 async function subStreamFrame(): Promise<RgbFrame> {
-  const source = path.resolve(repoRoot, '../shared/media/dog.jpg');
+  const source = DOG_JPG;
   try {
     const data = await sharp(source).removeAlpha().resize(640, 360, { fit: 'fill' }).raw().toBuffer();
     return { data, width: 640, height: 360 };

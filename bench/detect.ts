@@ -23,15 +23,16 @@ import type { GroundTruth } from '../test-fixtures/camera/index.js';
 import { edgeMigrations } from '../edge/db.js';
 import type { RgbFrame } from '../edge/detect/detector.js';
 import { DetectionService } from '../edge/detect/service.js';
+import { packagedModel } from '../edge/detect/model-file.js';
+import { DOG_JPG } from '../test-fixtures/media/index.js';
 import { createWorkerDetector } from '../edge/detect/worker-detector.js';
 import { RecordingService } from '../edge/record/service.js';
 import { RecordStore } from '../edge/record/store.js';
 import { Outbox } from '../edge/uplink/outbox.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
   options: {
-    model: { type: 'string', default: path.resolve(repoRoot, '../shared/models/yolox_nano.onnx') },
+    model: { type: 'string', default: packagedModel().path },
     cameras: { type: 'string', default: '32' },
     traffic: { type: 'string', default: '4' },
     fps: { type: 'string', default: '5' },
@@ -276,7 +277,7 @@ function describeFarm(child: ChildProcess): Promise<FarmCamera[]> {
 }
 
 async function sampleFrame(): Promise<RgbFrame> {
-  const raw = await sharp(path.resolve(repoRoot, '../shared/media/dog.jpg')).removeAlpha().resize(640, 360, { fit: 'fill' }).raw().toBuffer();
+  const raw = await sharp(DOG_JPG).removeAlpha().resize(640, 360, { fit: 'fill' }).raw().toBuffer();
   return copy({ data: raw, width: 640, height: 360 });
 }
 

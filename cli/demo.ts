@@ -5,7 +5,7 @@ import { EXIT, type Command } from './command.js';
 export const demoCommand: Command = {
   name: '',
   summary: 'run the whole district on this machine (hub, 3 wards × 8 fake cameras, city receiver)',
-  usage: 'wardwatch demo [--data-dir DIR] [--wards 3] [--cameras 8] [--traffic 2]',
+  usage: 'wardwatch demo [--data-dir DIR] [--wards 3] [--cameras 8] [--traffic 2] [--seconds N]',
   async run(args, io) {
     let demo: { runDemo(args: string[]): Promise<number> };
     try {

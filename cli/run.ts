@@ -1,13 +1,15 @@
 // Process entry: runs the CLI with this process's arguments and sets the exit code.
 import { EXIT } from './command.js';
+import { errorReport, wantsStack } from './error-report.js';
 import { main } from './wardwatch.js';
 
-main(process.argv.slice(2)).then(
+const verbose = wantsStack(process.argv, process.env);
+main(process.argv.slice(2).filter((a) => a !== '--verbose')).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`wardwatch: ${err instanceof Error ? err.message : String(err)}\n`);
+    for (const line of errorReport(err, verbose)) process.stderr.write(line + '\n');
     process.exitCode = EXIT.failure;
   },
 );

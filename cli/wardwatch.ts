@@ -63,7 +63,8 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
   try {
     return await command.run(unnamed || byDefault ? argv.slice(1) : rest, io);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       io.err(`${(err as Error).message}\nusage: ${command.usage}`);
       return EXIT.usage;
     }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { hashSecret, randomToken } from '../shared/scrypt.js';
 import { packageRoot } from '../shared/package.js';
+import { packagedModel } from '../edge/detect/model-file.js';
 import { startCameraFarm, DEFAULT_CREDENTIALS, type CameraFarm, type SceneName } from '../test-fixtures/camera/index.js';
 import { startCityReceiver, type CityReceiver } from '../test-fixtures/city/index.js';
 
@@ -19,7 +20,7 @@ export interface DistrictOptions {
   camerasPerWard: number;
   /** how many of each ward's cameras show the traffic scene (the rest are quiet streets) */
   trafficPerWard: number;
-  /** detector model; none → motion-only */
+  /** detector model; unset → the edge takes the copy that ships with Wardwatch */
   modelPath?: string | undefined;
   /** scene loop length (the demo uses 60 s; tests shorter) */
   loopSeconds?: number;
@@ -157,7 +158,7 @@ export async function startDistrict(o: DistrictOptions): Promise<District> {
         `record: { segmentSeconds: ${o.segmentSeconds ?? 10}, retainDays: 7 }`,
         'detect: { fps: 5, minScore: 0.5 }',
         'events: { preRollSeconds: 3, postRollSeconds: 3, endAfterSeconds: 3 }',
-        ...(o.modelPath ? [`model: { path: "${o.modelPath}", threads: 1 }`] : [`model: { path: "${path.join(dataDir, 'no-model.onnx')}" }`]),
+        o.modelPath ? `model: { path: "${o.modelPath}", threads: 1 }` : 'model: { threads: 1 }',
         `review: { host: 127.0.0.1, port: ${reviewPort} }`,
         'cameras:',
         ...cams.map((c, i) =>
@@ -236,8 +237,10 @@ export function runWardwatch(args: string[], input?: string): string {
   return r.stdout;
 }
 
-/** The detector model for the demo: WARDWATCH_MODEL, else the copy beside this checkout; undefined → motion-only. */
-export function findModel(): string | undefined {
-  const candidates = [process.env.WARDWATCH_MODEL, path.resolve(root, '../shared/models/yolox_nano.onnx')];
-  return candidates.find((c): c is string => !!c && existsSync(c));
+/** The detector model for the demo: WARDWATCH_MODEL when set, else the copy that ships with Wardwatch. */
+export function findModel(): string {
+  const chosen = process.env.WARDWATCH_MODEL;
+  if (chosen === undefined || chosen === '') return packagedModel().path;
+  if (!existsSync(chosen)) throw new Error(`WARDWATCH_MODEL=${chosen}: no such file (unset it to use the model that ships with Wardwatch)`);
+  return path.resolve(chosen);
 }

@@ -1,16 +1,22 @@
 // `npm run demo`: the whole district on this machine — hub, 3 wards × 8 fake cameras, the city receiver — with
-// data in a temp dir (or --data-dir). Prints where to look, then one summary line every few seconds. Ctrl-C stops.
+// data in a temp dir (or --data-dir). Prints where to look, then one summary line every few seconds. Ctrl-C stops;
+// `--seconds N` stops by itself and exits 0 only when every ward recorded and the hub got an object incident.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { UsageError } from '../cli/command.js';
 import { DEMO_PASSWORD, findModel, startDistrict, type District } from './district.js';
 
 export interface Summary {
   camerasRecording: number;
   cameras: number;
+  /** wards whose box says at least one of its cameras is recording */
+  wardsRecording: number;
   incidents: number;
+  /** incidents by label, e.g. { person: 3, car: 2 } */
+  byLabel: Record<string, number>;
   withClip: number;
   forwarded: number;
 }
@@ -20,10 +26,13 @@ export function summary(d: District): Summary {
   const db = new Database(path.join(d.hubDataDir, 'data', 'hub.db'), { readonly: true, fileMustExist: true });
   try {
     const statuses = db.prepare("SELECT status FROM ward_status WHERE state = 'online'").pluck().all() as string[];
-    const camerasRecording = statuses.reduce((n, s) => n + ((JSON.parse(s) as { cameras?: { recording?: number } }).cameras?.recording ?? 0), 0);
-    const incidents = db.prepare('SELECT count(*) FROM incidents').pluck().get() as number;
+    const recording = statuses.map((s) => (JSON.parse(s) as { cameras?: { recording?: number } }).cameras?.recording ?? 0);
+    const camerasRecording = recording.reduce((n, r) => n + r, 0);
+    const rows = db.prepare('SELECT label, count(*) AS n FROM incidents GROUP BY label').all() as { label: string; n: number }[];
+    const byLabel = Object.fromEntries(rows.map((r) => [r.label, r.n]));
+    const incidents = rows.reduce((n, r) => n + r.n, 0);
     const withClip = db.prepare("SELECT count(*) FROM incidents WHERE clip_state = 'present'").pluck().get() as number;
-    return { camerasRecording, cameras: d.farm.cameras.length, incidents, withClip, forwarded: d.city.alerts().length };
+    return { camerasRecording, cameras: d.farm.cameras.length, wardsRecording: recording.filter((r) => r > 0).length, incidents, byLabel, withClip, forwarded: d.city.alerts().length };
   } finally {
     db.close();
   }
@@ -37,13 +46,16 @@ export async function runDemo(args: string[]): Promise<number> {
       wards: { type: 'string', default: '3' },
       cameras: { type: 'string', default: '8' },
       traffic: { type: 'string', default: '2' },
+      seconds: { type: 'string' },
     },
   });
+  const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
+  if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 10)) throw new UsageError(`--seconds must be a whole number of seconds ≥ 10 (got "${values.seconds}")`);
   const dataDir = values['data-dir'] ?? mkdtempSync(path.join(tmpdir(), 'wardwatch-demo-'));
   const say = (line: string) => process.stdout.write(line + '\n');
   const modelPath = findModel();
   say(`Wardwatch demo — data in ${dataDir}`);
-  say(modelPath ? `detector model: ${modelPath}` : 'no detector model found (set WARDWATCH_MODEL or run `wardwatch provision model`): running motion-only, no object events');
+  say(`detector model: ${modelPath}${process.env.WARDWATCH_MODEL ? ' (WARDWATCH_MODEL)' : ' (the copy that ships with Wardwatch)'}`);
   const district = await startDistrict({
     dataDir,
     wards: Number(values.wards),
@@ -62,26 +74,39 @@ export async function runDemo(args: string[]): Promise<number> {
   say(`logs:                  ${dataDir}/*.log`);
   say('');
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(timer);
-    say('\nstopping the district…');
-    await district.stop();
-    say('stopped.');
-  };
+  const line = (s: Summary) =>
+    `cameras recording ${s.camerasRecording}/${s.cameras} · incidents at hub ${s.incidents} (${s.withClip} with clip) · forwarded to city ${s.forwarded}`;
+  let last: Summary | undefined;
+  let wardsSeenRecording = 0;
   const timer = setInterval(() => {
     try {
-      const s = summary(district);
-      say(`${new Date().toLocaleTimeString('vi-VN')}  cameras recording ${s.camerasRecording}/${s.cameras} · incidents at hub ${s.incidents} (${s.withClip} with clip) · forwarded to city ${s.forwarded}`);
+      last = summary(district);
+      wardsSeenRecording = Math.max(wardsSeenRecording, last.wardsRecording);
+      say(`${new Date().toLocaleTimeString('vi-VN')}  ${line(last)}`);
     } catch (err) {
       say(`summary unavailable: ${(err as Error).message}`);
     }
   }, 5000);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => void stop().then(resolve));
-    process.once('SIGTERM', () => void stop().then(resolve));
+  const signal = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  return 0;
+  const ended = await Promise.race([signal, ...(seconds ? [new Promise<string>((r) => setTimeout(() => r('time'), seconds * 1000).unref())] : [])]);
+  clearInterval(timer);
+  try {
+    last = summary(district);
+    wardsSeenRecording = Math.max(wardsSeenRecording, last.wardsRecording);
+  } catch (err) {
+    say(`summary unavailable: ${(err as Error).message}`);
+  }
+  say('\nstopping the district…');
+  await district.stop();
+  say('stopped.');
+  if (ended !== 'time') return 0;
+  // a run of fixed length is a check: every ward recorded, and the hub got at least one object incident
+  const wards = district.wards.length;
+  const labels = Object.entries(last?.byLabel ?? {}).map(([l, n]) => `${l} ${n}`).join(', ') || 'none';
+  const ok = wardsSeenRecording === wards && (last?.incidents ?? 0) > 0;
+  say(`total after ${seconds} s: wards recording ${wardsSeenRecording}/${wards} · ${last ? line(last) : 'no summary'} · incidents by label: ${labels} → ${ok ? 'OK' : 'FAILED'}`);
+  return ok ? 0 : 1;
 }

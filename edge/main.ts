@@ -1,7 +1,7 @@
 // The ward box daemon: wires recording, detection and events, the uplink to the hub, box status and the officers'
 // review page together.
 // No logic here.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EdgeConfig } from '../shared/config/load.js';
 import { topics } from '../shared/contract/index.js';
@@ -11,6 +11,7 @@ import { packageVersion } from '../shared/package.js';
 import { createAudit, type Audit } from '../shared/audit/index.js';
 import type { Db } from '../shared/db.js';
 import { openEdgeDb } from './db.js';
+import { chooseModel, packagedModel } from './detect/model-file.js';
 import { DetectionService } from './detect/service.js';
 import { RecordingService } from './record/service.js';
 import { RecordStore } from './record/store.js';
@@ -54,6 +55,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   const tools = await locateFfmpeg({ ffmpegPath: config.ffmpeg.ffmpegPath, ffprobePath: config.ffmpeg.ffprobePath });
   logger.info({ ffmpeg: tools.ffmpeg.path, version: tools.ffmpeg.version, source: tools.ffmpeg.source }, 'ffmpeg found');
 
+  const model = chooseModel(config.model, packagedModel().path, existsSync);
   const db = openEdgeDb(path.join(root, 'edge.db'));
   const recordStore = new RecordStore(db);
   const outbox = config.hub ? new Outbox(db, config.ward.id, clock) : undefined;
@@ -92,6 +94,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
       outboxDepth: outbox?.depth() ?? 0,
       cameras: recording.statuses(),
       detector: detection.status().detector,
+      model: model.source,
       alarms: [recording.diskAlarm()].filter((a): a is string => a !== undefined),
     });
 
@@ -120,7 +123,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     recordStore,
     tools,
     logger,
-    modelPath: config.model.path,
+    modelPath: model.path,
     threads: config.model.threads,
     clipsDir: path.join(root, 'events'),
     clock,
@@ -168,7 +171,10 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     logger,
   });
   liveRelay = relays;
-  logger.info({ ward: config.ward.id, cameras: config.cameras.length, hub: config.hub ? `${config.hub.host}:${config.hub.port}` : null }, 'ward box running');
+  logger.info(
+    { ward: config.ward.id, cameras: config.cameras.length, hub: config.hub ? `${config.hub.host}:${config.hub.port}` : null, detector: detection.status().detector, model: model.source, modelPath: model.path },
+    `ward box running (detector: ${detection.status().detector}, ${model.source === 'packaged' ? 'the model that ships with Wardwatch' : `model ${model.source} at ${model.path}`})`,
+  );
 
   let closing: Promise<void> | undefined;
   return {

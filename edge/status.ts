@@ -1,6 +1,7 @@
 // Box health for the hub: builds the contract's status messages from what the parts report.
 import { statfs } from 'node:fs/promises';
 import type { CameraStatus, WardStatus } from '../shared/contract/index.js';
+import type { ModelSource } from './detect/model-file.js';
 import type { CameraRecordingStatus } from './record/service.js';
 
 export interface BoxFacts {
@@ -12,6 +13,7 @@ export interface BoxFacts {
   outboxDepth: number;
   cameras: CameraRecordingStatus[];
   detector: 'onnx' | 'motion-only' | 'off';
+  model: ModelSource;
   alarms: string[];
 }
 
@@ -26,6 +28,7 @@ export function wardStatus(f: BoxFacts): WardStatus {
     outboxDepth: f.outboxDepth,
     cameras: { recording: f.cameras.filter((c) => c.state === 'recording').length, total: f.cameras.length },
     detector: f.detector,
+    model: f.model,
     alarms: f.alarms.slice(0, 20).map((a) => a.slice(0, 200)),
   };
 }

@@ -1,5 +1,5 @@
-// `wardwatch provision model`: installs the YOLOX-Nano detector where edge.yaml expects it, after checking
-// its sha256 and that it loads and runs (and, given an image, what it detects there).
+// `wardwatch provision model`: installs the YOLOX-Nano detector where edge.yaml expects it (by default the copy
+// that ships in this package), after checking its sha256 and a known-answer run on a picture.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -12,12 +12,8 @@ import { commitFileSync } from '../shared/atomic.js';
 import { loadEdgeConfig } from '../shared/config/load.js';
 import { formatProblem } from '../shared/config/problems.js';
 import { createDetector, DetectorError, type Detection } from '../edge/detect/detector.js';
+import { packagedModel, YOLOX_NANO } from '../edge/detect/model-file.js';
 import { parseCommand } from './cli-util.js';
-
-export const YOLOX_NANO = {
-  sha256: 'd39bee73564e338080378b0ad567fbb40e818b55bbfaf971de82a0267ed16b8a',
-  bytes: 3_713_911,
-} as const;
 
 export class ModelError extends Error {}
 
@@ -82,15 +78,15 @@ export async function checkModel(file: string, image: string | undefined, expect
   }
 }
 
-const HELP = `wardwatch provision model (--from FILE | --url URL) (--config edge.yaml | --to PATH) [--check-image IMAGE [--expect LABEL,…]] [--json]
+const HELP = `wardwatch provision model [--from FILE | --url URL] (--config edge.yaml | --to PATH) [--check-image IMAGE [--expect LABEL,…]] [--json]
 
 Installs the detector (YOLOX-Nano, ONNX) at edge.yaml's model.path, or at PATH:
-  1. copies --from FILE, or downloads --url URL (only where the box has internet; there is no default URL:
-     the file must be byte-identical to the one Wardwatch is tested with, so use your district's copy),
+  1. copies the model that ships with Wardwatch (no network needed), or --from FILE, or downloads --url URL
+     (only where the box has internet; the file must be byte-identical to the one Wardwatch is tested with),
   2. checks its sha256 (${YOLOX_NANO.sha256}, ${YOLOX_NANO.bytes} bytes),
   3. loads it with the edge's detector and runs it once on a grey frame,
-  4. with --check-image, runs it on that image and lists what it found; --expect names labels that must be
-     among them (e.g. --check-image dog.jpg --expect bicycle,car),
+  4. runs it on a known picture and checks what it finds there: by default the picture that ships beside the
+     model, which must show a bicycle and a car; --check-image IMAGE [--expect LABEL,…] to use your own,
   5. only then moves it into place (atomically); a model already there is replaced only by a good one.
 Exit 0 installed; 1 the file is wrong, does not load, or misses an expected label (nothing installed);
 64 bad command line; 78 edge.yaml has problems.`;
@@ -98,7 +94,7 @@ Exit 0 installed; 1 the file is wrong, does not load, or misses an expected labe
 export const modelCommand: Command = {
   name: 'model',
   summary: 'install and check the detector model',
-  usage: 'wardwatch provision model (--from FILE | --url URL) (--config edge.yaml | --to PATH) [--check-image IMAGE]',
+  usage: 'wardwatch provision model [--from FILE | --url URL] (--config edge.yaml | --to PATH) [--check-image IMAGE]',
   async run(args, io: Output) {
     const parsed = parseCommand(
       args,
@@ -108,11 +104,15 @@ export const modelCommand: Command = {
     );
     if (!parsed) return EXIT.ok;
     const v = parsed.values;
-    if (Boolean(v.from) === Boolean(v.url)) throw new UsageError('give either --from FILE or --url URL (there is no default download)');
+    if (v.from && v.url) throw new UsageError('give --from FILE or --url URL, not both (neither: the model that ships with Wardwatch)');
     if (Boolean(v.config) === Boolean(v.to)) throw new UsageError('give either --config edge.yaml or --to PATH');
     if (v.url && !/^https?:\/\//.test(v.url)) throw new UsageError('--url must be an http:// or https:// URL');
-    const expect = (v.expect ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    if (expect.length && !v['check-image']) throw new UsageError('--expect goes with --check-image');
+    const given = (v.expect ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (given.length && !v['check-image']) throw new UsageError('--expect goes with --check-image');
+    const packaged = packagedModel();
+    const source = v.url ? { url: v.url } : { from: v.from ?? packaged.path };
+    const checkImage = v['check-image'] ?? packaged.checkImage;
+    const expect = v['check-image'] ? given : packaged.expect;
 
     let target: string;
     if (v.config) {
@@ -127,11 +127,12 @@ export const modelCommand: Command = {
     mkdirSync(path.dirname(target), { recursive: true });
     const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      const got = await fetchInto(v.from ? { from: v.from } : { url: v.url! }, tmp);
+      const got = await fetchInto(source, tmp);
+      const named = 'url' in source ? source.url : source.from;
       if (got.sha256 !== YOLOX_NANO.sha256) {
-        throw new ModelError(`${v.from ?? v.url} is not the YOLOX-Nano model Wardwatch expects: sha256 ${got.sha256} (${got.bytes} bytes), expected ${YOLOX_NANO.sha256} (${YOLOX_NANO.bytes} bytes). Nothing installed`);
+        throw new ModelError(`${named} is not the YOLOX-Nano model Wardwatch expects: sha256 ${got.sha256} (${got.bytes} bytes), expected ${YOLOX_NANO.sha256} (${YOLOX_NANO.bytes} bytes). Nothing installed`);
       }
-      const check = await checkModel(tmp, v['check-image'], expect);
+      const check = await checkModel(tmp, checkImage, expect);
       if (check.image?.missing.length) {
         throw new ModelError(`the model ran, but found no ${check.image.missing.join(', ')} in ${check.image.image}. Nothing installed`);
       }

@@ -14,10 +14,10 @@ import {
   type DetectorError,
   type RgbFrame,
 } from './detector.js';
+import { packagedModel } from './model-file.js';
+import { MEDIA_DIR as MEDIA } from '../../test-fixtures/media/index.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const MODEL = path.resolve(repoRoot, '../shared/models/yolox_nano.onnx');
-const MEDIA = path.resolve(repoRoot, '../shared/media');
+const MODEL = packagedModel().path;
 const PLANE = INPUT_SIZE * INPUT_SIZE;
 
 function solid(width: number, height: number, [r, g, b]: [number, number, number]): RgbFrame {
@@ -191,7 +191,7 @@ async function loadRgb(name: string): Promise<RgbFrame> {
 
 describe('createDetector', () => {
   it('fails with MODEL_NOT_FOUND, naming the path and the fix, when the model is missing', async () => {
-    const missing = path.join(repoRoot, 'models', 'not-there.onnx');
+    const missing = path.join(MEDIA, 'not-there.onnx');
     const error = (await createDetector({ modelPath: missing }).catch((e: unknown) => e)) as DetectorError;
     expect(error.code).toBe('MODEL_NOT_FOUND');
     expect(error.message).toContain(missing);

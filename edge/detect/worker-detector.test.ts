@@ -1,14 +1,13 @@
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
 import type { DetectorError, RgbFrame } from './detector.js';
 import { createWorkerDetector } from './worker-detector.js';
+import { packagedModel } from './model-file.js';
+import { DOG_JPG as DOG } from '../../test-fixtures/media/index.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const MODEL = path.resolve(repoRoot, '../shared/models/yolox_nano.onnx');
-const DOG = path.resolve(repoRoot, '../shared/media/dog.jpg');
+const MODEL = packagedModel().path;
 
 async function dogFrame(): Promise<RgbFrame> {
   const raw = await sharp(DOG).removeAlpha().resize(640, 360, { fit: 'fill' }).raw().toBuffer();

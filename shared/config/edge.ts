@@ -153,11 +153,15 @@ export const edgeConfigSchema = z
     model: doc(
       z
         .object({
-          path: doc(path().default('models/yolox_nano.onnx'), 'detector model file, filled by `wardwatch provision model`; relative to this file', 'models/yolox_nano.onnx'),
+          path: doc(
+            path().optional(),
+            'detector model file, relative to this file. Unset: `models/yolox_nano.onnx` beside this file when `wardwatch provision model` put one there, else the copy that ships with Wardwatch. Set: that file, and a missing one is an error',
+            'models/yolox_nano.onnx, else the packaged copy',
+          ),
           threads: doc(wholeNumber(1, 16).default(2), 'CPU threads for the detector', 2),
         })
         .strict()
-        .default({ path: 'models/yolox_nano.onnx', threads: 2 }),
+        .default({ threads: 2 }),
       'the object detector',
     ),
     review: doc(

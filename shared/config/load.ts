@@ -10,6 +10,8 @@ import { lookupSecret, readSecretsFile, secretEnvName, SecretsFileError } from '
 
 /** Exit code for bad configuration (sysexits EX_CONFIG). */
 export const EXIT_CONFIG = 78;
+/** Where `provision model` installs the detector when edge.yaml names no model.path (relative to edge.yaml). */
+export const DEFAULT_MODEL_PATH = 'models/yolox_nano.onnx';
 
 export type LoadResult<T> =
   | { ok: true; config: T; problems: []; warnings: ConfigProblem[] }
@@ -36,10 +38,12 @@ export interface ResolvedCamera extends Omit<Camera, 'record' | 'detect' | 'even
   streams: { main: ResolvedStream; sub: ResolvedStream };
 }
 
-export interface EdgeConfig extends Omit<EdgeConfigParsed, 'cameras' | 'hub'> {
+export interface EdgeConfig extends Omit<EdgeConfigParsed, 'cameras' | 'hub' | 'model'> {
   /** the file it came from */
   file: string;
   cameras: ResolvedCamera[];
+  /** `path` is absolute: the configured file, or the default place `provision model` installs to (`configured: false`) */
+  model: { path: string; configured: boolean; threads: number };
   hub: (NonNullable<EdgeConfigParsed['hub']> & { username: string; token: string }) | undefined;
 }
 
@@ -165,7 +169,7 @@ export function loadEdgeConfig(file: string, options: LoadOptions = {}): LoadRes
       file: path.resolve(file),
       secretsFile: secretsPath,
       storage: { root: path.resolve(dir, data.storage.root) },
-      model: { ...data.model, path: path.resolve(dir, data.model.path) },
+      model: { threads: data.model.threads, path: path.resolve(dir, data.model.path ?? DEFAULT_MODEL_PATH), configured: data.model.path !== undefined },
       hub,
       cameras,
     },

@@ -89,6 +89,8 @@ export const wardStatusSchema = z.discriminatedUnion('state', [
       outboxDepth: z.number().int().min(0),
       cameras: z.object({ recording: z.number().int().min(0), total: z.number().int().min(0) }).strict(),
       detector: z.enum(['onnx', 'motion-only', 'off']),
+      /** where the detector model came from (boxes before 0.2 do not say) */
+      model: z.enum(['configured', 'installed', 'packaged']).optional(),
       alarms: z.array(z.string().max(200)).max(20),
     })
     .strict(),

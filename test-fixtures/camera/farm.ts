@@ -32,7 +32,7 @@ export interface FarmOptions {
   sessionTimeoutSeconds?: number | undefined;
   /** scene cache (default <repo>/.cache/scenes) */
   cacheDir?: string | undefined;
-  /** where person.jpg and dog.jpg are (default <repo>/../shared/media) */
+  /** where person.jpg and dog.jpg are (default test-fixtures/media) */
   mediaDir?: string | undefined;
   /** first camera id is `${idPrefix}1` (default `cam`) */
   idPrefix?: string | undefined;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Logger } from '../../shared/log.js';
+import { MEDIA_DIR } from '../media/index.js';
 import {
   DEFAULT_FORMATS,
   encoderArgs,
@@ -25,7 +26,7 @@ const CACHE_FORMAT = 1;
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_CACHE_DIR = path.join(REPO_ROOT, '.cache/scenes');
-export const DEFAULT_MEDIA_DIR = path.resolve(REPO_ROOT, '../shared/media');
+export const DEFAULT_MEDIA_DIR = MEDIA_DIR;
 
 export interface SceneRequest {
   scene: SceneName;

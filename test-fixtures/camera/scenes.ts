@@ -80,7 +80,7 @@ export function labelsAt(truth: GroundTruth, loopOffsetSeconds: number): ObjectL
   return truth.objects.filter((o) => boxAt(o, loopOffsetSeconds)).map((o) => o.label);
 }
 
-/** Where the cut-outs come from: photos in ../shared/media (Debian darknet samples), crop boxes in source pixels. */
+/** Where the cut-outs come from: photos in test-fixtures/media (darknet's samples), crop boxes in source pixels. */
 interface Cutout {
   label: ObjectLabel;
   source: 'person.jpg' | 'dog.jpg';

@@ -3,8 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ONVIF_DEVICE_TYPES, startDiscoveryResponder, type DiscoveryIdentity, type DiscoveryResponder } from './discovery.js';
 import {
   actionNotSupported,
@@ -16,6 +14,7 @@ import {
 } from './operations.js';
 import { envelope, faultStatus, faultXml, parseSoap, SoapParseError, type SoapFault, type SoapMessage } from './soap.js';
 import { checkUsernameToken, nonceMemory } from './ws-security.js';
+import { DOG_JPG } from '../media/index.js';
 
 export const DEVICE_SERVICE_PATH = '/onvif/device_service';
 export const MEDIA_SERVICE_PATH = '/onvif/media_service';
@@ -24,8 +23,7 @@ const SOAP_PATHS = new Set([DEVICE_SERVICE_PATH, MEDIA_SERVICE_PATH]);
 const SNAPSHOT_PATH = /^\/onvif\/snapshot\/([A-Za-z0-9_-]+)\.jpg$/;
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const DEFAULT_SNAPSHOT_FILE = path.resolve(REPO_ROOT, '../shared/media/dog.jpg');
+export const DEFAULT_SNAPSHOT_FILE = DOG_JPG;
 
 export interface OnvifDeviceOptions {
   username: string;

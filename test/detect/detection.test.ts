@@ -15,13 +15,13 @@ import { createLogger, silentLogger } from '../../shared/log.js';
 import { startCameraFarm, type CameraFarm, type FakeCamera } from '../../test-fixtures/camera/index.js';
 import { edgeMigrations } from '../../edge/db.js';
 import { DetectionService } from '../../edge/detect/service.js';
+import { packagedModel } from '../../edge/detect/model-file.js';
 import type { EventRow } from '../../edge/events/store.js';
 import { RecordingService } from '../../edge/record/service.js';
 import { RecordStore } from '../../edge/record/store.js';
 import { Outbox } from '../../edge/uplink/outbox.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const MODEL = path.resolve(repoRoot, '../shared/models/yolox_nano.onnx');
+const MODEL = packagedModel().path;
 const WARMUP_MS = 4000;
 const PRE_RECORD_MS = 8000;
 const WATCH_MS = 62_000;

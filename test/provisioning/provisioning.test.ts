@@ -1,7 +1,8 @@
 // The installer's visit end to end, on loopback: ONVIF simulators and fake RTSP cameras, the real CLI (in process),
 // a real broker started from the hub.yaml the CLI wrote, a real uplink with the token it issued, systemd-analyze.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,8 @@ import { openDb } from '../../shared/db.js';
 import { silentLogger } from '../../shared/log.js';
 import { Backoff } from '../../shared/backoff.js';
 import { packageRoot } from '../../shared/package.js';
+import { packagedModel, YOLOX_NANO } from '../../edge/detect/model-file.js';
+import { DOG_JPG } from '../../test-fixtures/media/index.js';
 import { startBroker, type Broker } from '../../hub/broker/broker.js';
 import { Outbox } from '../../edge/uplink/outbox.js';
 import { uplinkMigrations } from '../../edge/uplink/schema.js';
@@ -260,8 +263,30 @@ describe('provision install', () => {
 });
 
 describe('provision model', () => {
-  const MODEL = path.resolve(packageRoot(), '../shared/models/yolox_nano.onnx');
-  const DOG = path.resolve(packageRoot(), '../shared/media/dog.jpg');
+  const MODEL = packagedModel().path;
+  const DOG = DOG_JPG;
+
+  it('installs the packaged model by default, with its known-answer check, and edge.yaml without model.path finds it', async () => {
+    const edge = path.join(dir, 'default-model', 'edge.yaml');
+    mkdirSync(path.dirname(edge), { recursive: true });
+    writeFileSync(edge, readFileSync(path.join(packageRoot(), 'examples/edge.yaml'), 'utf8').replace(/\n\s*path: \/var\/lib\/wardwatch\/models\/yolox_nano\.onnx/, ''));
+    const r = await cli('model', '--config', edge, '--json');
+    expect(r.code, r.err).toBe(0);
+    const result = JSON.parse(r.out) as { installed: string; sha256: string; detections: { label: string }[] };
+    expect(result.installed).toBe(path.join(dir, 'default-model', 'models/yolox_nano.onnx'));
+    expect(result.sha256).toBe(YOLOX_NANO.sha256);
+    expect(result.detections.map((d) => d.label)).toEqual(expect.arrayContaining(['bicycle', 'car']));
+  });
+
+  it('refuses the packaged model when the known-answer picture shows none of the expected labels', async () => {
+    const grey = path.join(dir, 'grey.png');
+    await sharp({ create: { width: 416, height: 312, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toFile(grey);
+    const to = path.join(dir, 'm3', 'yolox_nano.onnx');
+    const r = await cli('model', '--to', to, '--check-image', grey, '--expect', 'car');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('found no car');
+    expect(() => statSync(to)).toThrow();
+  });
 
   it('installs the model at edge.yaml\'s model.path after checking its hash and what it finds in dog.jpg', async () => {
     const edge = path.join(dir, 'model-edge.yaml');
