@@ -135,6 +135,8 @@ async function main(): Promise<void> {
     id: c.id,
     name: c.id,
     zones: [],
+    lines: [],
+    alerts: [],
     masks: [],
     privacyMasks: [],
     record: { ...recordDefaults },

@@ -4,13 +4,9 @@ import { access, constants } from 'node:fs/promises';
 // pure parts here work (and a motion-only box runs) without onnxruntime present.
 import type * as Ort from 'onnxruntime-node';
 
-/** An axis-aligned box in source-frame pixels. */
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+import { iou, type Box } from '../geometry.js';
+
+export type { Box };
 
 /** A decoded video frame: packed RGB24, `width * height * 3` bytes. */
 export interface RgbFrame {
@@ -266,14 +262,6 @@ function clipBox(x1: number, y1: number, x2: number, y2: number, width: number, 
 }
 
 /** Intersection over union of two boxes; 0 when either is empty. */
-export function iou(a: Box, b: Box): number {
-  const ix = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
-  const iy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
-  if (ix <= 0 || iy <= 0) return 0;
-  const inter = ix * iy;
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
-}
 
 /**
  * Class-aware non-maximum suppression: highest score first; a box is dropped when it overlaps

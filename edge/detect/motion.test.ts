@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Box, RgbFrame } from './detector.js';
-import { MotionDetector, insidePolygon, type MotionOptions, type MotionResult } from './motion.js';
+import { MotionDetector, type MotionOptions, type MotionResult } from './motion.js';
+import { insidePolygon } from '../geometry.js';
 
 const W = 320;
 const H = 180;

@@ -2,7 +2,9 @@
 import type { Box, RgbFrame } from './detector.js';
 
 /** A polygon in normalised frame coordinates: [x, y] pairs with 0–1 across the frame. */
-export type Polygon = ReadonlyArray<readonly [number, number]>;
+import { insidePolygon, type Polygon } from '../geometry.js';
+
+export type { Polygon };
 
 export interface MotionOptions {
   /** source frame size; a frame of another size is an error (rebuild the detector instead) */
@@ -261,13 +263,3 @@ export class MotionDetector {
   }
 }
 
-/** Even-odd ray casting. */
-export function insidePolygon(polygon: Polygon, x: number, y: number): boolean {
-  let inside = false;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i]!;
-    const [xj, yj] = polygon[j]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}

@@ -3,7 +3,8 @@ import type { Label } from '../../shared/contract/index.js';
 import { EventLifecycle, groundPoint, type EventChange, type Zone } from '../events/lifecycle.js';
 import type { Detection } from './detector.js';
 import type { Frame } from './frame-source.js';
-import { insidePolygon, MotionDetector, type Polygon } from './motion.js';
+import { MotionDetector } from './motion.js';
+import { insidePolygon, type Polygon } from '../geometry.js';
 import { Tracker } from './tracker.js';
 
 export interface PipelineCamera {

@@ -1,5 +1,6 @@
 // Object tracking: IoU association of one camera's detections over time into tracks with stable ids.
-import { iou, type Box, type Detection, type DetectionLabel } from './detector.js';
+import type { Detection, DetectionLabel } from './detector.js';
+import { iou, type Box } from '../geometry.js';
 
 export interface TrackerOptions {
   /** minimum IoU between a track's predicted box and a detection to be the same object, default 0.3 */

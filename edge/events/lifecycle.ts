@@ -1,11 +1,10 @@
 // Event lifecycle of one camera: confirmed tracks → start / update / end decisions. Pure: no clock, no I/O.
 import type { Label } from '../../shared/contract/index.js';
-import { insidePolygon, type Polygon } from '../detect/motion.js';
-import { iou, type Box } from '../detect/detector.js';
+import { groundPoint, insidePolygon, iou, normaliseBox, type NormBox, type Polygon } from '../geometry.js';
 import type { Track } from '../detect/tracker.js';
 
-/** A box in normalised frame coordinates (0–1 from the top-left), as the contract carries it. */
-export type NormBox = { x: number; y: number; w: number; h: number };
+export type { NormBox };
+export { groundPoint, normaliseBox };
 
 export interface Zone {
   id: string;
@@ -79,21 +78,10 @@ const LOOK_ALIKE_WITHIN_MS = 1000;
 /** Top-score rises smaller than this are not news on their own. */
 const SCORE_STEP = 0.02;
 
-const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
+
 const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
-export function normaliseBox(b: Box, width: number, height: number): NormBox {
-  const x0 = clamp01(b.x / width);
-  const y0 = clamp01(b.y / height);
-  const x1 = clamp01((b.x + b.w) / width);
-  const y1 = clamp01((b.y + b.h) / height);
-  return { x: round4(x0), y: round4(y0), w: round4(x1 - x0), h: round4(y1 - y0) };
-}
 
-/** The point that says where an object is on the ground: the middle of its box's bottom edge (normalised). */
-export function groundPoint(b: Box, width: number, height: number): [number, number] {
-  return [clamp01((b.x + b.w / 2) / width), clamp01((b.y + b.h) / height)];
-}
 
 export function zonesAt(zones: readonly Zone[], point: readonly [number, number]): string[] {
   return zones.filter((z) => insidePolygon(z.polygon, point[0], point[1])).map((z) => z.id);

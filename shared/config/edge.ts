@@ -1,7 +1,7 @@
 // edge.yaml: the ward box's configuration schema, with every default documented.
 import { z } from 'zod';
-import { LABELS } from '../contract/messages.js';
-import { doc, host, id, path, polygon, port, streamUrl, wholeNumber } from './fields.js';
+import { ALERT_KINDS, LABELS } from '../contract/messages.js';
+import { doc, host, id, path, point, polygon, port, streamUrl, wholeNumber } from './fields.js';
 
 const labelSchema = z.string().superRefine((value, ctx) => {
   if (!(LABELS as readonly string[]).includes(value)) {
@@ -61,6 +61,63 @@ const zone = z
   })
   .strict();
 
+const line = z
+  .object({
+    id: doc(id('line'), 'counting line id, used in counts, sightings and wrong-way alerts', 'pdl-north'),
+    name: doc(z.string().min(1).max(100), 'name shown on pages and dashboards', 'Phan Đăng Lưu, both ways'),
+    points: doc(
+      z.tuple([point, point]).refine(([a, b]) => a[0] !== b[0] || a[1] !== b[1], { message: 'the two points of a line must differ' }),
+      'its two ends in normalised coordinates; `forward` is crossing it from the right-hand side of the first→second point to the left-hand side (a line drawn left to right is crossed forward going up the picture)',
+      [[0.05, 0.62], [0.95, 0.62]],
+    ),
+    directions: doc(
+      z
+        .object({
+          forward: doc(z.string().min(1).max(60).default('forward'), 'what crossing forward means here', 'to Nguyễn Văn Trỗi'),
+          backward: doc(z.string().min(1).max(60).default('backward'), 'what crossing backward means here', 'to Hoàng Văn Thụ'),
+        })
+        .strict()
+        .default({ forward: 'forward', backward: 'backward' }),
+      'names of the two directions',
+    ),
+  })
+  .strict();
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time of day as HH:MM (00:00–23:59)' });
+
+const alert = z
+  .object({
+    id: doc(id('alert'), 'alert rule id: carried by every incident it raises, usable in the hub\'s forwarding rules', 'stopped-on-crossing'),
+    kind: doc(
+      z.enum(ALERT_KINDS),
+      '`presence`: an object of `labels` in `zone`; `dwell`: one stays ≥ `seconds` in `zone`; `wrong-way`: `line` crossed in `direction`; `crowd`: ≥ `count` objects of `labels` in `zone` for ≥ `seconds`',
+      'dwell',
+    ),
+    labels: doc(z.array(labelSchema).min(1).max(LABELS.length).optional(), 'labels the rule looks at (default: all)', ['car', 'truck', 'bus']),
+    zone: doc(id('zone').optional(), 'zone id of this camera (presence, dwell, crowd)', 'crossing'),
+    line: doc(id('line').optional(), 'counting line id of this camera (wrong-way)', 'pdl-north'),
+    direction: doc(z.enum(['forward', 'backward']).optional(), 'the forbidden direction (wrong-way)', 'backward'),
+    seconds: doc(z.number().min(1).max(86_400).optional(), 'how long (dwell, crowd)', 30),
+    count: doc(wholeNumber(2, 500).optional(), 'how many objects at once (crowd)', 15),
+    hours: doc(
+      z.object({ from: doc(clock, 'start, local time (HH:MM)', '22:00'), to: doc(clock, 'end, local time (HH:MM); before `from` spans midnight', '05:00') }).strict().optional(),
+      'only between these hours of the day, in `timeZone` (default: all day)',
+    ),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    const need = (key: 'zone' | 'line' | 'direction' | 'seconds' | 'count', hint: string) => {
+      if (a[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `a ${a.kind} alert needs ${key}`, params: { hint } });
+    };
+    if (a.kind === 'presence' || a.kind === 'dwell' || a.kind === 'crowd') need('zone', 'name one of this camera\'s zones');
+    if (a.kind === 'dwell' || a.kind === 'crowd') need('seconds', 'e.g. seconds: 30');
+    if (a.kind === 'crowd') need('count', 'e.g. count: 15');
+    if (a.kind === 'wrong-way') {
+      need('line', 'name one of this camera\'s lines');
+      need('direction', 'the forbidden direction: forward or backward');
+    }
+  });
+
 const stream = z
   .object({ url: doc(streamUrl, 'RTSP URL of the stream, with no password in it', 'rtsp://192.168.1.64:554/Streaming/Channels/101') })
   .strict();
@@ -97,11 +154,32 @@ export const cameraSchema = z
     record: doc(z.object(recordShape).partial().strict().optional(), 'overrides of `record` for this camera'),
     detect: doc(z.object(detectShape).partial().strict().optional(), 'overrides of `detect` for this camera'),
     events: doc(z.object(eventsShape).partial().strict().optional(), 'overrides of `events` for this camera'),
-    zones: doc(z.array(zone).max(32).default([]), 'named areas; when set, only objects inside one make events'),
+    zones: doc(z.array(zone).max(32).default([]), 'named areas: where sightings record dwell and where alerts look'),
+    lines: doc(z.array(line).max(16).default([]), 'counting lines: objects crossing them are counted per direction, label and minute'),
+    alerts: doc(z.array(alert).max(32).default([]), 'alert rules: the only things that raise incidents (no rules, no incidents from ordinary traffic)'),
     masks: doc(z.array(polygon).max(32).default([]), 'areas ignored by motion and detection (trees, screens, the sky)'),
     privacyMasks: doc(z.array(polygon).max(32).default([]), 'areas blacked out in snapshots and exports (windows of homes)'),
   })
-  .strict();
+  .strict()
+  .superRefine((cam, ctx) => {
+    const zones = new Set(cam.zones.map((z) => z.id));
+    const lines = new Set(cam.lines.map((l) => l.id));
+    const unique = (ids: string[], what: string, key: string) =>
+      ids.forEach((v, i) => {
+        if (ids.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `${what} id "${v}" is used twice on this camera`, params: { hint: 'give each one its own id' } });
+      });
+    unique(cam.zones.map((z) => z.id), 'zone', 'zones');
+    unique(cam.lines.map((l) => l.id), 'line', 'lines');
+    unique(cam.alerts.map((a) => a.id), 'alert', 'alerts');
+    cam.alerts.forEach((a, i) => {
+      if (a.zone !== undefined && !zones.has(a.zone)) {
+        ctx.addIssue({ code: 'custom', path: ['alerts', i, 'zone'], message: `unknown zone "${a.zone}"`, params: { hint: zones.size ? `use one of: ${[...zones].join(', ')}` : 'add it under this camera\'s zones first' } });
+      }
+      if (a.line !== undefined && !lines.has(a.line)) {
+        ctx.addIssue({ code: 'custom', path: ['alerts', i, 'line'], message: `unknown line "${a.line}"`, params: { hint: lines.size ? `use one of: ${[...lines].join(', ')}` : 'add it under this camera\'s lines first' } });
+      }
+    });
+  });
 
 export const edgeConfigSchema = z
   .object({
@@ -139,6 +217,29 @@ export const edgeConfigSchema = z
     record: doc(withDefaults(recordShape, recordDefaults), 'recording defaults for every camera'),
     detect: doc(withDefaults(detectShape, detectDefaults), 'detection defaults for every camera'),
     events: doc(withDefaults(eventsShape, eventsDefaults), 'event defaults for every camera'),
+    sightings: doc(
+      z
+        .object({
+          batchSeconds: doc(wholeNumber(1, 300).default(5), 'a camera\'s sightings go to the hub in one message at most this often', 5),
+          longStayMinutes: doc(wholeNumber(1, 120).default(5), 'an object still in view after this long is also sent as a partial sighting (and again every as long)', 5),
+          thumbnails: doc(z.boolean().default(true), 'a small picture (≤ 8 KB, privacy masks applied) of each vehicle; never of a person', true),
+        })
+        .strict()
+        .default({ batchSeconds: 5, longStayMinutes: 5, thumbnails: true }),
+      'what passed: one sighting per object, sent in batches without clips',
+    ),
+    timeZone: doc(
+      z.string().default('Asia/Ho_Chi_Minh').refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, { message: 'not a time zone this machine knows (an IANA name such as Asia/Ho_Chi_Minh)' }),
+      'time zone of alert hours and of the times on pages',
+      'Asia/Ho_Chi_Minh',
+    ),
     disk: doc(
       z
         .object({

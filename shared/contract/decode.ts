@@ -1,12 +1,14 @@
 // Turns an MQTT message into a validated contract message, or a reason it was refused.
 import type { z } from 'zod';
 import { parseTopic, type ParsedTopic } from './topics.js';
-import { commandSchemas, payloadSchemas, type CameraStatus, type ClipManifest, type CommandName, type EventMessage, type LiveCommand, type RetrievalStatus, type RetrieveCancelCommand, type RetrieveCommand, type WardStatus } from './messages.js';
+import { commandSchemas, payloadSchemas, type CameraStatus, type ClipManifest, type CommandName, type CountsMessage, type EventMessage, type SightingsMessage, type LiveCommand, type RetrievalStatus, type RetrieveCancelCommand, type RetrieveCommand, type WardStatus } from './messages.js';
 
 export type Decoded =
   | { kind: 'wardStatus'; topic: ParsedTopic & { kind: 'wardStatus' }; payload: WardStatus }
   | { kind: 'cameraStatus'; topic: ParsedTopic & { kind: 'cameraStatus' }; payload: CameraStatus }
   | { kind: 'events'; topic: ParsedTopic & { kind: 'events' }; payload: EventMessage }
+  | { kind: 'sightings'; topic: ParsedTopic & { kind: 'sightings' }; payload: SightingsMessage }
+  | { kind: 'counts'; topic: ParsedTopic & { kind: 'counts' }; payload: CountsMessage }
   | { kind: 'clipManifest'; topic: ParsedTopic & { kind: 'clipManifest' }; payload: ClipManifest }
   | { kind: 'retrievals'; topic: ParsedTopic & { kind: 'retrievals' }; payload: RetrievalStatus }
   | { kind: 'clipChunk'; topic: ParsedTopic & { kind: 'clipChunk' }; payload: Buffer };
@@ -53,6 +55,16 @@ export function decodeMessage(topicName: string, payload: Buffer): DecodeResult 
       const p = data as EventMessage;
       if (p.event.ward !== topic.ward) return { ok: false, reason: `event.ward ${p.event.ward} differs from topic ward ${topic.ward}` };
       return { ok: true, message: { kind: 'events', topic, payload: p } };
+    }
+    case 'sightings': {
+      const p = data as SightingsMessage;
+      if (p.ward !== topic.ward) return { ok: false, reason: `ward ${p.ward} in payload differs from topic ward ${topic.ward}` };
+      return { ok: true, message: { kind: 'sightings', topic, payload: p } };
+    }
+    case 'counts': {
+      const p = data as CountsMessage;
+      if (p.ward !== topic.ward) return { ok: false, reason: `ward ${p.ward} in payload differs from topic ward ${topic.ward}` };
+      return { ok: true, message: { kind: 'counts', topic, payload: p } };
     }
     case 'clipManifest': {
       const p = data as ClipManifest;

@@ -32,6 +32,8 @@ export const eventSchema = z
     zones: z.array(idSchema).max(32),
     start: epochMs,
     end: epochMs.nullable(),
+    /** the alert rule that raised it (boxes before 0.2 send events without one: one per object) */
+    rule: z.object({ id: idSchema, kind: z.enum(['presence', 'dwell', 'wrong-way', 'crowd']) }).strict().optional(),
     /** JPEG of the best moment, base64; privacy masks already blacked out */
     snapshot: z.string().max(MAX_SNAPSHOT_BASE64).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').optional(),
   })
@@ -47,6 +49,75 @@ export const eventMessageSchema = z
     path: ['event', 'end'],
   });
 export type EventMessage = z.infer<typeof eventMessageSchema>;
+
+export const ALERT_KINDS = ['presence', 'dwell', 'wrong-way', 'crowd'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** Vehicle colours, named from a fixed list (people get none). */
+export const COLOURS = ['white', 'black', 'grey', 'silver', 'red', 'blue', 'yellow', 'green', 'brown', 'orange'] as const;
+export type Colour = (typeof COLOURS)[number];
+
+/** A vehicle thumbnail: JPEG, base64, at most 8 KB of JPEG (privacy masks applied; never a person). */
+export const MAX_THUMBNAIL_BASE64 = 11_000;
+const base64 = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+
+/** One object that passed a camera: a confirmed track, sent when it ends (or every few minutes while it stays). */
+export const sightingSchema = z
+  .object({
+    /** stable: the same object keeps its id across the partial sightings of a long stay */
+    id: ulidSchema,
+    camera: idSchema,
+    label: labelSchema,
+    first: epochMs,
+    last: epochMs,
+    /** best detector score and the box at that moment (normalised) */
+    score: z.number().min(0).max(1),
+    box: boxSchema,
+    bestAt: epochMs,
+    /** direction of travel in the picture, degrees clockwise from "up the picture"; null when it barely moved */
+    heading: z.number().min(0).max(360).nullable(),
+    lines: z
+      .array(z.object({ line: idSchema, direction: z.enum(['forward', 'backward']), at: epochMs }).strict())
+      .max(64),
+    zones: z.array(z.object({ zone: idSchema, seconds: z.number().min(0) }).strict()).max(32),
+    /** vehicles only */
+    colour: z.enum(COLOURS).optional(),
+    thumbnail: base64(MAX_THUMBNAIL_BASE64).optional(),
+    /** people riding this two-wheeler (persons merged into it by the tracker) */
+    riders: z.number().int().min(0).max(10).optional(),
+    /** false while the object is still in view (a periodic sighting of a long stay); true when its track ended */
+    final: z.boolean(),
+  })
+  .strict()
+  .refine((s) => s.last >= s.first, { message: 'last must not be before first', path: ['last'] })
+  .refine((s) => s.label !== 'person' || (s.colour === undefined && s.thumbnail === undefined), {
+    message: 'a person gets no colour and no picture',
+    path: ['thumbnail'],
+  });
+export type Sighting = z.infer<typeof sightingSchema>;
+
+export const MAX_SIGHTINGS_PER_MESSAGE = 500;
+
+export const sightingsMessageSchema = z
+  .object({ msgId, ward: idSchema, camera: idSchema, sightings: z.array(sightingSchema).min(1).max(MAX_SIGHTINGS_PER_MESSAGE) })
+  .strict()
+  .refine((m) => m.sightings.every((s) => s.camera === m.camera), { message: 'every sighting must be of the message\'s camera', path: ['sightings'] });
+export type SightingsMessage = z.infer<typeof sightingsMessageSchema>;
+
+/** One camera-minute of counting lines: every (line, direction, label) counted in it; an empty list means "watched, none". */
+export const countsMessageSchema = z
+  .object({
+    msgId,
+    ward: idSchema,
+    camera: idSchema,
+    /** start of the minute (ms, a multiple of 60 000) */
+    minute: epochMs.refine((m) => m % 60_000 === 0, 'must be the start of a minute (a multiple of 60000)'),
+    counts: z
+      .array(z.object({ line: idSchema, direction: z.enum(['forward', 'backward']), label: labelSchema, n: z.number().int().min(1) }).strict())
+      .max(64 * 2 * 6),
+  })
+  .strict();
+export type CountsMessage = z.infer<typeof countsMessageSchema>;
 
 export const CLIP_CHUNK_BYTES = 256 * 1024;
 export const MAX_CLIP_BYTES = 2 * 1024 * 1024 * 1024;
@@ -191,6 +262,8 @@ export const payloadSchemas = {
   wardStatus: wardStatusSchema,
   cameraStatus: cameraStatusSchema,
   events: eventMessageSchema,
+  sightings: sightingsMessageSchema,
+  counts: countsMessageSchema,
   clipManifest: clipManifestSchema,
   retrievals: retrievalStatusSchema,
 } as const;

@@ -24,6 +24,10 @@ export const topics = {
   cameraStatus: (ward: string, camera: string) =>
     `${TOPIC_ROOT}/${checkId('ward', ward)}/cameras/${checkId('camera', camera)}/status`,
   events: (ward: string) => `${TOPIC_ROOT}/${checkId('ward', ward)}/events`,
+  /** batches of what passed the ward's cameras */
+  sightings: (ward: string) => `${TOPIC_ROOT}/${checkId('ward', ward)}/sightings`,
+  /** counting lines, one message per camera-minute */
+  counts: (ward: string) => `${TOPIC_ROOT}/${checkId('ward', ward)}/counts`,
   clipManifest: (ward: string, eventId: string) =>
     `${TOPIC_ROOT}/${checkId('ward', ward)}/clips/${checkEventId(eventId)}/manifest`,
   clipChunk: (ward: string, eventId: string, index: number) => {
@@ -43,6 +47,8 @@ export type ParsedTopic =
   | { kind: 'wardStatus'; ward: string }
   | { kind: 'cameraStatus'; ward: string; camera: string }
   | { kind: 'events'; ward: string }
+  | { kind: 'sightings'; ward: string }
+  | { kind: 'counts'; ward: string }
   | { kind: 'retrievals'; ward: string }
   | { kind: 'clipManifest'; ward: string; eventId: string }
   | { kind: 'clipChunk'; ward: string; eventId: string; index: number }
@@ -58,6 +64,8 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   const [a, b, c] = rest;
   if (rest.length === 1 && a === 'status') return { kind: 'wardStatus', ward };
   if (rest.length === 1 && a === 'events') return { kind: 'events', ward };
+  if (rest.length === 1 && a === 'sightings') return { kind: 'sightings', ward };
+  if (rest.length === 1 && a === 'counts') return { kind: 'counts', ward };
   if (rest.length === 1 && a === 'retrievals') return { kind: 'retrievals', ward };
   if (rest.length === 3 && a === 'cameras' && c === 'status' && b && ID_PATTERN.test(b)) {
     return { kind: 'cameraStatus', ward, camera: b };

@@ -44,6 +44,8 @@ function camera(id: string, cam: FakeCamera, over: Partial<ResolvedCamera> = {})
     id,
     name: id,
     zones: [],
+    lines: [],
+    alerts: [],
     masks: [],
     privacyMasks: [],
     record: { ...recordDefaults },
