@@ -23,6 +23,7 @@ import type { GroundTruth } from '../test-fixtures/camera/index.js';
 import { edgeMigrations } from '../edge/db.js';
 import type { RgbFrame } from '../edge/detect/detector.js';
 import { DetectionService } from '../edge/detect/service.js';
+import { EventService } from '../edge/events/service.js';
 import { packagedModel } from '../edge/detect/model-file.js';
 import { DOG_JPG } from '../test-fixtures/media/index.js';
 import { createWorkerDetector } from '../edge/detect/worker-detector.js';
@@ -134,9 +135,10 @@ async function main(): Promise<void> {
   const resolved = cameras.map((c): ResolvedCamera => ({
     id: c.id,
     name: c.id,
-    zones: [],
+    // every object anywhere raises an alert: the bench measures how soon one starts after the object enters
+    zones: [{ id: 'all', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }],
     lines: [],
-    alerts: [],
+    alerts: [{ id: 'anything', kind: 'presence', zone: 'all' }],
     masks: [],
     privacyMasks: [],
     record: { ...recordDefaults },
@@ -152,8 +154,22 @@ async function main(): Promise<void> {
     logger,
     disk: { floorPercent: 1, floorGb: 0.001, marginGb: 0 },
   });
-  const detection = new DetectionService({ cameras: resolved, db, outbox, recordStore: store, tools, logger, modelPath: values.model, threads: Number(values.threads), clipsDir: path.join(root, 'events') });
+  const events = new EventService({
+    cameras: resolved,
+    ward: 'bench',
+    db,
+    outbox,
+    recordStore: store,
+    tools,
+    logger,
+    clipsDir: path.join(root, 'events'),
+    sightings: { batchSeconds: 5, longStayMinutes: 5, thumbnails: true },
+    timeZone: 'Asia/Ho_Chi_Minh',
+    watching: () => true,
+  });
+  const detection = new DetectionService({ cameras: resolved, tools, logger, modelPath: values.model, threads: Number(values.threads), onTracks: (cam, frame, update, now) => events.onTracks(cam, frame, update, now) });
   await recording.start();
+  events.start();
   await detection.start();
   console.log(`${count} cameras (${cameras.filter((c) => c.scene === 'traffic').length} traffic) at ${fps} fps, recording on: ${warmup} s warm-up, then ${seconds} s measured`);
   await sleep(warmup * 1000);
@@ -214,6 +230,7 @@ async function main(): Promise<void> {
   const pct = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]! : NaN);
 
   await detection.stop();
+  await events.stop();
   await recording.stop();
   farmProcess.send({ type: 'stop' });
   await new Promise((r) => farmProcess.once('exit', r));

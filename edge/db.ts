@@ -4,13 +4,15 @@
 import { accountMigrations } from '../shared/accounts/index.js';
 import { auditMigrations } from '../shared/audit/index.js';
 import { openDb, type Db, type Migration } from '../shared/db.js';
-import { eventMigrations } from './events/schema.js';
-import { recordMigrations } from './record/schema.js';
+import { alertRuleColumns, eventMigrations, lineCountsMigrations } from './events/schema.js';
+import { recordMigrations, releaseClipProtections } from './record/schema.js';
 import { remoteMigration } from './remote/schema.js';
 import { reviewMigrations } from './review/schema.js';
 import { uplinkMigrations } from './uplink/schema.js';
 
-export const edgeMigrations: readonly Migration[] = [...uplinkMigrations, ...recordMigrations, ...eventMigrations, accountMigrations[0]!, auditMigrations[0]!, reviewMigrations[0]!, remoteMigration];
+export const edgeMigrations: readonly Migration[] = [...uplinkMigrations, ...recordMigrations, ...eventMigrations, accountMigrations[0]!, auditMigrations[0]!, reviewMigrations[0]!, remoteMigration,
+  // 0.2, the street: alerts carry their rule, counts are kept, clips no longer pin their segments for 90 days
+  ...alertRuleColumns, ...lineCountsMigrations, releaseClipProtections];
 
 export function openEdgeDb(file: string): Db {
   return openDb(file, edgeMigrations);

@@ -87,3 +87,8 @@ export function crossing(a: Point, b: Point, p0: Point, p1: Point): 'forward' | 
   if (t0 === 0 || t1 === 0 || t0 > 0 === t1 > 0) return undefined;
   return s0 > 0 ? 'forward' : 'backward';
 }
+
+/** Ids of the zones whose polygon holds the point. */
+export function zonesAt(zones: readonly { id: string; polygon: Polygon }[], point: Point): string[] {
+  return zones.filter((z) => insidePolygon(z.polygon, point[0], point[1])).map((z) => z.id);
+}

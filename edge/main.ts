@@ -13,6 +13,7 @@ import type { Db } from '../shared/db.js';
 import { openEdgeDb } from './db.js';
 import { chooseModel, packagedModel } from './detect/model-file.js';
 import { DetectionService } from './detect/service.js';
+import { EventService } from './events/service.js';
 import { RecordingService } from './record/service.js';
 import { RecordStore } from './record/store.js';
 import { loadOrCreateExportKey } from './review/export-keys.js';
@@ -29,6 +30,8 @@ export interface RunningEdge {
   recording: RecordingService;
   recordStore: RecordStore;
   detection: DetectionService;
+  /** sightings, counts and alerts from the detection's tracks */
+  events: EventService;
   outbox: Outbox | undefined;
   uplink: Uplink | undefined;
   audit: Audit;
@@ -74,7 +77,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     disk: config.disk,
     clock,
     onStatusChange: (s) => {
-      uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), detectFps(s.camera)));
+      uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), street(s.camera)));
       // the box's own status carries "cameras recording": refresh it too, at most once a second
       statusSoon ??= setTimeout(() => {
         statusSoon = undefined;
@@ -116,26 +119,42 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     logger.warn('no hub in the config: this box records and detects alone');
   }
 
-  const detection = new DetectionService({
+  const events = new EventService({
     cameras: config.cameras,
+    ward: config.ward.id,
     db,
     outbox,
     recordStore,
     tools,
     logger,
-    modelPath: model.path,
-    threads: config.model.threads,
     clipsDir: path.join(root, 'events'),
+    sightings: config.sightings,
+    timeZone: config.timeZone,
+    watching: (camera) => detection.status().cameras.find((c) => c.camera === camera)?.state === 'running',
     clock,
   });
-  const detectFps = (camera: string) => detection.status().cameras.find((c) => c.camera === camera)?.detectFps ?? 0;
+  const detection = new DetectionService({
+    cameras: config.cameras,
+    tools,
+    logger,
+    modelPath: model.path,
+    threads: config.model.threads,
+    onTracks: (camera, frame, update, now) => events.onTracks(camera, frame, update, now),
+    clock,
+  });
+  const street = (camera: string) => {
+    const d = detection.status().cameras.find((c) => c.camera === camera);
+    const e = events.status().find((c) => c.camera === camera);
+    return { detectFps: d?.detectFps ?? 0, sightingsPerMin: e?.sightingsPerMin ?? 0, alertsPerMin: e?.alertsPerMin ?? 0, framesLostPerMin: d?.lostPerMin ?? 0 };
+  };
 
   await recording.start();
+  events.start();
   await detection.start();
   // camera statuses are retained at the hub: refresh them every minute, and the disk figure with them
   const timer = setInterval(() => {
     void diskOf(root).then((d) => (disk = d));
-    for (const s of recording.statuses()) uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), detectFps(s.camera)));
+    for (const s of recording.statuses()) uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), street(s.camera)));
   }, 60_000);
   const audit = createAudit(db, { clock });
   // operators' cmd/retrieve from the hub (edge/remote/); commands that came before this point are resent by the hub
@@ -145,7 +164,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   remote?.resume();
   const review = await createReviewServer({
     ward: { id: config.ward.id, name: config.ward.name },
-    cameras: config.cameras.map((c) => ({ id: c.id, name: c.name, mainUrl: c.streams.main.authUrl, subUrl: c.streams.sub.authUrl })),
+    cameras: config.cameras.map((c) => ({ id: c.id, name: c.name, mainUrl: c.streams.main.authUrl, subUrl: c.streams.sub.authUrl, zones: c.zones, lines: c.lines, alerts: c.alerts })),
     root,
     db,
     store: recordStore,
@@ -154,6 +173,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     tools,
     logger,
     clock,
+    timeZone: config.timeZone,
   });
   // a box records whatever else fails: a review port already taken is an error in the log, not a dead box
   const reviewUrl = await review.listen(config.review.host, config.review.port).catch((err: Error) => {
@@ -183,6 +203,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     recording,
     recordStore,
     detection,
+    events,
     outbox,
     uplink,
     audit,
@@ -196,6 +217,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
         liveRelay?.stop();
         await review.close();
         await detection.stop();
+        await events.stop();
         await recording.stop();
         // a clean stop sends no Last Will: say "offline" ourselves
         uplink?.publishRetained(topics.wardStatus(config.ward.id), { state: 'offline', ward: config.ward.id });

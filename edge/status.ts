@@ -33,9 +33,17 @@ export function wardStatus(f: BoxFacts): WardStatus {
   };
 }
 
-export function cameraStatus(ward: string, s: CameraRecordingStatus, now: number, detectFps: number): CameraStatus {
+/** What a camera's street looks like over the last minute (detection and events). */
+export interface CameraStreet {
+  detectFps: number;
+  sightingsPerMin: number;
+  alertsPerMin: number;
+  framesLostPerMin: number;
+}
+
+export function cameraStatus(ward: string, s: CameraRecordingStatus, now: number, street: CameraStreet): CameraStatus {
   const state = s.state === 'recording' || s.state === 'stalled' || s.state === 'disabled' ? s.state : 'offline';
-  return { ward, camera: s.camera, state, at: now, lastSegmentAt: s.lastSegmentAt, gapsToday: s.gapsToday, bytesPerSecond: s.bytesPerSecond, detectFps };
+  return { ward, camera: s.camera, state, at: now, lastSegmentAt: s.lastSegmentAt, gapsToday: s.gapsToday, bytesPerSecond: s.bytesPerSecond, ...street };
 }
 
 export async function diskOf(root: string): Promise<{ freeBytes: number; totalBytes: number }> {

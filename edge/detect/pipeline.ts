@@ -1,11 +1,17 @@
-// One camera's path from frame to event: motion (masks) → detector (via the shared scheduler) → filter → tracker → lifecycle.
+// One camera's path from frame to tracks: motion (masks) → detector (via the shared scheduler) → filter → tracker.
+// Detection ends here: what the tracks mean (sightings, counts, alerts) is edge/events/'s business.
 import type { Label } from '../../shared/contract/index.js';
-import { EventLifecycle, groundPoint, type EventChange, type Zone } from '../events/lifecycle.js';
+import { groundPoint } from '../geometry.js';
 import type { Detection } from './detector.js';
 import type { Frame } from './frame-source.js';
+import { MinuteWindow } from '../../shared/minute-window.js';
 import { MotionDetector } from './motion.js';
 import { insidePolygon, type Polygon } from '../geometry.js';
+import type { TrackerUpdate } from './track.js';
 import { Tracker } from './tracker.js';
+
+/** A track is confirmed after 4 matches at least: with 3, wrong first guesses on a dense street got confirmed (tracker.test.ts). */
+const MIN_HITS = 4;
 
 export interface PipelineCamera {
   id: string;
@@ -14,9 +20,7 @@ export interface PipelineCamera {
   labels: readonly Label[];
   minScore: number;
   minFrames: number;
-  zones: readonly Zone[];
   masks: readonly Polygon[];
-  endAfterMs: number;
 }
 
 export interface PipelineOptions {
@@ -27,32 +31,31 @@ export interface PipelineOptions {
   submit: (frame: Frame) => void;
   /** gives a frame buffer back to its pool */
   release: (frame: Frame) => void;
-  onChanges: (changes: EventChange[]) => void;
-  newEventId: (nowMs: number) => string;
+  /** the tracks after a detected frame (the frame's buffer is valid only during the call), or at the end */
+  onTracks: (frame: Frame | undefined, update: TrackerUpdate, nowMs: number) => void;
   /** while tracks are alive, a frame goes to the detector at least this often even without motion (a stopped car) */
   refreshMs?: number;
-  updateEveryMs?: number;
 }
 
-/** Detections the camera counts: its labels, its minimum score, and not standing on a mask. */
-export function keepDetections(detections: readonly Detection[], cam: Pick<PipelineCamera, 'labels' | 'minScore' | 'masks' | 'width' | 'height'>): Detection[] {
+/**
+ * Detections the camera looks at: its labels, not standing on a mask. Weak ones (under the camera's minScore) stay:
+ * they cannot start a track, but they keep one alive through a partial occlusion.
+ */
+export function keepDetections(detections: readonly Detection[], cam: Pick<PipelineCamera, 'labels' | 'masks' | 'width' | 'height'>): Detection[] {
   return detections.filter((d) => {
-    if (!(cam.labels as readonly string[]).includes(d.label) || d.score < cam.minScore) return false;
+    if (!(cam.labels as readonly string[]).includes(d.label)) return false;
     const [x, y] = groundPoint(d.box, cam.width, cam.height);
     return !cam.masks.some((m) => insidePolygon(m, x, y));
   });
 }
 
-const WINDOW_S = 60;
-
 export class CameraPipeline {
   readonly motion: MotionDetector;
-  private readonly tracker = new Tracker();
-  private readonly lifecycle: EventLifecycle;
+  private readonly tracker: Tracker;
   private lastSubmitMs = -Infinity;
-  /** frames per wall-clock second over the last minute, for the detect fps in camera status */
-  private readonly perSecond = new Uint16Array(WINDOW_S);
-  private lastSecond = 0;
+  /** frames analysed, and frames the detector could not take in time, over the last minute */
+  private readonly analysed = new MinuteWindow();
+  private readonly lost = new MinuteWindow();
   frames = 0;
   motionFrames = 0;
   submitted = 0;
@@ -61,21 +64,13 @@ export class CameraPipeline {
   constructor(private readonly o: PipelineOptions) {
     const cam = o.camera;
     this.motion = new MotionDetector({ width: cam.width, height: cam.height, masks: cam.masks });
-    this.lifecycle = new EventLifecycle(cam.id, {
-      labels: cam.labels,
-      minScore: cam.minScore,
-      minFrames: cam.minFrames,
-      zones: cam.zones,
-      endAfterMs: cam.endAfterMs,
-      updateEveryMs: o.updateEveryMs ?? 2000,
-      frameWidth: cam.width,
-      frameHeight: cam.height,
-    }, o.newEventId);
+    // the camera's minScore is what a detection needs to start a track
+    this.tracker = new Tracker({ highScore: cam.minScore, minHits: Math.max(MIN_HITS, cam.minFrames) });
   }
 
   onFrame(frame: Frame): void {
     this.frames++;
-    this.count(frame.timestampMs);
+    this.analysed.add(frame.timestampMs);
     let motion = false;
     try {
       motion = this.motion.update(frame).motion;
@@ -92,19 +87,13 @@ export class CameraPipeline {
     } else {
       this.o.release(frame);
     }
-    this.emit(this.lifecycle.tick(frame.timestampMs));
   }
 
   /** The detector's answer for a frame this pipeline submitted. */
   onDetections(frame: Frame, detections: readonly Detection[]): void {
     this.detected++;
-    const tracks = this.tracker.update(keepDetections(detections, this.o.camera), frame.timestampMs);
-    this.emit(this.lifecycle.observe(tracks, frame.timestampMs));
-  }
-
-  /** Ends events whose object is gone even when no frame arrives (the camera went offline). */
-  tick(nowMs: number): void {
-    this.emit(this.lifecycle.tick(nowMs));
+    const update = this.tracker.update(keepDetections(detections, this.o.camera), frame.timestampMs);
+    this.o.onTracks(frame, update, frame.timestampMs);
   }
 
   /** The camera restarted: the picture may have jumped, so the background is rebuilt. */
@@ -112,37 +101,29 @@ export class CameraPipeline {
     this.motion.reset();
   }
 
-  /** Ends every open event (the box stops). */
-  endAll(): void {
-    this.emit(this.lifecycle.endAll());
+  /** Ends every track (the box stops). */
+  endAll(nowMs: number): void {
+    const ended = this.tracker.endAll();
+    if (ended.length > 0) this.o.onTracks(undefined, { tracks: [], ended }, nowMs);
   }
 
-  openEvents(): number {
-    return this.lifecycle.openEvents().length;
+  /** Live tracks (confirmed or not). */
+  tracks(): number {
+    return this.tracker.size;
+  }
+
+  /** A frame submitted earlier was replaced by a newer one before the detector took it. */
+  frameLost(nowMs: number): void {
+    this.lost.add(nowMs);
   }
 
   /** Frames analysed per second over the last minute. */
   fps(nowMs: number): number {
-    this.roll(Math.floor(nowMs / 1000));
-    let n = 0;
-    for (const c of this.perSecond) n += c;
-    return Math.round((n / WINDOW_S) * 10) / 10;
+    return this.analysed.rate(nowMs);
   }
 
-  private count(ms: number): void {
-    const s = Math.floor(ms / 1000);
-    this.roll(s);
-    this.perSecond[s % WINDOW_S]!++;
-  }
-
-  private roll(second: number): void {
-    if (second <= this.lastSecond) return;
-    const steps = Math.min(WINDOW_S, second - this.lastSecond);
-    for (let i = 1; i <= steps; i++) this.perSecond[(this.lastSecond + i) % WINDOW_S] = 0;
-    this.lastSecond = second;
-  }
-
-  private emit(changes: EventChange[]): void {
-    if (changes.length > 0) this.o.onChanges(changes);
+  /** Frames lost over the last minute. */
+  lostPerMinute(nowMs: number): number {
+    return this.lost.total(nowMs);
   }
 }

@@ -1,37 +1,26 @@
 // Detection for the whole box: a frame source and pipeline per camera, one detector worker shared through the
-// scheduler, events stored (and queued for the hub) as they start, update and end, then snapshots and clips.
-import { monotonicFactory } from 'ulid';
+// scheduler, tracks handed on (to edge/events/, wired in edge/main.ts). Detection ends at tracks.
 import type { ResolvedCamera } from '../../shared/config/load.js';
 import type { Label } from '../../shared/contract/index.js';
-import type { Db } from '../../shared/db.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import type { Logger } from '../../shared/log.js';
-import { EventFinisher, type FinisherCamera } from '../events/finisher.js';
-import type { EventChange } from '../events/lifecycle.js';
-import { EventStore } from '../events/store.js';
-import type { RecordStore } from '../record/store.js';
-import type { Outbox } from '../uplink/outbox.js';
 import { DetectorError, type Detector, type DetectorStats } from './detector.js';
 import { FrameSource, type Frame, type FrameSourceState } from './frame-source.js';
 import { CameraPipeline } from './pipeline.js';
 import { DetectScheduler, type SchedulerStats } from './scheduler.js';
+import type { TrackerUpdate } from './track.js';
 import { createWorkerDetector } from './worker-detector.js';
 
 export type DetectorMode = 'onnx' | 'motion-only' | 'off';
 
 export interface DetectionServiceOptions {
   cameras: readonly ResolvedCamera[];
-  db: Db;
-  /** only when the box has a hub; events are stored either way */
-  outbox?: Outbox | undefined;
-  /** the same db's segment index: clips are cut from it and protected in it */
-  recordStore: RecordStore;
   tools: FfmpegTools;
   logger: Logger;
   modelPath: string;
   threads: number;
-  /** event snapshots and clips: `<clipsDir>/<camera>/<eventId>.jpg|.mp4` */
-  clipsDir: string;
+  /** a camera's tracks after each detected frame (its buffer is valid only during the call), and at the end */
+  onTracks?: (camera: string, frame: Frame | undefined, update: TrackerUpdate, nowMs: number) => void;
   clock?: () => number;
   /** RTSP socket timeout of the frame readers, default 5 s */
   socketTimeoutSeconds?: number;
@@ -49,7 +38,12 @@ export interface CameraDetectStatus {
   /** frames handed to the detector, and answered */
   submitted: number;
   detected: number;
-  openEvents: number;
+  /** frames the detector could not take in time (a newer frame of the camera replaced them) */
+  dropped: number;
+  /** …of them over the last minute */
+  lostPerMin: number;
+  /** live tracks */
+  tracks: number;
   restarts: number;
 }
 
@@ -58,11 +52,7 @@ export interface DetectionStatus {
   cameras: CameraDetectStatus[];
   scheduler: SchedulerStats | null;
   detectorStats: DetectorStats | null;
-  /** events waiting for their snapshot / their clip */
-  finishing: { ending: number; clipping: number };
 }
-
-const newEventId = monotonicFactory();
 
 export class DetectionService {
   private mode: DetectorMode = 'off';
@@ -72,33 +62,11 @@ export class DetectionService {
   private readonly pipelines = new Map<string, CameraPipeline>();
   /** the frame each camera has waiting in the scheduler: a newer one replaces it, and its buffer goes back */
   private readonly waiting = new Map<string, Frame>();
-  private readonly store: EventStore;
-  private readonly finisher: EventFinisher;
   private readonly clock: () => number;
-  private timer: NodeJS.Timeout | undefined;
   private started = false;
 
   constructor(private readonly o: DetectionServiceOptions) {
     this.clock = o.clock ?? Date.now;
-    this.store = new EventStore(o.db, o.outbox?.ward ?? 'local', o.outbox, this.clock);
-    const finisherCameras = new Map<string, FinisherCamera>(
-      o.cameras.map((c) => [
-        c.id,
-        {
-          recording: c.record.enabled,
-          segmentSeconds: c.record.segmentSeconds,
-          preRollMs: c.events.preRollSeconds * 1000,
-          postRollMs: c.events.postRollSeconds * 1000,
-          retainDays: c.events.retainDays,
-          privacyMasks: c.privacyMasks,
-        },
-      ]),
-    );
-    this.finisher = new EventFinisher({ store: this.store, recordStore: o.recordStore, tools: o.tools, logger: o.logger, clipsDir: o.clipsDir, cameras: finisherCameras, clock: this.clock });
-  }
-
-  get events(): EventStore {
-    return this.store;
   }
 
   async start(): Promise<void> {
@@ -106,7 +74,6 @@ export class DetectionService {
     this.started = true;
     const detecting = this.o.cameras.filter((c) => c.detect.enabled);
     if (detecting.length > 0) await this.startDetector();
-    this.finisher.resume(this.store.unfinished());
 
     for (const cam of detecting) {
       const pipeline = new CameraPipeline({
@@ -117,15 +84,12 @@ export class DetectionService {
           labels: cam.detect.labels as Label[],
           minScore: cam.detect.minScore,
           minFrames: cam.detect.minFrames,
-          zones: cam.zones,
           masks: cam.masks,
-          endAfterMs: cam.events.endAfterSeconds * 1000,
         },
         mode: this.mode === 'onnx' ? 'onnx' : 'motion-only',
         submit: (frame) => this.submit(frame),
         release: (frame) => this.release(frame),
-        onChanges: (changes) => this.onChanges(changes),
-        newEventId: (now) => newEventId(now),
+        onTracks: (frame, update, now) => this.o.onTracks?.(cam.id, frame, update, now),
       });
       const source = new FrameSource({
         camera: cam.id,
@@ -151,31 +115,19 @@ export class DetectionService {
       this.sources.set(cam.id, source);
       source.start();
     }
-    this.timer = setInterval(() => {
-      const now = this.clock();
-      for (const p of this.pipelines.values()) p.tick(now);
-      void this.finisher.step();
-    }, 1000);
   }
 
-  /** Stops the cameras' readers, waits for running detections, ends open events, and closes the worker. */
+  /** Stops the cameras' readers, waits for running detections, ends every track, and closes the worker. */
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    clearInterval(this.timer);
     await Promise.all([...this.sources.values()].map((s) => s.stop()));
     await this.scheduler?.close();
     this.waiting.clear();
-    for (const p of this.pipelines.values()) p.endAll();
+    for (const p of this.pipelines.values()) p.endAll(this.clock());
     await this.detector?.close();
-    await this.finisher.drain();
     this.sources.clear();
     this.pipelines.clear();
-  }
-
-  /** Finish waiting snapshots and clips now (tests; the service does this every second). */
-  finishPending(): Promise<void> {
-    return this.finisher.step();
   }
 
   status(): DetectionStatus {
@@ -193,13 +145,14 @@ export class DetectionService {
           motionFrames: p?.motionFrames ?? 0,
           submitted: p?.submitted ?? 0,
           detected: p?.detected ?? 0,
-          openEvents: p?.openEvents() ?? 0,
+          dropped: this.scheduler?.stats().perCamera[c.id]?.dropped ?? 0,
+          tracks: p?.tracks() ?? 0,
+          lostPerMin: p?.lostPerMinute(now) ?? 0,
           restarts: s?.restarts ?? 0,
         };
       }),
       scheduler: this.scheduler?.stats() ?? null,
       detectorStats: this.detector?.stats() ?? null,
-      finishing: this.finisher.backlog,
     };
   }
 
@@ -245,25 +198,15 @@ export class DetectionService {
 
   private submit(frame: Frame): void {
     const replaced = this.waiting.get(frame.camera);
-    if (replaced !== undefined) this.release(replaced);
+    if (replaced !== undefined) {
+      this.release(replaced);
+      this.pipelines.get(frame.camera)?.frameLost(frame.timestampMs);
+    }
     this.waiting.set(frame.camera, frame);
     this.scheduler?.submit(frame.camera, frame);
   }
 
   private release(frame: Frame): void {
     this.sources.get(frame.camera)?.pool.give(frame.data);
-  }
-
-  private onChanges(changes: EventChange[]): void {
-    for (const c of changes) {
-      try {
-        if (c.type === 'start') this.store.start(c.event);
-        else if (c.type === 'update') this.store.update(c.event);
-        else this.finisher.end(c.event);
-        if (c.type !== 'update') this.o.logger.info({ event: c.event.id, camera: c.event.camera, label: c.event.label, type: c.type }, `event ${c.type}`);
-      } catch (err) {
-        this.o.logger.error({ event: c.event.id, type: c.type, err: (err as Error).message }, 'cannot record the event change');
-      }
-    }
   }
 }

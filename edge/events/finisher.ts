@@ -1,5 +1,6 @@
 // Finishing ended events: the snapshot once the segment of the best moment is recorded (then the end message),
-// the clip once the post-roll is recorded (then its protection and upload). Resumes after a restart from the db.
+// the clip once the post-roll is recorded (then its upload). The clip's segments are protected from the disk guard
+// only while the clip waits to be cut: the clip is a file of its own. Resumes after a restart from the db.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../shared/atomic.js';
@@ -9,7 +10,7 @@ import { describeClip } from '../uplink/outbox.js';
 import type { Polygon } from '../detect/motion.js';
 import type { RecordStore } from '../record/store.js';
 import { clipPlan, cutClip } from './clip.js';
-import type { EventState } from './lifecycle.js';
+import type { EventState } from './event-state.js';
 import { takeSnapshot } from './snapshot.js';
 import { rowToState, type EventRow, type EventStore } from './store.js';
 
@@ -33,7 +34,8 @@ export interface FinisherOptions {
   clock: () => number;
 }
 
-const DAY_MS = 86_400_000;
+/** A pending clip's protection lapses after this even if the box never gets to cut it. */
+const PENDING_CLIP_MS = 86_400_000;
 
 /** How long to wait for a segment to be closed and indexed before doing without it. */
 const segmentWaitMs = (cam: FinisherCamera) => cam.segmentSeconds * 3000 + 5000;
@@ -52,9 +54,22 @@ export class EventFinisher {
     return { ending: this.ending.size, clipping: this.clipping.size };
   }
 
-  /** The lifecycle decided this event has ended. */
+  /** The rules decided this event has ended. */
   end(ev: EventState): void {
     this.ending.set(ev.id, ev);
+  }
+
+  /** Until its clip is cut (or given up), the event's recording must outlive a full disk. */
+  private protectPending(ev: EventState, cam: FinisherCamera): void {
+    const now = this.o.clock();
+    this.o.recordStore.protect({ camera: ev.camera, fromMs: ev.start - cam.preRollMs, toMs: (ev.end ?? ev.lastSeenMs) + cam.postRollMs, kind: 'event', ref: ev.id, keepUntilMs: now + PENDING_CLIP_MS, now });
+  }
+
+  private clipGivenUp(id: string): void {
+    this.o.store.db.transaction(() => {
+      this.o.store.clipMissing(id);
+      this.o.recordStore.releaseRef('event', id, this.o.clock());
+    })();
   }
 
   /** Unfinished events found in the db at start: open ones ended at their last sighting (the box stopped). */
@@ -94,7 +109,7 @@ export class EventFinisher {
       } catch (err) {
         this.o.logger.error({ event: ev.id, err: (err as Error).message }, 'cannot cut the event clip');
         this.clipping.delete(ev.id);
-        this.o.store.clipMissing(ev.id);
+        this.clipGivenUp(ev.id);
       }
     }
   }
@@ -121,7 +136,13 @@ export class EventFinisher {
       }
     }
     this.ending.delete(ev.id);
-    if (this.o.store.end(ev, snapshot)) this.clipping.set(ev.id, ev);
+    // the end and the protection of its clip's recording in one transaction: a SIGKILL leaves both or neither
+    const ended = this.o.store.db.transaction(() => {
+      const changed = this.o.store.end(ev, snapshot);
+      if (changed && cam?.recording) this.protectPending(ev, cam);
+      return changed;
+    })();
+    if (ended) this.clipping.set(ev.id, ev);
     this.o.logger.info({ event: ev.id, camera: ev.camera, label: ev.label, snapshot: snapshot !== undefined }, 'event ended');
   }
 
@@ -130,7 +151,7 @@ export class EventFinisher {
     const end = ev.end ?? ev.lastSeenMs;
     if (cam === undefined || !cam.recording) {
       this.clipping.delete(ev.id);
-      this.o.store.clipMissing(ev.id);
+      this.clipGivenUp(ev.id);
       return;
     }
     const fromMs = ev.start - cam.preRollMs;
@@ -142,15 +163,14 @@ export class EventFinisher {
     const plan = clipPlan(this.o.recordStore.segmentsInRange(ev.camera, fromMs, toMs), fromMs, toMs);
     if (plan === undefined) {
       this.o.logger.warn({ event: ev.id, camera: ev.camera }, 'no recording covers the event: no clip');
-      this.o.store.clipMissing(ev.id);
+      this.clipGivenUp(ev.id);
       return;
     }
     const file = path.join(this.cameraDir(ev.camera), `${ev.id}.mp4`);
     await cutClip(this.o.tools.ffmpeg.path, plan, file);
     const clip = await describeClip(file);
-    const now = this.o.clock();
     this.o.store.clipDone(ev.id, { ...clip, camera: ev.camera, start: plan.start, end: plan.end }, () => {
-      this.o.recordStore.protect({ camera: ev.camera, fromMs: plan.start, toMs: plan.end, kind: 'event', ref: ev.id, keepUntilMs: now + cam.retainDays * DAY_MS, now });
+      this.o.recordStore.releaseRef('event', ev.id, this.o.clock());
     });
     this.o.logger.info({ event: ev.id, camera: ev.camera, bytes: clip.bytes, seconds: plan.durationSeconds }, 'event clip cut');
   }

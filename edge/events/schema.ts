@@ -28,3 +28,20 @@ export const eventMigrations = [
   'CREATE INDEX events_camera_start ON events (camera, start_ms)',
   "CREATE INDEX events_unfinished ON events (state, clip_state) WHERE state = 'open' OR clip_state = 'pending'",
 ];
+
+/** Alerts: the rule that raised the event (NULL for the per-object events of older versions). */
+export const alertRuleColumns = ['ALTER TABLE events ADD COLUMN rule_id TEXT', 'ALTER TABLE events ADD COLUMN rule_kind TEXT'];
+
+/** Counting lines: one row per camera-minute, line, direction and label (minutes with no crossing have none). */
+export const lineCountsMigrations = [
+  `CREATE TABLE line_counts (
+     camera TEXT NOT NULL,
+     minute INTEGER NOT NULL,
+     line TEXT NOT NULL,
+     direction TEXT NOT NULL CHECK (direction IN ('forward', 'backward')),
+     label TEXT NOT NULL,
+     n INTEGER NOT NULL,
+     PRIMARY KEY (camera, minute, line, direction, label)
+   ) WITHOUT ROWID`,
+  'CREATE INDEX line_counts_minute ON line_counts (minute)',
+];

@@ -2,7 +2,7 @@
 import sharp from 'sharp';
 import { snapshotArgs } from '../../shared/ffmpeg/args.js';
 import type { Polygon } from '../detect/motion.js';
-import type { NormBox } from './lifecycle.js';
+import type { NormBox } from '../geometry.js';
 import { runFfmpeg } from './run-ffmpeg.js';
 
 export const MAX_SNAPSHOT_BYTES = 512 * 1024;

@@ -11,7 +11,7 @@ import { edgeMigrations } from '../db.js';
 import { RecordStore } from '../record/store.js';
 import { Outbox } from '../uplink/outbox.js';
 import { EventFinisher } from './finisher.js';
-import type { EventState } from './lifecycle.js';
+import type { EventState } from './event-state.js';
 import { EventStore } from './store.js';
 
 function setup(withOutbox = true) {

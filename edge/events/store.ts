@@ -1,8 +1,9 @@
 // Events in the edge db: every state change and the message that reports it are one transaction.
-import { eventMessageSchema, topics, type EventMessage } from '../../shared/contract/index.js';
+import { eventMessageSchema, topics, type AlertKind, type EventMessage } from '../../shared/contract/index.js';
 import type { Db } from '../../shared/db.js';
 import { newMsgId, type ClipDescription, type Outbox } from '../uplink/outbox.js';
-import type { EventState, NormBox } from './lifecycle.js';
+import type { NormBox } from '../geometry.js';
+import type { EventState } from './event-state.js';
 
 /** An event as stored: its state (lifecycle.ts), its lifecycle state and what became of its snapshot and clip. */
 export interface EventRow extends EventState {
@@ -15,16 +16,23 @@ export interface EventRow extends EventState {
   clipEndMs: number | null;
 }
 
-interface RawRow extends Omit<EventRow, 'box' | 'zones'> {
+interface RawRow extends Omit<EventRow, 'box' | 'zones' | 'rule'> {
   box: string;
   zones: string;
+  ruleId: string | null;
+  ruleKind: AlertKind | null;
 }
 
 const COLUMNS = `id, camera, label, score, top_score AS topScore, box, zones, start_ms AS start, last_seen_ms AS lastSeenMs,
   best_at_ms AS bestAtMs, end_ms AS "end", state, snapshot_path AS snapshotPath, clip_state AS clipState, clip_path AS clipPath,
-  clip_bytes AS clipBytes, clip_start_ms AS clipStartMs, clip_end_ms AS clipEndMs`;
+  clip_bytes AS clipBytes, clip_start_ms AS clipStartMs, clip_end_ms AS clipEndMs, rule_id AS ruleId, rule_kind AS ruleKind`;
 
-const parse = (r: RawRow): EventRow => ({ ...r, box: JSON.parse(r.box) as NormBox, zones: JSON.parse(r.zones) as string[] });
+const parse = ({ ruleId, ruleKind, ...r }: RawRow): EventRow => ({
+  ...r,
+  box: JSON.parse(r.box) as NormBox,
+  zones: JSON.parse(r.zones) as string[],
+  ...(ruleId !== null && ruleKind !== null ? { rule: { id: ruleId, kind: ruleKind } } : {}),
+});
 
 /** The contract message for an event state (validated: a bug here must not reach the hub as a bad payload). */
 export function eventMessage(type: EventMessage['type'], ev: EventState, ward: string, msgId: string, snapshot?: string): EventMessage {
@@ -42,6 +50,7 @@ export function eventMessage(type: EventMessage['type'], ev: EventState, ward: s
       zones: ev.zones,
       start: ev.start,
       end: type === 'end' ? ev.end : null,
+      ...(ev.rule ? { rule: { id: ev.rule.id, kind: ev.rule.kind } } : {}),
       ...(snapshot !== undefined ? { snapshot } : {}),
     },
   });
@@ -59,8 +68,8 @@ export class EventStore {
   ) {
     this.s = {
       insert: db.prepare(
-        `INSERT INTO events (id, camera, label, score, top_score, box, zones, start_ms, last_seen_ms, best_at_ms, state, updated_at)
-         VALUES (@id, @camera, @label, @score, @topScore, @box, @zones, @start, @lastSeenMs, @bestAtMs, 'open', @now)`,
+        `INSERT INTO events (id, camera, label, score, top_score, box, zones, start_ms, last_seen_ms, best_at_ms, state, rule_id, rule_kind, updated_at)
+         VALUES (@id, @camera, @label, @score, @topScore, @box, @zones, @start, @lastSeenMs, @bestAtMs, 'open', @ruleId, @ruleKind, @now)`,
       ),
       update: db.prepare(
         `UPDATE events SET score = @score, top_score = @topScore, box = @box, zones = @zones, last_seen_ms = @lastSeenMs,
@@ -146,6 +155,8 @@ export class EventStore {
       start: ev.start,
       lastSeenMs: ev.lastSeenMs,
       bestAtMs: ev.bestAtMs,
+      ruleId: ev.rule?.id ?? null,
+      ruleKind: ev.rule?.kind ?? null,
     };
   }
 
@@ -157,5 +168,5 @@ export class EventStore {
 
 /** An event row as the lifecycle's state (to finish events found unfinished after a restart). */
 export function rowToState(r: EventRow): EventState {
-  return { id: r.id, camera: r.camera, label: r.label, score: r.score, topScore: r.topScore, box: r.box, bestAtMs: r.bestAtMs, zones: r.zones, start: r.start, lastSeenMs: r.lastSeenMs, end: r.end };
+  return { id: r.id, camera: r.camera, label: r.label, score: r.score, topScore: r.topScore, box: r.box, bestAtMs: r.bestAtMs, zones: r.zones, start: r.start, lastSeenMs: r.lastSeenMs, end: r.end, ...(r.rule ? { rule: r.rule } : {}) };
 }

@@ -41,3 +41,9 @@ export const recordMigrations = [
      updated_at INTEGER NOT NULL
    )`,
 ];
+
+/**
+ * An event clip is its own file (cut by copy): its segments need keeping only until it is cut. Protections that
+ * older boxes made for 90 days after each clip would make a busy camera's recording undeletable.
+ */
+export const releaseClipProtections = "UPDATE protections SET released_at = created_at WHERE kind = 'event' AND released_at IS NULL";

@@ -37,6 +37,7 @@ export class RecordStore {
       protections: db.prepare('SELECT camera, from_ms AS fromMs, to_ms AS toMs, keep_until_ms AS keepUntilMs, released_at AS releasedAt FROM protections WHERE released_at IS NULL AND (keep_until_ms IS NULL OR keep_until_ms > ?)'),
       protect: db.prepare('INSERT INTO protections (camera, from_ms, to_ms, kind, ref, keep_until_ms, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       release: db.prepare('UPDATE protections SET released_at = ? WHERE id = ? AND released_at IS NULL'),
+      releaseRef: db.prepare('UPDATE protections SET released_at = ? WHERE kind = ? AND ref = ? AND released_at IS NULL'),
       setStatus: db.prepare(
         `INSERT INTO camera_status (camera, state, last_segment_at, bytes_per_second, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (camera) DO UPDATE SET state = excluded.state, last_segment_at = excluded.last_segment_at,
@@ -112,13 +113,18 @@ export class RecordStore {
     return this.s.protections.all(now) as Protection[];
   }
 
-  /** Keeps [fromMs, toMs) of a camera: until keepUntilMs (an event clip) or until released (a hold: null). */
+  /** Keeps [fromMs, toMs) of a camera: until keepUntilMs or until released (an event's pending clip; a hold: null). */
   protect(p: { camera: string; fromMs: number; toMs: number; kind: 'event' | 'hold'; ref?: string; keepUntilMs: number | null; createdBy?: string; now: number }): number {
     return Number(this.s.protect.run(p.camera, p.fromMs, p.toMs, p.kind, p.ref ?? null, p.keepUntilMs, p.createdBy ?? null, p.now).lastInsertRowid);
   }
 
   release(id: number, now: number): boolean {
     return this.s.release.run(now, id).changes === 1;
+  }
+
+  /** Releases what was protected for `ref` (an event whose clip is cut, or will never be). */
+  releaseRef(kind: 'event' | 'hold', ref: string, now: number): number {
+    return this.s.releaseRef.run(now, kind, ref).changes;
   }
 
   setStatus(camera: string, state: string, lastSegmentAt: number | null, bytesPerSecond: number, now: number): void {

@@ -3,11 +3,13 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import type { z } from 'zod';
 import { can, type Permission } from '../../shared/accounts/index.js';
 import type { Audit } from '../../shared/audit/index.js';
+import type { cameraSchema } from '../../shared/config/edge.js';
 import type { Db } from '../../shared/db.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import { parseBody } from '../../shared/http/index.js';
 import type { Logger } from '../../shared/log.js';
 import type { RecordStore } from '../record/store.js';
+import type { CountsQuery } from './counts-query.js';
 import type { EventsQuery } from './events-query.js';
 import type { ExportService } from './exports.js';
 import type { Holds } from './holds.js';
@@ -21,7 +23,14 @@ export interface ReviewCamera {
   subUrl: string;
   /** tests: the URLs are files read looped (see LiveSource.loopFile) */
   loopFile?: boolean;
+  /** the camera's street layout from edge.yaml (none when left out) */
+  zones?: StreetLayout['zones'];
+  lines?: StreetLayout['lines'];
+  alerts?: StreetLayout['alerts'];
 }
+
+/** A camera's zones, counting lines and alert rules, as edge.yaml gives them. */
+export type StreetLayout = Pick<z.output<typeof cameraSchema>, 'zones' | 'lines' | 'alerts'>;
 
 export interface ReviewContext {
   ward: { id: string; name: string };
@@ -33,6 +42,9 @@ export interface ReviewContext {
   exports: ExportService;
   holds: Holds;
   events: EventsQuery;
+  counts: CountsQuery;
+  /** IANA time zone of the box's days (edge.yaml timeZone) */
+  timeZone: string;
   tools: FfmpegTools;
   logger: Logger;
   clock: () => number;

@@ -1,4 +1,5 @@
 // Events for the review page, read from the events table (edge/events/schema.ts): filters and keyset paging.
+import type { AlertKind } from '../../shared/contract/index.js';
 import type { Db } from '../../shared/db.js';
 
 export interface ReviewEvent {
@@ -13,6 +14,8 @@ export interface ReviewEvent {
   clip: 'pending' | 'done' | 'missing';
   clipStartMs: number | null;
   clipEndMs: number | null;
+  /** the alert rule that raised it (absent on the per-object events of older versions) */
+  rule?: { id: string; kind: AlertKind };
 }
 
 export interface EventFilter {
@@ -26,10 +29,16 @@ export interface EventFilter {
 }
 
 /** A row as selected: the event with its file paths instead of what the page may know of them. */
-type Row = Omit<ReviewEvent, 'hasSnapshot' | 'clip'> & { snapshotPath: string | null; clipState: ReviewEvent['clip']; clipPath: string | null };
+type Row = Omit<ReviewEvent, 'hasSnapshot' | 'clip' | 'rule'> & {
+  snapshotPath: string | null;
+  clipState: ReviewEvent['clip'];
+  clipPath: string | null;
+  ruleId: string | null;
+  ruleKind: AlertKind | null;
+};
 
 const COLUMNS = `id, camera, label, top_score AS topScore, start_ms AS start, end_ms AS "end", state, snapshot_path AS snapshotPath,
-  clip_state AS clipState, clip_path AS clipPath, clip_start_ms AS clipStartMs, clip_end_ms AS clipEndMs`;
+  clip_state AS clipState, clip_path AS clipPath, clip_start_ms AS clipStartMs, clip_end_ms AS clipEndMs, rule_id AS ruleId, rule_kind AS ruleKind`;
 
 export class EventsQuery {
   constructor(private readonly db: Db) {}
@@ -64,7 +73,7 @@ export class EventsQuery {
   }
 
   private toEvent(r: Row): ReviewEvent {
-    const { snapshotPath, clipState, clipPath: _path, ...event } = r;
-    return { ...event, hasSnapshot: snapshotPath !== null, clip: clipState };
+    const { snapshotPath, clipState, clipPath: _path, ruleId, ruleKind, ...event } = r;
+    return { ...event, hasSnapshot: snapshotPath !== null, clip: clipState, ...(ruleId !== null && ruleKind !== null && { rule: { id: ruleId, kind: ruleKind } }) };
   }
 }

@@ -1,4 +1,4 @@
-// Events (list, snapshot, clip), evidence holds (place, list, lift) and exports (make, progress, files).
+// Events (list, one, snapshot, clip), evidence holds (place, list, lift) and exports (make, progress, files).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -47,6 +47,13 @@ export function evidenceRoutes(app: FastifyInstance, ctx: ReviewContext): void {
     const q = checked(eventQuery, request.query, reply);
     if (!q) return reply;
     return { events: ctx.events.list({ camera: q.camera, label: q.label, fromMs: q.from, toMs: q.to, before: q.before, limit: q.limit }), labels: ctx.events.labels() };
+  });
+
+  app.get('/api/events/:id', { preHandler: allowAny(ward, 'events') }, async (request, reply) => {
+    const found = ctx.events.get((request.params as { id: string }).id);
+    if (!found) return notFound(reply, 'event');
+    const { snapshotPath: _snapshot, clipPath: _clip, ...event } = found;
+    return { event };
   });
 
   const eventFile = (kind: 'snapshot' | 'clip') => async (request: FastifyRequest, reply: FastifyReply) => {

@@ -1,5 +1,5 @@
-// The officers' review server on the ward box: login, live view, timeline and playback, events, holds and exports,
-// and the page itself. Everything it needs is handed in; start() listens, close() stops readers and the server.
+// The officers' review server on the ward box: login, live view, timeline and playback, alerts, the street (lines,
+// zones, rules, counts), holds and exports, and the page itself. Everything it needs is handed in; start() listens, close() stops readers and the server.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import websocket from '@fastify/websocket';
@@ -13,6 +13,7 @@ import type { Logger } from '../../shared/log.js';
 import { packageRoot } from '../../shared/package.js';
 import type { RecordStore } from '../record/store.js';
 import type { ReviewCamera, ReviewContext } from './context.js';
+import { CountsQuery } from './counts-query.js';
 import { EventsQuery } from './events-query.js';
 import type { ExportSigner } from './export-keys.js';
 import { ExportService } from './exports.js';
@@ -21,6 +22,7 @@ import { LiveStreams, type LiveStreamsOptions } from './live-streams.js';
 import { evidenceRoutes } from './routes-evidence.js';
 import { liveRoutes } from './routes-live.js';
 import { recordingRoutes } from './routes-recordings.js';
+import { streetRoutes } from './routes-street.js';
 
 export interface ReviewServerOptions {
   ward: { id: string; name: string };
@@ -36,6 +38,8 @@ export interface ReviewServerOptions {
   tools: FfmpegTools;
   logger: Logger;
   clock?: () => number;
+  /** IANA time zone of "today" on the street tab: edge.yaml's timeZone (default Asia/Ho_Chi_Minh, as there) */
+  timeZone?: string;
   live?: Omit<LiveStreamsOptions, 'tools' | 'logger'>;
 }
 
@@ -87,6 +91,8 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
     exports,
     holds,
     events: new EventsQuery(o.db),
+    counts: new CountsQuery(o.db),
+    timeZone: o.timeZone ?? 'Asia/Ho_Chi_Minh',
     tools: o.tools,
     logger: o.logger,
     clock,
@@ -121,6 +127,7 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
   liveRoutes(app, ctx);
   recordingRoutes(app, ctx);
   evidenceRoutes(app, ctx);
+  streetRoutes(app, ctx);
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

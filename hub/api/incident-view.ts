@@ -1,7 +1,7 @@
 // An incident as the API shows it: camelCase, JSON decoded, no storage paths (pure).
 import type { Box } from '../../shared/contract/index.js';
 import type { Incident } from '../ingest/incident-merge.js';
-import type { IncidentRow } from '../store/store.js';
+import { incidentRule, type IncidentRow } from '../store/store.js';
 
 /** The merged incident (hub/ingest), without its message bookkeeping, and what the hub knows of its files. */
 export interface IncidentView extends Omit<Incident, 'lastMsgId' | 'snapshotMsgId'> {
@@ -27,6 +27,7 @@ export function incidentView(r: IncidentRow): IncidentView {
     start: r.start,
     end: r.end,
     state: r.state,
+    rule: incidentRule(r),
     snapshot: r.snapshot_path !== null,
     clip: { state: r.clip_state, sha256: r.clip_sha256, error: r.clip_error },
     forwarded: r.forwarded === 1,

@@ -1,8 +1,11 @@
 // What the API accepts: zod schemas for path parameters, query strings and bodies, with messages that say the fix.
 import { z } from 'zod';
-import { ID_HINT, ID_PATTERN, LABELS, ULID_PATTERN } from '../../shared/contract/index.js';
+import { COLOURS, ID_HINT, ID_PATTERN, LABELS, ULID_PATTERN } from '../../shared/contract/index.js';
+import { BUCKETS } from './count-query.js';
 import { decodeCursor } from './cursor.js';
 import { MAX_PAGE } from './incident-query.js';
+import { isTimeZone, machineTimeZone } from './local-time.js';
+import { MAX_SIGHTING_PAGE } from './sighting-query.js';
 
 const id = (what: string) => z.string().regex(ID_PATTERN, { message: `not a ${what} id: ${ID_HINT}` });
 /** An id in a JSON body, where a number or a null must be told apart from a badly spelt id. */
@@ -19,6 +22,31 @@ const ms = (what: string) =>
     .string()
     .regex(/^\d{1,15}$/, { message: `${what}: a time in milliseconds since the Unix epoch (digits only)` })
     .transform(Number);
+
+/** `?cursor=`: the `next` of the previous page of a keyset listing. */
+const cursorQuery = z
+  .string()
+  .transform((text, ctx) => {
+    const c = decodeCursor(text);
+    if (!c) {
+      ctx.addIssue({ code: 'custom', message: 'not a cursor of this API: pass the `next` of the previous page unchanged' });
+      return z.NEVER;
+    }
+    return c;
+  })
+  .optional()
+  .describe('the `next` of the previous page');
+
+const label = z.enum(LABELS, { message: `must be one of ${LABELS.join(', ')}` });
+const needsWard = (q: { camera?: unknown; ward?: unknown }, ctx: z.RefinementCtx) => {
+  if (q.camera !== undefined && q.ward === undefined) ctx.addIssue({ code: 'custom', path: ['camera'], message: 'give ward too: camera ids are unique within a ward only' });
+};
+const needsCamera = (q: { line?: unknown; camera?: unknown }, ctx: z.RefinementCtx) => {
+  if (q.line !== undefined && q.camera === undefined) ctx.addIssue({ code: 'custom', path: ['line'], message: 'give ward and camera too: line ids are a camera\'s own' });
+};
+const toAfterFrom = (q: { from?: number | undefined; to?: number | undefined }, ctx: z.RefinementCtx) => {
+  if (q.from !== undefined && q.to !== undefined && q.to <= q.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be later than from' });
+};
 
 export const incidentIdParams = z.strictObject({
   id: ulidParam('incident'),
@@ -46,23 +74,58 @@ export const listQuery = z
       .pipe(z.number().min(1, { message: `must be a whole number from 1 to ${MAX_PAGE}` }).max(MAX_PAGE, { message: `must be a whole number from 1 to ${MAX_PAGE}` }))
       .optional()
       .describe(`page size, default 50, at most ${MAX_PAGE}`),
-    cursor: z
-      .string()
-      .transform((text, ctx) => {
-        const c = decodeCursor(text);
-        if (!c) {
-          ctx.addIssue({ code: 'custom', message: 'not a cursor of this API: pass the `next` of the previous page unchanged' });
-          return z.NEVER;
-        }
-        return c;
-      })
-      .optional()
-      .describe('the `next` of the previous page'),
+    cursor: cursorQuery,
   })
   .superRefine((q, ctx) => {
-    if (q.camera !== undefined && q.ward === undefined) ctx.addIssue({ code: 'custom', path: ['camera'], message: 'give ward too: camera ids are unique within a ward only' });
-    if (q.from !== undefined && q.to !== undefined && q.to <= q.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be later than from' });
+    needsWard(q, ctx);
+    toAfterFrom(q, ctx);
   });
+
+export const sightingIdParams = z.strictObject({
+  id: ulidParam('sighting'),
+});
+
+export const sightingsQuery = z
+  .strictObject({
+    ward: id('ward').optional().describe('ward id'),
+    camera: id('camera').optional().describe('camera id (needs ward: camera ids are unique within a ward)'),
+    label: label.optional(),
+    colour: z.enum(COLOURS, { message: `must be one of ${COLOURS.join(', ')}` }).optional().describe('vehicle colour'),
+    line: id('line').optional().describe('sightings that crossed this counting line (needs ward and camera); from/to then apply to the crossing time, and each result carries its crossing'),
+    direction: z.enum(['forward', 'backward'], { message: 'must be forward or backward' }).optional().describe('with line: crossed in this direction'),
+    from: ms('from').optional().describe('first seen at or after this time (ms); with line: crossed at or after'),
+    to: ms('to').optional().describe('first seen before this time (ms); with line: crossed before'),
+    limit: limitQuery(MAX_SIGHTING_PAGE).optional().describe(`page size, default 50, at most ${MAX_SIGHTING_PAGE}`),
+    cursor: cursorQuery,
+  })
+  .superRefine((q, ctx) => {
+    needsWard(q, ctx);
+    needsCamera(q, ctx);
+    if (q.direction !== undefined && q.line === undefined) ctx.addIssue({ code: 'custom', path: ['direction'], message: 'give line too: a direction is a line\'s' });
+    toAfterFrom(q, ctx);
+  });
+
+export const countsQuery = z
+  .strictObject({
+    ward: id('ward').optional().describe('ward id; absent: every ward'),
+    camera: id('camera').optional().describe('camera id (needs ward)'),
+    line: id('line').optional().describe('one counting line (needs ward and camera)'),
+    from: ms('from').describe('minutes at or after this time (ms)'),
+    to: ms('to').describe('minutes before this time (ms)'),
+    bucket: z.enum(BUCKETS, { message: `must be one of ${BUCKETS.join(', ')}` }).default('hour').describe('sum per minute, hour or day (default hour)'),
+    timeZone: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, { message: 'not a time zone this hub knows: give an IANA name such as Asia/Ho_Chi_Minh' })
+      .optional()
+      .describe('IANA time zone whose hours and days the buckets follow; default: the hub machine\'s'),
+  })
+  .superRefine((q, ctx) => {
+    needsWard(q, ctx);
+    needsCamera(q, ctx);
+    toAfterFrom(q, ctx);
+  })
+  .transform((q) => ({ ...q, timeZone: q.timeZone ?? machineTimeZone() }));
 
 export const snapshotQuery = z.strictObject({
   size: z.enum(['full', 'thumb'], { message: 'must be full or thumb' }).optional().describe('thumb: 320 pixels wide, for lists'),

@@ -51,7 +51,10 @@ export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
         counter('wardwatch_ingest_messages_total', 'MQTT messages committed to the index since start (rate() gives messages/s)', ingest.messages);
         counter('wardwatch_ingest_batches_total', 'ingest transactions since start', ingest.batches);
         counter('wardwatch_ingest_events_total', 'event messages applied since start', ingest.events);
+        counter('wardwatch_ingest_sightings_total', 'sightings stored or replaced by their final version since start', ingest.sightings);
+        counter('wardwatch_ingest_count_minutes_total', 'camera-minutes of counts stored since start', ingest.countMinutes);
         counter('wardwatch_ingest_duplicates_total', 'repeated msgIds ignored since start', ingest.duplicates);
+        counter('wardwatch_ingest_superseded_total', 'sightings and count minutes that arrived after a newer version of themselves since start', ingest.superseded);
         counter('wardwatch_ingest_statuses_total', 'ward and camera status messages since start', ingest.statuses);
         counter('wardwatch_ingest_clip_chunks_total', 'clip chunks written since start', ingest.chunks);
         counter('wardwatch_ingest_clips_completed_total', 'clips verified and stored since start', ingest.clipsCompleted);

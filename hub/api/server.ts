@@ -10,11 +10,13 @@ import { incidentRoutes } from './incident-routes.js';
 import { liveRoutes } from './live-routes.js';
 import { loginBody, passwordBody } from './inputs.js';
 import { metricsRoute } from './metrics.js';
+import { countRoutes } from './count-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { pageRoutes } from './page.js';
 import { retrievalRoutes } from './retrieval-routes.js';
 import { RouteTable, type RouteDoc } from './route.js';
 import { shareRoute } from './share-route.js';
+import { sightingRoutes } from './sighting-routes.js';
 
 /** The session plugin's routes (shared/http/sessions.ts), so the OpenAPI document covers them too. */
 const SESSION_DOCS: RouteDoc[] = [
@@ -75,6 +77,8 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
   const routes = new RouteTable(app);
   routes.docs.push(...SESSION_DOCS);
   incidentRoutes(routes, ctx);
+  sightingRoutes(routes, ctx);
+  countRoutes(routes, ctx);
   healthRoutes(routes, ctx);
   forwardRoutes(routes, ctx);
   shareRoute(routes, ctx);

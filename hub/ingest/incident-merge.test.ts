@@ -44,6 +44,7 @@ describe('mergeIncident', () => {
       start: 1000,
       end: 5000,
       state: 'ended',
+      rule: null,
       lastMsgId: M3,
       snapshotMsgId: M1,
     });
@@ -65,6 +66,14 @@ describe('mergeIncident', () => {
     const older = msg(M2, 'update', { topScore: 0.95, box: { x: 0.1, y: 0.1, w: 0.1, h: 0.1 }, zones: ['z'], start: 900 });
     const i = deliver(newer, older);
     expect(i).toMatchObject({ topScore: 0.95, box: { x: 0.9, y: 0.9 }, zones: ['z'], start: 900, lastMsgId: M3 });
+  });
+
+  it.each([
+    ['keeps the rule of the first message that names one', [msg(M1, 'start', { rule: { id: 'stopped', kind: 'dwell' } }), msg(M2, 'update', { rule: { id: 'other', kind: 'crowd' } })], { id: 'stopped', kind: 'dwell' }],
+    ['takes the rule from a later message when the first had none', [msg(M1, 'start'), msg(M2, 'update', { rule: { id: 'wrong-way-pdl', kind: 'wrong-way' } })], { id: 'wrong-way-pdl', kind: 'wrong-way' }],
+    ['has no rule from a box that sends none (before 0.2)', [msg(M1, 'start'), msg(M3, 'end')], null],
+  ] as const)('%s', (_name, order, rule) => {
+    expect(deliver(...order).rule).toEqual(rule);
   });
 
   it('takes a snapshot only from a message newer than the stored one', () => {

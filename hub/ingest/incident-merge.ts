@@ -1,5 +1,5 @@
 // How an event message changes an incident: monotonic, order-independent merge (pure).
-import type { Box, EventMessage } from '../../shared/contract/index.js';
+import type { AlertKind, Box, EventMessage } from '../../shared/contract/index.js';
 
 export interface Incident {
   ward: string;
@@ -12,6 +12,8 @@ export interface Incident {
   start: number;
   end: number | null;
   state: 'open' | 'ended';
+  /** the alert rule that raised it; null from boxes before 0.2 (one event per object, no rules) */
+  rule: { id: string; kind: AlertKind } | null;
   /** newest message merged so far; message ids are ULIDs, so they sort by when the edge made them */
   lastMsgId: string;
   /** message whose snapshot is stored, if any */
@@ -27,7 +29,8 @@ export interface Merge {
 /**
  * Messages may arrive twice or out of order (outbox replays, reconnects). So: `ended` never reopens and its
  * end time never moves; topScore only rises; start only moves earlier; zones only grow; the descriptive
- * fields (score, box, label, camera) come from the newest message, and after the end only from an end.
+ * fields (score, box, label, camera) come from the newest message, and after the end only from an end; the rule,
+ * once known, stays.
  */
 export function mergeIncident(existing: Incident | undefined, msg: EventMessage): Merge {
   const e = msg.event;
@@ -42,6 +45,7 @@ export function mergeIncident(existing: Incident | undefined, msg: EventMessage)
     start: e.start,
     end: e.end,
     state: msg.type === 'end' ? 'ended' : 'open',
+    rule: e.rule ?? null,
     lastMsgId: msg.msgId,
     snapshotMsgId: e.snapshot !== undefined ? msg.msgId : null,
   };
@@ -64,6 +68,8 @@ export function mergeIncident(existing: Incident | undefined, msg: EventMessage)
       start: Math.min(existing.start, e.start),
       end: existing.end ?? e.end,
       state: existing.state === 'ended' || msg.type === 'end' ? 'ended' : 'open',
+      // a box names an event's rule in every message; the first one known stays
+      rule: existing.rule ?? fromMessage.rule,
       lastMsgId: newer ? msg.msgId : existing.lastMsgId,
       snapshotMsgId: takeSnapshot ? msg.msgId : existing.snapshotMsgId,
     },

@@ -1,26 +1,35 @@
 // Applies decoded contract messages to the incident index: one SQLite transaction per batch, one savepoint
 // per message, chunk data fsynced before the commit. Clips whose chunks are all in are verified afterwards.
 import { createAudit } from '../../shared/audit/index.js';
-import type { ClipManifest, Decoded, EventMessage } from '../../shared/contract/index.js';
+import type { ClipManifest, CountsMessage, Decoded, EventMessage, SightingsMessage } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import { fsyncDir } from '../../shared/atomic.js';
 import { ChunkWriter, commitClip, createPartialClip, removeFile, sha256OfFile } from '../store/clip-files.js';
 import { commitSnapshot, type PendingSnapshot } from '../store/snapshots.js';
-import type { HubStore, IncidentRow } from '../store/store.js';
+import { incidentRule, type HubStore, type IncidentRow } from '../store/store.js';
 import type { ClipState } from '../store/schema.js';
+import { cameraSeen, type CameraSeen } from '../store/cameras.js';
 import { storePaths } from '../store/paths.js';
 import { chunkSlot, emptyBitmap, hasChunk, withChunk } from './clip-chunks.js';
 import { RetrievalStore } from '../retrieval/store.js';
+import { CountsWriter } from './counts.js';
 import { mergeIncident, type Incident } from './incident-merge.js';
 import { Invalid, type InvalidKind } from './invalid.js';
+import { SightingsWriter } from './sightings.js';
 
 export interface IngestStats {
   messages: number;
   batches: number;
   /** event messages applied to an incident */
   events: number;
+  /** sightings inserted or replaced (a final one over the partial ones of a long stay) */
+  sightings: number;
+  /** camera-minutes of counts written or replaced */
+  countMinutes: number;
   /** messages already applied before (same msgId, or a chunk already written) */
   duplicates: number;
+  /** sightings and count minutes that arrived after a newer version of themselves: nothing to change */
+  superseded: number;
   /** refused messages by kind */
   invalid: Partial<Record<InvalidKind, number>>;
   statuses: number;
@@ -32,7 +41,7 @@ export interface IngestStats {
 }
 
 export function emptyStats(): IngestStats {
-  return { messages: 0, batches: 0, events: 0, duplicates: 0, invalid: {}, statuses: 0, chunks: 0, clipsCompleted: 0, clipsFailed: 0, errors: 0 };
+  return { messages: 0, batches: 0, events: 0, sightings: 0, countMinutes: 0, duplicates: 0, superseded: 0, invalid: {}, statuses: 0, chunks: 0, clipsCompleted: 0, clipsFailed: 0, errors: 0 };
 }
 
 export interface BatchItem {
@@ -71,6 +80,7 @@ function toIncident(row: IncidentRow): Incident {
     start: row.start,
     end: row.end,
     state: row.state,
+    rule: incidentRule(row),
     lastMsgId: row.last_msg_id,
     snapshotMsgId: row.snapshot_msg_id,
   };
@@ -86,6 +96,9 @@ export class IndexWriter {
   private readonly log: Logger;
   private readonly s;
   private readonly retrievals: RetrievalStore;
+  private readonly sightings: SightingsWriter;
+  private readonly counts: CountsWriter;
+  private readonly cameraSeen: CameraSeen;
   /** nested in the batch transaction, so better-sqlite3 runs it as a savepoint */
   private readonly applyInSavepoint;
 
@@ -101,12 +114,12 @@ export class IndexWriter {
       incident: db.prepare<[string], IncidentRow>('SELECT * FROM incidents WHERE id = ?'),
       insertIncident: db.prepare(`INSERT INTO incidents
         (id, ward, camera, label, score, top_score, box, zones, start, end, state, last_msg_id, snapshot_path, snapshot_msg_id,
-         clip_state, clip_path, clip_sha256, created_at, updated_at)
+         clip_state, clip_path, clip_sha256, rule_id, rule_kind, created_at, updated_at)
         VALUES (@id, @ward, @camera, @label, @score, @topScore, @box, @zones, @start, @end, @state, @lastMsgId, @snapshotPath, @snapshotMsgId,
-         @clipState, @clipPath, @clipSha256, @now, @now)`),
+         @clipState, @clipPath, @clipSha256, @ruleId, @ruleKind, @now, @now)`),
       updateIncident: db.prepare(`UPDATE incidents SET camera = @camera, label = @label, score = @score, top_score = @topScore, box = @box,
         zones = @zones, start = @start, end = @end, state = @state, last_msg_id = @lastMsgId, snapshot_path = @snapshotPath,
-        snapshot_msg_id = @snapshotMsgId, updated_at = @now WHERE id = @id`),
+        snapshot_msg_id = @snapshotMsgId, rule_id = @ruleId, rule_kind = @ruleKind, updated_at = @now WHERE id = @id`),
       incidentClip: db.prepare('UPDATE incidents SET clip_state = ?, clip_path = ?, clip_sha256 = ?, clip_error = ?, updated_at = ? WHERE id = ?'),
       transfer: db.prepare<[string], TransferRow>('SELECT * FROM clip_transfers WHERE event_id = ?'),
       putTransfer: db.prepare(`INSERT OR REPLACE INTO clip_transfers
@@ -115,8 +128,6 @@ export class IndexWriter {
       chunkIn: db.prepare('UPDATE clip_transfers SET received = ?, received_count = received_count + 1, state = ?, updated_at = ? WHERE event_id = ?'),
       transferState: db.prepare('UPDATE clip_transfers SET state = ?, error = ?, updated_at = ? WHERE event_id = ?'),
       verifying: db.prepare<[], { event_id: string }>("SELECT event_id FROM clip_transfers WHERE state = 'verifying'"),
-      camera: db.prepare(`INSERT INTO cameras (ward, camera, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)
-        ON CONFLICT (ward, camera) DO UPDATE SET last_seen_at = excluded.last_seen_at`),
       touchWard: db.prepare('UPDATE wards SET last_seen_at = ? WHERE id = ?'),
       // an older status (by its own `at`) never overwrites a newer one; `offline` has no `at` and always applies
       wardStatus: db.prepare(`INSERT INTO ward_status (ward, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -131,6 +142,9 @@ export class IndexWriter {
     };
     // a request's end (ready, failed) is audited with the commit that records it
     this.retrievals = new RetrievalStore(db, createAudit(db, { clock }));
+    this.cameraSeen = cameraSeen(db);
+    this.sightings = new SightingsWriter(db, this.cameraSeen);
+    this.counts = new CountsWriter(db, this.cameraSeen);
     this.applyInSavepoint = db.transaction(this.applyOne.bind(this));
   }
 
@@ -190,6 +204,12 @@ export class IndexWriter {
     switch (m.kind) {
       case 'events':
         return this.applyEvent(item.ward, m.payload, item.snapshot, now, dirsToSync);
+      case 'sightings':
+        this.applySightings(item.ward, m.payload, now);
+        return false;
+      case 'counts':
+        this.applyCounts(item.ward, m.payload, now);
+        return false;
       case 'clipManifest':
         this.applyManifest(item.ward, m.payload, now, chunks);
         return false;
@@ -207,7 +227,7 @@ export class IndexWriter {
       }
       case 'cameraStatus': {
         const p = m.payload;
-        this.s.camera.run(item.ward, p.camera, now, now);
+        this.cameraSeen(item.ward, p.camera, now);
         this.s.cameraStatus.run(item.ward, p.camera, p.state, JSON.stringify(p), p.at, now);
         this.stats.statuses++;
         return false;
@@ -247,6 +267,8 @@ export class IndexWriter {
       lastMsgId: incident.lastMsgId,
       snapshotPath,
       snapshotMsgId: snapshotPath ? incident.snapshotMsgId : null,
+      ruleId: incident.rule?.id ?? null,
+      ruleKind: incident.rule?.kind ?? null,
       now,
     };
     if (row) this.s.updateIncident.run(fields);
@@ -261,9 +283,25 @@ export class IndexWriter {
         clipSha256: clipState === 'present' ? t!.sha256 : null,
       });
     }
-    this.s.camera.run(ward, incident.camera, now, now);
+    this.cameraSeen(ward, incident.camera, now);
     this.stats.events++;
     return takeSnapshot && snapshot !== undefined;
+  }
+
+  private applySightings(ward: string, msg: SightingsMessage, now: number): void {
+    // a refusal (Invalid) rolls the savepoint back, the msgId's row with it
+    if (!this.firstTime(msg.msgId, now)) return;
+    const { written, superseded } = this.sightings.apply(ward, msg, now);
+    this.stats.sightings += written;
+    this.stats.superseded += superseded;
+  }
+
+  /** Counts need no seen_msgs row: the camera-minute remembers the message that holds it (hub/ingest/counts.ts). */
+  private applyCounts(ward: string, msg: CountsMessage, now: number): void {
+    const action = this.counts.apply(ward, msg, now);
+    if (action === 'duplicate') this.stats.duplicates++;
+    else if (action === 'superseded') this.stats.superseded++;
+    else this.stats.countMinutes++;
   }
 
   private applyManifest(ward: string, m: ClipManifest, now: number, chunks: ChunkWriter): void {

@@ -7,6 +7,8 @@ export type InvalidKind =
   | 'id-mismatch'
   | 'ward-mismatch'
   | 'foreign-event'
+  | 'foreign-sighting'
+  | 'not-jpeg'
   | 'unknown-request'
   | 'chunk-without-manifest'
   | 'chunk-out-of-range'

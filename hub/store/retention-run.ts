@@ -1,8 +1,10 @@
-// Carries out the retention plan: deletes rows in one transaction, then the files they named.
+// Carries out the retention plan: deletes incident rows in one transaction, then the files they named; starts the
+// batched prune of sightings and counts (street-prune.ts), which goes on between ingest's transactions.
 import { rmSync } from 'node:fs';
 import type { Logger } from '../../shared/log.js';
 import { chooseRetention, cutoffs, type IncidentCandidate, type RetentionPolicy, type TransferCandidate } from './retention.js';
 import type { HubStore } from './store.js';
+import { pruneStreetRecords, type StreetPruneOptions, type StreetPruneResult } from './street-prune.js';
 
 export const DEFAULT_SEEN_MSG_DAYS = 60;
 
@@ -12,6 +14,31 @@ export interface RetentionResult {
   transfersDropped: number;
   seenForgotten: number;
   filesRemoved: number;
+  /**
+   * the prune of sightings and counts, under way after this returns; never rejects (a failure is logged). A run
+   * that finds the previous one's prune still going shares it rather than starting a second.
+   */
+  street: Promise<StreetPruneResult | undefined>;
+}
+
+const streetPrunes = new WeakMap<HubStore, Promise<StreetPruneResult | undefined>>();
+
+function startStreetPrune(store: HubStore, cut: { sightings: number; counts: number }, logger: Logger, options: StreetPruneOptions): Promise<StreetPruneResult | undefined> {
+  const running = streetPrunes.get(store);
+  if (running) return running;
+  const started = performance.now();
+  const prune = pruneStreetRecords(store, cut, options)
+    .then((r) => {
+      if (r.sightingsDeleted || r.countMinutesDeleted) logger.info({ ...r, ms: Math.round(performance.now() - started) }, 'retention: sightings and counts');
+      return r;
+    })
+    .catch((err: unknown) => {
+      logger.error({ err }, 'retention of sightings and counts failed');
+      return undefined;
+    })
+    .finally(() => streetPrunes.delete(store));
+  streetPrunes.set(store, prune);
+  return prune;
 }
 
 interface FileRow {
@@ -22,7 +49,7 @@ interface FileRow {
   clip_path: string | null;
 }
 
-export function applyRetention(store: HubStore, policy: RetentionPolicy, now: number, logger: Logger): RetentionResult {
+export function applyRetention(store: HubStore, policy: RetentionPolicy, now: number, logger: Logger, streetOptions: StreetPruneOptions = {}): RetentionResult {
   const { db } = store;
   const cut = cutoffs(policy, now);
   // SQL narrows to rows old enough for either rule; the policy decides
@@ -100,5 +127,5 @@ export function applyRetention(store: HubStore, policy: RetentionPolicy, now: nu
     filesRemoved,
   };
   if (result.incidentsDeleted || result.filesExpired || result.transfersDropped) logger.info(result, 'retention');
-  return result;
+  return { ...result, street: startStreetPrune(store, cut, logger, streetOptions) };
 }

@@ -1,14 +1,18 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Sighting } from '../../shared/contract/index.js';
 import { silentLogger } from '../../shared/log.js';
+import { CountsWriter } from '../ingest/counts.js';
+import { SightingsWriter } from '../ingest/sightings.js';
+import { cameraSeen } from './cameras.js';
 import { tempDir } from '../test-support.js';
 import { chooseRetention, DAY_MS, type IncidentCandidate, type RetentionPolicy } from './retention.js';
 import { applyRetention } from './retention-run.js';
 import { openHubStore } from './store.js';
 
 const NOW = Date.UTC(2026, 0, 31);
-const policy: RetentionPolicy = { incidentDays: 365, clipDays: 90, seenMsgDays: 60 };
+const policy: RetentionPolicy = { incidentDays: 365, clipDays: 90, seenMsgDays: 60, sightingDays: 90, countDays: 400 };
 const daysAgo = (d: number) => NOW - d * DAY_MS;
 
 describe('chooseRetention', () => {
@@ -78,5 +82,61 @@ describe('applyRetention', () => {
     expect(store.getIncident('fresh')).toMatchObject({ clip_state: 'present' });
     expect(existsSync(fresh.clip)).toBe(true);
     store.close();
+  });
+});
+
+describe('retention of sightings and counts', () => {
+  const sighting = (id: string, first: number, lines: { line: string; direction: 'forward' | 'backward'; at: number }[] = []): Sighting => ({
+    id, camera: 'cam-01', label: 'motorcycle', first, last: first + 5000, score: 0.8, box: { x: 0.1, y: 0.1, w: 0.1, h: 0.1 }, bestAt: first + 1000,
+    heading: 90, lines, zones: [], colour: 'red', final: true,
+  });
+
+  it('deletes old sightings (their line crossings too) and old camera-minutes in small transactions, keeping the rest', async () => {
+    const store = openHubStore(tempDir());
+    const sightings = new SightingsWriter(store.db, cameraSeen(store.db));
+    const counts = new CountsWriter(store.db, cameraSeen(store.db));
+    const ids = Array.from({ length: 8 }, (_, i) => `01JDQ6Z80000000000000000${String(i).padStart(2, '0')}`);
+    store.db.transaction(() => {
+      ids.forEach((id, i) => {
+        const first = i < 5 ? daysAgo(91 + i) : daysAgo(89 - i);
+        sightings.apply('p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, first, [{ line: 'pdl', direction: 'forward', at: first + 2000 }])] }, NOW);
+      });
+      // cam-01: ten hours of minutes 401 days ago (more than one batch window), one minute 399 days ago; cam-02: old only
+      for (let m = 0; m < 600; m++) {
+        counts.apply('p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-01', minute: daysAgo(401) - (daysAgo(401) % 60_000) + m * 60_000, counts: [{ line: 'pdl', direction: 'forward', label: 'car', n: 2 }] }, NOW);
+      }
+      counts.apply('p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-01', minute: daysAgo(399) - (daysAgo(399) % 60_000), counts: [{ line: 'pdl', direction: 'backward', label: 'bus', n: 1 }] }, NOW);
+      counts.apply('p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-02', minute: daysAgo(500) - (daysAgo(500) % 60_000), counts: [] }, NOW);
+    })();
+    let pauses = 0;
+    const result = applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 2, pause: async () => void pauses++ });
+
+    expect(await result.street).toEqual({ sightingsDeleted: 5, countMinutesDeleted: 601, countsDeleted: 600, finished: true });
+    expect(pauses).toBeGreaterThanOrEqual(2 + 3); // sightings 2 by 2; 600 minutes in windows of 240
+    const left = (sql: string) => store.db.prepare(sql).pluck().all();
+    expect(left('SELECT id FROM sightings ORDER BY id')).toEqual(ids.slice(5));
+    expect(left('SELECT id FROM sighting_lines ORDER BY id')).toEqual(ids.slice(5));
+    expect(left('SELECT label FROM counts')).toEqual(['bus']);
+    expect(left('SELECT camera FROM count_minutes')).toEqual(['cam-01']);
+    store.close();
+  });
+
+  it('lets a run that finds the prune still going share it, and stops when the store closes', async () => {
+    const store = openHubStore(tempDir());
+    const writer = new SightingsWriter(store.db, cameraSeen(store.db));
+    store.db.transaction(() => {
+      for (let i = 0; i < 10; i++) {
+        const id = `01JDQ6Z80000000000000000${String(i).padStart(2, '0')}`;
+        writer.apply('p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, daysAgo(100))] }, NOW);
+      }
+    })();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const first = applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 3, pause: () => gate });
+    const second = applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 3 });
+    expect(second.street).toBe(first.street);
+    store.close();
+    release();
+    expect(await first.street).toMatchObject({ sightingsDeleted: 3, finished: false });
   });
 });

@@ -9,6 +9,10 @@ export interface RetentionPolicy {
   clipDays: number;
   /** msgIds remembered for de-duplication; re-applying an older event merge is harmless anyway */
   seenMsgDays: number;
+  /** sightings (rows, thumbnails, line crossings) whose object was first seen longer ago than this go */
+  sightingDays: number;
+  /** per-minute counts (and the record of which minutes were watched) older than this go */
+  countDays: number;
 }
 
 export interface IncidentCandidate {
@@ -44,6 +48,8 @@ export function cutoffs(policy: RetentionPolicy, now: number) {
     incidents: now - policy.incidentDays * DAY_MS,
     files: now - policy.clipDays * DAY_MS,
     seen: now - policy.seenMsgDays * DAY_MS,
+    sightings: now - policy.sightingDays * DAY_MS,
+    counts: now - policy.countDays * DAY_MS,
   };
 }
 

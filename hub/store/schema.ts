@@ -1,4 +1,4 @@
-// The hub's SQLite schema (incident index, clip transfers, statuses, counters), as numbered migrations.
+// The hub's SQLite schema (incident index, clip transfers, statuses, counters, sightings and counts), as numbered migrations.
 import type { Migration } from '../../shared/db.js';
 import { accountMigrations } from '../../shared/accounts/schema.js';
 import { auditMigrations } from '../../shared/audit/schema.js';
@@ -220,5 +220,93 @@ export const hubMigrations: readonly Migration[] = [
   ALTER TABLE forward_outbox ADD COLUMN subject TEXT NOT NULL DEFAULT 'incident' CHECK (subject IN ('incident', 'recording'));
   ALTER TABLE forward_delivered ADD COLUMN subject TEXT NOT NULL DEFAULT 'incident' CHECK (subject IN ('incident', 'recording'));
   ALTER TABLE forward_dead ADD COLUMN subject TEXT NOT NULL DEFAULT 'incident' CHECK (subject IN ('incident', 'recording'));
+  `,
+  // 9: real streets (DESIGN §8): what passed each camera (sightings), counting lines per minute (counts), and the
+  // alert rule behind an incident. Written by hub/ingest/sightings.ts and counts.ts, read by hub/api, pruned by
+  // hub/store/retention-run.ts (retention.sightingDays, retention.countDays).
+  `
+  -- the rule that raised the event (event.rule); NULL for boxes before 0.2, which raise one per object
+  ALTER TABLE incidents ADD COLUMN rule_id TEXT;
+  ALTER TABLE incidents ADD COLUMN rule_kind TEXT;
+
+  -- one row per sighting id: a final sighting replaces the partial ones of a long stay, never the other way round
+  -- (hub/ingest/sighting-merge.ts). The thumbnail is the last column: a row read without it never touches the
+  -- overflow pages that hold it.
+  CREATE TABLE sightings (
+    id            TEXT PRIMARY KEY,  -- ULID, stable per object
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    first         INTEGER NOT NULL,  -- ms, edge clock
+    last          INTEGER NOT NULL,
+    score         REAL NOT NULL,     -- best score
+    box           TEXT NOT NULL,     -- JSON {x,y,w,h} at best_at, normalised
+    best_at       INTEGER NOT NULL,
+    heading       REAL,              -- degrees clockwise from up the picture; NULL when it barely moved
+    lines         TEXT NOT NULL,     -- JSON [{line, direction, at}]
+    zones         TEXT NOT NULL,     -- JSON [{zone, seconds}]
+    colour        TEXT,              -- vehicles only
+    riders        INTEGER,
+    final         INTEGER NOT NULL CHECK (final IN (0, 1)),
+    updated_at    INTEGER NOT NULL,  -- hub clock
+    thumbnail     BLOB               -- JPEG bytes (vehicles only), or NULL
+  ) STRICT;
+  -- keyset paging by (first, id), newest first: over everything, one camera, one label, one colour
+  CREATE INDEX sightings_first ON sightings (first, id);
+  CREATE INDEX sightings_camera_first ON sightings (ward, camera, first, id);
+  CREATE INDEX sightings_label_first ON sightings (label, first, id);
+  CREATE INDEX sightings_colour_first ON sightings (colour, first, id) WHERE colour IS NOT NULL;
+
+  -- one row per line crossing, kept by triggers from sightings.lines: "what crossed line X between t1 and t2"
+  -- walks (ward, camera, line, at) and stops after a page, where the JSON column would mean reading every
+  -- sighting of the camera in the range
+  CREATE TABLE sighting_lines (
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    line          TEXT NOT NULL,
+    at            INTEGER NOT NULL,  -- ms, when it crossed
+    id            TEXT NOT NULL,     -- the sighting
+    direction     TEXT NOT NULL CHECK (direction IN ('forward', 'backward')),
+    PRIMARY KEY (ward, camera, line, at, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TRIGGER sighting_lines_insert AFTER INSERT ON sightings BEGIN
+    INSERT OR IGNORE INTO sighting_lines (ward, camera, line, at, id, direction)
+      SELECT NEW.ward, NEW.camera, value ->> 'line', value ->> 'at', NEW.id, value ->> 'direction' FROM json_each(NEW.lines);
+  END;
+  CREATE TRIGGER sighting_lines_update AFTER UPDATE OF lines, ward, camera ON sightings
+    WHEN OLD.lines IS NOT NEW.lines OR OLD.ward IS NOT NEW.ward OR OLD.camera IS NOT NEW.camera BEGIN
+    DELETE FROM sighting_lines WHERE ward = OLD.ward AND camera = OLD.camera AND id = OLD.id
+      AND (line, at) IN (SELECT value ->> 'line', value ->> 'at' FROM json_each(OLD.lines));
+    INSERT OR IGNORE INTO sighting_lines (ward, camera, line, at, id, direction)
+      SELECT NEW.ward, NEW.camera, value ->> 'line', value ->> 'at', NEW.id, value ->> 'direction' FROM json_each(NEW.lines);
+  END;
+  CREATE TRIGGER sighting_lines_delete AFTER DELETE ON sightings BEGIN
+    DELETE FROM sighting_lines WHERE ward = OLD.ward AND camera = OLD.camera AND id = OLD.id
+      AND (line, at) IN (SELECT value ->> 'line', value ->> 'at' FROM json_each(OLD.lines));
+  END;
+
+  -- camera-minutes a box reported, an empty one included ("watched, none counted"); msg_id is the message that
+  -- holds the minute now: a newer one (ULIDs sort by time) replaces the minute's counts, a repeat or an older one
+  -- changes nothing (hub/ingest/counts.ts)
+  CREATE TABLE count_minutes (
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    minute        INTEGER NOT NULL,  -- ms, start of the minute
+    msg_id        TEXT NOT NULL,
+    PRIMARY KEY (ward, camera, minute)
+  ) STRICT, WITHOUT ROWID;
+
+  -- objects counted crossing a line in one minute, per direction and label. Keyed camera, then minute: replacing a
+  -- minute and reading a camera over a time range (every line, or one) are each one contiguous range of the key
+  CREATE TABLE counts (
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    minute        INTEGER NOT NULL,
+    line          TEXT NOT NULL,
+    direction     TEXT NOT NULL CHECK (direction IN ('forward', 'backward')),
+    label         TEXT NOT NULL,
+    n             INTEGER NOT NULL,
+    PRIMARY KEY (ward, camera, minute, line, direction, label)
+  ) STRICT, WITHOUT ROWID;
   `,
 ];

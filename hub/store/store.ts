@@ -1,5 +1,6 @@
 // The hub's store: the SQLite incident index under the storage root, with the files it points to.
 import path from 'node:path';
+import type { AlertKind } from '../../shared/contract/index.js';
 import { openDb, type Db } from '../../shared/db.js';
 import { storePaths } from './paths.js';
 import { hubMigrations, type ClipState } from './schema.js';
@@ -25,8 +26,16 @@ export interface IncidentRow {
   clip_error: string | null;
   forwarded: number;
   held: number;
+  /** event.rule; NULL from boxes before 0.2 */
+  rule_id: string | null;
+  rule_kind: AlertKind | null;
   created_at: number;
   updated_at: number;
+}
+
+/** The incident's alert rule as the API and the merge see it, from its two columns. */
+export function incidentRule(row: Pick<IncidentRow, 'rule_id' | 'rule_kind'>): { id: string; kind: AlertKind } | null {
+  return row.rule_id !== null && row.rule_kind !== null ? { id: row.rule_id, kind: row.rule_kind } : null;
 }
 
 export interface HubStore {

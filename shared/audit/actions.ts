@@ -10,6 +10,8 @@ export const AUDIT_ACTIONS = [
   'user.unlock',
   'live.view',
   'playback.view',
+  /** a search through what the cameras saw (hub: sightings); `detail.subject` says which, `detail.filter` what was asked */
+  'search',
   'snapshot.view',
   'clip.view',
   'export',

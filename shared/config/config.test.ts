@@ -100,7 +100,7 @@ const cases: Case[] = [
   { name: 'segment too short', kind: 'edge', line: 11, text: '  segmentSeconds: 1', path: 'record.segmentSeconds', hint: 'segmentSeconds: 10', message: '≥ 2' },
   { name: 'face label', kind: 'edge', line: 13, text: '  labels: [person, face]', path: 'detect.labels[1]', hint: 'face recognition and identity features are not available by design', message: '"face" is not a label' },
   { name: 'label outside the set', kind: 'edge', line: 13, text: '  labels: [person, dog]', path: 'detect.labels[1]', hint: /allowed labels: person, bicycle, car.*face recognition is not available by design/ },
-  { name: 'empty label list', kind: 'edge', line: 13, text: '  labels: []', path: 'detect.labels', hint: 'labels that make events', message: 'at least 1' },
+  { name: 'empty label list', kind: 'edge', line: 13, text: '  labels: []', path: 'detect.labels', hint: 'labels the box tracks', message: 'at least 1' },
   { name: 'score above 1', kind: 'edge', line: 14, text: '  minScore: 2', path: 'detect.minScore', hint: 'minScore: 0.5', message: '≤ 1 (got 2)' },
   { name: 'end after zero seconds', kind: 'edge', line: 16, text: '  endAfterSeconds: 0', path: 'events.endAfterSeconds', hint: 'endAfterSeconds: 5', message: '≥ 1' },
   { name: 'misspelled top-level block', kind: 'edge', line: 10, text: 'recrod:', path: 'recrod', hint: 'did you mean "record"?' },
@@ -185,7 +185,34 @@ describe('config loader', () => {
   it('treats missing secrets as warnings when asked to (validating before install)', () => {
     const result = loadEdgeConfig(write(EDGE), { env: {}, requireSecrets: false });
     expect(result.ok).toBe(true);
-    expect(result.warnings?.map((w) => w.path)).toEqual(['cameras[0].credentials.passwordSecret', 'hub.tokenSecret']);
+    expect(result.warnings?.filter((w) => w.message.includes('secret')).map((w) => w.path)).toEqual(['cameras[0].credentials.passwordSecret', 'hub.tokenSecret']);
+  });
+
+  it('says what changed for a config written for per-object events: zones alone raise no incidents any more', () => {
+    const old = loadEdgeConfig(write(EDGE), { env: {}, requireSecrets: false });
+    const migration = old.warnings?.filter((w) => !w.message.includes('secret')) ?? [];
+    expect(migration.map((w) => w.path)).toEqual(['cameras[0].zones', 'cameras']);
+    expect(migration[0]!.line).toBe(24);
+    expect(migration[0]!.hint).toContain('alerts: [{ id: in-crossing, kind: presence, zone: crossing }]');
+    const updated = EDGE.replace('        polygon: [[0, 0.5], [1, 0.5], [1, 1]]\n', '        polygon: [[0, 0.5], [1, 0.5], [1, 1]]\n    alerts: [{ id: in-crossing, kind: presence, zone: crossing }]\n');
+    const now = loadEdgeConfig(write(updated), { env: {}, requireSecrets: false });
+    expect(now.ok).toBe(true);
+    expect(now.warnings?.filter((w) => !w.message.includes('secret'))).toEqual([]);
+  });
+
+  it.each([
+    ['an alert on a zone the camera lacks', '    alerts: [{ id: a, kind: dwell, zone: nowhere, seconds: 30 }]', 'cameras[0].alerts[0].zone', 'unknown zone "nowhere"'],
+    ['a dwell alert without seconds', '    alerts: [{ id: a, kind: dwell, zone: crossing }]', 'cameras[0].alerts[0].seconds', 'a dwell alert needs seconds'],
+    ['a wrong-way alert without its line', '    alerts: [{ id: a, kind: wrong-way, direction: backward }]', 'cameras[0].alerts[0].line', 'a wrong-way alert needs line'],
+    ['hours that are not a time of day', '    alerts: [{ id: a, kind: presence, zone: crossing, hours: { from: "25:00", to: "05:00" } }]', 'cameras[0].alerts[0].hours.from', 'HH:MM'],
+    ['a line with one point twice', '    lines: [{ id: l, name: L, points: [[0.1, 0.5], [0.1, 0.5]] }]', 'cameras[0].lines[0].points', 'must differ'],
+  ])('refuses %s, naming the field', (_name, yaml, at, message) => {
+    const text = EDGE.replace('        polygon: [[0, 0.5], [1, 0.5], [1, 1]]\n', `        polygon: [[0, 0.5], [1, 0.5], [1, 1]]\n${yaml}\n`);
+    const result = loadEdgeConfig(write(text), { env: {}, requireSecrets: false });
+    expect(result.ok).toBe(false);
+    const problem = result.problems.find((p) => p.path === at);
+    expect(problem, JSON.stringify(result.problems)).toBeDefined();
+    expect(`${problem!.message} ${problem!.hint}`).toContain(message);
   });
 
   it('accepts both examples', () => {

@@ -85,9 +85,11 @@ export const hubConfigSchema = z
         .object({
           incidentDays: doc(wholeNumber(1, 3650).default(365), 'days to keep incidents in the index', 365),
           clipDays: doc(wholeNumber(1, 3650).default(90), 'days to keep clips and snapshots (of incidents; recordings retrieved from wards count from their arrival)', 90),
+          sightingDays: doc(wholeNumber(1, 3650).default(90), 'days to keep sightings (what passed the cameras) and their thumbnails, counted from when the object was first seen', 90),
+          countDays: doc(wholeNumber(1, 3650).default(400), 'days to keep the per-minute counts of the counting lines', 400),
         })
         .strict()
-        .default({ incidentDays: 365, clipDays: 90 }),
+        .default({ incidentDays: 365, clipDays: 90, sightingDays: 90, countDays: 400 }),
       'how long the hub keeps things (held incidents are kept until released)',
     ),
     http: doc(

@@ -160,10 +160,33 @@ export function loadEdgeConfig(file: string, options: LoadOptions = {}): LoadRes
     };
   }
   if (missing.length && options.requireSecrets !== false) return { ok: false, problems: missing };
+  // Since 0.2 a box raises incidents only from alert rules; a config written for the old per-object events
+  // (zones that made events on their own) still loads, and validate says what changed.
+  const migration: ConfigProblem[] = [];
+  data.cameras.forEach((cam, i) => {
+    if (cam.zones.length > 0 && cam.alerts.length === 0) {
+      migration.push({
+        file: display,
+        line: source.lineAt(['cameras', i, 'zones']),
+        path: formatPath(['cameras', i, 'zones']),
+        message: 'zones no longer raise incidents on their own: only alert rules do (no rules, no incidents from ordinary traffic)',
+        hint: `for an incident per object in a zone, as before: alerts: [{ id: in-${cam.zones[0]!.id}, kind: presence, zone: ${cam.zones[0]!.id} }]`,
+      });
+    }
+  });
+  if (data.cameras.length > 0 && data.cameras.every((c) => c.alerts.length === 0)) {
+    migration.push({
+      file: display,
+      line: source.lineAt(['cameras']),
+      path: 'cameras',
+      message: 'no camera has alert rules: this box records, counts and keeps sightings, but raises no incidents',
+      hint: 'add alerts to the cameras that need them (presence, dwell, wrong-way, crowd; see CONFIG.md)',
+    });
+  }
   return {
     ok: true,
     problems: [],
-    warnings: missing,
+    warnings: [...missing, ...migration],
     config: {
       ...data,
       file: path.resolve(file),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../package.js';
-import { decodeCommand, decodeMessage, parseTopic, topics, TopicIdError } from './index.js';
+import { decodeCommand, decodeMessage, MAX_SIGHTINGS_MESSAGE_BYTES, MAX_THUMBNAIL_BASE64, parseTopic, topics, TopicIdError, type Sighting } from './index.js';
 
 const EVENT_ID = '01JDQ6Z7A1B2C3D4E5F6G7H8J9';
 
@@ -21,7 +21,7 @@ describe('CONTRACT.md', () => {
 
   it('has an example for every JSON topic kind', () => {
     const kinds = new Set(examples.map((e) => parseTopic(e.topic)?.kind));
-    expect([...kinds].sort()).toEqual(['cameraStatus', 'clipManifest', 'command', 'events', 'retrievals', 'wardStatus']);
+    expect([...kinds].sort()).toEqual(['cameraStatus', 'clipManifest', 'command', 'counts', 'events', 'retrievals', 'sightings', 'wardStatus']);
   });
 
   it.each(examples)('example at line $line validates against the schema', ({ topic, body }) => {
@@ -41,6 +41,10 @@ describe('topics', () => {
     expect(topics.commandFilter('p07')).toBe('wardwatch/v1/p07/cmd/#');
     expect(topics.retrievals('p07')).toBe('wardwatch/v1/p07/retrievals');
     expect(parseTopic('wardwatch/v1/p07/retrievals')).toEqual({ kind: 'retrievals', ward: 'p07' });
+    expect(topics.sightings('p07')).toBe('wardwatch/v1/p07/sightings');
+    expect(topics.counts('p07')).toBe('wardwatch/v1/p07/counts');
+    expect(parseTopic('wardwatch/v1/p07/sightings')).toEqual({ kind: 'sightings', ward: 'p07' });
+    expect(parseTopic('wardwatch/v1/p07/counts')).toEqual({ kind: 'counts', ward: 'p07' });
   });
 
   it.each([
@@ -104,6 +108,88 @@ describe('decodeMessage', () => {
   it('refuses commands coming from a ward and topics outside the contract', () => {
     expect(decode('{}', 'wardwatch/v1/p07/cmd/retrieve').ok).toBe(false);
     expect(decode('{}', 'other/topic').ok).toBe(false);
+  });
+});
+
+describe('alert rules on events', () => {
+  const event = (rule?: unknown) => ({
+    msgId: '01JDQ6Z8X4K3M5N7P9R2S4T6V8',
+    type: 'start',
+    event: { id: EVENT_ID, ward: 'p07', camera: 'cam-01', label: 'car', score: 0.8, topScore: 0.8, box: { x: 0.1, y: 0.1, w: 0.2, h: 0.2 }, zones: [], start: 1, end: null, ...(rule === undefined ? {} : { rule }) },
+  });
+  const decode = (body: unknown) => {
+    const r = decodeMessage(topics.events('p07'), Buffer.from(JSON.stringify(body)));
+    return r.ok ? 'ok' : r.reason;
+  };
+
+  it.each([
+    ['an event without a rule (a box before 0.2)', undefined, 'ok'],
+    ['a dwell rule', { id: 'stopped-on-crossing', kind: 'dwell' }, 'ok'],
+    ['a wrong-way rule', { id: 'pdl-wrong-way', kind: 'wrong-way' }, 'ok'],
+    ['a kind no box evaluates', { id: 'x', kind: 'speeding' }, /event\.rule\.kind/],
+    ['a rule without an id', { kind: 'crowd' }, /event\.rule\.id/],
+    ['a rule id that cannot be an id', { id: 'Rule 1', kind: 'crowd' }, /event\.rule\.id: not a valid id/],
+    ['an unknown field in the rule', { id: 'x', kind: 'crowd', count: 3 }, /Unrecognized key/],
+  ])('%s: %s', (_name, rule, expected) => {
+    if (expected === 'ok') expect(decode(event(rule))).toBe('ok');
+    else expect(decode(event(rule))).toMatch(expected);
+  });
+});
+
+describe('sightings and counts', () => {
+  const JPEG = '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/2Q==';
+  const sighting = (over: Record<string, unknown> = {}): Sighting => ({
+    id: EVENT_ID, camera: 'cam-01', label: 'car', first: 1_000, last: 9_000, score: 0.8, box: { x: 0.1, y: 0.1, w: 0.2, h: 0.2 }, bestAt: 2_000, heading: 90,
+    lines: [{ line: 'pdl', direction: 'forward', at: 3_000 }], zones: [{ zone: 'crossing', seconds: 2.5 }], colour: 'red', thumbnail: JPEG, final: true, ...over,
+  } as Sighting);
+  const sightings = (list: unknown[], over: Record<string, unknown> = {}) => ({ msgId: '01JDQ6Z8X4K3M5N7P9R2S4T6V8', ward: 'p07', camera: 'cam-01', sightings: list, ...over });
+  const counts = (over: Record<string, unknown> = {}) => ({ msgId: '01JDQ6Z8X4K3M5N7P9R2S4T6V8', ward: 'p07', camera: 'cam-01', minute: 1_764_061_200_000, counts: [{ line: 'pdl', direction: 'forward', label: 'motorcycle', n: 41 }], ...over });
+  const decode = (topic: string, body: unknown) => {
+    const r = decodeMessage(topic, Buffer.from(JSON.stringify(body)));
+    return r.ok ? 'ok' : r.reason;
+  };
+
+  it.each([
+    ['a car with colour and thumbnail', sightings([sighting()]), 'ok'],
+    ['a person without either', sightings([sighting({ label: 'person', colour: undefined, thumbnail: undefined, heading: null })]), 'ok'],
+    ['a motorcycle with riders, partial', sightings([sighting({ label: 'motorcycle', riders: 2, final: false })]), 'ok'],
+    ['a person with a thumbnail', sightings([sighting({ label: 'person', colour: undefined })]), /sightings\.0\.thumbnail: a person gets no colour and no picture/],
+    ['a person with a colour', sightings([sighting({ label: 'person', thumbnail: undefined })]), /a person gets no colour and no picture/],
+    ['a colour not on the list', sightings([sighting({ colour: 'teal' })]), /sightings\.0\.colour/],
+    ['a thumbnail over 8 KB', sightings([sighting({ thumbnail: 'A'.repeat(MAX_THUMBNAIL_BASE64 + 4) })]), /sightings\.0\.thumbnail/],
+    ['last before first', sightings([sighting({ last: 500 })]), /sightings\.0\.last: last must not be before first/],
+    ['a sighting of another camera', sightings([sighting({ camera: 'cam-02' })]), /every sighting must be of the message's camera/],
+    ['an empty batch', sightings([]), /sightings:/],
+    ['501 sightings', sightings(Array.from({ length: 501 }, () => sighting({ thumbnail: undefined }))), /sightings:/],
+    ['a ward that is not the topic\'s', sightings([sighting()], { ward: 'p08' }), /ward p08 in payload differs from topic ward p07/],
+    ['a face label', sightings([sighting({ label: 'face' })]), /sightings\.0\.label/],
+  ])('sightings: %s: %s', (_name, body, expected) => {
+    const got = decode(topics.sightings('p07'), body);
+    if (expected === 'ok') expect(got).toBe('ok');
+    else expect(got).toMatch(expected);
+  });
+
+  it.each([
+    ['one camera-minute', counts(), 'ok'],
+    ['an empty minute (watched, none counted)', counts({ counts: [] }), 'ok'],
+    ['a minute not on a minute boundary', counts({ minute: 1_764_061_230_000 }), /minute: must be the start of a minute \(a multiple of 60000\)/],
+    ['a (line, direction, label) twice', counts({ counts: [{ line: 'pdl', direction: 'forward', label: 'car', n: 1 }, { line: 'pdl', direction: 'forward', label: 'car', n: 2 }] }), /counts: each \(line, direction, label\) at most once/],
+    ['the same line both ways', counts({ counts: [{ line: 'pdl', direction: 'forward', label: 'car', n: 1 }, { line: 'pdl', direction: 'backward', label: 'car', n: 2 }] }), 'ok'],
+    ['a zero', counts({ counts: [{ line: 'pdl', direction: 'forward', label: 'car', n: 0 }] }), /counts\.0\.n/],
+    ['a direction that is not one', counts({ counts: [{ line: 'pdl', direction: 'left', label: 'car', n: 1 }] }), /counts\.0\.direction/],
+    ['a ward that is not the topic\'s', counts({ ward: 'p08' }), /ward p08 in payload differs from topic ward p07/],
+  ])('counts: %s: %s', (_name, body, expected) => {
+    const got = decode(topics.counts('p07'), body);
+    if (expected === 'ok') expect(got).toBe('ok');
+    else expect(got).toMatch(expected);
+  });
+
+  it('fits 500 sightings without pictures, or thumbnailed ones up to the byte budget, under the broker\'s default 1 MiB', () => {
+    const plain = JSON.stringify(sightings(Array.from({ length: 500 }, () => sighting({ label: 'person', colour: undefined, thumbnail: undefined, lines: [{ line: 'pdl', direction: 'forward', at: 3_000 }, { line: 'east', direction: 'backward', at: 4_000 }] }))));
+    expect(Buffer.byteLength(plain)).toBeLessThan(MAX_SIGHTINGS_MESSAGE_BYTES);
+    expect(MAX_SIGHTINGS_MESSAGE_BYTES).toBeLessThan(1024 * 1024);
+    // the reason for the byte budget: 500 full thumbnails are far over the broker's limit
+    expect(500 * MAX_THUMBNAIL_BASE64).toBeGreaterThan(1024 * 1024);
   });
 });
 

@@ -20,6 +20,10 @@ export type Box = z.infer<typeof boxSchema>;
 
 export const MAX_SNAPSHOT_BASE64 = 700_000; // ≈ 512 KiB of JPEG
 
+/** Kinds of alert rule a box evaluates (edge.yaml `alerts`); an event names the rule that raised it. */
+export const ALERT_KINDS = ['presence', 'dwell', 'wrong-way', 'crowd'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
 export const eventSchema = z
   .object({
     id: ulidSchema,
@@ -33,7 +37,7 @@ export const eventSchema = z
     start: epochMs,
     end: epochMs.nullable(),
     /** the alert rule that raised it (boxes before 0.2 send events without one: one per object) */
-    rule: z.object({ id: idSchema, kind: z.enum(['presence', 'dwell', 'wrong-way', 'crowd']) }).strict().optional(),
+    rule: z.object({ id: idSchema, kind: z.enum(ALERT_KINDS) }).strict().optional(),
     /** JPEG of the best moment, base64; privacy masks already blacked out */
     snapshot: z.string().max(MAX_SNAPSHOT_BASE64).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').optional(),
   })
@@ -49,9 +53,6 @@ export const eventMessageSchema = z
     path: ['event', 'end'],
   });
 export type EventMessage = z.infer<typeof eventMessageSchema>;
-
-export const ALERT_KINDS = ['presence', 'dwell', 'wrong-way', 'crowd'] as const;
-export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** Vehicle colours, named from a fixed list (people get none). */
 export const COLOURS = ['white', 'black', 'grey', 'silver', 'red', 'blue', 'yellow', 'green', 'brown', 'orange'] as const;
@@ -97,6 +98,12 @@ export const sightingSchema = z
 export type Sighting = z.infer<typeof sightingSchema>;
 
 export const MAX_SIGHTINGS_PER_MESSAGE = 500;
+/**
+ * Budget for one sightings message's JSON. The hub's broker closes the connection of a ward that publishes more
+ * than `broker.maxPayloadBytes` (default 1 MiB) and the outbox would send it again for ever; 500 sightings with
+ * thumbnails are ~5.5 MB. So a box cuts a batch at 500 sightings or at this many bytes, whichever comes first.
+ */
+export const MAX_SIGHTINGS_MESSAGE_BYTES = 512 * 1024;
 
 export const sightingsMessageSchema = z
   .object({ msgId, ward: idSchema, camera: idSchema, sightings: z.array(sightingSchema).min(1).max(MAX_SIGHTINGS_PER_MESSAGE) })
@@ -116,7 +123,12 @@ export const countsMessageSchema = z
       .array(z.object({ line: idSchema, direction: z.enum(['forward', 'backward']), label: labelSchema, n: z.number().int().min(1) }).strict())
       .max(64 * 2 * 6),
   })
-  .strict();
+  .strict()
+  // the hub keeps one number per (line, direction, label) and minute: a second entry would replace the first
+  .refine((m) => new Set(m.counts.map((c) => `${c.line} ${c.direction} ${c.label}`)).size === m.counts.length, {
+    message: 'each (line, direction, label) at most once per minute: add them up',
+    path: ['counts'],
+  });
 export type CountsMessage = z.infer<typeof countsMessageSchema>;
 
 export const CLIP_CHUNK_BYTES = 256 * 1024;
@@ -180,6 +192,11 @@ export const cameraStatusSchema = z
     gapsToday: z.number().int().min(0),
     bytesPerSecond: z.number().min(0),
     detectFps: z.number().min(0),
+    /** the street, per minute (boxes before 0.2 do not say): a flood or a blind detector shows here */
+    sightingsPerMin: z.number().int().min(0).optional(),
+    alertsPerMin: z.number().int().min(0).optional(),
+    /** frames the detector could not take in time, over the last minute */
+    framesLostPerMin: z.number().int().min(0).optional(),
   })
   .strict();
 export type CameraStatus = z.infer<typeof cameraStatusSchema>;

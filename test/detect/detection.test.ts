@@ -15,6 +15,7 @@ import { createLogger, silentLogger } from '../../shared/log.js';
 import { startCameraFarm, type CameraFarm, type FakeCamera } from '../../test-fixtures/camera/index.js';
 import { edgeMigrations } from '../../edge/db.js';
 import { DetectionService } from '../../edge/detect/service.js';
+import { EventService } from '../../edge/events/service.js';
 import { packagedModel } from '../../edge/detect/model-file.js';
 import type { EventRow } from '../../edge/events/store.js';
 import { RecordingService } from '../../edge/record/service.js';
@@ -33,6 +34,7 @@ let db: Db;
 let store: RecordStore;
 let outbox: Outbox;
 let detection: DetectionService;
+let events: EventService;
 let recording: RecordingService;
 let t0: number;
 let traffic: FakeCamera;
@@ -43,9 +45,10 @@ function camera(id: string, cam: FakeCamera, over: Partial<ResolvedCamera> = {})
   return {
     id,
     name: id,
-    zones: [],
+    // a presence rule over the whole picture: every object that passes raises one alert (the old per-object event)
+    zones: [{ id: 'all', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }],
     lines: [],
-    alerts: [],
+    alerts: [{ id: 'anything', kind: 'presence', zone: 'all' }],
     masks: [],
     privacyMasks: [],
     record: { ...recordDefaults },
@@ -101,7 +104,21 @@ beforeAll(async () => {
     disk: { floorPercent: 1, floorGb: 0.001, marginGb: 0 },
     diskState: () => Promise.resolve({ freeBytes: 1e12, totalBytes: 2e12 }),
   });
-  detection = new DetectionService({ cameras, db, outbox, recordStore: store, tools, logger: silentLogger(), modelPath: MODEL, threads: 1, clipsDir: path.join(root, 'events') });
+  events = new EventService({
+    cameras,
+    ward: 'p07',
+    db,
+    outbox,
+    recordStore: store,
+    tools,
+    logger: silentLogger(),
+    clipsDir: path.join(root, 'events'),
+    sightings: { batchSeconds: 5, longStayMinutes: 5, thumbnails: true },
+    timeZone: 'Asia/Ho_Chi_Minh',
+    watching: () => true,
+  });
+  events.start();
+  detection = new DetectionService({ cameras, tools, logger: silentLogger(), modelPath: MODEL, threads: 1, onTracks: (cam, frame, update, now) => events.onTracks(cam, frame, update, now) });
   // recording first, so that the first events have their pre-roll on disk (a recorder's first segment is late)
   await recording.start();
   await sleep(PRE_RECORD_MS);
@@ -112,7 +129,7 @@ beforeAll(async () => {
   const deadline = Date.now() + (END_AFTER_S + eventsDefaults.postRollSeconds + 30) * 1000;
   const windowEnd = t0 + WARMUP_MS + WATCH_MS;
   while (Date.now() < deadline) {
-    const unfinished = detection.events.unfinished().filter((e) => e.start < windowEnd);
+    const unfinished = events.events.unfinished().filter((e) => e.start < windowEnd);
     if (unfinished.length === 0) break;
     await sleep(500);
   }
@@ -120,13 +137,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await detection?.stop();
+  await events?.stop();
   await recording?.stop();
   await farm?.stop();
   // a minute and a half of 720p recording is ~50 MB
   for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
 
-const eventsOf = (camera: string): EventRow[] => store.db.prepare('SELECT id FROM events WHERE camera = ? ORDER BY start_ms').all(camera).map((r) => detection.events.get((r as { id: string }).id)!);
+const eventsOf = (camera: string): EventRow[] => store.db.prepare('SELECT id FROM events WHERE camera = ? ORDER BY start_ms').all(camera).map((r) => events.events.get((r as { id: string }).id)!);
 
 describe('detection on fake cameras', () => {
   it('makes one event per object crossing, with the right label, starting and ending on time', () => {
@@ -163,10 +181,11 @@ describe('detection on fake cameras', () => {
       const matched = taken.get(c) ?? [];
       expect(matched.map((e) => e.label), `${c.label} entering at ${c.enter - t0} ms`).toHaveLength(1);
       const e = matched[0]!;
-      // not before it enters; within 1 s of being whole in the picture (a large object entering slowly, like the
-      // bicycle, cannot be recognised from its first sliver: from entry alone it would take 2.7 s)
+      // not before it enters; within 1.5 s of being whole in the picture (the target of bench:detect): a large
+      // object entering slowly, like the bicycle, cannot be recognised from its first sliver, and a track is
+      // confirmed after 4 matches (0.8 s at 5 fps)
       expect(e.start - c.enter).toBeGreaterThanOrEqual(-500);
-      expect(e.start - c.fullyIn).toBeLessThanOrEqual(1000);
+      expect(e.start - c.fullyIn).toBeLessThanOrEqual(1500);
       expect(e.state).toBe('ended');
       // its end is its last sighting: the exit (the lifecycle table tests pin that it is declared endAfter later)
       expect(Math.abs(e.end! - c.leave)).toBeLessThanOrEqual(1500);
@@ -206,7 +225,7 @@ describe('detection on fake cameras', () => {
     expect(Math.max(...px(info.width * 0.05, info.height * 0.05))).toBeLessThan(30);
   });
 
-  it('cuts a clip by stream copy covering the event with pre- and post-roll, protects it and queues it', async () => {
+  it('cuts a clip by stream copy covering the event with pre- and post-roll, queues it, and leaves its recording deletable', async () => {
     const clipped = eventsOf('cam-t').filter((e) => e.clipState === 'done');
     expect(clipped.length).toBeGreaterThanOrEqual(2);
     const manifests = outbox.next(0, 1000).filter((r) => r.topic.endsWith('/manifest')).map((r) => clipManifestSchema.parse(JSON.parse(r.payload.toString())));
@@ -219,9 +238,9 @@ describe('detection on fake cameras', () => {
       const expected = (e.end! - e.start) / 1000 + eventsDefaults.preRollSeconds + eventsDefaults.postRollSeconds;
       expect(Math.abs((p.durationSeconds ?? 0) - expected), `clip of ${p.durationSeconds} s, expected ${expected} s`).toBeLessThanOrEqual(2);
       expect(manifests.find((m) => m.eventId === e.id)?.bytes).toBe(e.clipBytes);
+      // the clip is a file of its own: once it is cut, nothing keeps its segments from retention or the disk guard
       const protections = store.protectionsInForce(Date.now()).filter((x) => x.fromMs <= e.start && x.toMs >= e.end!);
-      expect(protections.length).toBeGreaterThanOrEqual(1);
-      expect(protections[0]!.keepUntilMs).toBeGreaterThan(Date.now() + 89 * 86_400_000);
+      expect(protections).toEqual([]);
     }
   });
 
@@ -236,18 +255,16 @@ describe('detection on fake cameras', () => {
   it('without a model runs motion-only: says so in the log and in status, and makes no events', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'ww-detect-nomodel-'));
     roots.push(root);
-    const db2 = openDb(path.join(root, 'edge.db'), edgeMigrations, { durable: false });
+    let tracked = 0;
     const lines: string[] = [];
     const logger = createLogger({ name: 'test', destination: { write: (line: string) => void lines.push(line) } });
     const service = new DetectionService({
       cameras: [camera('cam-x', traffic, { record: { ...recordDefaults, enabled: false } })],
-      db: db2,
-      recordStore: new RecordStore(db2),
       tools,
       logger,
       modelPath: path.join(root, 'models/yolox_nano.onnx'),
       threads: 1,
-      clipsDir: path.join(root, 'events'),
+      onTracks: () => tracked++,
     });
     await service.start();
     try {
@@ -260,6 +277,6 @@ describe('detection on fake cameras', () => {
     } finally {
       await service.stop();
     }
-    expect(db2.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
+    expect(tracked).toBe(0);
   });
 });

@@ -16,6 +16,7 @@ import { startEdge, type RunningEdge } from '../../edge/main.js';
 import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
 import { sleep, untilWith } from '../until.js';
 import { browserOrSkip, launchBrowser } from '../browser.js';
+import { sessionOf } from './review-box.js';
 
 const hasBrowser = browserOrSkip('review UI tests');
 
@@ -272,7 +273,7 @@ describe.skipIf(!hasBrowser)('the review page in Chromium', () => {
     }, holdId);
     expect(officerRelease).toBe(403);
     await edge.review.accounts.addUser({ name: 'admin', role: 'admin', password: 'admin-pass-1' }, { actor: 'test' });
-    const admin = await adminSession();
+    const admin = await sessionOf(edge.reviewUrl, 'admin', 'admin-pass-1', 'admin-pass-2');
     expect((await admin('POST', `/api/holds/${holdId}/release`, { reason: 'case closed' })).status).toBe(200);
     await edge.recording.runRetention(farFuture);
     expect(existsSync(held.path)).toBe(false);
@@ -295,20 +296,3 @@ describe.skipIf(!hasBrowser)('the review page in Chromium', () => {
     expect(edge.audit.verify()).toMatchObject({ ok: true });
   });
 });
-
-/** An administrator's session over plain fetch: logs in, changes the initial password, returns a caller. */
-async function adminSession(): Promise<(method: string, url: string, body?: unknown) => Promise<{ status: number; json: Record<string, unknown> }>> {
-  let cookie = '';
-  let csrf = '';
-  const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(edge.reviewUrl + url, { method, headers: { ...(cookie && { cookie }), ...(csrf && { 'x-csrf-token': csrf }), ...(body !== undefined && { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const set = res.headers.getSetCookie()[0];
-    if (set) cookie = set.split(';')[0]!;
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (typeof json.csrfToken === 'string') csrf = json.csrfToken;
-    return { status: res.status, json };
-  };
-  await call('POST', '/api/login', { name: 'admin', password: 'admin-pass-1' });
-  await call('POST', '/api/password', { current: 'admin-pass-1', next: 'admin-pass-2' });
-  return call;
-}

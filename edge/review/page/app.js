@@ -1,15 +1,19 @@
 // Wardwatch review page: login, live grid and large view (fMP4 over WebSocket into MSE), timeline and playback
-// (one continuous fMP4 per recorded run into MSE), events, exports, evidence holds. Vietnamese by default.
+// (one continuous fMP4 per recorded run into MSE), alerts, the street (lines, zones, rules, today's counts), exports,
+// evidence holds. Vietnamese by default.
 'use strict';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const state = { lang: localStorage.getItem('ww-lang') || 'vi', csrf: '', user: null, box: null, tab: 'live' };
 
 // ---------- words
-function t(key) {
+function t(key, fallback = key) {
   const words = window.WW_I18N[state.lang] || window.WW_I18N.vi;
-  return words[key] || key;
+  return words[key] || fallback;
 }
+/** t() with {name} places filled from `vars` */
+const tf = (key, vars) => t(key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+const labelName = (label) => t(`label_${label}`, label);
 function translate() {
   document.documentElement.lang = state.lang;
   for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
@@ -64,10 +68,10 @@ async function afterLogin(answer) {
   $('#logout').hidden = false;
   $('#tabs').hidden = false;
   const may = box.json.may;
-  const allowed = { live: may.live, timeline: may.playback, events: may.events, exports: may.export, holds: may.holdPlace || may.holdManage };
+  const allowed = { live: may.live, timeline: may.playback, events: may.events, street: may.events, exports: may.export, holds: may.holdPlace || may.holdManage };
   for (const b of document.querySelectorAll('#tabs button')) b.hidden = !allowed[b.dataset.tab];
   fillCameraSelects();
-  const first = ['live', 'timeline', 'events', 'exports', 'holds'].find((k) => allowed[k]);
+  const first = ['live', 'timeline', 'events', 'street', 'exports', 'holds'].find((k) => allowed[k]);
   $('#adminNote').hidden = may.live;
   showTab(first || 'holds');
 }
@@ -90,12 +94,19 @@ $('#lang').addEventListener('click', () => {
   state.lang = state.lang === 'vi' ? 'en' : 'vi';
   localStorage.setItem('ww-lang', state.lang);
   translate();
-  if (state.box) { fillCameraSelects(); if (state.tab === 'timeline') loadTimeline(); if (state.tab === 'exports') loadExports(); if (state.tab === 'holds') loadHolds(); }
+  if (state.box) {
+    fillCameraSelects();
+    if (state.tab === 'timeline') loadTimeline();
+    if (state.tab === 'events') loadEvents(false);
+    if (state.tab === 'street') loadStreet();
+    if (state.tab === 'exports') loadExports();
+    if (state.tab === 'holds') loadHolds();
+  }
 });
 
 function fillCameraSelects() {
   const cams = state.box.cameras;
-  for (const sel of [$('#tlCamera'), $('#evFilter').camera, $('#hoForm').camera]) {
+  for (const sel of [$('#tlCamera'), $('#evFilter').camera, $('#stCamera'), $('#hoForm').camera]) {
     const keep = sel.value;
     sel.replaceChildren(...(sel === $('#evFilter').camera ? [el('option', { value: '' }, t('allCameras'))] : []), ...cams.map((c) => el('option', { value: c.id }, c.name)));
     if (keep) sel.value = keep;
@@ -109,17 +120,19 @@ function fillCameraSelects() {
 function showTab(tab) {
   if (state.tab === 'live' && tab !== 'live') stopLive();
   if (state.tab === 'timeline' && tab !== 'timeline') playback.stop();
+  if (state.tab === 'street' && tab !== 'street') stopStreet();
   state.tab = tab;
   for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('active', b.dataset.tab === tab);
   showOnly(`${tab}View`);
   if (tab === 'live') startLive();
   if (tab === 'timeline') { if (!$('#tlDay').value) $('#tlDay').value = localInput(Date.now()).slice(0, 10); loadTimeline(); }
   if (tab === 'events') loadEvents(false);
+  if (tab === 'street') loadStreet();
   if (tab === 'exports') loadExports();
   if (tab === 'holds') loadHolds();
 }
 for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
-function stopAll() { stopLive(); playback.stop(); }
+function stopAll() { stopLive(); playback.stop(); stopStreet(); }
 
 // ---------- MSE helpers
 /** shared/page/mse-appender.js (served at /mse-appender.js, loaded before this script) */
@@ -387,7 +400,8 @@ async function loadEvents(more) {
     const cam = state.box.cameras.find((c) => c.id === e.camera);
     return el('div', { class: 'ev-card', 'data-event': e.id },
       e.hasSnapshot ? el('img', { src: `/api/events/${e.id}/snapshot`, alt: e.label, loading: 'lazy' }) : el('img', { alt: '' }),
-      el('div', {}, el('strong', {}, e.label), el('span', {}, cam ? cam.name : e.camera), el('span', {}, dateTime(e.start)), el('span', {}, `${t('score')} ${Math.round(e.topScore * 100)}%`),
+      el('div', {}, el('strong', {}, e.label), el('span', {}, cam ? cam.name : e.camera),
+        e.rule ? el('span', { class: 'rule', 'data-rule': e.rule.id, 'data-kind': e.rule.kind }, `${t(`kind_${e.rule.kind}`, e.rule.kind)} · ${e.rule.id}`) : null, el('span', {}, dateTime(e.start)), el('span', {}, `${t('score')} ${Math.round(e.topScore * 100)}%`),
         e.clip === 'done' ? el('button', { type: 'button', class: 'play-clip', onclick: () => playClip(e.id) }, t('clip')) : el('em', {}, t('noClip')),
         el('button', { type: 'button', class: 'hold-event', onclick: async (ev) => { const res = await api('POST', '/api/holds', { eventId: e.id }); ev.target.textContent = res.ok ? t('saved') : res.json.error; } }, t('hold'))));
   });
@@ -403,6 +417,108 @@ function playClip(id) {
 }
 $('#evFilter').addEventListener('submit', (e) => { e.preventDefault(); loadEvents(false); });
 $('#evMore').addEventListener('click', () => loadEvents(true));
+
+// ---------- street
+const SVG_NS = 'http://www.w3.org/2000/svg';
+/** the diagram is a 16:9 picture of this many units; lines and zones are 0–1 from its top-left */
+const W = 1600, H = 900;
+function svg(tag, attrs = {}, ...kids) {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  for (const k of kids) if (k !== null && k !== undefined) e.append(k);
+  return e;
+}
+const inside = (v, max) => Math.min(max - 24, Math.max(24, v));
+
+function drawZone(z) {
+  const pts = z.polygon.map(([x, y]) => [x * W, y * H]);
+  const cx = pts.reduce((s, p) => s + p[0], 0) / pts.length, cy = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+  return svg('g', { class: 'zone', 'data-zone': z.id },
+    svg('polygon', { points: pts.map((p) => p.join(',')).join(' ') }),
+    svg('text', { x: cx, y: cy }, z.id));
+}
+function drawLine(l) {
+  const [ax, ay] = [l.points[0][0] * W, l.points[0][1] * H], [bx, by] = [l.points[1][0] * W, l.points[1][1] * H];
+  const len = Math.hypot(bx - ax, by - ay);
+  // forward crosses from the right-hand side of first→second to its left (edge.yaml): with y down, that way is (dy, -dx)
+  const nx = (by - ay) / len, ny = -(bx - ax) / len;
+  const mx = (ax + bx) / 2, my = (ay + by) / 2;
+  const r = 80;
+  return svg('g', { class: 'line', 'data-line': l.id },
+    svg('title', {}, l.name),
+    svg('line', { class: 'counting', x1: ax, y1: ay, x2: bx, y2: by }),
+    svg('line', { class: 'forward', x1: mx - nx * r, y1: my - ny * r, x2: mx + nx * r, y2: my + ny * r, 'marker-end': 'url(#stArrow)' }),
+    svg('text', { class: 'dir forward', x: inside(mx + nx * (r + 40), W), y: inside(my + ny * (r + 40), H) }, l.directions.forward),
+    svg('text', { class: 'dir backward', x: inside(mx - nx * (r + 40), W), y: inside(my - ny * (r + 40), H) }, l.directions.backward),
+    svg('text', { class: 'name', x: inside(ax, W), y: inside(ay - 24, H) }, l.name));
+}
+function drawDiagram(data) {
+  $('#stDiagram').replaceChildren(
+    svg('defs', {}, svg('marker', { id: 'stArrow', viewBox: '0 0 10 10', refX: 8, refY: 5, markerWidth: 5, markerHeight: 5, orient: 'auto' }, svg('path', { d: 'M0,0 L10,5 L0,10 z' }))),
+    svg('rect', { class: 'ground', x: 0, y: 0, width: W, height: H }),
+    ...data.zones.map(drawZone),
+    ...data.lines.map(drawLine));
+}
+
+/** "Dwell ≥ 30 s in box-junction: car, truck, bus (22:00–05:00)" */
+function ruleSentence(rule, data) {
+  const line = data.lines.find((l) => l.id === rule.line);
+  const words = tf(`rule_${rule.kind}`, {
+    zone: rule.zone, seconds: rule.seconds, count: rule.count,
+    line: line ? line.name : rule.line, direction: line && rule.direction ? line.directions[rule.direction] : rule.direction,
+  });
+  return `${words}${rule.labels ? `: ${rule.labels.map(labelName).join(', ')}` : ''}${rule.hours ? ` (${tf('ruleHours', rule.hours)})` : ''}`;
+}
+function drawRules(data) {
+  $('#stRules').replaceChildren(...(data.alerts.length
+    ? data.alerts.map((a) => el('li', { 'data-rule': a.id }, ruleSentence(a, data), ' ', el('span', { class: 'hint' }, `(${a.id})`)))
+    : [el('li', {}, t('noRules'))]));
+}
+
+/** Today's crossings: a row per line and direction, a column per label, totals on the right and at the bottom. */
+function drawCounts(data) {
+  const counts = data.today.counts;
+  // lines gone from edge.yaml since the morning still show what they counted
+  const known = new Set(data.lines.map((l) => l.id));
+  const gone = [...new Set(counts.map((c) => c.line))].filter((id) => !known.has(id));
+  const lines = [...data.lines, ...gone.map((id) => ({ id, name: id, directions: { forward: t('dir_forward'), backward: t('dir_backward') } }))];
+  if (!lines.length) { $('#stCounts').replaceChildren(el('p', {}, t('noLines'))); return; }
+  const labels = [...new Set(counts.map((c) => c.label))].sort();
+  const sum = (keep) => counts.filter(keep).reduce((s, c) => s + c.n, 0);
+  const rows = lines.flatMap((l) => ['forward', 'backward'].map((dir) => {
+    const mine = (c) => c.line === l.id && c.direction === dir;
+    return el('tr', { 'data-line': l.id, 'data-direction': dir },
+      el('td', {}, l.name), el('td', {}, l.directions[dir]),
+      ...labels.map((label) => el('td', { class: 'num', 'data-label': label }, String(sum((c) => mine(c) && c.label === label)))),
+      el('td', { class: 'num total' }, String(sum(mine))));
+  }));
+  const totals = el('tr', { class: 'total' }, el('th', {}, t('total')), el('th', {}),
+    ...labels.map((label) => el('th', { class: 'num', 'data-label': label }, String(sum((c) => c.label === label)))),
+    el('th', { class: 'num' }, String(sum(() => true))));
+  $('#stCounts').replaceChildren(el('table', { class: 'counts' },
+    el('tr', {}, el('th', {}, t('line')), el('th', {}, t('direction')), ...labels.map((label) => el('th', { class: 'num' }, labelName(label))), el('th', { class: 'num' }, t('total'))),
+    ...rows, totals));
+}
+
+/** The open street tab asks again every minute, when the box has written the minute's counts. */
+const street = { timer: null, asked: 0 };
+async function loadStreet() {
+  clearTimeout(street.timer);
+  const camera = $('#stCamera').value;
+  if (!camera) return;
+  const asked = ++street.asked;
+  const r = await api('GET', `/api/street?camera=${encodeURIComponent(camera)}`);
+  if (asked !== street.asked || state.tab !== 'street') return;
+  street.timer = setTimeout(loadStreet, 60_000);
+  $('#stNote').textContent = r.ok ? '' : r.json.error || t('error');
+  if (!r.ok) return;
+  drawDiagram(r.json);
+  drawRules(r.json);
+  drawCounts(r.json);
+  $('#stUpdated').textContent = tf('updatedAt', { time: clock(Date.now()) });
+}
+function stopStreet() { clearTimeout(street.timer); street.asked++; }
+$('#stCamera').addEventListener('change', loadStreet);
 
 // ---------- exports
 let exportPoll = null;
@@ -453,7 +569,7 @@ $('#hoForm').addEventListener('submit', async (e) => {
 });
 
 // ---------- start
-window.wardwatch = { playback, timeline, live, state };
+window.wardwatch = { playback, timeline, live, street, state };
 translate();
 (async () => {
   const r = await api('GET', '/api/session');

@@ -1,0 +1,90 @@
+// Wall-clock time in a named time zone, for the buckets of the counts API (pure: Intl only, no I/O).
+// A "local" time here is the wall-clock reading written as if it were UTC ms, so that whole local hours and days
+// are plain multiples of 3 600 000 and 86 400 000.
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Whether this machine knows the IANA time zone (e.g. Asia/Ho_Chi_Minh). */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The time zone of the machine the hub runs on (TZ, or /etc/localtime). */
+export function machineTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** Milliseconds to add to the UTC instant `t` to get the local wall-clock time in `timeZone` (+7 h in Hồ Chí Minh City). */
+export function offsetAt(t: number, timeZone: string): number {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(timeZone).formatToParts(t)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  return wall - (t - (((t % 1000) + 1000) % 1000));
+}
+
+/** The UTC instant of a local wall-clock time; a time skipped by a change to summer time gives the instant after the gap. */
+export function localToUtc(local: number, timeZone: string): number {
+  const guess = local - offsetAt(local, timeZone);
+  return local - offsetAt(guess, timeZone);
+}
+
+export interface OffsetSpan {
+  from: number;
+  to: number;
+  /** offsetAt for every instant in [from, to) */
+  offset: number;
+}
+
+const DAY = 86_400_000;
+const MINUTE = 60_000;
+
+/** The first whole minute in (a, b] whose offset differs from `offset`, where a has it and b does not. */
+function changeAt(a: number, b: number, offset: number, timeZone: string): number {
+  let lo = Math.floor(a / MINUTE);
+  let hi = Math.ceil(b / MINUTE);
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (offsetAt(mid * MINUTE, timeZone) === offset) lo = mid;
+    else hi = mid;
+  }
+  return hi * MINUTE;
+}
+
+/**
+ * [from, to) cut where the zone's UTC offset changes: a day at a time, then a binary search to the minute where it
+ * moved (zones change it at most a few times a year, never twice within a day).
+ */
+export function offsetSpans(from: number, to: number, timeZone: string): OffsetSpan[] {
+  const spans: OffsetSpan[] = [];
+  let start = from;
+  let offset = offsetAt(from, timeZone);
+  for (let t = from; t < to; ) {
+    const next = Math.min(t + DAY, to - 1);
+    if (next <= t) break;
+    if (offsetAt(next, timeZone) === offset) {
+      t = next;
+      continue;
+    }
+    const change = Math.min(changeAt(t, next, offset, timeZone), to);
+    if (change > start) spans.push({ from: start, to: change, offset });
+    start = change;
+    offset = offsetAt(change, timeZone);
+    t = change;
+  }
+  spans.push({ from: start, to, offset });
+  return spans;
+}
