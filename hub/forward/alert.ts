@@ -1,9 +1,9 @@
 // The alert the city receives (webhook body and MQTT payload alike): built from an outbox row and its incident,
 // or its retrieved recording.
-import type { Box } from '../../shared/contract/index.js';
+import type { AlertKind, Box } from '../../shared/contract/index.js';
 import type { RetrievalView } from '../retrieval/store.js';
 import type { ClipState } from '../store/schema.js';
-import type { IncidentRow } from '../store/store.js';
+import { incidentRule, type IncidentRow } from '../store/store.js';
 import type { OutboxRow } from './outbox.js';
 import type { BlurKind } from './privacy.js';
 
@@ -33,6 +33,8 @@ export interface IncidentAlert extends AlertCommon {
     zones: string[];
     /** normalised 0–1 from the top-left */
     box: Box;
+    /** the ward box's alert rule that raised it (null from boxes before 0.2) */
+    rule: { id: string; kind: AlertKind } | null;
   };
   /** JPEG, base64; people blurred unless an operator shared it unblurred */
   snapshot: { jpeg: string; blur: BlurKind } | null;
@@ -74,6 +76,7 @@ export function buildAlert(
       end: incident.end,
       zones: JSON.parse(incident.zones) as string[],
       box: JSON.parse(incident.box) as Box,
+      rule: incidentRule(incident),
     },
     snapshot: parts.snapshot,
     clip: { url: parts.clipUrl, expiresAt: parts.linkExpiresAt, state: incident.clip_state },

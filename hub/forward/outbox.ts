@@ -75,8 +75,8 @@ export class ForwardOutbox {
 
   constructor(private readonly db: Db) {
     this.s = {
-      unchecked: db.prepare<[number], { id: string; ward: string; label: string; top_score: number; zones: string }>(
-        "SELECT id, ward, label, top_score, zones FROM incidents WHERE state = 'ended' AND forward_checked = 0 LIMIT ?",
+      unchecked: db.prepare<[number], { id: string; ward: string; label: string; top_score: number; zones: string; rule_id: string | null; rule_kind: string | null }>(
+        "SELECT id, ward, label, top_score, zones, rule_id, rule_kind FROM incidents WHERE state = 'ended' AND forward_checked = 0 LIMIT ?",
       ),
       checked: db.prepare('UPDATE incidents SET forward_checked = 1 WHERE id = ?'),
       forwarded: db.prepare('UPDATE incidents SET forwarded = 1 WHERE id = ?'),
@@ -118,7 +118,7 @@ export class ForwardOutbox {
     const step = this.db.transaction(() => {
       const rows = this.s.unchecked.all(batch);
       for (const r of rows) {
-        const subject = { ward: r.ward, label: r.label, topScore: r.top_score, zones: JSON.parse(r.zones) as string[] };
+        const subject = { ward: r.ward, label: r.label, topScore: r.top_score, zones: JSON.parse(r.zones) as string[], alert: r.rule_id, alertKind: r.rule_kind };
         const matched = targetsFor(rules, subject);
         for (const [target, ruleIds] of matched) {
           const key = alertKey(r.id, target, false);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matchesRule, targetsFor, type ForwardRule, type RuleSubject } from './rules.js';
 
 const rule = (over: Partial<ForwardRule> = {}): ForwardRule => ({ id: 'r', target: 'city', minScore: 0, ...over });
-const car: RuleSubject = { ward: 'p07', label: 'car', topScore: 0.8, zones: ['crossing', 'sidewalk'] };
+const car: RuleSubject = { ward: 'p07', label: 'car', topScore: 0.8, zones: ['crossing', 'sidewalk'], alert: 'blocked-junction', alertKind: 'dwell' };
 
 describe('matchesRule', () => {
   const cases: [string, Partial<ForwardRule>, Partial<RuleSubject>, boolean][] = [
@@ -21,6 +21,11 @@ describe('matchesRule', () => {
     ['empty ward list matches nothing', { wards: [] }, {}, false],
     ['all criteria hold', { labels: ['car'], minScore: 0.5, wards: ['p07'], zones: ['crossing'] }, {}, true],
     ['all but one hold', { labels: ['car'], minScore: 0.5, wards: ['p07'], zones: ['park'] }, {}, false],
+    ['the box\'s alert rule listed', { alerts: ['blocked-junction', 'wrong-way-pdl'] }, {}, true],
+    ['another alert rule', { alerts: ['wrong-way-pdl'] }, {}, false],
+    ['an event of an older box (no alert rule), rule wants one', { alerts: ['blocked-junction'] }, { alert: null, alertKind: null }, false],
+    ['alert kind listed', { alertKinds: ['dwell', 'crowd'] }, {}, true],
+    ['alert kind not listed', { alertKinds: ['wrong-way'] }, {}, false],
   ];
   it.each(cases)('%s', (_name, r, i, expected) => {
     expect(matchesRule(rule(r), { ...car, ...i })).toBe(expected);

@@ -9,18 +9,23 @@ export interface RuleSubject {
   label: string;
   topScore: number;
   zones: readonly string[];
+  /** the box's alert rule that raised it, and its kind (null from boxes before 0.2) */
+  alert: string | null;
+  alertKind: string | null;
 }
 
 /**
  * A rule matches when every criterion it sets holds: label among `labels`, top score ≥ `minScore`, ward among
- * `wards`, and any of the incident's zones among `zones`. An absent list matches anything; an empty list
- * matches nothing (it names no label, ward or zone that could match).
+ * `wards`, any of the incident's zones among `zones`, the box's alert rule among `alerts` and its kind among
+ * `alertKinds`. An absent list matches anything; an empty list matches nothing.
  */
 export function matchesRule(rule: ForwardRule, incident: RuleSubject): boolean {
   if (rule.labels && !(rule.labels as readonly string[]).includes(incident.label)) return false;
   if (incident.topScore < rule.minScore) return false;
   if (rule.wards && !rule.wards.includes(incident.ward)) return false;
   if (rule.zones && !incident.zones.some((z) => rule.zones!.includes(z))) return false;
+  if (rule.alerts && (incident.alert === null || !rule.alerts.includes(incident.alert))) return false;
+  if (rule.alertKinds && (incident.alertKind === null || !(rule.alertKinds as readonly string[]).includes(incident.alertKind))) return false;
   return true;
 }
 

@@ -1,6 +1,6 @@
 // hub.yaml: the district hub's configuration schema, with every default documented.
 import { z } from 'zod';
-import { LABELS } from '../contract/messages.js';
+import { ALERT_KINDS, LABELS } from '../contract/messages.js';
 import { doc, host, id, path, port, wholeNumber } from './fields.js';
 
 /** Format of stored ward tokens and passwords: scrypt$N$r$p$salt$hash (base64). */
@@ -62,6 +62,8 @@ const rule = z
     minScore: doc(z.number().min(0).max(1).default(0), 'minimum top score', 0.7),
     wards: doc(z.array(id('ward')).optional(), 'wards that match; absent: any', ['p07']),
     zones: doc(z.array(id('zone')).optional(), 'zones that match (any of them); absent: any', ['crossing']),
+    alerts: doc(z.array(id('alert')).optional(), 'ids of the boxes\' alert rules that match (edge.yaml `cameras[].alerts[].id`); absent: any', ['blocked-junction']),
+    alertKinds: doc(z.array(z.enum(ALERT_KINDS)).optional(), 'kinds of alert that match; absent: any', ['dwell', 'wrong-way']),
   })
   .strict();
 
