@@ -20,6 +20,7 @@ import {
   writeHubConfig,
   type Child,
 } from './processes.js';
+import { COUNTS_PER_MINUTE, SIGHTINGS_PER_BATCH } from './street-load.js';
 
 const ward = testWard('p01');
 const EVENTS = 2000;
@@ -146,6 +147,44 @@ describe.concurrent('uplink under faults (real hub and producer processes)', () 
     expect(await hub.port).toBe(port);
     await finishProducer(expect, producer);
     expectAllFinal(expect, dir, edgeDb);
+  }, 300_000);
+
+  it('delivers an hour of a busy camera\'s sightings and counts, made while the hub was away, once each though the box is SIGKILLed during the backlog', async ({ expect, onTestFinished }) => {
+    const track = tracker(onTestFinished);
+    const { dir, edgeDb } = workDir();
+    const first = track(startHubProcess(writeHubConfig(dir, [ward])));
+    const port = await first.port;
+    const config = writeHubConfig(dir, [ward], port);
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+
+    // an hour offline: 720 five-second batches of sightings and 60 minutes of counts wait in the box's outbox
+    const STEPS = 720;
+    const offline = track(startProducer({ db: edgeDb, port, ward, events: STEPS, street: true }));
+    await offline.line((e) => 'produced' in e);
+    await offline.kill();
+    expect(edgeState(edgeDb).outbox).toBe(STEPS + STEPS / 12);
+
+    // the hub is back; the box is killed again and again while it drains the backlog
+    const hub = track(startHubProcess(config));
+    expect(await hub.port).toBe(port);
+    let killsWithBacklog = 0;
+    for (let kill = 0; kill < 6; kill++) {
+      const p = track(startProducer({ db: edgeDb, port, ward, events: STEPS, street: true }));
+      await p.line((e) => 'started' in e);
+      await sleep(random(100, 700));
+      await p.kill();
+      if (edgeState(edgeDb).outbox > 0) killsWithBacklog++;
+    }
+    expect(killsWithBacklog).toBeGreaterThan(0);
+    await finishProducer(expect, track(startProducer({ db: edgeDb, port, ward, events: STEPS, street: true })));
+
+    expect(hubCount(dir, 'SELECT count(*) FROM sightings')).toBe(STEPS * SIGHTINGS_PER_BATCH);
+    expect(hubCount(dir, "SELECT count(*) FROM sightings WHERE label = 'car' AND thumbnail IS NOT NULL")).toBe((STEPS * SIGHTINGS_PER_BATCH) / 2);
+    expect(hubCount(dir, 'SELECT count(*) FROM count_minutes')).toBe(STEPS / 12);
+    expect(hubCount(dir, 'SELECT coalesce(sum(n), 0) FROM counts')).toBe((STEPS / 12) * COUNTS_PER_MINUTE);
+    expect(hubCount(dir, 'SELECT count(*) FROM invalid_messages')).toBe(0);
+    expect(edgeState(edgeDb).outbox).toBe(0);
   }, 300_000);
 
   it('resumes a clip transfer cut half-way by a SIGKILL of the edge; the hub file hashes like the edge file', async ({ expect, onTestFinished }) => {

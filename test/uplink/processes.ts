@@ -111,6 +111,8 @@ export interface ProducerOptions {
   window?: number;
   /** steps per transaction (1 = one commit per message, like the event pipeline) */
   batch?: number;
+  /** a busy camera's sightings and counts instead of events (test/uplink/street-load.ts) */
+  street?: boolean;
   /** run this bundled build of the producer with plain node instead of the source through tsx (whose loader
    *  adds ~60 MB of RSS that a built ward box does not have) */
   bundle?: string;
@@ -129,6 +131,7 @@ export function startProducer(o: ProducerOptions): Child {
     ...(o.clip ? ['--clip', o.clip] : []),
     ...(o.window ? ['--window', String(o.window)] : []),
     ...(o.batch ? ['--batch', String(o.batch)] : []),
+    ...(o.street ? ['--street'] : []),
   ];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   return watch(child, 'producer');

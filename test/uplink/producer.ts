@@ -2,15 +2,18 @@
 // uplink, resuming where it stopped after a SIGKILL. Its own state lives in the same db as the outbox, and each
 // state change is committed in the same transaction as the message it causes — exactly as the event pipeline does.
 // With --clip FILE it then queues that file as the clip of event 0 (once: the marker commits with the manifest).
+// With --street, step n is instead a busy camera's 5 s: a sightings message of SIGHTINGS_PER_BATCH objects, and
+// every 12th step also the minute's counts message (COUNTS_PER_MINUTE crossings); --events 720 is an hour.
 // Prints {"produced":N} when every event is written, {"drained":true} when the hub has acknowledged everything.
 import { parseArgs } from 'node:util';
-import { topics, type EventMessage } from '../../shared/contract/index.js';
+import { topics, type CountsMessage, type EventMessage, type SightingsMessage } from '../../shared/contract/index.js';
 import { openDb } from '../../shared/db.js';
 import { createLogger } from '../../shared/log.js';
 import { edgeMigrations } from '../../edge/db.js';
 import { describeClip, newMsgId, Outbox } from '../../edge/uplink/outbox.js';
 import { Uplink } from '../../edge/uplink/uplink.js';
 import { Backoff } from '../../shared/backoff.js';
+import { COUNTS_PER_MINUTE, SIGHTINGS_PER_BATCH, STEP_MS } from './street-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     clip: { type: 'string' },
     window: { type: 'string', default: '256' },
     batch: { type: 'string', default: '1' }, // steps per transaction (the bench fills a backlog faster this way)
+    street: { type: 'boolean', default: false },
   },
 });
 const total = Number(values.events);
@@ -43,7 +47,7 @@ const getRow = db.prepare('SELECT event_id AS eventId, step FROM produced WHERE 
 const putRow = db.prepare('INSERT INTO produced (n, event_id, step) VALUES (?, ?, ?) ON CONFLICT (n) DO UPDATE SET step = excluded.step');
 // event n starts at base + n s. Fixed at the first run, and recent: the hub's retention deletes incidents
 // that started more than incidentDays ago, so a constant date would make them vanish as the calendar moves on.
-db.prepare("INSERT OR IGNORE INTO producer_meta (key, value) VALUES ('base', ?)").run(Math.floor(Date.now() / 1000) * 1000 - total * 1000);
+db.prepare("INSERT OR IGNORE INTO producer_meta (key, value) VALUES ('base', ?)").run(Math.floor(Date.now() / 1000) * 1000 - total * (values.street ? STEP_MS : 1000));
 const base = db.prepare("SELECT value FROM producer_meta WHERE key = 'base'").pluck().get() as number;
 
 /** The next step of event n, atomically with its outbox row. */
@@ -63,6 +67,52 @@ const step = db.transaction((n: number): void => {
   };
   outbox.enqueue(topics.events(ward), message);
   putRow.run(n, eventId, next);
+});
+
+/** A tiny JPEG's first bytes: the hub checks a thumbnail is one. */
+const THUMBNAIL = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(600, 7)]).toString('base64');
+
+/** Step n of --street: five seconds of a busy camera, atomically with its outbox rows (as edge/events/service.ts does). */
+const streetStep = db.transaction((n: number): void => {
+  const at = base + n * STEP_MS;
+  const sightings: SightingsMessage = {
+    msgId: newMsgId(),
+    ward,
+    camera: 'cam-01',
+    sightings: Array.from({ length: SIGHTINGS_PER_BATCH }, (_, i) => {
+      const car = i % 2 === 0;
+      return {
+        id: newMsgId(at + i),
+        camera: 'cam-01',
+        label: car ? ('car' as const) : ('person' as const),
+        first: at - 4000 + i,
+        last: at + i,
+        score: 0.8,
+        box: { x: 0.1, y: 0.2, w: 0.1, h: 0.2 },
+        bestAt: at - 2000,
+        heading: 90,
+        lines: [{ line: 'lanes', direction: 'forward' as const, at: at - 1000 }],
+        zones: [{ zone: 'road', seconds: 3.5 }],
+        ...(car ? { colour: 'red' as const, thumbnail: THUMBNAIL } : {}),
+        final: true,
+      };
+    }),
+  };
+  outbox.enqueue(topics.sightings(ward), sightings);
+  if (n % 12 === 11) {
+    const counts: CountsMessage = {
+      msgId: newMsgId(),
+      ward,
+      camera: 'cam-01',
+      minute: Math.floor(at / 60_000) * 60_000,
+      counts: [
+        { line: 'lanes', direction: 'forward', label: 'car', n: COUNTS_PER_MINUTE - 3 },
+        { line: 'lanes', direction: 'backward', label: 'motorcycle', n: 3 },
+      ],
+    };
+    outbox.enqueue(topics.counts(ward), counts);
+  }
+  putRow.run(n, sightings.msgId, 2);
 });
 
 const perTx = Math.max(1, Number(values.batch));
@@ -106,7 +156,8 @@ async function main(): Promise<void> {
     const open = current.get() as number | null;
     const n = open ?? (count.get() as number);
     if (n >= total) break;
-    stepBatch(n);
+    if (values.street) streetStep(n);
+    else stepBatch(n);
     uplink.notify();
     steps += perTx;
     const wait = startedAt + steps * stepMs - performance.now();
