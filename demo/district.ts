@@ -10,6 +10,7 @@ import { hashSecret, randomToken } from '../shared/scrypt.js';
 import { packageRoot } from '../shared/package.js';
 import { packagedModel } from '../edge/detect/model-file.js';
 import { startCameraFarm, DEFAULT_CREDENTIALS, type CameraFarm, type SceneName } from '../test-fixtures/camera/index.js';
+import { STREET_LINES, STREET_ZONES } from '../test-fixtures/camera/street-scene.js';
 import { startCityReceiver, type CityReceiver } from '../test-fixtures/city/index.js';
 
 const root = packageRoot();
@@ -18,8 +19,14 @@ export interface DistrictOptions {
   dataDir: string;
   wards: number;
   camerasPerWard: number;
-  /** how many of each ward's cameras show the traffic scene (the rest are quiet streets) */
+  /** how many of each ward's cameras show a busy scene (the rest are quiet streets) */
   trafficPerWard: number;
+  /**
+   * the busy cameras' scene: `street` (the demo: 20–40 objects at once, counting lines, a dwell rule on the bus bay
+   * and a presence rule on the zebra crossing) or `traffic` (one object at a time, a presence rule over the whole
+   * picture: one alert per object, what the end-to-end test follows)
+   */
+  busyScene?: 'street' | 'traffic';
   /** detector model; unset → the edge takes the copy that ships with Wardwatch */
   modelPath?: string | undefined;
   /** scene loop length (the demo uses 60 s; tests shorter) */
@@ -106,7 +113,8 @@ export async function startDistrict(o: DistrictOptions): Promise<District> {
   const log = o.log ?? (() => undefined);
   mkdirSync(o.dataDir, { recursive: true });
   const scenes: SceneName[] = [];
-  for (let w = 0; w < o.wards; w++) for (let c = 0; c < o.camerasPerWard; c++) scenes.push(c < o.trafficPerWard ? 'traffic' : 'quiet');
+  const busy = o.busyScene ?? 'street';
+  for (let w = 0; w < o.wards; w++) for (let c = 0; c < o.camerasPerWard; c++) scenes.push(c < o.trafficPerWard ? busy : 'quiet');
   log(`encoding or loading the camera scenes and starting ${scenes.length} fake cameras…`);
   const farm = await startCameraFarm({ count: scenes.length, scenes, loopSeconds: o.loopSeconds ?? 60 });
   // startCameraFarm hands scenes round-robin in list order: camera i shows scenes[i]
@@ -164,9 +172,10 @@ export async function startDistrict(o: DistrictOptions): Promise<District> {
         ...cams.map((c, i) =>
           [
             `  - id: cam-${String(i + 1).padStart(2, '0')}`,
-            `    name: "Camera ${i + 1} — ${scenes[w * o.camerasPerWard + i] === 'traffic' ? 'giao lộ' : 'đường phố'}"`,
+            `    name: "Camera ${i + 1} — ${scenes[w * o.camerasPerWard + i] === 'quiet' ? 'đường phố' : 'giao lộ'}"`,
             `    streams: { main: { url: "${c.mainUrl}" }, sub: { url: "${c.subUrl}" } }`,
             `    credentials: { username: ${DEFAULT_CREDENTIALS.username}, passwordSecret: cam }`,
+            ...cameraRules(scenes[w * o.camerasPerWard + i]!),
           ].join('\n'),
         ),
         '',
@@ -243,4 +252,27 @@ export function findModel(): string {
   if (chosen === undefined || chosen === '') return packagedModel().path;
   if (!existsSync(chosen)) throw new Error(`WARDWATCH_MODEL=${chosen}: no such file (unset it to use the model that ships with Wardwatch)`);
   return path.resolve(chosen);
+}
+
+/** The street layout and the alert rules a demo camera gets, as edge.yaml lines, by what it shows. */
+function cameraRules(scene: SceneName): string[] {
+  const yaml = (v: unknown) => JSON.stringify(v);
+  if (scene === 'street') {
+    const names: Record<string, string> = { lanes: 'Hoàng Văn Thụ, cả hai chiều', zebra: 'Vạch qua đường' };
+    const directions: Record<string, string> = { lanes: '{ forward: "về Phan Đăng Lưu", backward: "về sân bay" }', zebra: '{ forward: "lên", backward: "xuống" }' };
+    return [
+      `    zones: ${yaml(STREET_ZONES.map((z) => ({ id: z.id, polygon: z.polygon })))}`,
+      '    lines:',
+      ...STREET_LINES.map((l) => `      - { id: ${l.id}, name: "${names[l.id] ?? l.id}", points: ${yaml(l.points)}, directions: ${directions[l.id] ?? '{}'} }`),
+      '    alerts:',
+      // the bay's stoppers stand 20–40 s: each raises one alert; passing traffic never stays 10 s
+      '      - { id: stopped-in-bay, kind: dwell, zone: stop-area, labels: [car, truck, bus, motorcycle, bicycle], seconds: 10 }',
+      '      - { id: on-the-crossing, kind: presence, zone: pedestrian-crossing, labels: [person] }',
+    ];
+  }
+  if (scene === 'traffic') {
+    return ['    zones: [{ id: all, polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }]', '    alerts: [{ id: anything, kind: presence, zone: all }]'];
+  }
+  // a quiet street: nobody should be there at night
+  return ['    zones: [{ id: street, polygon: [[0, 0.35], [1, 0.35], [1, 1], [0, 1]] }]', '    alerts: [{ id: night-walker, kind: presence, zone: street, labels: [person], hours: { from: "22:00", to: "05:00" } }]'];
 }

@@ -13,10 +13,11 @@ export interface CameraStream {
   format: StreamFormat;
 }
 
-export interface CameraOptions {
+/** `Truth` is undefined for a camera serving a file (nothing is known about what it shows). */
+export interface CameraOptions<Truth extends GroundTruth | undefined = GroundTruth> {
   id: string;
   streams: Record<StreamName, CameraStream>;
-  groundTruth: GroundTruth;
+  groundTruth: Truth;
   /** undefined: no authentication (some tests want it off) */
   credentials: Credentials | undefined;
   /** a session with no request and no RTCP for this long is dropped */
@@ -24,12 +25,12 @@ export interface CameraOptions {
   logger: Logger;
 }
 
-export class FakeCamera implements CameraSide {
+export class FakeCamera<Truth extends GroundTruth | undefined = GroundTruth> implements CameraSide {
   readonly id: string;
   readonly auth: DigestPolicy | undefined;
   readonly sessionTimeoutSeconds: number;
   readonly sdpSessionId = String(randomInt(1, 2 ** 47));
-  readonly groundTruth: GroundTruth;
+  readonly groundTruth: Truth;
   private readonly server = net.createServer((socket) => this.accept(socket));
   private readonly connections = new Set<RtspConnection>();
   private readonly sweeper: NodeJS.Timeout;
@@ -37,7 +38,7 @@ export class FakeCamera implements CameraSide {
   private dropTimer: NodeJS.Timeout | undefined;
   private isFrozen = false;
 
-  private constructor(private readonly options: CameraOptions) {
+  private constructor(private readonly options: CameraOptions<Truth>) {
     this.id = options.id;
     this.groundTruth = options.groundTruth;
     this.sessionTimeoutSeconds = options.sessionTimeoutSeconds;
@@ -46,7 +47,7 @@ export class FakeCamera implements CameraSide {
     this.sweeper.unref();
   }
 
-  static async start(options: CameraOptions): Promise<FakeCamera> {
+  static async start<Truth extends GroundTruth | undefined>(options: CameraOptions<Truth>): Promise<FakeCamera<Truth>> {
     const camera = new FakeCamera(options);
     await new Promise<void>((resolve, reject) => {
       camera.server.once('error', reject);

@@ -1,11 +1,14 @@
 // A farm of fake cameras in this process: scenes encoded (or found in the cache), one feeder per
-// (scene, stream) shared by all cameras showing it, one RTSP server per camera. stop() ends it all.
+// (scene, stream) shared by all cameras showing it, one RTSP server per camera; or, in file mode, one camera
+// and one feeder per video file. stop() ends it all.
+import path from 'node:path';
 import { locateFfmpeg } from '../../shared/ffmpeg/locate.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
 import { FakeCamera } from './camera.js';
 import { Feeder } from './feeder.js';
+import { probeFileSource, type FileSource } from './file-source.js';
 import { formatsWith, prepareScene, type EncodedScene } from './scene-cache.js';
-import type { SceneName, StreamFormat, StreamName } from './scenes.js';
+import type { GroundTruth, SceneName, StreamFormat, StreamName } from './scenes.js';
 
 export interface FarmOptions {
   /** number of cameras (default 1) */
@@ -34,23 +37,36 @@ export interface FarmOptions {
   cacheDir?: string | undefined;
   /** where person.jpg and dog.jpg are (default test-fixtures/media) */
   mediaDir?: string | undefined;
+  /**
+   * File mode: serve each of these video files as a camera instead of scenes (not with `count`, `scene` or
+   * `scenes`). Looped with `-re -stream_loop -1 -c copy` like the scenes; its video is both `main` and `sub`;
+   * it must be H.264 (else FileSourceError says why, with ffprobe's facts). Such cameras have no ground truth.
+   */
+  files?: readonly string[] | undefined;
   /** first camera id is `${idPrefix}1` (default `cam`) */
   idPrefix?: string | undefined;
   logger?: Logger | undefined;
 }
 
-export interface CameraFarm {
-  cameras: FakeCamera[];
-  /** the encoded scenes in use, by name */
+/** `Truth` is undefined for a farm in file mode. */
+export interface CameraFarm<Truth extends GroundTruth | undefined = GroundTruth> {
+  cameras: FakeCamera<Truth>[];
+  /** the encoded scenes in use, by name (empty in file mode) */
   scenes: Map<SceneName, EncodedScene>;
-  /** the shared feeders, by `<scene>/<stream>` (pids for CPU accounting) */
+  /** file mode: what each served file holds, by camera id */
+  files: Map<string, FileSource>;
+  /** the shared feeders, by `<scene>/<stream>` or `file/<camera id>` (pids for CPU accounting) */
   feeders: Map<string, Feeder>;
   stop(): Promise<void>;
 }
 
 export const DEFAULT_CREDENTIALS = { username: 'admin', password: 'wardwatch-cam' } as const;
 
-export async function startCameraFarm(options: FarmOptions = {}): Promise<CameraFarm> {
+export function startCameraFarm(options: FarmOptions & { files: readonly string[] }): Promise<CameraFarm<undefined>>;
+export function startCameraFarm(options?: FarmOptions & { files?: undefined }): Promise<CameraFarm>;
+export function startCameraFarm(options: FarmOptions): Promise<CameraFarm<GroundTruth | undefined>>;
+export async function startCameraFarm(options: FarmOptions = {}): Promise<CameraFarm<GroundTruth | undefined>> {
+  if (options.files) return startFileFarm(options.files, options);
   const logger = options.logger ?? silentLogger();
   const count = options.count ?? 1;
   const sceneList = options.scenes?.length ? options.scenes : [options.scene ?? 'quiet'];
@@ -66,18 +82,7 @@ export async function startCameraFarm(options: FarmOptions = {}): Promise<Camera
     : { username: options.username ?? DEFAULT_CREDENTIALS.username, password: options.password ?? DEFAULT_CREDENTIALS.password };
 
   const scenes = new Map<SceneName, EncodedScene>();
-  const feeders = new Map<string, Feeder>();
-  const cameras: FakeCamera[] = [];
-  const killAll = (): void => {
-    for (const feeder of feeders.values()) feeder.killNow();
-  };
-  process.once('exit', killAll);
-
-  const stop = async (): Promise<void> => {
-    process.off('exit', killAll);
-    await Promise.all(cameras.map((c) => c.stop()));
-    await Promise.all([...feeders.values()].map((f) => f.stop()));
-  };
+  const { feeders, cameras, stop } = farmParts<GroundTruth>();
 
   try {
     // encode one scene at a time: two x264 runs at once would only fight over 2 cores
@@ -124,7 +129,67 @@ export async function startCameraFarm(options: FarmOptions = {}): Promise<Camera
     throw error;
   }
   logger.info({ cameras: cameras.length, scenes: [...scenes.keys()] }, 'camera farm up');
-  return { cameras, scenes, feeders, stop };
+  return { cameras, scenes, files: new Map(), feeders, stop };
+}
+
+/** The feeders and cameras of a farm, and how to stop them (also when this process exits). */
+function farmParts<Truth extends GroundTruth | undefined>(): { feeders: Map<string, Feeder>; cameras: FakeCamera<Truth>[]; stop(): Promise<void> } {
+  const feeders = new Map<string, Feeder>();
+  const cameras: FakeCamera<Truth>[] = [];
+  const killAll = (): void => {
+    for (const feeder of feeders.values()) feeder.killNow();
+  };
+  process.once('exit', killAll);
+  const stop = async (): Promise<void> => {
+    process.off('exit', killAll);
+    await Promise.all(cameras.map((c) => c.stop()));
+    await Promise.all([...feeders.values()].map((f) => f.stop()));
+  };
+  return { feeders, cameras, stop };
+}
+
+/** File mode: one feeder and one camera per file, serving its video as both streams. */
+async function startFileFarm(paths: readonly string[], options: FarmOptions): Promise<CameraFarm<undefined>> {
+  if (options.count !== undefined || options.scene !== undefined || options.scenes?.length) {
+    throw new Error('camera farm: `files` serves files instead of scenes; leave out count, scene and scenes');
+  }
+  if (paths.length === 0) throw new Error('camera farm: `files` is empty; give at least one video file');
+  const logger = options.logger ?? silentLogger();
+  const tools = await locateFfmpeg();
+  const credentials = options.auth === false
+    ? undefined
+    : { username: options.username ?? DEFAULT_CREDENTIALS.username, password: options.password ?? DEFAULT_CREDENTIALS.password };
+  // every file is checked before anything starts, and all problems are reported at once
+  const probed = await Promise.allSettled(paths.map((file) => probeFileSource(tools, file)));
+  const problems = probed.flatMap((p) => (p.status === 'rejected' ? [(p.reason as Error).message] : []));
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+  const sources = probed.map((p) => (p as PromiseFulfilledResult<FileSource>).value);
+
+  const files = new Map<string, FileSource>();
+  const { feeders, cameras, stop } = farmParts<undefined>();
+  try {
+    for (const [i, source] of sources.entries()) {
+      const id = `${options.idPrefix ?? 'cam'}${i + 1}`;
+      const name = `file/${id}`;
+      const feeder = await Feeder.start({ ffmpegPath: tools.ffmpeg.path, file: source.file, loopSeconds: source.durationSeconds, logger, name });
+      feeders.set(name, feeder);
+      files.set(id, source);
+      const format: StreamFormat = { width: source.width, height: source.height, fps: source.fps, bitrateKbps: source.bitrateKbps ?? 0 };
+      cameras.push(await FakeCamera.start({
+        id,
+        streams: { main: { feeder, format }, sub: { feeder, format } },
+        groundTruth: undefined,
+        credentials,
+        sessionTimeoutSeconds: options.sessionTimeoutSeconds ?? 60,
+        logger,
+      }));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  logger.info({ cameras: cameras.length, files: sources.map((s) => path.basename(s.file)) }, 'camera farm up (file mode)');
+  return { cameras, scenes: new Map(), files, feeders, stop };
 }
 
 export interface SingleCamera {
@@ -133,8 +198,8 @@ export interface SingleCamera {
   stop(): Promise<void>;
 }
 
-/** One camera: a farm of one. */
-export async function startCamera(options: Omit<FarmOptions, 'count' | 'scenes'> = {}): Promise<SingleCamera> {
+/** One camera showing a scene: a farm of one. */
+export async function startCamera(options: Omit<FarmOptions, 'count' | 'scenes' | 'files'> = {}): Promise<SingleCamera> {
   const farm = await startCameraFarm({ ...options, count: 1 });
   return { camera: farm.cameras[0]!, scene: [...farm.scenes.values()][0]!, stop: farm.stop };
 }

@@ -251,8 +251,9 @@ export class Feeder {
       const loops = Math.floor(this.mediaTicks / (RTP_CLOCK_HZ * this.options.loopSeconds));
       if (loops > 0) packet.writeUInt32BE((ts + loops * jump * RTP_CLOCK_HZ) % 2 ** 32, 4);
     }
-    const keyframeStart = this.spotter.isKeyframeStart(packet);
-    if (keyframeStart && this.pendingKeyframeAt < 0) this.pendingKeyframeAt = this.pending.length;
+    const back = this.spotter.keyframeStart(packet);
+    // the access unit may have begun in a batch already handed out: then this batch starts the keyframe
+    if (back !== undefined && this.pendingKeyframeAt < 0) this.pendingKeyframeAt = Math.max(0, this.pending.length - back);
     this.pending.push(packet);
     if (!this.flushScheduled) {
       this.flushScheduled = true;

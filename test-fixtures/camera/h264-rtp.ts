@@ -32,17 +32,32 @@ export function rtpTimestamp(rtp: Buffer): number {
 }
 
 /**
- * Marks keyframe starts in a packet flow. Our scenes carry SPS/PPS in-band before every IDR
- * (x264 repeat-headers), so an SPS is the normal start; an IDR that opens its access unit also counts.
+ * Marks keyframe starts in a packet flow: the first packet of an access unit that holds an SPS or an IDR. Our
+ * scenes carry SPS/PPS in-band before every IDR (x264 repeat-headers), so the SPS opens it; in an MP4 served as
+ * is, SPS/PPS are only in the SDP and an SEI or AUD may come before the IDR in its access unit.
  */
 export class KeyframeSpotter {
   private lastTimestamp = -1;
+  /** packets of the current access unit before this one */
+  private before = 0;
+  private unitIsKey = false;
 
-  isKeyframeStart(rtp: Buffer): boolean {
+  /**
+   * Where a keyframe starts if this packet shows one: 0 at this packet, n > 0 at the packet n back (the first
+   * of this access unit); undefined if it shows none (or its access unit was already marked).
+   */
+  keyframeStart(rtp: Buffer): number | undefined {
     const ts = rtpTimestamp(rtp);
-    const opensAccessUnit = ts !== this.lastTimestamp;
-    this.lastTimestamp = ts;
+    if (ts !== this.lastTimestamp) {
+      this.lastTimestamp = ts;
+      this.before = 0;
+      this.unitIsKey = false;
+    } else {
+      this.before += 1;
+    }
     const type = firstNalType(rtp);
-    return type === NAL_SPS || (type === NAL_IDR && opensAccessUnit);
+    if (this.unitIsKey || (type !== NAL_SPS && type !== NAL_IDR)) return undefined;
+    this.unitIsKey = true;
+    return this.before;
   }
 }

@@ -1,11 +1,12 @@
 // Fake IP cameras speaking real RTSP, for tests, benches and the demo. Run directly it is the CLI:
-//   npx tsx test-fixtures/camera --count 32 --scene traffic
+//   npx tsx test-fixtures/camera --count 32 --scene traffic        (or --scene street, or --file clip.mp4)
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export { startCamera, startCameraFarm, DEFAULT_CREDENTIALS, type CameraFarm, type FarmOptions, type SingleCamera } from './farm.js';
 export { FakeCamera } from './camera.js';
+export { checkFileSource, probeFileSource, FileSourceError, type FileSource } from './file-source.js';
 export { prepareScene, readGroundTruth, type EncodedScene } from './scene-cache.js';
 export {
   boxAt,
@@ -20,7 +21,29 @@ export {
   type SceneName,
   type StreamFormat,
   type StreamName,
+  type StreetTruth,
 } from './scenes.js';
+export {
+  expectedCrossings,
+  expectedLineCounts,
+  expectedStoppers,
+  frameIntervals,
+  pathObjectsOf,
+  positionAt,
+  stopsOf,
+  streetBoxAt,
+  zoneIntervals,
+  type CountingLine,
+  type Direction,
+  type Dwell,
+  type Interval,
+  type Keyframe,
+  type LineCounts,
+  type LineCrossing,
+  type PathObject,
+  type Zone,
+} from './path-truth.js';
+export { STREET_LINES, STREET_SEED, STREET_ZONES, streetObjects, type StreetObject, type StreetRole } from './street-scene.js';
 
 /** True when node/tsx was started on this folder or this file (not when imported). */
 function invokedDirectly(): boolean {

@@ -1,9 +1,12 @@
 // What each fake-camera scene shows: a drawn street, objects cut from two photos crossing it on a
 // fixed schedule, and the ground truth of that schedule. Pure: builds the ffmpeg filter graph,
-// the encoding happens in scene-cache.ts.
+// the encoding happens in scene-cache.ts. The dense `street` scene lives in street-scene.ts.
+import { CUTOUTS_BY_LABEL, type Cutout } from './cutouts.js';
+import { pathObjectsOf, streetBoxAt, type CountingLine, type Zone } from './path-truth.js';
+import { STREET_LINES, STREET_SEED, STREET_ZONES, streetObjects, streetOverlays, streetScenery, type StreetObject } from './street-scene.js';
 
-export type SceneName = 'quiet' | 'traffic' | 'jump';
-export const SCENE_NAMES: readonly SceneName[] = ['quiet', 'traffic', 'jump'];
+export type SceneName = 'quiet' | 'traffic' | 'jump' | 'street';
+export const SCENE_NAMES: readonly SceneName[] = ['quiet', 'traffic', 'jump', 'street'];
 
 export type StreamName = 'main' | 'sub';
 
@@ -57,6 +60,15 @@ export interface GroundTruth {
    * `jumpSeconds` (cumulative: after n loops they are n × jumpSeconds ahead of the wall clock).
    */
   timestampJump?: { atLoopOffsetSeconds: 0; jumpSeconds: number } | undefined;
+  /** `street` scene: its objects (`objects` above is empty there) and the lines and zones it suggests */
+  street?: StreetTruth | undefined;
+}
+
+export interface StreetTruth {
+  seed: number;
+  objects: StreetObject[];
+  lines: readonly CountingLine[];
+  zones: readonly Zone[];
 }
 
 export interface Box {
@@ -75,16 +87,14 @@ export function boxAt(object: GroundTruthObject, loopOffsetSeconds: number): Box
   return { x, y: object.y, width: object.width, height: object.height };
 }
 
-/** The labels in frame at a loop offset. */
+/** The labels in frame at a loop offset (any scene). */
 export function labelsAt(truth: GroundTruth, loopOffsetSeconds: number): ObjectLabel[] {
-  return truth.objects.filter((o) => boxAt(o, loopOffsetSeconds)).map((o) => o.label);
+  return pathObjectsOf(truth).filter((o) => streetBoxAt(o, loopOffsetSeconds)).map((o) => o.label);
 }
 
-/** Where the cut-outs come from: photos in test-fixtures/media (darknet's samples), crop boxes in source pixels. */
-interface Cutout {
+/** The traffic scene's three crossings: which cut-out (cutouts.ts), how big, where and when. */
+interface Crossing extends Cutout {
   label: ObjectLabel;
-  source: 'person.jpg' | 'dog.jpg';
-  crop: { x: number; y: number; width: number; height: number };
   /** drawn height at 720p: large enough for YOLOX-Nano on the 640×360 sub stream */
   heightAt720: number;
   /** bottom edge at 720p: on the road */
@@ -94,31 +104,26 @@ interface Cutout {
   direction: GroundTruthObject['direction'];
 }
 
-const CUTOUTS: Cutout[] = [
+const CROSSINGS: Crossing[] = [
   {
     label: 'person',
-    source: 'person.jpg',
-    crop: { x: 190, y: 92, width: 90, height: 286 },
+    ...CUTOUTS_BY_LABEL.person,
     heightAt720: 360,
     bottomAt720: 600,
     window: [5 / 60, 15 / 60],
     direction: 'left-to-right',
   },
   {
-    // the road bike leaning on a porch; the dog sitting in front of it comes along
     label: 'bicycle',
-    source: 'dog.jpg',
-    crop: { x: 120, y: 135, width: 450, height: 290 },
+    ...CUTOUTS_BY_LABEL.bicycle,
     heightAt720: 300,
     bottomAt720: 620,
     window: [20 / 60, 30 / 60],
     direction: 'right-to-left',
   },
   {
-    // the white pick-up parked across the street (COCO calls it car or truck; we say car)
     label: 'car',
-    source: 'dog.jpg',
-    crop: { x: 462, y: 68, width: 230, height: 104 },
+    ...CUTOUTS_BY_LABEL.car,
     heightAt720: 230,
     bottomAt720: 560,
     window: [35 / 60, 45 / 60],
@@ -132,7 +137,7 @@ const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 /** Ground truth for a scene at a loop length and main-stream size. */
 export function groundTruthFor(scene: SceneName, loopSeconds: number, main: { width: number; height: number }): GroundTruth {
   const scale = main.height / 720;
-  const objects = scene !== 'traffic' ? [] : CUTOUTS.map((c): GroundTruthObject => {
+  const objects = scene !== 'traffic' ? [] : CROSSINGS.map((c): GroundTruthObject => {
     const height = even(c.heightAt720 * scale);
     const width = even((c.crop.width * height) / c.crop.height);
     const enterSeconds = round3(c.window[0] * loopSeconds);
@@ -160,6 +165,9 @@ export function groundTruthFor(scene: SceneName, loopSeconds: number, main: { wi
     frame: { width: main.width, height: main.height },
     objects,
     timestampJump: scene === 'jump' ? { atLoopOffsetSeconds: 0, jumpSeconds: 3600 } : undefined,
+    street: scene === 'street'
+      ? { seed: STREET_SEED, objects: streetObjects(loopSeconds, main, STREET_SEED), lines: STREET_LINES, zones: STREET_ZONES }
+      : undefined,
   };
 }
 
@@ -202,15 +210,22 @@ export function renderScene(
   const { main, sub } = formats;
   const truth = groundTruthFor(scene, loopSeconds, main);
   const inputs = ['-f', 'lavfi', '-i', `color=c=0x6b6b6b:s=${main.width}x${main.height}:r=${main.fps}:d=${loopSeconds}`];
-  const chains: string[] = [`[0]${streetBoxes(main.width, main.height)}[bg0]`];
+  const scenery = scene === 'street' ? streetScenery(main.width, main.height) : streetBoxes(main.width, main.height);
+  const chains: string[] = [`[0]${scenery}[bg0]`];
   let last = 'bg0';
+  if (scene === 'street') {
+    const drawn = streetOverlays(truth.street!.objects, { base: last, firstInput: 1, mediaDir, fps: main.fps });
+    inputs.push(...drawn.inputs);
+    chains.push(...drawn.chains);
+    last = drawn.last;
+  }
   if (scene === 'traffic') {
-    const sources = [...new Set(CUTOUTS.map((c) => c.source))];
+    const sources = [...new Set(CROSSINGS.map((c) => c.source))];
     for (const source of sources) {
       inputs.push('-framerate', String(main.fps), '-loop', '1', '-i', `${mediaDir}/${source}`);
     }
     truth.objects.forEach((object, i) => {
-      const cut = CUTOUTS[i]!;
+      const cut = CROSSINGS[i]!;
       const input = 1 + sources.indexOf(cut.source);
       const { x, y, width, height } = cut.crop;
       chains.push(`[${input}]crop=${width}:${height}:${x}:${y},scale=${object.width}:${object.height},setsar=1[obj${i}]`);

@@ -46,7 +46,7 @@ function edgeDb(d: District) {
 
 beforeAll(async () => {
   // no model.path: the box must find the model that ships with Wardwatch by itself
-  district = await startDistrict({ dataDir, wards: 1, camerasPerWard: 2, trafficPerWard: 1, segmentSeconds: 4 });
+  district = await startDistrict({ dataDir, wards: 1, camerasPerWard: 2, trafficPerWard: 1, busyScene: 'traffic', segmentSeconds: 4 });
 }, 240_000);
 
 afterAll(async () => {
