@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { overlapOf, type Box } from '../geometry.js';
 import type { Detection, DetectionLabel } from './detector.js';
 import type { Track, TrackerUpdate } from './track.js';
-import { Tracker, type TrackerOptions } from './tracker.js';
+import { oneLabelEach, Tracker, type TrackerOptions } from './tracker.js';
 
 const FRAME_MS = 200; // 5 fps, the default detect rate
 const T0 = 1_000_000;
@@ -402,6 +402,23 @@ describe('Tracker: lifetimes', () => {
     expect(coasting.box.x).toBeCloseTo(60 + 50 * 2, 0);
   });
 
+  it('coasts a slow track (a walker hidden by a passing car) 4 s, a fast one 1.5 s', () => {
+    const hidden = (vx: number) => {
+      const tracker = new Tracker();
+      const ids = new Set<number>();
+      for (let i = 0; i <= 35; i++) {
+        const t = T0 + i * 200;
+        // seen for 2 s, hidden for 3 s, seen again
+        const seen = i <= 10 || i >= 25;
+        const u = tracker.update(seen ? [{ label: 'person', score: 0.8, box: { x: 100 + (vx * (t - T0)) / 1000, y: 100, w: 20, h: 60 } }] : [], t);
+        for (const k of u.tracks) if (k.confirmed) ids.add(k.id);
+      }
+      return ids.size;
+    };
+    expect(hidden(30)).toBe(1); // half a height a second: the same walker
+    expect(hidden(300)).toBe(2); // five heights a second: too far to trust the guess
+  });
+
   it('ends every live confirmed track on endAll, once', () => {
     const tracker = new Tracker();
     // a car seen 4 times (confirmed), a person once (tentative)
@@ -591,5 +608,18 @@ describe('Tracker: riders and two-wheelers', () => {
       ['motorcycle', 0],
       ['person', 0],
     ]);
+  });
+});
+
+describe('oneLabelEach', () => {
+  const d = (label: DetectionLabel, score: number, x: number): Detection => ({ label, score, box: { x, y: 0, w: 100, h: 50 } });
+  it.each<[string, Detection[], string[]]>([
+    ['a pick-up named car and truck on one box: the stronger name stays', [d('truck', 0.5, 0), d('car', 0.8, 2)], ['car 0.8']],
+    ['a bicycle and a motorcycle on one box', [d('bicycle', 0.6, 0), d('motorcycle', 0.7, 0)], ['motorcycle 0.7']],
+    ['two cars side by side are two cars', [d('car', 0.8, 0), d('truck', 0.6, 90)], ['car 0.8', 'truck 0.6']],
+    ['a person on a motorbike is not a look-alike', [d('person', 0.8, 0), d('motorcycle', 0.7, 0)], ['person 0.8', 'motorcycle 0.7']],
+    ['the same label twice is the detector\'s own NMS business', [d('car', 0.8, 0), d('car', 0.7, 1)], ['car 0.8', 'car 0.7']],
+  ])('%s', (_name, detections, kept) => {
+    expect(oneLabelEach(detections).map((k) => `${k.label} ${k.score}`)).toEqual(kept);
   });
 });

@@ -23,6 +23,11 @@ export interface TrackerOptions {
   maxCoastMs?: number;
   /** a stationary track coasts this long (a parked car the detector misses for a while), default 10 000 ms */
   stationaryCoastMs?: number;
+  /**
+   * a slow track (under one of its box heights a second: a walker) coasts this long, default 4000 ms: a car passing
+   * in front of a pedestrian hides them for 1–3 s, and a slow object barely moves meanwhile, so its prediction holds
+   */
+  slowCoastMs?: number;
   /** how long a track must have barely moved to be stationary, default 3000 ms */
   stationaryMs?: number;
   /** "barely moved": centre within this fraction of the box size (mean of w and h), default 0.1 */
@@ -53,8 +58,12 @@ const MAX_BUFFER = 1;
 
 // One object, one track. Chosen from the geometry of a seated rider (hips at seat height ~0.8 m, head ~1.6 m, a
 // motorbike ~1.1 m high, 0.7 m wide from the front, 1.9 m long from the side) with margin for detector jitter.
-/** share of the lower half of the person's box inside the two-wheeler's box: a rider's hips and legs are on it */
-const RIDER_OVERLAP = 0.6;
+/**
+ * share of the lower half of the person's box inside the two-wheeler's box: a rider's hips and legs are on it. The
+ * detector's boxes of the street scene's riders overlap by 0.5–0.6 (its boxes end at the knees as often as at the
+ * feet), so 0.45 leaves room for jitter; 0.6 split a third of the riders into a bike and a "fast person".
+ */
+const RIDER_OVERLAP = 0.45;
 /** centres at most this share of the two-wheeler's width apart (a pillion sits a little behind) */
 const RIDER_MAX_DX = 0.4;
 /** person box height relative to the two-wheeler's, min and max: no tiny far bike claims a near pedestrian */
@@ -74,6 +83,23 @@ type Family = 'person' | 'two-wheeler' | 'vehicle';
 const FAMILY: Record<DetectionLabel, Family> = {
   person: 'person', bicycle: 'two-wheeler', motorcycle: 'two-wheeler', car: 'vehicle', truck: 'vehicle', bus: 'vehicle',
 };
+
+/** Overlap above which two look-alike detections (a car and a truck) are one object the detector named twice. */
+const SAME_OBJECT_IOU = 0.6;
+
+/**
+ * One object, one detection: the detector's NMS works per class, so a pick-up often comes back as a car and as a
+ * truck on the same box. The weaker of two look-alikes that overlap this much goes; otherwise it would start a
+ * second track, and the object would be counted twice.
+ */
+export function oneLabelEach(detections: readonly Detection[]): Detection[] {
+  const kept: Detection[] = [];
+  for (const d of [...detections].sort((a, b) => b.score - a.score)) {
+    const twin = kept.some((k) => k.label !== d.label && FAMILY[k.label] === FAMILY[d.label] && iou(k.box, d.box) >= SAME_OBJECT_IOU);
+    if (!twin) kept.push(d);
+  }
+  return kept;
+}
 
 /** A detection as the tracker sees it: a two-wheeler carries the boxes of the people riding it. */
 interface Observation {
@@ -111,6 +137,7 @@ export class Tracker {
   private readonly minHits: number;
   private readonly maxCoastMs: number;
   private readonly stationaryCoastMs: number;
+  private readonly slowCoastMs: number;
   private readonly stationaryMs: number;
   private readonly stationaryMaxMove: number;
   private live: State[] = [];
@@ -124,6 +151,7 @@ export class Tracker {
     this.minHits = options.minHits ?? 4;
     this.maxCoastMs = options.maxCoastMs ?? 1500;
     this.stationaryCoastMs = options.stationaryCoastMs ?? 10_000;
+    this.slowCoastMs = options.slowCoastMs ?? 4000;
     this.stationaryMs = options.stationaryMs ?? 3000;
     this.stationaryMaxMove = options.stationaryMaxMove ?? 0.1;
   }
@@ -134,13 +162,14 @@ export class Tracker {
     const ended: Track[] = [];
     // A track lost for longer than it may coast cannot take a detection any more, even one right where it was.
     this.live = this.live.filter((s) => {
-      const alive = t - s.lastSeenMs <= (s.stationary ? this.stationaryCoastMs : this.maxCoastMs);
+      const slow = Math.hypot(s.velocity.x, s.velocity.y) < s.box.h;
+      const alive = t - s.lastSeenMs <= (s.stationary ? this.stationaryCoastMs : slow ? this.slowCoastMs : this.maxCoastMs);
       if (!alive && s.confirmed) ended.push(snapshot(s));
       return alive;
     });
     for (const s of this.live) predict(s, t);
 
-    const observations = withRiders(detections.filter((d) => d.score >= this.lowScore && d.box.w > 0 && d.box.h > 0));
+    const observations = withRiders(oneLabelEach(detections.filter((d) => d.score >= this.lowScore && d.box.w > 0 && d.box.h > 0)));
     const { matched, taken } = this.associate(observations, t);
 
     // A tentative track that misses is most likely a false detection: it goes at once, unreported.
@@ -351,9 +380,12 @@ function withRiders(detections: readonly Detection[]): Observation[] {
   });
 }
 
+/** How far below its box a person's legs may go: a rider's legs are often hidden by the two-wheeler (the box ends at it). */
+const HIDDEN_LEGS = 0.3;
+
 /** How squarely the person sits on the two-wheeler (0: not a rider). */
 function riderFit(person: Box, bike: Box): number {
-  const lowerHalf = { x: person.x, y: person.y + person.h / 2, w: person.w, h: person.h / 2 };
+  const lowerHalf = { x: person.x, y: person.y + person.h / 2, w: person.w, h: person.h * (0.5 + HIDDEN_LEGS) };
   const overlap = overlapOf(lowerHalf, bike);
   const ratio = person.h / bike.h;
   const aligned = Math.abs(centre(person).cx - centre(bike).cx) <= RIDER_MAX_DX * bike.w;

@@ -52,6 +52,11 @@ export interface CameraEventStatus {
 }
 
 const MINUTE = 60_000;
+/**
+ * A minute's counts go out this long after it ends: an object is counted when its sighting is made, when its track
+ * ends (it left the picture, then the tracker's 1.5 s of coasting), so its crossing, late in a minute, comes later.
+ */
+const COUNT_GRACE_MS = 20_000;
 /** Counts on the box, for its review page; the district's series live at the hub. */
 const COUNTS_KEPT_DAYS = 35;
 const VEHICLES = new Set(['bicycle', 'car', 'motorcycle', 'bus', 'truck']);
@@ -63,6 +68,8 @@ interface CameraState {
   book: SightingBook;
   counts: LineCounts | undefined;
   rules: AlertRules;
+  /** lines already counted of an object still in view (its partial sightings), by sighting id */
+  counted: Map<string, number>;
   /** a vehicle's crop at its best moment so far, by track id */
   crops: Map<number, { atMs: number; crop: Crop }>;
   batch: Sighting[];
@@ -111,7 +118,7 @@ export class EventService {
       this.cams.set(cam.id, {
         camera: cam,
         book: new SightingBook({ ...geometry, longStayMs: o.sightings.longStayMinutes * MINUTE, newId: (now) => newId(now) }),
-        counts: cam.lines.length > 0 ? new LineCounts({ camera: cam.id, lines: cam.lines }) : undefined,
+        counts: cam.lines.length > 0 ? new LineCounts({ camera: cam.id, lines: cam.lines, graceMs: COUNT_GRACE_MS }) : undefined,
         rules: new AlertRules({
           ...geometry,
           rules: cam.alerts,
@@ -120,6 +127,7 @@ export class EventService {
           updateEveryMs: 2000,
           newEventId: (now) => newId(now),
         }),
+        counted: new Map(),
         crops: new Map(),
         batch: [],
         batchBytes: 0,
@@ -146,7 +154,8 @@ export class EventService {
     if (s === undefined) return;
     if (frame !== undefined && this.o.sightings.thumbnails) this.keepCrops(s, frame, update);
     const { crossings, sightings } = s.book.observe(update, nowMs);
-    for (const c of crossings) s.counts?.add(c);
+    // rules see a crossing at once (wrong-way); counts wait for the sighting, whose label is the object's final one
+    // (a rider first seen alone is a person until its speed shows it is a two-wheeler)
     this.apply(s, s.rules.observe(update.tracks, crossings, nowMs));
     for (const d of sightings) this.sighted(s, d);
     for (const t of update.ended) s.crops.delete(t.id);
@@ -215,6 +224,7 @@ export class EventService {
 
   private sighted(s: CameraState, d: SightingDraft): void {
     if (d.final) s.sightingsWindow.add(this.clock());
+    this.count(s, d);
     const { trackId, bestBoxPx: _box, ...sighting } = d;
     const crop = VEHICLES.has(d.label) ? s.crops.get(trackId)?.crop : undefined;
     if (crop === undefined) {
@@ -230,6 +240,15 @@ export class EventService {
       })
       .finally(() => this.pictures.delete(picture));
     this.pictures.add(picture);
+  }
+
+  /** Counts the lines a sighting crossed that its earlier (partial) sightings did not already count. */
+  private count(s: CameraState, d: SightingDraft): void {
+    if (s.counts === undefined) return;
+    const done = s.counted.get(d.id) ?? 0;
+    for (const l of d.lines.slice(done)) s.counts.add({ trackId: d.trackId, camera: d.camera, label: d.label, line: l.line, direction: l.direction, at: l.at });
+    if (d.final) s.counted.delete(d.id);
+    else s.counted.set(d.id, d.lines.length);
   }
 
   private queue(s: CameraState, sighting: Sighting): void {
