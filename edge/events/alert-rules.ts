@@ -6,6 +6,7 @@ import type { Track } from '../detect/track.js';
 import { groundPoint, insidePolygon, normaliseBox, zonesAt, type Box, type Polygon } from '../geometry.js';
 import type { EventChange, EventState } from './event-state.js';
 import type { Crossing } from './sightings.js';
+import { minuteOfDay } from '../../shared/local-time.js';
 
 /** One alert rule of a camera, as edge.yaml gives it (checked there: a dwell rule has a zone and seconds, …). */
 export type AlertRule = z.output<typeof cameraSchema>['alerts'][number];
@@ -87,7 +88,7 @@ export class AlertRules {
   private readonly endAfterMs: number;
   private readonly updateEveryMs: number;
   private readonly newEventId: (nowMs: number) => string;
-  private readonly clock: Intl.DateTimeFormat;
+  private readonly timeZone: string;
   private localMinute: { at: number; minutes: number } | undefined;
 
   constructor({ camera, width, height, zones, lines, rules, timeZone, endAfterMs, updateEveryMs, newEventId }: AlertRulesOptions) {
@@ -98,7 +99,7 @@ export class AlertRules {
     this.endAfterMs = endAfterMs;
     this.updateEveryMs = updateEveryMs;
     this.newEventId = newEventId;
-    this.clock = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    this.timeZone = timeZone;
     const lineIds = new Set(lines.map((l) => l.id));
     this.watches = [];
     for (const rule of rules) {
@@ -226,9 +227,7 @@ export class AlertRules {
   private minutesOfDay(nowMs: number): number {
     const at = Math.floor(nowMs / 60_000);
     if (this.localMinute?.at !== at) {
-      const parts = this.clock.formatToParts(nowMs);
-      const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-      this.localMinute = { at, minutes: part('hour') * 60 + part('minute') };
+      this.localMinute = { at, minutes: minuteOfDay(nowMs, this.timeZone) };
     }
     return this.localMinute.minutes;
   }

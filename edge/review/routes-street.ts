@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { allowAny, checked, type ReviewCamera, type ReviewContext } from './context.js';
-import { localDay } from './local-day.js';
+import { localDay } from '../../shared/local-time.js';
 
 const streetQuery = z.strictObject({ camera: z.string().min(1).max(64) });
 

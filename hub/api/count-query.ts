@@ -2,7 +2,7 @@
 // buckets of a time zone, and how many minutes of each bucket the camera reported (a minute not reported is not
 // a zero). Bounded before it runs (countsBudget): its cost is the camera-days it reads.
 import type { Db } from '../../shared/db.js';
-import { localToUtc, offsetSpans, type OffsetSpan } from './local-time.js';
+import { localToUtc, offsetSpans, type OffsetSpan } from '../../shared/local-time.js';
 
 export const BUCKETS = ['minute', 'hour', 'day'] as const;
 export type Bucket = (typeof BUCKETS)[number];

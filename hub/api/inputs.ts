@@ -4,7 +4,7 @@ import { COLOURS, ID_HINT, ID_PATTERN, LABELS, ULID_PATTERN } from '../../shared
 import { BUCKETS } from './count-query.js';
 import { decodeCursor } from './cursor.js';
 import { MAX_PAGE } from './incident-query.js';
-import { isTimeZone, machineTimeZone } from './local-time.js';
+import { isTimeZone, machineTimeZone } from '../../shared/local-time.js';
 import { MAX_SIGHTING_PAGE } from './sighting-query.js';
 
 const id = (what: string) => z.string().regex(ID_PATTERN, { message: `not a ${what} id: ${ID_HINT}` });

@@ -1,6 +1,7 @@
 // edge.yaml: the ward box's configuration schema, with every default documented.
 import { z } from 'zod';
 import { ALERT_KINDS, LABELS } from '../contract/messages.js';
+import { isTimeZone } from '../local-time.js';
 import { doc, host, id, path, point, polygon, port, streamUrl, wholeNumber } from './fields.js';
 
 const labelSchema = z.string().superRefine((value, ctx) => {
@@ -229,14 +230,7 @@ export const edgeConfigSchema = z
       'what passed: one sighting per object, sent in batches without clips',
     ),
     timeZone: doc(
-      z.string().default('Asia/Ho_Chi_Minh').refine((tz) => {
-        try {
-          new Intl.DateTimeFormat('en', { timeZone: tz });
-          return true;
-        } catch {
-          return false;
-        }
-      }, { message: 'not a time zone this machine knows (an IANA name such as Asia/Ho_Chi_Minh)' }),
+      z.string().default('Asia/Ho_Chi_Minh').refine(isTimeZone, { message: 'not a time zone this machine knows (an IANA name such as Asia/Ho_Chi_Minh)' }),
       'time zone of alert hours and of the times on pages',
       'Asia/Ho_Chi_Minh',
     ),

@@ -1,6 +1,6 @@
-// Wall-clock time in a named time zone, for the buckets of the counts API (pure: Intl only, no I/O).
-// A "local" time here is the wall-clock reading written as if it were UTC ms, so that whole local hours and days
-// are plain multiples of 3 600 000 and 86 400 000.
+// Wall-clock time in a named time zone: the hub's count buckets, the review page's "today", alert rules' hours
+// (pure: Intl only, no I/O). A "local" time here is the wall-clock reading written as if it were UTC ms, so that
+// whole local hours and days are plain multiples of 3 600 000 and 86 400 000.
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -87,4 +87,33 @@ export function offsetSpans(from: number, to: number, timeZone: string): OffsetS
   }
   spans.push({ from: start, to, offset });
   return spans;
+}
+
+/** Minutes since local midnight at `t` (0–1439): what an alert rule's hours are compared with. */
+export function minuteOfDay(t: number, timeZone: string): number {
+  const local = t + offsetAt(t, timeZone);
+  return Math.floor((((local % DAY) + DAY) % DAY) / MINUTE);
+}
+
+/**
+ * The first moment of the local day holding `ms`. Where clocks go back at midnight that is the first of the two
+ * midnights; where they jump over midnight (Chile, some years elsewhere), the jump itself.
+ */
+export function localMidnight(ms: number, timeZone: string): number {
+  const wall = ms + offsetAt(ms, timeZone);
+  const midnight = wall - (((wall % DAY) + DAY) % DAY); // local midnight, on the wall clock
+  // the zone's offsets a day either side cover any change of offset near that midnight
+  const before = offsetAt(midnight - DAY, timeZone);
+  const after = offsetAt(midnight + DAY, timeZone);
+  const candidates = [midnight - before, midnight - after].filter((t) => t + offsetAt(t, timeZone) === midnight);
+  if (candidates.length > 0) return Math.min(...candidates);
+  // midnight does not exist that day: the day begins when the clocks jump, where the old offset reads midnight
+  return midnight - before;
+}
+
+/** The local day holding `ms`: [from, to) in ms (23, 24 or 25 hours long). */
+export function localDay(ms: number, timeZone: string): { from: number; to: number } {
+  const from = localMidnight(ms, timeZone);
+  // a day is at most 25 hours: 30 hours on is inside the next one
+  return { from, to: localMidnight(from + 30 * 3_600_000, timeZone) };
 }
