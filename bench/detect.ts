@@ -13,8 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { detectDefaults, eventsDefaults, recordDefaults } from '../shared/config/edge.js';
-import type { ResolvedCamera } from '../shared/config/load.js';
+import { detectDefaults } from '../shared/config/edge.js';
 import { openDb } from '../shared/db.js';
 import { locateFfmpeg } from '../shared/ffmpeg/locate.js';
 import { createLogger, silentLogger } from '../shared/log.js';
@@ -22,12 +21,10 @@ import { startCameraFarm } from '../test-fixtures/camera/index.js';
 import type { GroundTruth } from '../test-fixtures/camera/index.js';
 import { edgeMigrations } from '../edge/db.js';
 import type { RgbFrame } from '../edge/detect/detector.js';
-import { DetectionService } from '../edge/detect/service.js';
-import { EventService } from '../edge/events/service.js';
 import { packagedModel } from '../edge/detect/model-file.js';
 import { DOG_JPG } from '../test-fixtures/media/index.js';
 import { createWorkerDetector } from '../edge/detect/worker-detector.js';
-import { RecordingService } from '../edge/record/service.js';
+import { ANY_OBJECT, boxCamera, boxParts } from '../test/box.js';
 import { RecordStore } from '../edge/record/store.js';
 import { Outbox } from '../edge/uplink/outbox.js';
 
@@ -132,45 +129,11 @@ async function main(): Promise<void> {
   const store = new RecordStore(db);
   const outbox = new Outbox(db, 'bench');
   const logger = createLogger({ name: 'bench', level: 'warn', destination: process.stderr });
-  const resolved = cameras.map((c): ResolvedCamera => ({
-    id: c.id,
-    name: c.id,
-    // every object anywhere raises an alert: the bench measures how soon one starts after the object enters
-    zones: [{ id: 'all', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }],
-    lines: [],
-    alerts: [{ id: 'anything', kind: 'presence', zone: 'all' }],
-    masks: [],
-    privacyMasks: [],
-    record: { ...recordDefaults },
-    detect: { ...detectDefaults, fps, labels: [...detectDefaults.labels] },
-    events: { ...eventsDefaults },
-    streams: { main: { url: c.main, authUrl: c.main }, sub: { url: c.sub, authUrl: c.sub } },
-  }));
-  const recording = new RecordingService({
-    root: path.join(root, 'rec'),
-    cameras: resolved.map((c) => ({ id: c.id, url: c.streams.main.authUrl, segmentSeconds: 10, retainDays: 30, enabled: true })),
-    store,
-    tools,
-    logger,
-    disk: { floorPercent: 1, floorGb: 0.001, marginGb: 0 },
-  });
-  const events = new EventService({
-    cameras: resolved,
-    ward: 'bench',
-    db,
-    outbox,
-    recordStore: store,
-    tools,
-    logger,
-    clipsDir: path.join(root, 'events'),
-    sightings: { batchSeconds: 5, longStayMinutes: 5, thumbnails: true },
-    timeZone: 'Asia/Ho_Chi_Minh',
-    watching: () => true,
-  });
-  const detection = new DetectionService({ cameras: resolved, tools, logger, modelPath: values.model, threads: Number(values.threads), onTracks: (cam, frame, update, now) => events.onTracks(cam, frame, update, now) });
-  await recording.start();
-  events.start();
-  await detection.start();
+  // every object anywhere raises an alert: the bench measures how soon one starts after the object enters
+  const resolved = cameras.map((c) => boxCamera(c.id, c.main, c.sub, { ...ANY_OBJECT, detect: { ...detectDefaults, fps, labels: [...detectDefaults.labels] } }));
+  const box = boxParts({ cameras: resolved, db, store, outbox, tools, logger, root, modelPath: values.model, threads: Number(values.threads) });
+  const { detection } = box;
+  await box.start();
   console.log(`${count} cameras (${cameras.filter((c) => c.scene === 'traffic').length} traffic) at ${fps} fps, recording on: ${warmup} s warm-up, then ${seconds} s measured`);
   await sleep(warmup * 1000);
 
@@ -229,9 +192,7 @@ async function main(): Promise<void> {
   }
   const pct = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]! : NaN);
 
-  await detection.stop();
-  await events.stop();
-  await recording.stop();
+  await box.stop();
   farmProcess.send({ type: 'stop' });
   await new Promise((r) => farmProcess.once('exit', r));
   db.close();

@@ -16,7 +16,6 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { detectDefaults, eventsDefaults, recordDefaults } from '../shared/config/edge.js';
 import type { ResolvedCamera } from '../shared/config/load.js';
 import { countsMessageSchema, sightingsMessageSchema, type CountsMessage, type Sighting } from '../shared/contract/index.js';
 import { openDb } from '../shared/db.js';
@@ -24,16 +23,14 @@ import { locateFfmpeg } from '../shared/ffmpeg/locate.js';
 import { createLogger } from '../shared/log.js';
 import { edgeMigrations } from '../edge/db.js';
 import { packagedModel } from '../edge/detect/model-file.js';
-import { DetectionService } from '../edge/detect/service.js';
-import { EventService } from '../edge/events/service.js';
 import { iou } from '../edge/geometry.js';
-import { RecordingService } from '../edge/record/service.js';
 import { RecordStore } from '../edge/record/store.js';
 import { Outbox } from '../edge/uplink/outbox.js';
 import { startCameraFarm } from '../test-fixtures/camera/index.js';
 import { expectedCrossings, expectedStoppers, pathObjectsOf, streetBoxAt, type CountingLine, type PathObject } from '../test-fixtures/camera/path-truth.js';
 import type { GroundTruth } from '../test-fixtures/camera/scenes.js';
 import { STREET_LINES, STREET_ZONES } from '../test-fixtures/camera/street-scene.js';
+import { boxCamera, boxParts } from '../test/box.js';
 import { childrenOf, cpuSeconds, round } from './proc.js';
 
 const { values } = parseArgs({
@@ -117,19 +114,12 @@ async function main(): Promise<void> {
     const dense = files.length === 0;
     const id = dense ? (i === 0 ? 'cam-plain' : 'cam-rules') : `clip-${i + 1}`;
     const lines = dense ? STREET_LINES : (byEye.get(c.file!)?.lines ?? []);
-    return {
-      id,
+    return boxCamera(id, c.main, c.sub, {
       name: dense ? id : path.basename(c.file!),
       zones: dense ? STREET_ZONES.map((z) => ({ id: z.id, polygon: z.polygon.map(([x, y]): [number, number] => [x, y]) })) : [],
       lines: lines.map((l) => ({ id: l.id, name: l.id, points: [[...l.points[0]], [...l.points[1]]], directions: { forward: 'forward', backward: 'backward' } })),
       alerts: dense && i === 1 ? [{ id: 'stopped-in-bay', kind: 'dwell', zone: 'stop-area', labels: ['car', 'truck', 'bus', 'motorcycle', 'bicycle'], seconds: DWELL_SECONDS }] : [],
-      masks: [],
-      privacyMasks: [],
-      record: { ...recordDefaults },
-      detect: { ...detectDefaults, labels: [...detectDefaults.labels] },
-      events: { ...eventsDefaults },
-      streams: { main: { url: c.main, authUrl: c.main }, sub: { url: c.sub, authUrl: c.sub } },
-    };
+    });
   });
 
   const root = mkdtempSync(path.join(tmpdir(), 'ww-bench-street-'));
@@ -138,38 +128,8 @@ async function main(): Promise<void> {
   const store = new RecordStore(db);
   const outbox = new Outbox(db, 'bench');
   const logger = createLogger({ name: 'bench', level: 'warn', destination: process.stderr });
-  const recording = new RecordingService({
-    root: path.join(root, 'rec'),
-    cameras: resolved.map((c) => ({ id: c.id, url: c.streams.main.authUrl, segmentSeconds: 10, retainDays: 30, enabled: true })),
-    store,
-    tools,
-    logger,
-    disk: { floorPercent: 1, floorGb: 0.001, marginGb: 0 },
-  });
-  const events = new EventService({
-    cameras: resolved,
-    ward: 'bench',
-    db,
-    outbox,
-    recordStore: store,
-    tools,
-    logger,
-    clipsDir: path.join(root, 'events'),
-    sightings: { batchSeconds: 5, longStayMinutes: 5, thumbnails: true },
-    timeZone: 'Asia/Ho_Chi_Minh',
-    watching: () => true,
-  });
-  const detection = new DetectionService({
-    cameras: resolved,
-    tools,
-    logger,
-    modelPath: values.model,
-    threads: Number(values.threads),
-    onTracks: (cam, frame, update, now) => events.onTracks(cam, frame, update, now),
-  });
-  await recording.start();
-  events.start();
-  await detection.start();
+  const box = boxParts({ cameras: resolved, db, store, outbox, tools, logger, root, modelPath: values.model, threads: Number(values.threads) });
+  await box.start();
   console.log(`${resolved.length} busy camera${resolved.length > 1 ? 's' : ''} (${files.length ? 'clips' : 'the dense street scene'}): ${warmup} s warm-up, then ${seconds} s measured`);
   await sleep(warmup * 1000);
 
@@ -194,9 +154,7 @@ async function main(): Promise<void> {
   // let the last sightings of the window reach the outbox (batches every 5 s, tracks end ~1.5 s after leaving)
   await sleep(8000);
   const rows = db.prepare('SELECT seq, topic, payload, created_at AS at FROM outbox WHERE seq > ? ORDER BY seq').all(firstSeq) as { seq: number; topic: string; payload: Buffer; at: number }[];
-  await detection.stop();
-  await events.stop();
-  await recording.stop();
+  await box.stop();
   farmProcess.kill();
 
   // ---- what the box sent

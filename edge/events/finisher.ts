@@ -19,7 +19,6 @@ export interface FinisherCamera {
   segmentSeconds: number;
   preRollMs: number;
   postRollMs: number;
-  retainDays: number;
   privacyMasks: readonly Polygon[];
 }
 

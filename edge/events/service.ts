@@ -2,6 +2,7 @@
 // direction, label and minute) and alerts (an event with snapshot and clip, only where a rule says so).
 // Wired in edge/main.ts to the detection service's tracks; the policies are pure (sightings.ts, counts.ts,
 // alert-rules.ts), this file holds their state per camera and does the I/O.
+import { rm } from 'node:fs/promises';
 import { monotonicFactory } from 'ulid';
 import type { ResolvedCamera } from '../../shared/config/load.js';
 import { countsMessageSchema, MAX_SIGHTINGS_MESSAGE_BYTES, MAX_SIGHTINGS_PER_MESSAGE, sightingsMessageSchema, topics, type Sighting } from '../../shared/contract/index.js';
@@ -52,6 +53,7 @@ export interface CameraEventStatus {
 }
 
 const MINUTE = 60_000;
+const DAY_MS = 86_400_000;
 /**
  * A minute's counts go out this long after it ends: an object is counted when its sighting is made, when its track
  * ends (it left the picture, then the tracker's 1.5 s of coasting), so its crossing, late in a minute, comes later.
@@ -107,7 +109,6 @@ export class EventService {
           segmentSeconds: c.record.segmentSeconds,
           preRollMs: c.events.preRollSeconds * 1000,
           postRollMs: c.events.postRollSeconds * 1000,
-          retainDays: c.events.retainDays,
           privacyMasks: c.privacyMasks,
         },
       ]),
@@ -168,10 +169,11 @@ export class EventService {
       if (s.counts && this.o.watching(s.camera.id)) this.sendCounts(s, s.counts.flush(now));
       if (s.batch.length > 0 && now - s.batchSince >= this.o.sightings.batchSeconds * 1000) this.sendBatch(s);
     }
-    // the box keeps its counts for the review page; the hub keeps the long series
+    // the box keeps its counts for the review page (the hub keeps the long series), and alerts' files retainDays
     if (now - this.lastPruneMs >= 3_600_000) {
       this.lastPruneMs = now;
-      this.pruneCounts.run(now - COUNTS_KEPT_DAYS * 86_400_000);
+      this.pruneCounts.run(now - COUNTS_KEPT_DAYS * DAY_MS);
+      void this.expireAlertFiles(now);
     }
     void this.finisher.step();
   }
@@ -190,6 +192,20 @@ export class EventService {
       if (s.counts) this.sendCounts(s, s.counts.flush(now));
     }
     await this.finisher.drain();
+  }
+
+  /** Deletes alerts' clips and snapshots older than their camera's events.retainDays (the rows stay). */
+  async expireAlertFiles(now = this.clock()): Promise<number> {
+    let n = 0;
+    for (const s of this.cams.values()) {
+      for (const e of this.store.expired(s.camera.id, now - s.camera.events.retainDays * DAY_MS)) {
+        await Promise.all([e.clipPath, e.snapshotPath].map((f) => (f ? rm(f, { force: true }) : undefined)));
+        this.store.forgetFiles(e.id);
+        n++;
+      }
+    }
+    if (n > 0) this.o.logger.info({ alerts: n }, 'alert clips past their retention deleted');
+    return n;
   }
 
   /** Finish waiting snapshots and clips now (tests; the service does this every second). */

@@ -1,5 +1,5 @@
 // Events in the edge db: each change and its message in one transaction; a restart finishes what was open.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,11 @@ import { Outbox } from '../uplink/outbox.js';
 import { EventFinisher } from './finisher.js';
 import type { EventState } from './event-state.js';
 import { EventStore } from './store.js';
+import { EventService } from './service.js';
+import { boxCamera } from '../../test/box.js';
+import { eventsDefaults } from '../../shared/config/edge.js';
+
+const NOW = 1_800_000_000_000;
 
 function setup(withOutbox = true) {
   const root = mkdtempSync(path.join(tmpdir(), 'ww-events-'));
@@ -83,7 +88,7 @@ describe('EventStore', () => {
       tools: await locateFfmpeg(),
       logger: silentLogger(),
       clipsDir: path.join(root, 'events'),
-      cameras: new Map([['cam-01', { recording: false, segmentSeconds: 10, preRollMs: 5000, postRollMs: 5000, retainDays: 90, privacyMasks: [] }]]),
+      cameras: new Map([['cam-01', { recording: false, segmentSeconds: 10, preRollMs: 5000, postRollMs: 5000, privacyMasks: [] }]]),
       clock: () => EVENT.start + 60_000,
     });
     finisher.resume(store.unfinished());
@@ -92,5 +97,33 @@ describe('EventStore', () => {
     expect(store.get(EVENT.id)).toMatchObject({ state: 'ended', end: EVENT.start + 3000, clipState: 'missing' });
     expect(messages(outbox!).map((m) => m.type)).toEqual(['start', 'end']);
     expect(store.unfinished()).toEqual([]);
+  });
+});
+
+describe('alert files past their retention', () => {
+  it('deletes the clip and snapshot of alerts older than events.retainDays, keeps the rows and newer alerts', async () => {
+    const { root, db } = setup(false);
+    const tools = await locateFfmpeg();
+    const cam = boxCamera('cam-01', 'rtsp://127.0.0.1:1/main', 'rtsp://127.0.0.1:1/sub', { events: { ...eventsDefaults, retainDays: 30 } });
+    const service = new EventService({ cameras: [cam], ward: 'p07', db, recordStore: new RecordStore(db), tools, logger: silentLogger(), clipsDir: root, sightings: { batchSeconds: 5, longStayMinutes: 5, thumbnails: false }, timeZone: 'Asia/Ho_Chi_Minh', watching: () => true, clock: () => NOW });
+    const files = (id: string) => ({ clip: path.join(root, `${id}.mp4`), snapshot: path.join(root, `${id}.jpg`) });
+    const alert = (id: string, daysAgo: number) => {
+      const end = NOW - daysAgo * 86_400_000;
+      service.events.start({ ...EVENT, id, start: end - 10_000, bestAtMs: end - 5000, lastSeenMs: end });
+      const f = files(id);
+      writeFileSync(f.clip, 'clip');
+      writeFileSync(f.snapshot, 'jpeg');
+      service.events.end({ ...EVENT, id, start: end - 10_000, bestAtMs: end - 5000, lastSeenMs: end, end }, { path: f.snapshot, base64: '' });
+      service.events.clipDone(id, { path: f.clip, bytes: 4, sha256: '0'.repeat(64), camera: 'cam-01', start: end - 15_000, end: end + 5000 }, () => undefined);
+    };
+    alert('01JDQ6Z7A1B2C3D4E5F6G7H8J1', 31);
+    alert('01JDQ6Z7A1B2C3D4E5F6G7H8J2', 29);
+    expect(await service.expireAlertFiles()).toBe(1);
+    expect(existsSync(files('01JDQ6Z7A1B2C3D4E5F6G7H8J1').clip)).toBe(false);
+    expect(existsSync(files('01JDQ6Z7A1B2C3D4E5F6G7H8J1').snapshot)).toBe(false);
+    expect(service.events.get('01JDQ6Z7A1B2C3D4E5F6G7H8J1')).toMatchObject({ clipPath: null, snapshotPath: null, clipState: 'missing' });
+    expect(existsSync(files('01JDQ6Z7A1B2C3D4E5F6G7H8J2').clip)).toBe(true);
+    expect(service.events.get('01JDQ6Z7A1B2C3D4E5F6G7H8J2')).toMatchObject({ clipState: 'done' });
+    expect(await service.expireAlertFiles()).toBe(0);
   });
 });

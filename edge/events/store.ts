@@ -85,6 +85,11 @@ export class EventStore {
            clip_end_ms = @clipEndMs, updated_at = @now WHERE id = @id`,
       ),
       get: db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`),
+      expired: db.prepare(
+        `SELECT id, clip_path AS clipPath, snapshot_path AS snapshotPath FROM events WHERE camera = ? AND state = 'ended' AND end_ms < ?
+           AND (clip_path IS NOT NULL OR snapshot_path IS NOT NULL) ORDER BY end_ms LIMIT ?`,
+      ),
+      forget: db.prepare("UPDATE events SET clip_path = NULL, snapshot_path = NULL, clip_state = CASE WHEN clip_state = 'done' THEN 'missing' ELSE clip_state END, updated_at = ? WHERE id = ?"),
       unfinished: db.prepare(`SELECT ${COLUMNS} FROM events WHERE state = 'open' OR clip_state = 'pending' ORDER BY start_ms`),
       ofCamera: db.prepare(`SELECT ${COLUMNS} FROM events WHERE camera = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms >= ?) ORDER BY start_ms`),
     };
@@ -122,6 +127,16 @@ export class EventStore {
       alsoInTransaction();
       this.outbox?.enqueueClip({ ...clip, eventId: id });
     })();
+  }
+
+  /** Alerts that ended before `beforeMs` and still have their clip or snapshot on the box (oldest first). */
+  expired(camera: string, beforeMs: number, limit = 500): { id: string; clipPath: string | null; snapshotPath: string | null }[] {
+    return this.s.expired.all(camera, beforeMs, limit) as { id: string; clipPath: string | null; snapshotPath: string | null }[];
+  }
+
+  /** Their files are gone (retention): the row stays, for the record, without them. */
+  forgetFiles(id: string): void {
+    this.s.forget.run(this.clock(), id);
   }
 
   clipMissing(id: string): void {

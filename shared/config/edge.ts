@@ -22,7 +22,7 @@ const labelSchema = z.string().superRefine((value, ctx) => {
 export const recordShape = {
   enabled: doc(z.boolean(), 'record this camera\'s main stream continuously', true),
   segmentSeconds: doc(wholeNumber(2, 60), 'length of one recorded segment file, in seconds', 10),
-  retainDays: doc(wholeNumber(1, 3650), 'days to keep continuous recording (segments that events or holds need are kept longer)', 30),
+  retainDays: doc(wholeNumber(1, 3650), 'days to keep continuous recording (segments under an evidence hold, or waiting to be cut into an alert\'s clip, are kept longer)', 30),
 };
 export const recordDefaults = { enabled: true, segmentSeconds: 10, retainDays: 30 };
 
@@ -38,10 +38,10 @@ export const detectShape = {
 export const detectDefaults = { enabled: true, fps: 5, width: 640, height: 360, labels: [...LABELS] as string[], minScore: 0.5, minFrames: 4 };
 
 export const eventsShape = {
-  preRollSeconds: doc(z.number().min(0).max(60), 'seconds of recording kept before an event starts, in its clip', 5),
-  postRollSeconds: doc(z.number().min(0).max(60), 'seconds of recording kept after an event ends, in its clip', 5),
-  endAfterSeconds: doc(z.number().min(1).max(300), 'an event ends after its object has been gone this many seconds', 5),
-  retainDays: doc(wholeNumber(1, 3650), 'days to keep event clips and the segments they come from', 90),
+  preRollSeconds: doc(z.number().min(0).max(60), 'seconds of recording before an alert starts, in its clip', 5),
+  postRollSeconds: doc(z.number().min(0).max(60), 'seconds of recording after an alert ends, in its clip', 5),
+  endAfterSeconds: doc(z.number().min(1).max(300), 'an alert ends after its rule\'s condition has stopped holding for this many seconds', 5),
+  retainDays: doc(wholeNumber(1, 3650), 'days to keep an alert\'s clip and snapshot on the box (files of their own, cut by copy from the recording)', 90),
 };
 export const eventsDefaults = { preRollSeconds: 5, postRollSeconds: 5, endAfterSeconds: 5, retainDays: 90 };
 

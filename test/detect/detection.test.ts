@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectDefaults, eventsDefaults, recordDefaults } from '../../shared/config/edge.js';
+import { eventsDefaults, recordDefaults } from '../../shared/config/edge.js';
 import type { ResolvedCamera } from '../../shared/config/load.js';
 import { clipManifestSchema, eventMessageSchema, type EventMessage } from '../../shared/contract/index.js';
 import { openDb, type Db } from '../../shared/db.js';
@@ -15,10 +15,11 @@ import { createLogger, silentLogger } from '../../shared/log.js';
 import { startCameraFarm, type CameraFarm, type FakeCamera } from '../../test-fixtures/camera/index.js';
 import { edgeMigrations } from '../../edge/db.js';
 import { DetectionService } from '../../edge/detect/service.js';
-import { EventService } from '../../edge/events/service.js';
+import type { EventService } from '../../edge/events/service.js';
+import { ANY_OBJECT, boxCamera, boxParts } from '../box.js';
 import { packagedModel } from '../../edge/detect/model-file.js';
 import type { EventRow } from '../../edge/events/store.js';
-import { RecordingService } from '../../edge/record/service.js';
+import type { RecordingService } from '../../edge/record/service.js';
 import { RecordStore } from '../../edge/record/store.js';
 import { Outbox } from '../../edge/uplink/outbox.js';
 
@@ -40,24 +41,9 @@ let t0: number;
 let traffic: FakeCamera;
 const roots: string[] = [];
 
-function camera(id: string, cam: FakeCamera, over: Partial<ResolvedCamera> = {}): ResolvedCamera {
-  const stream = (s: 'main' | 'sub') => ({ url: cam.url(s), authUrl: cam.urlWithCredentials(s) });
-  return {
-    id,
-    name: id,
-    // a presence rule over the whole picture: every object that passes raises one alert (the old per-object event)
-    zones: [{ id: 'all', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }],
-    lines: [],
-    alerts: [{ id: 'anything', kind: 'presence', zone: 'all' }],
-    masks: [],
-    privacyMasks: [],
-    record: { ...recordDefaults },
-    detect: { ...detectDefaults, labels: [...detectDefaults.labels] },
-    events: { ...eventsDefaults },
-    streams: { main: stream('main'), sub: stream('sub') },
-    ...over,
-  };
-}
+/** A camera of the farm where every object raises one alert (a presence rule over the whole picture). */
+const camera = (id: string, cam: FakeCamera, over: Partial<ResolvedCamera> = {}): ResolvedCamera =>
+  boxCamera(id, cam.urlWithCredentials('main'), cam.urlWithCredentials('sub'), { ...ANY_OBJECT, ...over });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -95,33 +81,12 @@ beforeAll(async () => {
     // the whole band the objects cross
     camera('cam-m', farm.cameras[2]!, { record: { ...recordDefaults, enabled: false }, masks: [[[0, 0.25], [1, 0.25], [1, 0.95], [0, 0.95]]] }),
   ];
-  recording = new RecordingService({
-    root: path.join(root, 'rec'),
-    cameras: [{ id: 'cam-t', url: traffic.urlWithCredentials('main'), segmentSeconds: 10, retainDays: 30, enabled: true }],
-    store,
-    tools,
-    logger: silentLogger(),
-    disk: { floorPercent: 1, floorGb: 0.001, marginGb: 0 },
-    diskState: () => Promise.resolve({ freeBytes: 1e12, totalBytes: 2e12 }),
-  });
-  events = new EventService({
-    cameras,
-    ward: 'p07',
-    db,
-    outbox,
-    recordStore: store,
-    tools,
-    logger: silentLogger(),
-    clipsDir: path.join(root, 'events'),
-    sightings: { batchSeconds: 5, longStayMinutes: 5, thumbnails: true },
-    timeZone: 'Asia/Ho_Chi_Minh',
-    watching: () => true,
-  });
-  events.start();
-  detection = new DetectionService({ cameras, tools, logger: silentLogger(), modelPath: MODEL, threads: 1, onTracks: (cam, frame, update, now) => events.onTracks(cam, frame, update, now) });
+  const box = boxParts({ cameras, db, store, outbox, tools, logger: silentLogger(), root, modelPath: MODEL });
+  ({ recording, events, detection } = box);
   // recording first, so that the first events have their pre-roll on disk (a recorder's first segment is late)
   await recording.start();
   await sleep(PRE_RECORD_MS);
+  events.start();
   await detection.start();
   t0 = Date.now();
   await sleep(WARMUP_MS + WATCH_MS);

@@ -7,17 +7,13 @@ import { statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectDefaults, eventsDefaults, recordDefaults } from '../../shared/config/edge.js';
-import type { ResolvedCamera } from '../../shared/config/load.js';
+import { eventsDefaults, recordDefaults } from '../../shared/config/edge.js';
 import { openDb } from '../../shared/db.js';
 import { locateFfmpeg } from '../../shared/ffmpeg/locate.js';
 import { silentLogger } from '../../shared/log.js';
 import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
 import { edgeMigrations } from '../../edge/db.js';
-import { packagedModel } from '../../edge/detect/model-file.js';
-import { DetectionService } from '../../edge/detect/service.js';
-import { EventService } from '../../edge/events/service.js';
-import { RecordingService } from '../../edge/record/service.js';
+import { ANY_OBJECT, boxCamera, boxParts } from '../box.js';
 import { RecordStore } from '../../edge/record/store.js';
 import { sleep } from '../until.js';
 
@@ -49,56 +45,23 @@ describe('a busy camera on a small disk', () => {
     const db = openDb(path.join(tmpdir(), `ww-busy-disk-${process.pid}.db`), edgeMigrations, { durable: false });
     const store = new RecordStore(db);
     const tools = await locateFfmpeg();
-    const camera: ResolvedCamera = {
-      id: 'cam-1',
-      name: 'busy',
-      zones: [{ id: 'all', polygon: [[0, 0], [1, 0], [1, 1], [0, 1]] }],
-      lines: [],
-      alerts: [{ id: 'anything', kind: 'presence', zone: 'all' }],
-      masks: [],
-      privacyMasks: [],
+    const camera = boxCamera('cam-1', cam.urlWithCredentials('main'), cam.urlWithCredentials('sub'), {
+      ...ANY_OBJECT,
       record: { ...recordDefaults, segmentSeconds: 4 },
-      detect: { ...detectDefaults, labels: [...detectDefaults.labels] },
       events: { ...eventsDefaults, preRollSeconds: 2, postRollSeconds: 2, endAfterSeconds: 2 },
-      streams: { main: { url: cam.url('main'), authUrl: cam.urlWithCredentials('main') }, sub: { url: cam.url('sub'), authUrl: cam.urlWithCredentials('sub') } },
-    };
-    const recording = new RecordingService({
-      root: path.join(mountPoint, 'recordings'),
-      cameras: [{ id: camera.id, url: camera.streams.main.authUrl, segmentSeconds: 4, retainDays: 30, enabled: true }],
-      store,
-      tools,
-      logger: silentLogger(),
-      // the floor: 35 % of 40 MB free (~14 MB); the 4 Mbit/s main stream fills the rest in about a minute
-      disk: { floorPercent: 35, floorGb: 100, marginGb: 0.002 },
-      diskGuardEveryMs: 500,
     });
-    const events = new EventService({
-      cameras: [camera],
-      ward: 'p07',
-      db,
-      recordStore: store,
-      tools,
-      logger: silentLogger(),
-      clipsDir: path.join(mountPoint, 'events'),
-      sightings: { batchSeconds: 5, longStayMinutes: 5, thumbnails: true },
-      timeZone: 'Asia/Ho_Chi_Minh',
-      watching: () => true,
-    });
-    const detection = new DetectionService({ cameras: [camera], tools, logger: silentLogger(), modelPath: packagedModel().path, threads: 1, onTracks: (c, f, u, now) => events.onTracks(c, f, u, now) });
-    mkdirSync(path.join(mountPoint, 'recordings'), { recursive: true });
+    // the floor: 35 % of 40 MB free (~14 MB); the 4 Mbit/s main stream fills the rest in about a minute
+    const box = boxParts({ cameras: [camera], db, store, tools, logger: silentLogger(), root: mountPoint, disk: { floorPercent: 35, floorGb: 100, marginGb: 0.002 }, diskGuardEveryMs: 500 });
+    mkdirSync(path.join(mountPoint, 'rec'), { recursive: true });
     const t0 = Date.now();
-    await recording.start();
-    events.start();
-    await detection.start();
+    await box.start();
     const minFree: number[] = [];
     while (Date.now() - t0 < 100_000) {
       await sleep(1000);
       const s = await statfs(mountPoint);
       minFree.push(s.bavail * s.bsize);
     }
-    await detection.stop();
-    await events.stop();
-    await recording.stop();
+    await box.stop();
 
     // objects passed and alerts were raised, their clips cut (files of their own on the same disk)
     const alerts = db.prepare("SELECT id, clip_state AS clipState, clip_path AS clipPath, start_ms AS start FROM events ORDER BY start_ms").all() as { id: string; clipState: string; clipPath: string | null; start: number }[];
