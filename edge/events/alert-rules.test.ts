@@ -22,6 +22,7 @@ interface T {
   score?: number;
   misses?: number;
   confirmed?: boolean;
+  stationary?: boolean;
 }
 
 function track(t: T, now: number): Track {
@@ -38,7 +39,7 @@ function track(t: T, now: number): Track {
     hits: 5,
     misses: t.misses ?? 0,
     confirmed: t.confirmed ?? true,
-    stationary: false,
+    stationary: t.stationary ?? false,
     firstSeenMs: T0 - 60_000,
     lastSeenMs: now,
     velocity: { x: 0, y: 0 },
@@ -201,6 +202,16 @@ describe('dwell', () => {
       name: 'a frame missed and a frame out of the zone do not restart the stay',
       steps: frames(0, 10_000, (t) => [{ id: 1, gy: t === 6000 ? 0.45 : 0.8, misses: t === 4000 ? 1 : 0 }]),
       want: ['start@10000 e1 stopped (from 0)'],
+    },
+    {
+      name: 'a stopped car the detector misses for 5 s (the tracker holds it, stationary) does not restart the stay',
+      steps: frames(0, 10_000, (t) => [{ id: 1, gy: 0.8, stationary: t >= 3000, misses: t > 3000 && t < 8000 ? 1 : 0 }]),
+      want: ['start@10000 e1 stopped (from 0)'],
+    },
+    {
+      name: 'a moving car missed for 5 s is not where the tracker guesses: the stay restarts',
+      steps: frames(0, 17_000, (t) => [{ id: 1, gy: 0.8, misses: t > 2000 && t < 7000 ? 1 : 0 }]),
+      want: ['start@17000 e1 stopped (from 7000)'],
     },
     {
       name: 'out of the zone for more than 3 s restarts it',

@@ -127,8 +127,10 @@ export class AlertRules {
   /** The tracker's live tracks after a detected frame at `nowMs`, and the line crossings the sighting book found in it. */
   observe(tracks: readonly Track[], crossings: readonly Crossing[], nowMs: number): AlertChange[] {
     const changes: AlertChange[] = [];
-    // a coasting track's box is the tracker's guess: it is in no zone and refreshes no alert
-    const seen = tracks.filter((t) => t.confirmed && t.misses === 0);
+    // a moving track's coasting box is the tracker's guess: it is in no zone and refreshes no alert. A stationary
+    // one's is where it stands (the tracker holds it still): a stopped car the detector misses for a few frames is
+    // still there, and its dwell must not start again
+    const seen = tracks.filter((t) => t.confirmed && (t.misses === 0 || t.stationary));
     const byId = new Map(seen.map((t) => [t.id, t]));
     const ground = new Map(seen.map((t) => [t.id, groundPoint(t.box, this.width, this.height)]));
     const inZone = (w: Watch, t: Track) => {
