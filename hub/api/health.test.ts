@@ -28,6 +28,13 @@ describe('cameraHealth', () => {
   ] as const)('%s', (_name, s, updated, wardOnline, state, recording) => {
     expect(cameraHealth({ ward: 'p07', camera: 'c1', last_seen_at: now - 60_000, state: null, status: s, updated_at: updated }, wardOnline, now)).toMatchObject({ state, recording });
   });
+
+  it('passes on the street figures of a box that sends them, and null from an older box', () => {
+    const street = JSON.stringify({ ...JSON.parse(status('recording')), sightingsPerMin: 98, alertsPerMin: 2, framesLostPerMin: 40 });
+    const row = (text: string) => ({ ward: 'p07', camera: 'c1', last_seen_at: now, state: null, status: text, updated_at: now });
+    expect(cameraHealth(row(street), true, now)).toMatchObject({ sightingsPerMin: 98, alertsPerMin: 2, framesLostPerMin: 40 });
+    expect(cameraHealth(row(status('recording')), true, now)).toMatchObject({ sightingsPerMin: null, alertsPerMin: null, framesLostPerMin: null });
+  });
 });
 
 describe('wardHealth', () => {

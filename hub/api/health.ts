@@ -35,6 +35,10 @@ export interface CameraHealth {
   gapsToday: number | null;
   bytesPerSecond: number | null;
   detectFps: number | null;
+  /** over the last minute, from boxes since 0.2: objects that passed, alerts raised, frames the detector could not take */
+  sightingsPerMin: number | null;
+  alertsPerMin: number | null;
+  framesLostPerMin: number | null;
   /** hub clock: the last status or message about this camera */
   lastSeenAt: number | null;
 }
@@ -83,6 +87,9 @@ export function cameraHealth(row: CameraRow, wardOnline: boolean, now: number): 
     gapsToday: s?.gapsToday ?? null,
     bytesPerSecond: s?.bytesPerSecond ?? null,
     detectFps: s?.detectFps ?? null,
+    sightingsPerMin: s?.sightingsPerMin ?? null,
+    alertsPerMin: s?.alertsPerMin ?? null,
+    framesLostPerMin: s?.framesLostPerMin ?? null,
     lastSeenAt: Math.max(row.last_seen_at, row.updated_at ?? 0) || null,
   };
 }

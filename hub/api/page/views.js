@@ -82,12 +82,29 @@ export function detailView(inc, wardName) {
   );
 }
 
+/** Frames lost a minute above which a camera's detector is called overloaded (more than one in ten at 5 fps). */
+const LOSSY_PER_MIN = 30;
+
+function cameraTitle(c) {
+  const parts = [`${c.camera}: ${t(`cam.${c.state}`)}`, `${t('lastSeen')}: ${formatTime(c.lastSeenAt)}`];
+  if (c.detectFps !== null) parts.push(`${t('detectFps')}: ${c.detectFps}`);
+  if (c.sightingsPerMin !== null) parts.push(`${t('sightingsPerMin')}: ${c.sightingsPerMin}`, `${t('alertsPerMin')}: ${c.alertsPerMin}`, `${t('framesLostPerMin')}: ${c.framesLostPerMin}`);
+  return parts.join(' · ');
+}
+
 export function wardCard(w) {
   const cams = w.cameras.length
     ? el(
         'ul',
         { class: 'cams' },
-        w.cameras.map((c) => el('li', { class: `cam ${c.state}`, title: `${c.camera}: ${t(`cam.${c.state}`)} · ${t('lastSeen')}: ${formatTime(c.lastSeenAt)}` }, c.camera)),
+        w.cameras.map((c) =>
+          el(
+            'li',
+            // a detector that loses frames (overloaded) is marked: its camera's sightings and counts fall short
+            { class: `cam ${c.state}${c.framesLostPerMin > LOSSY_PER_MIN ? ' lossy' : ''}`, title: cameraTitle(c) },
+            c.camera,
+          ),
+        ),
       )
     : el('p', { class: 'muted small' }, t('noCameras'));
   const row = (k, v) => [el('dt', {}, k), el('dd', {}, v)];
