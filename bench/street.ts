@@ -291,9 +291,9 @@ function sameObject(s: Sighting, o: PathObject, loopBaseMs: number, truth: Groun
   const from = loopBaseMs + o.inFrame[0] * 1000;
   const to = loopBaseMs + o.inFrame[1] * 1000;
   if (s.last < from - 1500 || s.first > to + 1500) return false;
-  // the box's frame times are when frames arrived, a little after the camera took them: allow up to 1 s
+  // the box's frame times are when frames arrived, after the camera took them (up to 2 s on a loaded box): allow that
   const { width, height } = truth.frame;
-  for (let lagMs = 0; lagMs <= 1000; lagMs += 100) {
+  for (let lagMs = 0; lagMs <= 2500; lagMs += 100) {
     const box = streetBoxAt(o, (s.bestAt - lagMs - loopBaseMs) / 1000);
     if (box && iou({ x: box.x / width, y: box.y / height, w: box.width / width, h: box.height / height }, s.box) >= 0.3) return true;
   }

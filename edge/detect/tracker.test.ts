@@ -3,6 +3,7 @@ import { overlapOf, type Box } from '../geometry.js';
 import type { Detection, DetectionLabel } from './detector.js';
 import type { Track, TrackerUpdate } from './track.js';
 import { oneLabelEach, Tracker, type TrackerOptions } from './tracker.js';
+import { randomSource } from '../../test-fixtures/camera/street-scene.js';
 
 const FRAME_MS = 200; // 5 fps, the default detect rate
 const T0 = 1_000_000;
@@ -52,17 +53,6 @@ interface FilmOptions {
   scores?: [number, number];
 }
 
-/** Deterministic noise (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WIDTH = 640;
 const HEIGHT = 360;
@@ -78,7 +68,7 @@ function clip(b: Box): Box | undefined {
 
 function film(movers: Mover[], frames: number, o: FilmOptions = {}): Frame[] {
   const { frameMs = FRAME_MS, jitter = 0, seed = 1, occlusion = false, scores } = o;
-  const rnd = random(seed);
+  const rnd = randomSource(seed);
   const noise = () => (jitter === 0 ? 0 : Math.round((rnd() * 2 - 1) * jitter * 10) / 10);
   return range(frames).map((f) => {
     const ms = f * frameMs;
@@ -284,7 +274,7 @@ describe('Tracker: dense traffic', () => {
    * one ahead: an object enters only when it will not catch up before the far edge.
    */
   function rushHour(seconds: number, seed: number): Mover[] {
-    const rnd = random(seed);
+    const rnd = randomSource(seed);
     const movers: Mover[] = [];
     const lanes = [
       { y: 130, speed: 130 },

@@ -1,7 +1,7 @@
 // File mode: an MP4 written the way ordinary files are (SPS/PPS only in the header, B-frames, and here an access
 // unit delimiter before every frame, so a keyframe never starts with its IDR) served as a camera, read back by
 // real ffmpeg/ffprobe; files that cannot be served are refused, each with its reason.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg, type FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import { startCameraFarm, type CameraFarm } from './farm.js';
+import { decodedFrames as decodedFramesOf, probeStreams } from '../../test/rtsp-read.js';
 
 const run = promisify(execFile);
 
@@ -34,24 +35,11 @@ afterAll(async () => {
 });
 
 async function probeStream(url: string): Promise<Record<string, unknown>> {
-  const { stdout } = await run(tools.ffprobe.path, ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height,r_frame_rate', '-of', 'json', url], { timeout: 20_000 });
-  return (JSON.parse(stdout) as { streams: Record<string, unknown>[] }).streams[0]!;
+  const streams = await probeStreams(tools, url);
+  return streams[0]!;
 }
 
-function decodedFrames(url: string, seconds: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tools.ffmpeg.path, ['-hide_banner', '-nostdin', '-rtsp_transport', 'tcp', '-i', url, '-t', String(seconds), '-f', 'null', '-'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (t: string) => (stderr = (stderr + t).slice(-4000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`ffmpeg exited ${code}: ${stderr}`));
-      else resolve(Number([...stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1] ?? 0));
-    });
-  });
-}
+const decodedFrames = (url: string, seconds: number) => decodedFramesOf(tools, url, seconds);
 
 describe('a camera serving a file', () => {
   it('serves its video as both main and sub, looped past its end, without ground truth', async () => {

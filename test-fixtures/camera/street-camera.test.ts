@@ -1,11 +1,9 @@
 // A camera showing the street scene, against real ffmpeg/ffprobe readers: both streams, at their sizes and rates.
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg, type FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import { startCameraFarm, type CameraFarm } from './farm.js';
+import { decodedFrames as decodedFramesOf, probeStreams } from '../../test/rtsp-read.js';
 
-const run = promisify(execFile);
 const LOOP_SECONDS = 30;
 
 let tools: FfmpegTools;
@@ -22,31 +20,12 @@ afterAll(async () => {
 });
 
 async function probeStream(url: string): Promise<Record<string, unknown>> {
-  const { stdout } = await run(
-    tools.ffprobe.path,
-    ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name,width,height,r_frame_rate', '-of', 'json', url],
-    { timeout: 20_000 },
-  );
-  const streams = (JSON.parse(stdout) as { streams: Record<string, unknown>[] }).streams;
+  const streams = await probeStreams(tools, url);
   expect(streams).toHaveLength(1);
   return streams[0]!;
 }
 
-/** Decodes `seconds` of a stream; resolves with the frame count ffmpeg reports. */
-function decodedFrames(url: string, seconds: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tools.ffmpeg.path, ['-hide_banner', '-nostdin', '-rtsp_transport', 'tcp', '-i', url, '-t', String(seconds), '-f', 'null', '-'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (t: string) => (stderr = (stderr + t).slice(-4000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`ffmpeg exited ${code}: ${stderr}`));
-      else resolve(Number([...stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1] ?? 0));
-    });
-  });
-}
+const decodedFrames = (url: string, seconds: number) => decodedFramesOf(tools, url, seconds);
 
 describe('a camera showing the street scene', () => {
   it('serves main (1280×720, 15 fps) and sub (640×360, 10 fps) as H.264, both decodable', async () => {

@@ -85,7 +85,7 @@ export const STREET_ZONES: readonly Zone[] = [
 // What moves
 
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function randomSource(seed: number): () => number {
+export function randomSource(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
