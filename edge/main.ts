@@ -130,7 +130,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     clipsDir: path.join(root, 'events'),
     sightings: config.sightings,
     timeZone: config.timeZone,
-    watching: (camera) => detection.status().cameras.find((c) => c.camera === camera)?.state === 'running',
+    watching: (camera) => detection.watching(camera),
     clock,
   });
   const detection = new DetectionService({

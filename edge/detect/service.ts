@@ -130,8 +130,14 @@ export class DetectionService {
     this.pipelines.clear();
   }
 
+  /** Whether a camera's frames are arriving now (its reader is running). */
+  watching(camera: string): boolean {
+    return this.sources.get(camera)?.currentState === 'running';
+  }
+
   status(): DetectionStatus {
     const now = this.clock();
+    const scheduler = this.scheduler?.stats() ?? null;
     return {
       detector: this.mode,
       cameras: this.o.cameras.map((c): CameraDetectStatus => {
@@ -145,13 +151,13 @@ export class DetectionService {
           motionFrames: p?.motionFrames ?? 0,
           submitted: p?.submitted ?? 0,
           detected: p?.detected ?? 0,
-          dropped: this.scheduler?.stats().perCamera[c.id]?.dropped ?? 0,
+          dropped: scheduler?.perCamera[c.id]?.dropped ?? 0,
           tracks: p?.tracks() ?? 0,
           lostPerMin: p?.lostPerMinute(now) ?? 0,
           restarts: s?.restarts ?? 0,
         };
       }),
-      scheduler: this.scheduler?.stats() ?? null,
+      scheduler,
       detectorStats: this.detector?.stats() ?? null,
     };
   }
