@@ -33,7 +33,9 @@ export const verifyExportCommand: Command = {
       return EXIT.failure;
     }
     const m = result.manifest;
-    io.out(`ok: export ${m.id} of ward ${m.box.ward}, ${m.cameras.length} camera file${m.cameras.length === 1 ? '' : 's'}, ${m.range.from} – ${m.range.to}, by ${m.exporter.name} at ${m.createdAt}`);
+    // exports before the local times were added carry UTC only
+    const local = m.range.fromLocal && m.range.toLocal ? ` (${m.range.fromLocal} – ${m.range.toLocal}, ${m.timeZone ?? 'the box\'s time zone'})` : '';
+    io.out(`ok: export ${m.id} of ward ${m.box.ward}, ${m.cameras.length} camera file${m.cameras.length === 1 ? '' : 's'}, ${m.range.from} – ${m.range.to}${local}, by ${m.exporter.name} at ${m.createdAt}`);
     return EXIT.ok;
   },
 };

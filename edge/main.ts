@@ -11,10 +11,11 @@ import { packageVersion } from '../shared/package.js';
 import { createAudit, type Audit } from '../shared/audit/index.js';
 import type { Db } from '../shared/db.js';
 import { openEdgeDb } from './db.js';
+import { ClockWatch } from './clock/watch.js';
 import { chooseModel, packagedModel } from './detect/model-file.js';
 import { DetectionService } from './detect/service.js';
 import { EventService } from './events/service.js';
-import { RecordingService } from './record/service.js';
+import { RecordingService, type CameraRecordingStatus } from './record/service.js';
 import { RecordStore } from './record/store.js';
 import { loadOrCreateExportKey } from './review/export-keys.js';
 import { createReviewServer, type ReviewServer } from './review/server.js';
@@ -77,7 +78,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     disk: config.disk,
     clock,
     onStatusChange: (s) => {
-      uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), street(s.camera)));
+      publishCamera(s);
       // the box's own status carries "cameras recording": refresh it too, at most once a second
       statusSoon ??= setTimeout(() => {
         statusSoon = undefined;
@@ -99,6 +100,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
       detector: detection.status().detector,
       model: model.source,
       alarms: [recording.diskAlarm()].filter((a): a is string => a !== undefined),
+      ntp: clocks.ntp(),
     });
 
   if (config.hub && outbox) {
@@ -147,14 +149,28 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     const e = events.status().find((c) => c.camera === camera);
     return { detectFps: d?.detectFps ?? 0, sightingsPerMin: e?.sightingsPerMin ?? 0, alertsPerMin: e?.alertsPerMin ?? 0, framesLostPerMin: d?.lostPerMin ?? 0 };
   };
+  const publishCamera = (s: CameraRecordingStatus) =>
+    uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), street(s.camera), clocks.skewMs(s.camera)));
+  // the box's NTP state and its ONVIF cameras' clock skew (edge/clock/), sent with the statuses after each round
+  const clocks = new ClockWatch({
+    cameras: config.cameras.map((c) => ({ id: c.id, onvifUrl: c.onvif?.url })),
+    everyMs: config.clock.checkMinutes * 60_000,
+    logger,
+    clock,
+    onChecked: () => {
+      uplink?.publishRetained(topics.wardStatus(config.ward.id), boxStatus());
+      for (const s of recording.statuses()) publishCamera(s);
+    },
+  });
 
   await recording.start();
   events.start();
   await detection.start();
+  clocks.start();
   // camera statuses are retained at the hub: refresh them every minute, and the disk figure with them
   const timer = setInterval(() => {
     void diskOf(root).then((d) => (disk = d));
-    for (const s of recording.statuses()) uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), street(s.camera)));
+    for (const s of recording.statuses()) publishCamera(s);
   }, 60_000);
   const audit = createAudit(db, { clock });
   // operators' cmd/retrieve from the hub (edge/remote/); commands that came before this point are resent by the hub
@@ -174,6 +190,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     logger,
     clock,
     timeZone: config.timeZone,
+    clocks,
   });
   // a box records whatever else fails: a review port already taken is an error in the log, not a dead box
   const reviewUrl = await review.listen(config.review.host, config.review.port).catch((err: Error) => {
@@ -212,8 +229,11 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     reviewUrl,
     close() {
       closing ??= (async () => {
+        // ffmpeg children may get the same SIGTERM and exit before their turn below: that is the shutdown, not a crash
+        recording.beginShutdown();
         clearInterval(timer);
         clearTimeout(statusSoon);
+        await clocks.stop();
         liveRelay?.stop();
         await review.close();
         await detection.stop();

@@ -1,6 +1,6 @@
 // Box health for the hub: builds the contract's status messages from what the parts report.
 import { statfs } from 'node:fs/promises';
-import type { CameraStatus, WardStatus } from '../shared/contract/index.js';
+import type { CameraStatus, NtpState, WardStatus } from '../shared/contract/index.js';
 import type { ModelSource } from './detect/model-file.js';
 import type { CameraRecordingStatus } from './record/service.js';
 
@@ -15,6 +15,8 @@ export interface BoxFacts {
   detector: 'onnx' | 'motion-only' | 'off';
   model: ModelSource;
   alarms: string[];
+  /** whether NTP keeps the box's clock right (edge/clock/) */
+  ntp: NtpState;
 }
 
 export function wardStatus(f: BoxFacts): WardStatus {
@@ -30,6 +32,7 @@ export function wardStatus(f: BoxFacts): WardStatus {
     detector: f.detector,
     model: f.model,
     alarms: f.alarms.slice(0, 20).map((a) => a.slice(0, 200)),
+    clock: { ntp: f.ntp },
   };
 }
 
@@ -41,9 +44,10 @@ export interface CameraStreet {
   framesLostPerMin: number;
 }
 
-export function cameraStatus(ward: string, s: CameraRecordingStatus, now: number, street: CameraStreet): CameraStatus {
+/** `clockSkewMs`: camera clock minus box clock, null when unknown (edge/clock/). */
+export function cameraStatus(ward: string, s: CameraRecordingStatus, now: number, street: CameraStreet, clockSkewMs: number | null): CameraStatus {
   const state = s.state === 'recording' || s.state === 'stalled' || s.state === 'disabled' ? s.state : 'offline';
-  return { ward, camera: s.camera, state, at: now, lastSegmentAt: s.lastSegmentAt, gapsToday: s.gapsToday, bytesPerSecond: s.bytesPerSecond, ...street };
+  return { ward, camera: s.camera, state, at: now, lastSegmentAt: s.lastSegmentAt, gapsToday: s.gapsToday, bytesPerSecond: s.bytesPerSecond, ...street, clockSkewMs };
 }
 
 export async function diskOf(root: string): Promise<{ freeBytes: number; totalBytes: number }> {

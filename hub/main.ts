@@ -141,7 +141,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   let http: HubHttp | undefined;
   try {
     http = await startHubHttp(
-      { store, audit, accounts, forwarder, linkKey, district: config.district.name, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats(), retrievals, live },
+      { store, audit, accounts, forwarder, linkKey, district: config.district.name, timeZone: config.timeZone, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats(), retrievals, live },
       listen,
     );
     // `httpPort`, not `port`: readers take the first line with a `port` as the MQTT listener's

@@ -23,6 +23,8 @@ export interface PlannedCamera {
   main: string;
   sub: string | undefined;
   credentials: Credentials | undefined;
+  /** the ONVIF device service URL of a camera found or listed by its ONVIF address: the box reads its clock there */
+  onvifUrl?: string | undefined;
 }
 
 export interface EdgePlan {
@@ -59,6 +61,7 @@ export function buildEdgeConfig(plan: EdgePlan): EdgeConfigInput {
       id: c.id,
       name: c.name,
       streams: { main: { url: c.main }, ...(c.sub ? { sub: { url: c.sub } } : {}) },
+      ...(c.onvifUrl ? { onvif: { url: c.onvifUrl } } : {}),
       ...(c.credentials ? { credentials: { username: c.credentials.username, passwordSecret: c.id } } : {}),
     })),
   };
@@ -98,7 +101,7 @@ async function planFromDiscovery(to: string[], timeoutSeconds: number, credentia
   return results.map(({ s, streams }): Planned => {
     if ('error' in streams) return { ok: false, label: s.address, error: streams.error };
     const name = s.name && s.name !== `${s.info?.manufacturer} ${s.info?.model}` ? s.name : `${s.info?.manufacturer ?? ''} ${s.info?.model ?? ''} at ${s.address}`.trim();
-    return { ok: true, camera: { id: ids[next++]!, name: name.slice(0, 100), ...streams, credentials } };
+    return { ok: true, camera: { id: ids[next++]!, name: name.slice(0, 100), ...streams, credentials, onvifUrl: s.url } };
   });
 }
 
@@ -114,7 +117,7 @@ async function planFromFile(rows: CameraRow[], fallback: Credentials | undefined
       const s = await surveyDevice(deviceServiceUrl(r.address!), credentials, { streams: true });
       const streams = streamsOf(s, credentials !== undefined);
       if ('error' in streams) return { ok: false, label: `${id} (${s.address})`, error: streams.error };
-      return { ok: true, camera: { id, name: r.name ?? id, ...streams, credentials } };
+      return { ok: true, camera: { id, name: r.name ?? id, ...streams, credentials, onvifUrl: s.url } };
     } finally {
       bar.tick(id);
     }

@@ -1,5 +1,6 @@
 // `wardwatch provision probe`: a camera's ONVIF profiles and stream URIs, ffprobe of each stream, and what to fix.
 import { EXIT, UsageError, type Command, type Output } from '../cli/command.js';
+import { CLOCK_SKEW_WARN_MS, clockSkewed } from '../shared/contract/messages.js';
 import { locateFfmpeg } from '../shared/ffmpeg/locate.js';
 import { redactUrl } from '../shared/log.js';
 import { deviceServiceUrl } from '../shared/onvif/client.js';
@@ -8,8 +9,8 @@ import { credentialsFrom, formatTable, mapLimit, parseCommand, progress } from '
 import { sampleStream, type StreamSample } from './stream-sample.js';
 import { explain, pickStreams, surveyDevice, type Survey } from './survey.js';
 
-/** A camera clock further off than this makes recordings and events disagree with the box. */
-export const MAX_CLOCK_SKEW_SECONDS = 2;
+/** A camera clock further off than this makes recordings and events disagree with the box (the pages warn too). */
+export const MAX_CLOCK_SKEW_SECONDS = CLOCK_SKEW_WARN_MS / 1000;
 
 export interface ProbedStream {
   /** ONVIF profile token, or `stream` for a plain RTSP URL */
@@ -39,7 +40,7 @@ export function streamWarnings(r: { fromOnvif: boolean; streams: readonly Probed
       w.push(`${s.profile} is H.265: recording works, but live view in a browser will transcode it (CPU); H.264 is cheaper for the ${s.role === 'main' ? 'main' : 'sub'} stream`);
     }
   }
-  if (r.skewMs !== undefined && Math.abs(r.skewMs) > MAX_CLOCK_SKEW_SECONDS * 1000) {
+  if (r.skewMs !== undefined && clockSkewed(r.skewMs)) {
     const s = r.skewMs / 1000;
     w.push(`camera clock is ${Math.abs(s).toFixed(1)} s ${s > 0 ? 'ahead of' : 'behind'} the box: set NTP on the camera (its overlay time will not match recordings)`);
   }

@@ -135,7 +135,7 @@ describe('edge.yaml from init', () => {
       secretsFile: 'secrets.yaml',
       hub: { host: '10.20.0.10', port: 8883 },
       cameras: [
-        { id: 'cam-01', name: 'Gate', main: 'rtsp://10.0.0.5/main', sub: 'rtsp://10.0.0.5/sub', credentials: { username: 'admin', password: 'pw-123456' } },
+        { id: 'cam-01', name: 'Gate', main: 'rtsp://10.0.0.5/main', sub: 'rtsp://10.0.0.5/sub', credentials: { username: 'admin', password: 'pw-123456' }, onvifUrl: 'http://10.0.0.5/onvif/device_service' },
         { id: 'cam-02', name: 'Open', main: 'rtsp://10.0.0.6/live', sub: undefined, credentials: undefined },
       ],
     });
@@ -143,6 +143,8 @@ describe('edge.yaml from init', () => {
     const text = renderEdgeYaml(config, new Date(0));
     expect(text).not.toContain('pw-123456');
     expect(text).toContain('passwordSecret: cam-01');
+    // the box reads the clock of a camera it knows by ONVIF; one given by its RTSP URL alone has none
+    expect(config.cameras.map((c) => c.onvif?.url)).toEqual(['http://10.0.0.5/onvif/device_service', undefined]);
     expect(text.startsWith('# Ward box p07')).toBe(true);
   });
   it('numbers cameras around the ids a list already uses', () => {

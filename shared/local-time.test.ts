@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTimeZone, localDay, localMidnight, localToUtc, minuteOfDay, offsetAt, offsetSpans } from './local-time.js';
+import { isTimeZone, localDay, localIso, localMidnight, localToUtc, minuteOfDay, offsetAt, offsetSpans, offsetText } from './local-time.js';
 
 const H = 3_600_000;
 
@@ -78,5 +78,29 @@ describe('minuteOfDay', () => {
     ['Paris in summer, 02:30 local', '2026-07-01T00:30:00Z', 'Europe/Paris', 150],
   ])('%s', (_name, at, timeZone, want) => {
     expect(minuteOfDay(Date.parse(at), timeZone)).toBe(want);
+  });
+});
+
+describe('localIso', () => {
+  it.each([
+    ['Hồ Chí Minh, afternoon', '2026-11-26T07:03:12.000Z', 'Asia/Ho_Chi_Minh', '2026-11-26T14:03:12.000+07:00'],
+    ['Hồ Chí Minh, a UTC evening that is already tomorrow there', '2026-11-26T20:30:00.250Z', 'Asia/Ho_Chi_Minh', '2026-11-27T03:30:00.250+07:00'],
+    ['UTC itself', '2026-11-26T07:03:12.000Z', 'UTC', '2026-11-26T07:03:12.000+00:00'],
+    ['Kolkata, a half-hour offset', '2026-11-26T07:03:12.000Z', 'Asia/Kolkata', '2026-11-26T12:33:12.000+05:30'],
+    ["St John's, a negative half-hour offset", '2026-01-15T12:00:00.000Z', 'America/St_Johns', '2026-01-15T08:30:00.000-03:30'],
+    ['New York in summer', '2026-07-01T12:00:00.000Z', 'America/New_York', '2026-07-01T08:00:00.000-04:00'],
+  ])('%s', (_name, at, timeZone, want) => {
+    expect(localIso(Date.parse(at), timeZone)).toBe(want);
+    expect(Date.parse(want)).toBe(Date.parse(at)); // the same instant, read back
+  });
+
+  it.each([
+    [7 * H, '+07:00'],
+    [0, '+00:00'],
+    [-3.5 * H, '-03:30'],
+    [5.75 * H, '+05:45'],
+    [7 * H + 6 * 60_000 + 40_000, '+07:06:40'], // Saigon's mean time before 1906
+  ])('writes the offset %d ms as %s', (ms, want) => {
+    expect(offsetText(ms)).toBe(want);
   });
 });

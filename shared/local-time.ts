@@ -1,6 +1,6 @@
-// Wall-clock time in a named time zone: the hub's count buckets, the review page's "today", alert rules' hours
-// (pure: Intl only, no I/O). A "local" time here is the wall-clock reading written as if it were UTC ms, so that
-// whole local hours and days are plain multiples of 3 600 000 and 86 400 000.
+// Wall-clock time in a named time zone: the hub's count buckets, the review page's "today", alert rules' hours,
+// an export's local times (pure: Intl only, no I/O). A "local" time here is the wall-clock reading written as if
+// it were UTC ms, so that whole local hours and days are plain multiples of 3 600 000 and 86 400 000.
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -116,4 +116,22 @@ export function localDay(ms: number, timeZone: string): { from: number; to: numb
   const from = localMidnight(ms, timeZone);
   // a day is at most 25 hours: 30 hours on is inside the next one
   return { from, to: localMidnight(from + 30 * 3_600_000, timeZone) };
+}
+
+/** A UTC offset as ISO 8601 writes it: `+07:00`, `-03:30`, `+00:00` (seconds only for the odd historic offset). */
+export function offsetText(offsetMs: number): string {
+  const sign = offsetMs < 0 ? '-' : '+';
+  const s = Math.round(Math.abs(offsetMs) / 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const hm = `${sign}${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}`;
+  return s % 60 ? `${hm}:${pad(s % 60)}` : hm;
+}
+
+/**
+ * The instant `t` as ISO 8601 local time with its offset, e.g. `2026-11-26T14:03:12.000+07:00`: what an exported
+ * manifest shows beside the UTC time, so a reader needs no zone table to see the clock on the wall.
+ */
+export function localIso(t: number, timeZone: string): string {
+  const offset = offsetAt(t, timeZone);
+  return `${new Date(t + offset).toISOString().slice(0, 23)}${offsetText(offset)}`;
 }

@@ -4,6 +4,7 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { localIso } from '../../shared/local-time.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig';
@@ -12,11 +13,25 @@ export const MANIFEST_FORMAT = 'wardwatch-export/1';
 
 const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/, 'a plain file name');
 
+/**
+ * Times: `…Ms` in ms since the epoch; `from`, `to`, `createdAt` in UTC ISO 8601 (`…Z`); `…Local` the same instant
+ * on the box's wall clock with its offset (`2026-11-26T14:03:12.000+07:00`) in `timeZone`. Exports made before
+ * the local times and the zone were added lack them: optional, so their signatures still check.
+ */
 export const manifestSchema = z.strictObject({
   format: z.literal(MANIFEST_FORMAT),
   id: z.string().min(1).max(64),
   box: z.strictObject({ ward: z.string(), wardName: z.string() }),
-  range: z.strictObject({ from: z.string(), to: z.string(), fromMs: z.number().int(), toMs: z.number().int() }),
+  /** IANA name of the box's time zone (edge.yaml timeZone) */
+  timeZone: z.string().optional(),
+  range: z.strictObject({
+    from: z.string(),
+    to: z.string(),
+    fromMs: z.number().int(),
+    toMs: z.number().int(),
+    fromLocal: z.string().optional(),
+    toLocal: z.string().optional(),
+  }),
   cameras: z.array(
     z.strictObject({
       camera: z.string(),
@@ -27,6 +42,10 @@ export const manifestSchema = z.strictObject({
       /** what the recording covers inside the range (it may start later or end sooner) */
       fromMs: z.number().int(),
       toMs: z.number().int(),
+      from: z.string().optional(),
+      to: z.string().optional(),
+      fromLocal: z.string().optional(),
+      toLocal: z.string().optional(),
     }),
   ),
   /** cameras asked for that had no recording in the range */
@@ -34,6 +53,7 @@ export const manifestSchema = z.strictObject({
   exporter: z.strictObject({ name: z.string(), displayName: z.string(), ip: z.string().nullable() }),
   reason: z.string().nullable(),
   createdAt: z.string(),
+  createdAtLocal: z.string().optional(),
   /** sha256 of the signing public key (SPKI DER): which box key signed it */
   keyId: z.string().regex(/^[0-9a-f]{64}$/),
 });
@@ -47,6 +67,11 @@ export function sha256File(file: string): Promise<string> {
       .on('error', reject)
       .on('end', () => resolve(hash.digest('hex')));
   });
+}
+
+/** An instant as the manifest writes it: UTC ISO 8601, and the box's wall clock with its offset. */
+export function manifestTimes(ms: number, timeZone: string): { utc: string; local: string } {
+  return { utc: new Date(ms).toISOString(), local: localIso(ms, timeZone) };
 }
 
 export function keyIdOf(publicKeyPem: string): string {

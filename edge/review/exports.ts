@@ -10,7 +10,7 @@ import type { Logger } from '../../shared/log.js';
 import { clipPlan, cutClip } from '../events/clip.js';
 import type { RecordStore } from '../record/store.js';
 import type { ExportSigner } from './export-keys.js';
-import { keyIdOf, MANIFEST_FILE, MANIFEST_FORMAT, manifestBytes, PUBLIC_KEY_COPY, sha256File, SIGNATURE_FILE, type ExportManifest } from './export-manifest.js';
+import { keyIdOf, MANIFEST_FILE, MANIFEST_FORMAT, manifestBytes, manifestTimes, PUBLIC_KEY_COPY, sha256File, SIGNATURE_FILE, type ExportManifest } from './export-manifest.js';
 
 const ulid = monotonicFactory();
 
@@ -50,6 +50,8 @@ export interface ExportServiceOptions {
   dir: string;
   ward: { id: string; name: string };
   cameraName: (camera: string) => string;
+  /** IANA zone of the local times in the manifest (edge.yaml timeZone) */
+  timeZone: string;
   logger: Logger;
   clock?: () => number;
 }
@@ -123,6 +125,7 @@ export class ExportService {
 
   private async run(id: string, req: ExportRequest, entry: { progress: number; step: string | null }): Promise<void> {
     const partial = path.join(this.o.dir, `.${id}.partial`);
+    const at = (ms: number) => manifestTimes(ms, this.o.timeZone);
     try {
       mkdirSync(partial, { recursive: true });
       const cameras: ExportManifest['cameras'] = [];
@@ -138,22 +141,38 @@ export class ExportService {
           await cutClip(this.o.ffmpegPath, plan, path.join(partial, file));
           entry.step = `${camera} sha256`;
           const full = path.join(partial, file);
-          cameras.push({ camera, name: this.o.cameraName(camera), file, bytes: statSync(full).size, sha256: await sha256File(full), fromMs: plan.start, toMs: plan.end });
+          const [from, to] = [at(plan.start), at(plan.end)];
+          cameras.push({
+            camera,
+            name: this.o.cameraName(camera),
+            file,
+            bytes: statSync(full).size,
+            sha256: await sha256File(full),
+            fromMs: plan.start,
+            toMs: plan.end,
+            from: from.utc,
+            to: to.utc,
+            fromLocal: from.local,
+            toLocal: to.local,
+          });
         }
         entry.progress = (i + 1) / steps;
       }
       if (!cameras.length) throw new Error('no recording of the chosen cameras in that range');
       entry.step = 'signing';
+      const [from, to, created] = [at(req.fromMs), at(req.toMs), at(this.clock())];
       const manifest: ExportManifest = {
         format: MANIFEST_FORMAT,
         id,
         box: { ward: this.o.ward.id, wardName: this.o.ward.name },
-        range: { from: new Date(req.fromMs).toISOString(), to: new Date(req.toMs).toISOString(), fromMs: req.fromMs, toMs: req.toMs },
+        timeZone: this.o.timeZone,
+        range: { from: from.utc, to: to.utc, fromMs: req.fromMs, toMs: req.toMs, fromLocal: from.local, toLocal: to.local },
         cameras,
         missing,
         exporter: req.by,
         reason: req.reason,
-        createdAt: new Date(this.clock()).toISOString(),
+        createdAt: created.utc,
+        createdAtLocal: created.local,
         keyId: keyIdOf(this.o.signer.publicKeyPem),
       };
       const bytes = manifestBytes(manifest);

@@ -8,9 +8,11 @@ import { can, createAccounts, type Accounts } from '../../shared/accounts/index.
 import type { Audit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
-import { MSE_APPENDER, servePageFiles, sessionPlugin } from '../../shared/http/index.js';
+import { MSE_APPENDER, servePageFiles, sessionPlugin, ZONE_TIME } from '../../shared/http/index.js';
 import type { Logger } from '../../shared/log.js';
 import { packageRoot } from '../../shared/package.js';
+import { clockSkewed } from '../../shared/contract/index.js';
+import type { ClockWatch } from '../clock/watch.js';
 import type { RecordStore } from '../record/store.js';
 import type { ReviewCamera, ReviewContext } from './context.js';
 import { CountsQuery } from './counts-query.js';
@@ -38,8 +40,10 @@ export interface ReviewServerOptions {
   tools: FfmpegTools;
   logger: Logger;
   clock?: () => number;
-  /** IANA time zone of "today" on the street tab: edge.yaml's timeZone (default Asia/Ho_Chi_Minh, as there) */
+  /** IANA time zone of the page's times, "today" on the street tab and an export's local times: edge.yaml's timeZone (default Asia/Ho_Chi_Minh, as there) */
   timeZone?: string;
+  /** the box's NTP state and its cameras' clock skew (edge/clock/); without it both are unknown */
+  clocks?: Pick<ClockWatch, 'ntp' | 'skewMs'>;
   live?: Omit<LiveStreamsOptions, 'tools' | 'logger'>;
 }
 
@@ -63,6 +67,7 @@ const PAGE_FILES: Record<string, string> = {
 
 export async function createReviewServer(o: ReviewServerOptions): Promise<ReviewServer> {
   const clock = o.clock ?? Date.now;
+  const timeZone = o.timeZone ?? 'Asia/Ho_Chi_Minh';
   const tmpDir = path.join(o.root, 'tmp');
   mkdirSync(tmpDir, { recursive: true });
   const accounts = o.accounts ?? createAccounts(o.db, { audit: o.audit, clock, wards: [o.ward.id] });
@@ -77,6 +82,7 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
     dir: path.join(o.root, 'exports'),
     ward: o.ward,
     cameraName: (id) => names.get(id) ?? id,
+    timeZone,
     logger: o.logger,
     clock,
   });
@@ -92,7 +98,7 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
     holds,
     events: new EventsQuery(o.db),
     counts: new CountsQuery(o.db),
-    timeZone: o.timeZone ?? 'Asia/Ho_Chi_Minh',
+    timeZone,
     tools: o.tools,
     logger: o.logger,
     clock,
@@ -105,22 +111,26 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
 
   // the page: a few static files, read once
   const pageDir = path.join(packageRoot(), 'edge', 'review', 'page');
-  servePageFiles(app, [...Object.entries(PAGE_FILES).map(([url, file]) => ({ url, file: path.join(pageDir, file) })), MSE_APPENDER], {
+  servePageFiles(app, [...Object.entries(PAGE_FILES).map(([url, file]) => ({ url, file: path.join(pageDir, file) })), MSE_APPENDER, ZONE_TIME], {
     'cache-control': 'no-cache',
     'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'",
     'x-content-type-options': 'nosniff',
   });
 
-  // what the page shows this user: the ward, its cameras (no URLs), and which tabs apply
+  // what the page shows this user: the ward, its cameras (no URLs), which tabs apply, the time zone of its times and
+  // the clocks (the page asks again every minute)
   app.get('/api/box', async (request, reply) => {
     const session = request.session;
     if (!session) return reply.code(401).send({ error: 'log in first (POST /api/login)', code: 'LOGIN' });
     const may = (p: Parameters<typeof can>[1]) => can(session.user, p, o.ward.id);
+    const skew = (camera: string) => o.clocks?.skewMs(camera) ?? null;
     return {
       ward: o.ward,
-      cameras: o.cameras.map((c) => ({ id: c.id, name: c.name })),
+      cameras: o.cameras.map((c) => ({ id: c.id, name: c.name, clockSkewMs: skew(c.id), clockSkewed: clockSkewed(skew(c.id)) })),
       may: { live: may('live'), playback: may('playback'), events: may('events'), export: may('export'), holdPlace: may('hold.place'), holdManage: may('hold.manage') },
       now: clock(),
+      timeZone,
+      clock: { ntp: o.clocks?.ntp() ?? 'unknown' },
     };
   });
 

@@ -334,6 +334,7 @@ describe('health, metrics and the OpenAPI document', () => {
     cam.run('p07', 'cam-02', 'stalled', camStatus('cam-02', 'stalled'), now, now - 1000);
 
     const r = await operator.get('/api/wards');
+    expect(r.json.timeZone).toBe('Asia/Ho_Chi_Minh'); // hub.yaml's default: the page shows its times in it
     const wards = r.json.wards as { id: string; state: string; online: boolean; outboxDepth: number | null; diskFreeBytes: number | null; cameras: { camera: string; state: string; recording: boolean }[] }[];
     expect(wards.map((w) => [w.id, w.state, w.online])).toEqual([
       ['p07', 'online', true],

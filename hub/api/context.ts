@@ -17,6 +17,8 @@ export interface ApiContext {
   /** signs and checks clip links (hub/share/) */
   linkKey: Buffer;
   district: string;
+  /** IANA zone the operator page shows its times in (hub.yaml timeZone) */
+  timeZone: string;
   clock: () => number;
   logger: Logger;
   /** live counters for /metrics; absent parts are left out */

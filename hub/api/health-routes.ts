@@ -19,16 +19,16 @@ export function healthRoutes(routes: RouteTable, ctx: ApiContext): void {
     {
       method: 'GET',
       url: '/api/wards',
-      summary: 'Every ward: online (from its retained status), disk, outbox depth, last seen, and its cameras (recording or not)',
+      summary: 'Every ward: online (from its retained status), disk, outbox depth, last seen, box clock, and its cameras (recording or not, clock skew); the zone the page shows times in',
       tag: 'health',
       auth: 'health',
-      responses: { 200: '{ wards: WardHealth[], at }', 401: 'not logged in', 403: 'not allowed' },
+      responses: { 200: '{ wards: WardHealth[], at, timeZone }', 401: 'not logged in', 403: 'not allowed' },
     },
     async () => {
       const now = ctx.clock();
       const byWard = new Map<string, CameraRow[]>();
       for (const c of allCameras.all()) (byWard.get(c.ward) ?? byWard.set(c.ward, []).get(c.ward)!).push(c);
-      return { wards: allWards.all().map((w) => wardHealth(w, byWard.get(w.id) ?? [], now)), at: now };
+      return { wards: allWards.all().map((w) => wardHealth(w, byWard.get(w.id) ?? [], now)), at: now, timeZone: ctx.timeZone };
     },
   );
 

@@ -37,6 +37,37 @@ describe('cameraHealth', () => {
   });
 });
 
+describe('clocks on the health board', () => {
+  const row = (extra: object) => ({
+    ward: 'p07', camera: 'c1', last_seen_at: now, state: null, updated_at: now,
+    status: JSON.stringify({ ward: 'p07', camera: 'c1', state: 'recording', at: now, lastSegmentAt: now, gapsToday: 0, bytesPerSecond: 1, detectFps: 5, ...extra }),
+  });
+  it.each([
+    ['a camera 3.2 s ahead', { clockSkewMs: 3200 }, 3200, true],
+    ['a camera 2.5 s behind', { clockSkewMs: -2500 }, -2500, true],
+    ['a camera 0.3 s off', { clockSkewMs: 300 }, 300, false],
+    ['a camera exactly 2 s off (the limit)', { clockSkewMs: 2000 }, 2000, false],
+    ['a camera whose clock the box could not read', { clockSkewMs: null }, null, false],
+    ['a camera of an older box, which does not say', {}, null, false],
+  ] as const)('%s: skew %s, warned %s', (_name, extra, skew, warned) => {
+    expect(cameraHealth(row(extra), true, now)).toMatchObject({ clockSkewMs: skew, clockSkewed: warned });
+  });
+
+  it.each([
+    ['synced', { clock: { ntp: 'synced' } }, 'synced'],
+    ['unsynced', { clock: { ntp: 'unsynced' } }, 'unsynced'],
+    ['unknown', { clock: { ntp: 'unknown' } }, 'unknown'],
+    ['not said by an older box', {}, null],
+  ] as const)('passes on the box clock: %s', (_name, extra, want) => {
+    const status = JSON.stringify({ state: 'online', ward: 'p07', version: '0.1.0', startedAt: now - 1, at: now, disk: { freeBytes: 10, totalBytes: 20 }, outboxDepth: 0, cameras: { recording: 1, total: 1 }, detector: 'onnx', alarms: [], ...extra });
+    expect(wardHealth({ id: 'p07', name: 'P7', last_seen_at: now, state: 'online', status, updated_at: now }, [], now).clockNtp).toBe(want);
+  });
+
+  it('knows no box clock of an offline ward', () => {
+    expect(wardHealth({ id: 'p07', name: 'P7', last_seen_at: now, state: 'offline', status: '{"state":"offline","ward":"p07"}', updated_at: now }, [], now).clockNtp).toBeNull();
+  });
+});
+
 describe('wardHealth', () => {
   it('takes the figures from an online status, and none from an offline one', () => {
     const online = JSON.stringify({ state: 'online', ward: 'p07', version: '0.1.0', startedAt: now - 1, at: now, disk: { freeBytes: 10, totalBytes: 20 }, outboxDepth: 4, cameras: { recording: 26, total: 27 }, detector: 'onnx', alarms: ['disk'] });

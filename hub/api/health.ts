@@ -1,5 +1,5 @@
 // Ward and camera health for the health board, from the retained status rows (pure: rows and the clock in).
-import type { CameraStatus, WardStatus } from '../../shared/contract/index.js';
+import { clockSkewed, type CameraStatus, type NtpState, type WardStatus } from '../../shared/contract/index.js';
 
 /** A box publishes its status every 30 s and a camera's every 60 s: three missed ones make it stale. */
 export const STALE_AFTER_MS = { ward: 90_000, camera: 180_000 } as const;
@@ -39,6 +39,10 @@ export interface CameraHealth {
   sightingsPerMin: number | null;
   alertsPerMin: number | null;
   framesLostPerMin: number | null;
+  /** camera clock minus its box's clock (ms), null when unknown (no ONVIF, no answer, an older box) */
+  clockSkewMs: number | null;
+  /** further off than the contract's CLOCK_SKEW_WARN_MS: the page warns */
+  clockSkewed: boolean;
   /** hub clock: the last status or message about this camera */
   lastSeenAt: number | null;
 }
@@ -56,6 +60,8 @@ export interface WardHealth {
   camerasRecording: number | null;
   camerasTotal: number | null;
   detector: string | null;
+  /** whether NTP keeps the box's clock right; null when not known here (offline, an older box) */
+  clockNtp: NtpState | null;
   alarms: string[];
   cameras: CameraHealth[];
 }
@@ -90,6 +96,8 @@ export function cameraHealth(row: CameraRow, wardOnline: boolean, now: number): 
     sightingsPerMin: s?.sightingsPerMin ?? null,
     alertsPerMin: s?.alertsPerMin ?? null,
     framesLostPerMin: s?.framesLostPerMin ?? null,
+    clockSkewMs: s?.clockSkewMs ?? null,
+    clockSkewed: clockSkewed(s?.clockSkewMs),
     lastSeenAt: Math.max(row.last_seen_at, row.updated_at ?? 0) || null,
   };
 }
@@ -113,6 +121,7 @@ export function wardHealth(row: WardRow, cameras: readonly CameraRow[], now: num
     camerasRecording: on?.cameras.recording ?? null,
     camerasTotal: on?.cameras.total ?? null,
     detector: on?.detector ?? null,
+    clockNtp: on?.clock?.ntp ?? null,
     alarms: on?.alarms ?? [],
     cameras: cameras.map((c) => cameraHealth(c, state === 'online', now)),
   };

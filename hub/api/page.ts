@@ -1,7 +1,7 @@
 // The operator page: static HTML, CSS and plain JS modules from hub/api/page/, served as they are (no build).
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { MSE_APPENDER, servePageFiles } from '../../shared/http/index.js';
+import { MSE_APPENDER, servePageFiles, ZONE_TIME } from '../../shared/http/index.js';
 import { packageRoot } from '../../shared/package.js';
 
 /** The page's files: a fixed list (shared/http/page-files.ts reads each once). */
@@ -12,7 +12,7 @@ const CSP = "default-src 'self'; img-src 'self' blob: data:; media-src 'self' bl
 
 export function pageRoutes(app: FastifyInstance, dir = path.join(packageRoot(), 'hub', 'api', 'page')): void {
   const files = PAGE_FILES.map((name) => ({ url: name === 'index.html' ? '/' : `/${name}`, file: path.join(dir, name) }));
-  servePageFiles(app, [...files, MSE_APPENDER], {
+  servePageFiles(app, [...files, MSE_APPENDER, ZONE_TIME], {
     'cache-control': 'no-cache',
     'content-security-policy': CSP,
     'x-content-type-options': 'nosniff',

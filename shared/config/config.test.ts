@@ -206,6 +206,8 @@ describe('config loader', () => {
     ['a wrong-way alert without its line', '    alerts: [{ id: a, kind: wrong-way, direction: backward }]', 'cameras[0].alerts[0].line', 'a wrong-way alert needs line'],
     ['hours that are not a time of day', '    alerts: [{ id: a, kind: presence, zone: crossing, hours: { from: "25:00", to: "05:00" } }]', 'cameras[0].alerts[0].hours.from', 'HH:MM'],
     ['a line with one point twice', '    lines: [{ id: l, name: L, points: [[0.1, 0.5], [0.1, 0.5]] }]', 'cameras[0].lines[0].points', 'must differ'],
+    ['an ONVIF address with its password', '    onvif: { url: "http://admin:pw@127.0.0.1/onvif/device_service" }', 'cameras[0].onvif.url', 'must not contain a user name or password'],
+    ['an ONVIF address that is an RTSP URL', '    onvif: { url: "rtsp://127.0.0.1/onvif" }', 'cameras[0].onvif.url', 'http:// or https://'],
   ])('refuses %s, naming the field', (_name, yaml, at, message) => {
     const text = EDGE.replace('        polygon: [[0, 0.5], [1, 0.5], [1, 1]]\n', `        polygon: [[0, 0.5], [1, 0.5], [1, 1]]\n${yaml}\n`);
     const result = loadEdgeConfig(write(text), { env: {}, requireSecrets: false });
@@ -213,6 +215,17 @@ describe('config loader', () => {
     const problem = result.problems.find((p) => p.path === at);
     expect(problem, JSON.stringify(result.problems)).toBeDefined();
     expect(`${problem!.message} ${problem!.hint}`).toContain(message);
+  });
+
+  it('checks clocks every 10 minutes unless told, and keeps a camera\'s ONVIF address', () => {
+    const text = EDGE.replace('        polygon: [[0, 0.5], [1, 0.5], [1, 1]]\n', '        polygon: [[0, 0.5], [1, 0.5], [1, 1]]\n    onvif: { url: "http://127.0.0.1:8080/onvif/device_service" }\n');
+    const result = loadEdgeConfig(write(text), { env: ENV });
+    expect(result.problems).toEqual([]);
+    if (!result.ok) return;
+    expect(result.config.clock).toEqual({ checkMinutes: 10 });
+    expect(result.config.cameras.map((c) => c.onvif?.url)).toEqual(['http://127.0.0.1:8080/onvif/device_service', undefined]);
+    const every = loadEdgeConfig(write(`clock: { checkMinutes: 0 }\n${EDGE}`), { env: ENV });
+    expect(every.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([expect.stringMatching(/^clock\.checkMinutes: .*≥ 1/)]);
   });
 
   it('accepts both examples', () => {

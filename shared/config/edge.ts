@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ALERT_KINDS, LABELS } from '../contract/messages.js';
 import { isTimeZone } from '../local-time.js';
-import { doc, host, id, path, point, polygon, port, streamUrl, wholeNumber } from './fields.js';
+import { doc, host, id, onvifUrl, path, point, polygon, port, streamUrl, wholeNumber } from './fields.js';
 
 const labelSchema = z.string().superRefine((value, ctx) => {
   if (!(LABELS as readonly string[]).includes(value)) {
@@ -123,6 +123,12 @@ const stream = z
   .object({ url: doc(streamUrl, 'RTSP URL of the stream, with no password in it', 'rtsp://192.168.1.64:554/Streaming/Channels/101') })
   .strict();
 
+const onvif = z
+  .object({
+    url: doc(onvifUrl, 'the camera\'s ONVIF device service URL, with no password in it (`wardwatch provision init` writes it for the cameras it asked over ONVIF)', 'http://192.168.1.64/onvif/device_service'),
+  })
+  .strict();
+
 export const cameraSchema = z
   .object({
     id: doc(id('camera'), 'camera id: unique in the ward; used in topics, paths and the UI', 'cam-01'),
@@ -141,6 +147,10 @@ export const cameraSchema = z
     streams: doc(
       z.object({ main: doc(stream, 'recorded stream (full resolution)'), sub: doc(stream.optional(), 'low-resolution stream for detection and the live grid; defaults to main') }).strict(),
       'the camera\'s RTSP streams',
+    ),
+    onvif: doc(
+      onvif.optional(),
+      'the camera\'s ONVIF service: the box reads the camera\'s clock from it every `clock.checkMinutes` (GetSystemDateAndTime needs no login) and shows how far it is off; omit for cameras without ONVIF (their clock skew shows as unknown)',
     ),
     credentials: doc(
       z
@@ -231,8 +241,21 @@ export const edgeConfigSchema = z
     ),
     timeZone: doc(
       z.string().default('Asia/Ho_Chi_Minh').refine(isTimeZone, { message: 'not a time zone this machine knows (an IANA name such as Asia/Ho_Chi_Minh)' }),
-      'time zone of alert hours and of the times on pages',
+      'time zone of alert hours, of the times on the review page (each shown with its UTC offset) and of the local times an export\'s manifest carries beside UTC',
       'Asia/Ho_Chi_Minh',
+    ),
+    clock: doc(
+      z
+        .object({
+          checkMinutes: doc(
+            wholeNumber(1, 1440).default(10),
+            'how often the box checks its own clock (NTP synchronised or not, from systemd) and reads the clock of each camera with `onvif` (also once at start)',
+            10,
+          ),
+        })
+        .strict()
+        .default({ checkMinutes: 10 }),
+      'clocks: the box\'s clock is the reference for every recorded time; its status says whether NTP keeps it right, and each ONVIF camera\'s status says how far the camera\'s clock is off it',
     ),
     disk: doc(
       z

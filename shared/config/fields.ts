@@ -51,3 +51,20 @@ export const streamUrl = z.string().superRefine((value, ctx) => {
 
 /** Sizes in gigabytes (decimal), as shown by df -H. */
 export const GB = 1_000_000_000;
+
+/** HTTP URL of a camera's ONVIF device service, without inline credentials. */
+export const onvifUrl = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a valid URL (got ${JSON.stringify(value)})`, params: { hint: 'write it as http://192.168.1.64/onvif/device_service' } });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: `must be an http:// or https:// URL (got ${url.protocol}//…)`, params: { hint: 'the device service URL, e.g. http://192.168.1.64/onvif/device_service' } });
+  }
+  if (url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: 'must not contain a user name or password', params: { hint: 'remove "user:password@": the camera\'s clock is read without a login' } });
+  }
+});

@@ -1,6 +1,7 @@
 // hub.yaml: the district hub's configuration schema, with every default documented.
 import { z } from 'zod';
 import { ALERT_KINDS, LABELS } from '../contract/messages.js';
+import { isTimeZone } from '../local-time.js';
 import { doc, host, id, path, port, wholeNumber } from './fields.js';
 
 /** Format of stored ward tokens and passwords: scrypt$N$r$p$salt$hash (base64). */
@@ -70,6 +71,11 @@ const rule = z
 export const hubConfigSchema = z
   .object({
     district: doc(z.object({ name: doc(z.string().min(1).max(100), 'district name shown on pages', 'Phú Nhuận') }).strict(), 'this hub\'s district'),
+    timeZone: doc(
+      z.string().default('Asia/Ho_Chi_Minh').refine(isTimeZone, { message: 'not a time zone this machine knows (an IANA name such as Asia/Ho_Chi_Minh)' }),
+      'time zone of the times on the operator page (each shown with its UTC offset, whatever zone the operator\'s browser is set to)',
+      'Asia/Ho_Chi_Minh',
+    ),
     storage: doc(z.object({ root: doc(path(), 'folder for the incident index and clips', '/var/lib/wardwatch-hub') }).strict(), 'where the hub keeps its data'),
     secretsFile: doc(path().default('secrets.yaml'), 'YAML file (mode 0600) of secrets by name; relative to this file', 'secrets.yaml'),
     broker: doc(

@@ -160,6 +160,18 @@ export const clipManifestSchema = z
   });
 export type ClipManifest = z.infer<typeof clipManifestSchema>;
 
+/** Whether the box's clock is NTP-synchronised, as the box's systemd says; `unknown` where it cannot say. */
+export const NTP_STATES = ['synced', 'unsynced', 'unknown'] as const;
+export type NtpState = (typeof NTP_STATES)[number];
+
+/** A camera clock further than this from the box's is shown as a warning (pages, `provision probe`). */
+export const CLOCK_SKEW_WARN_MS = 2000;
+
+/** Whether a camera's measured clock skew (camera − box, ms) is worth a warning; unknown (null) is not. */
+export function clockSkewed(skewMs: number | null | undefined): boolean {
+  return skewMs !== null && skewMs !== undefined && Math.abs(skewMs) > CLOCK_SKEW_WARN_MS;
+}
+
 export const wardStatusSchema = z.discriminatedUnion('state', [
   z
     .object({
@@ -175,6 +187,8 @@ export const wardStatusSchema = z.discriminatedUnion('state', [
       /** where the detector model came from (boxes before 0.2 do not say) */
       model: z.enum(['configured', 'installed', 'packaged']).optional(),
       alarms: z.array(z.string().max(200)).max(20),
+      /** the box's clock, the reference for every time it sends (older boxes do not say) */
+      clock: z.object({ ntp: z.enum(NTP_STATES) }).strict().optional(),
     })
     .strict(),
   /** the broker publishes this as the ward's Last Will when the box vanishes */
@@ -197,6 +211,8 @@ export const cameraStatusSchema = z
     alertsPerMin: z.number().int().min(0).optional(),
     /** frames the detector could not take in time, over the last minute */
     framesLostPerMin: z.number().int().min(0).optional(),
+    /** camera clock minus box clock in ms (ONVIF GetSystemDateAndTime); null when unknown (no ONVIF, no answer); older boxes do not say */
+    clockSkewMs: z.number().int().nullable().optional(),
   })
   .strict();
 export type CameraStatus = z.infer<typeof cameraStatusSchema>;

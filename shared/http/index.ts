@@ -2,5 +2,5 @@
 export { parseBody, type BadRequest, type BodyResult } from './body.js';
 export { readCookie, sessionCookie, type CookieOptions } from './cookies.js';
 export { requirePermission, requireRole } from './guards.js';
-export { MSE_APPENDER, servePageFiles } from './page-files.js';
+export { MSE_APPENDER, servePageFiles, ZONE_TIME } from './page-files.js';
 export { CSRF_HEADER, sessionPlugin, type SessionPluginOptions } from './sessions.js';

@@ -52,6 +52,15 @@ export function parseDeviceTime(response: Xml): number | undefined {
   return Date.UTC(Y!, M! - 1, D!, h!, m!, s!);
 }
 
+/**
+ * Device clock minus ours (ms) from one GetSystemDateAndTime round trip: the device read its clock somewhere between
+ * `sentMs` and `receivedMs`, taken as the midpoint; its answer has whole seconds (cut, not rounded), so the device
+ * was on average half a second past what it wrote. Off by at most half the round trip plus half a second.
+ */
+export function clockSkewMs(deviceMs: number, sentMs: number, receivedMs: number): number {
+  return deviceMs + 500 - (sentMs + receivedMs) / 2;
+}
+
 export function parseProfiles(response: Xml): MediaProfile[] {
   return all(response, 'Profiles').map((p) => {
     const enc = at(p, 'VideoEncoderConfiguration');
@@ -97,8 +106,7 @@ export class OnvifClient {
     const received = this.now();
     const device = parseDeviceTime(response);
     if (device === undefined) throw new OnvifError('bad-response', `${this.url} sent no UTC time in GetSystemDateAndTime`);
-    // the device clock was read somewhere between sending and receiving; its answer has whole seconds
-    this.skewMs = device + 500 - (sent + received) / 2;
+    this.skewMs = clockSkewMs(device, sent, received);
     return { skewMs: this.skewMs };
   }
 

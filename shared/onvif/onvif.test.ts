@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOnvifDevices, type OnvifDevice } from '../../test-fixtures/onvif/index.js';
-import { deviceServiceUrl, OnvifClient, parseDeviceTime } from './client.js';
+import { clockSkewMs, deviceServiceUrl, OnvifClient, parseDeviceTime } from './client.js';
 import { discover, parseProbeMatches, probeMessage, scopeValue } from './discovery.js';
 import { OnvifError, parseXml } from './soap.js';
 
@@ -58,6 +58,17 @@ describe('ONVIF client', () => {
     ['192.168.1.64:8080', 'http://192.168.1.64:8080/onvif/device_service'],
     ['http://10.0.0.2/onvif/dev', 'http://10.0.0.2/onvif/dev'],
   ])('turns %s into the device service URL', (a, url) => expect(deviceServiceUrl(a)).toBe(url));
+
+  it.each([
+    // device answer (whole s), sent, received → skew
+    ['in step, an instant round trip, read just as the second began', 10_000, 10_000, 10_000, 500],
+    ['in step, a 200 ms round trip', 10_000, 9_900, 10_100, 500],
+    ['3.2 s ahead, read mid-second', 13_000, 9_700, 9_900, 3_700],
+    ['an hour behind', 10_000 - 3_600_000, 10_000, 10_400, -3_600_000 + 300],
+    ['a camera whose clock was reset to 1970', 0, 1_780_000_000_000, 1_780_000_000_010, -1_780_000_000_000 + 495],
+  ])('measures the clock skew of a camera %s', (_name, device, sent, received, skew) => {
+    expect(clockSkewMs(device, sent, received)).toBe(skew);
+  });
 
   it('reads the UTC time of a GetSystemDateAndTime answer, and nothing from an incomplete one', () => {
     const xml = (second: string) =>

@@ -157,12 +157,20 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
     await expect.poll(() => page.locator('#ward-board article').count()).toBe(3);
     expect(await page.locator('#ward-board article[data-ward="p07"]').getAttribute('data-state')).toBe('unknown');
     const now = clock();
-    const status = JSON.stringify({ state: 'online', ward: 'p07', version: '0.1.0', startedAt: now - 1000, at: now, disk: { freeBytes: 8e11, totalBytes: 2e12 }, outboxDepth: 0, cameras: { recording: 1, total: 1 }, detector: 'onnx', alarms: [] });
+    const status = JSON.stringify({ state: 'online', ward: 'p07', version: '0.1.0', startedAt: now - 1000, at: now, disk: { freeBytes: 8e11, totalBytes: 2e12 }, outboxDepth: 0, cameras: { recording: 1, total: 1 }, detector: 'onnx', alarms: [], clock: { ntp: 'unsynced' } });
     hub.store.db.prepare('INSERT OR REPLACE INTO ward_status (ward, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?)').run('p07', 'online', status, now, now);
+    const camera = JSON.stringify({ ward: 'p07', camera: 'cam-02', state: 'recording', at: now, lastSegmentAt: now, gapsToday: 0, bytesPerSecond: 5e5, detectFps: 5, clockSkewMs: 3200 });
+    hub.store.db.prepare('INSERT OR REPLACE INTO camera_status (ward, camera, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run('p07', 'cam-02', 'recording', camera, now, now);
     // no click: the board polls every 5 s
     await expect.poll(() => page.locator('#ward-board article[data-ward="p07"]').getAttribute('data-state'), { timeout: 15_000 }).toBe('online');
     expect(await page.locator('#ward-board article[data-ward="p07"] .pill').textContent()).toBe('Trực tuyến');
     expect(await page.locator('#wards-online').textContent()).toBe('1/3 phường trực tuyến');
+    // the box's clock and a camera clock 3.2 s ahead of it are warned about; times are the district's, with the offset
+    const p07 = page.locator('#ward-board article[data-ward="p07"]');
+    expect(await p07.locator('.ntp.unsynced').textContent()).toBe('⚠ chưa đồng bộ NTP');
+    await expect.poll(() => p07.locator('.cam.clock-off[data-camera="cam-02"]').textContent()).toBe('cam-02 ⚠ đồng hồ camera +3,2 s');
+    expect(await page.locator('#health-updated').textContent()).toMatch(/^Cập nhật lúc \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d \+07:00$/);
+    expect(await page.locator('#zone-note').textContent()).toBe('Giờ theo Asia/Ho_Chi_Minh (UTC+07:00)');
     if (process.env.SHOTS) await page.screenshot({ path: '/tmp/shot-health.png' });
   });
 

@@ -149,6 +149,8 @@ describe('provision init', () => {
     const loaded = loadEdgeConfig(out, { requireSecrets: false });
     if (!loaded.ok) throw new Error('invalid');
     expect(loaded.config.cameras.map((c) => c.id)).toEqual(['cam-01', 'cam-02', 'cam-03', 'cam-04']);
+    // each camera's ONVIF service, where the box will read its clock
+    expect(loaded.config.cameras.map((c) => c.onvif?.url).sort()).toEqual(sims.slice(0, 4).map((d) => d.url).sort());
     expect(loaded.config.cameras[0]!.streams.sub.authUrl).toContain(PASSWORD); // the password reaches ffmpeg through the secrets file
     expect(readFileSync(out, 'utf8')).not.toContain(PASSWORD);
     expect(printed.join('\n')).not.toContain(PASSWORD);

@@ -7,7 +7,7 @@ import { openEdgeDb } from '../../edge/db.js';
 import { RecordStore } from '../../edge/record/store.js';
 import type { ReviewCamera } from '../../edge/review/context.js';
 import { loadOrCreateExportKey } from '../../edge/review/export-keys.js';
-import { createReviewServer, type ReviewServer } from '../../edge/review/server.js';
+import { createReviewServer, type ReviewServer, type ReviewServerOptions } from '../../edge/review/server.js';
 import { createAudit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import { locateFfmpeg } from '../../shared/ffmpeg/locate.js';
@@ -20,7 +20,7 @@ export interface ReviewBox {
   close(): Promise<void>;
 }
 
-export async function startReviewBox({ ward, cameras, timeZone, clock }: { ward: { id: string; name: string }; cameras: ReviewCamera[]; timeZone?: string; clock?: () => number }): Promise<ReviewBox> {
+export async function startReviewBox({ ward, cameras, timeZone, clock, clocks }: { ward: { id: string; name: string }; cameras: ReviewCamera[]; timeZone?: string; clock?: () => number; clocks?: ReviewServerOptions['clocks'] }): Promise<ReviewBox> {
   const root = mkdtempSync(path.join(tmpdir(), 'ww-review-box-'));
   const db = openEdgeDb(path.join(root, 'edge.db'));
   const server = await createReviewServer({
@@ -35,6 +35,7 @@ export async function startReviewBox({ ward, cameras, timeZone, clock }: { ward:
     logger: silentLogger(),
     ...(clock && { clock }),
     ...(timeZone && { timeZone }),
+    ...(clocks && { clocks }),
   });
   const url = await server.listen('127.0.0.1', 0);
   return {

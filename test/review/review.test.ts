@@ -164,7 +164,7 @@ describe.skipIf(!hasBrowser)('the review page in Chromium', () => {
     const crossed = await until('playback past the segment boundary', async () => { const p = await position(); return p !== null && p > boundary + 1500 ? p : 0; }, 20_000);
     expect(crossed).toBeGreaterThan(boundary);
     expect(await page.evaluate(() => (window as unknown as { stalls: number }).stalls)).toBe(0);
-    expect(await page.textContent('#pbClock')).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(await page.textContent('#pbClock')).toMatch(/^\d\d:\d\d:\d\d \+07:00$/); // the box's clock, with its offset
 
     // seek back inside what is buffered, then far ahead (a new stream from there)
     const back = segs[0]!.startMs + 1000;
@@ -200,6 +200,14 @@ describe.skipIf(!hasBrowser)('the review page in Chromium', () => {
     const manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ box: { ward: 'p07' }, exporter: { name: 'minh' }, reason: 'Vụ va chạm giao lộ', range: { fromMs: Math.floor(fromMs / 1000) * 1000 } });
     expect(manifest.cameras.map((c: { camera: string }) => c.camera)).toEqual(['cam-1', 'cam-2']);
+    // times in UTC, and on the box's wall clock with its offset and zone: the same instants
+    expect(manifest.timeZone).toBe('Asia/Ho_Chi_Minh');
+    expect(manifest.range.from).toMatch(/Z$/);
+    expect(manifest.range.fromLocal).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+07:00$/);
+    for (const [utc, local] of [[manifest.range.from, manifest.range.fromLocal], [manifest.range.to, manifest.range.toLocal], [manifest.createdAt, manifest.createdAtLocal], [manifest.cameras[1].from, manifest.cameras[1].fromLocal]]) {
+      expect(Date.parse(local)).toBe(Date.parse(utc));
+    }
+    expect(Date.parse(manifest.cameras[1].to)).toBe(manifest.cameras[1].toMs);
 
     // the verifier trusts a copy of the key taken from the box, not the one inside the export
     const trusted = path.join(dir, 'trusted-key.pem');
@@ -207,6 +215,7 @@ describe.skipIf(!hasBrowser)('the review page in Chromium', () => {
     expect(statSync(path.join(dir, 'data', 'keys', 'export-ed25519.pem')).mode & 0o777).toBe(0o600);
     const ok = wardwatch(['verify-export', folder, '--public-key', trusted]);
     expect(ok.stdout).toMatch(/^ok/);
+    expect(ok.stdout).toContain(`(${manifest.range.fromLocal} – ${manifest.range.toLocal}, Asia/Ho_Chi_Minh)`);
     expect(ok.status).toBe(0);
     for (const file of ['cam-2.mp4', 'manifest.json']) {
       const full = path.join(folder, file);

@@ -4,7 +4,7 @@
 'use strict';
 
 const $ = (sel, root = document) => root.querySelector(sel);
-const state = { lang: localStorage.getItem('ww-lang') || 'vi', csrf: '', user: null, box: null, tab: 'live' };
+const state = { lang: localStorage.getItem('ww-lang') || 'vi', csrf: '', user: null, box: null, tab: 'live', boxTimer: null };
 
 // ---------- words
 function t(key, fallback = key) {
@@ -21,11 +21,25 @@ function translate() {
   document.title = t('title');
 }
 const pad = (n) => String(n).padStart(2, '0');
-const clock = (ms) => { const d = new Date(ms); return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; };
-const dateTime = (ms) => new Date(ms).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB');
-const localInput = (ms) => { const d = new Date(ms); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; };
-const dayStart = (dayStr) => { const [y, m, d] = dayStr.split('-').map(Number); return new Date(y, m - 1, d).getTime(); };
-const timeOnDay = (dayStr, hms) => { const [h, m, s] = hms.split(':').map(Number); return dayStart(dayStr) + ((h * 60 + m) * 60 + (s || 0)) * 1000; };
+// Every time is the box's (edge.yaml timeZone, from /api/box), shown with its offset whatever zone the browser is in;
+// the date and time boxes are read in it too (shared/page/zone-time.js).
+const Zone = window.ZoneTime;
+const zone = () => (state.box && state.box.timeZone) || 'Asia/Ho_Chi_Minh';
+/** 14:03:12 +07:00 */
+const clock = (ms) => Zone.time(ms, zone());
+/** 14:03:12 (where the offset follows) */
+const hms = (ms) => Zone.time(ms, zone(), false);
+/** 14:03:12 – 14:05:40 +07:00 */
+const between = (a, b) => `${hms(a)} – ${clock(b)}`;
+/** 26/11/2026 14:03:12 +07:00 */
+const dateTime = (ms) => Zone.dateTime(ms, zone());
+const localInput = (ms) => Zone.inputValue(ms, zone());
+/** a date box's day, a datetime box's moment: the instant it means on the box's clock */
+const fromInput = (value) => Zone.fromInput(value, zone());
+const dayStart = (dayStr) => fromInput(dayStr);
+const timeOnDay = (dayStr, time) => fromInput(`${dayStr}T${time}`);
+/** +3.2 s (a decimal comma in Vietnamese) */
+const skewText = (ms) => Zone.skew(ms, state.lang);
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -54,6 +68,8 @@ function showOnly(id) {
 }
 function showLogin() {
   stopAll();
+  clearInterval(state.boxTimer);
+  $('#clockNote').hidden = true; $('#zoneNote').textContent = '';
   $('#tabs').hidden = true; $('#logout').hidden = true; $('#who').textContent = '';
   showOnly('loginView');
 }
@@ -64,6 +80,9 @@ async function afterLogin(answer) {
   if (!box.ok) return;
   state.box = box.json;
   $('#wardName').textContent = `${t('ward')}: ${box.json.ward.name}`;
+  showClocks();
+  clearInterval(state.boxTimer);
+  state.boxTimer = setInterval(refreshClocks, 60_000);
   $('#who').textContent = state.user.displayName;
   $('#logout').hidden = false;
   $('#tabs').hidden = false;
@@ -96,6 +115,7 @@ $('#lang').addEventListener('click', () => {
   translate();
   if (state.box) {
     fillCameraSelects();
+    showClocks();
     if (state.tab === 'timeline') loadTimeline();
     if (state.tab === 'events') loadEvents(false);
     if (state.tab === 'street') loadStreet();
@@ -114,6 +134,26 @@ function fillCameraSelects() {
   const checks = $('#exCameras');
   const checked = new Set([...checks.querySelectorAll('input:checked')].map((i) => i.value));
   checks.replaceChildren(...cams.map((c) => el('label', {}, el('input', { type: 'checkbox', value: c.id, ...(checked.has(c.id) ? { checked: '' } : {}) }), c.name)));
+}
+
+// ---------- clocks: the zone of the page's times, the box's NTP state, each camera's clock skew
+function showClocks() {
+  const box = state.box;
+  $('#zoneNote').textContent = tf('timesIn', { zone: zone(), offset: Zone.offsetText(Zone.offsetAt(Date.now(), zone())) });
+  $('#clockNote').hidden = box.clock.ntp !== 'unsynced';
+  for (const c of box.cameras) {
+    for (const tag of document.querySelectorAll(`.clock[data-camera="${CSS.escape(c.id)}"]`)) {
+      tag.textContent = c.clockSkewMs === null ? '' : `${c.clockSkewed ? '⚠ ' : ''}${tf('cameraClock', { skew: skewText(c.clockSkewMs) })}`;
+      tag.classList.toggle('off', c.clockSkewed);
+    }
+  }
+}
+/** The clocks are checked every few minutes on the box: the page asks again every minute. */
+async function refreshClocks() {
+  const r = await api('GET', '/api/box');
+  if (!r.ok) return;
+  state.box = r.json;
+  showClocks();
 }
 
 // ---------- tabs
@@ -189,10 +229,11 @@ function startLive() {
     const video = el('video', { muted: '', playsinline: '', 'data-camera': cam.id });
     video.muted = true;
     const note = el('p', { class: 'note' });
-    const tile = el('div', { class: 'tile', title: t('large'), 'data-camera': cam.id, onclick: () => openLarge(cam) }, video, el('span', { class: 'name' }, cam.name), note);
+    const tile = el('div', { class: 'tile', title: t('large'), 'data-camera': cam.id, onclick: () => openLarge(cam) }, video, el('span', { class: 'name' }, cam.name), el('span', { class: 'clock', 'data-camera': cam.id }), note);
     grid.append(tile);
     live.grid.push(new LivePlayer(video, cam.id, 'sub', (s) => (note.textContent = s)));
   }
+  showClocks();
 }
 function openLarge(cam) {
   if (live.large) live.large.stop();
@@ -302,8 +343,8 @@ function bar(container, from, to, data) {
     d.style.width = `max(${(right - left) * 100}%, 1px)`;
     container.append(d);
   };
-  for (const c of data.coverage) place(c.from, c.to, 'rec', `${clock(c.from)}–${clock(c.to)}`);
-  for (const g of data.gaps) place(g.from, g.to, 'gap', `${t('gap')} ${clock(g.from)}–${clock(g.to)}: ${t(`reason_${g.reason}`)}`);
+  for (const c of data.coverage) place(c.from, c.to, 'rec', between(c.from, c.to));
+  for (const g of data.gaps) place(g.from, g.to, 'gap', `${t('gap')} ${between(g.from, g.to)}: ${t(`reason_${g.reason}`)}`);
   for (const h of data.holds) place(h.from, h.to, 'hold', t('hold'));
   for (const e of data.events) place(e.start, e.start, 'ev', `${e.label} ${clock(e.start)}`);
   const cursor = el('div', { class: 'cursor' });
@@ -327,7 +368,8 @@ function drawCursor(ms) {
 }
 function drawHour() {
   if (!timeline.data || timeline.hourStart === null) return;
-  $('#tlHourLabel').textContent = `${clock(timeline.hourStart).slice(0, 5)}–${clock(timeline.hourStart + 3_600_000).slice(0, 5)}`;
+  const end = timeline.hourStart + 3_600_000;
+  $('#tlHourLabel').textContent = `${hms(timeline.hourStart).slice(0, 5)}–${hms(end).slice(0, 5)} ${Zone.offsetText(Zone.offsetAt(end - 1, zone()))}`;
   bar($('#tlHourBar'), timeline.hourStart, timeline.hourStart + 3_600_000, timeline.data);
 }
 async function loadTimeline() {
@@ -345,7 +387,7 @@ async function loadTimeline() {
   }
   drawHour();
   $('#tlGaps').replaceChildren(...(r.json.gaps.length
-    ? r.json.gaps.map((g) => el('li', { class: 'gap-item', 'data-reason': g.reason }, `${clock(g.from)} – ${g.open ? '…' : clock(g.to)}: ${t(`reason_${g.reason}`)}`))
+    ? r.json.gaps.map((g) => el('li', { class: 'gap-item', 'data-reason': g.reason }, `${g.open ? `${clock(g.from)} – …` : between(g.from, g.to)}: ${t(`reason_${g.reason}`)}`))
     : [el('li', {}, t('noGaps'))]));
 }
 $('#tlCamera').addEventListener('change', () => { playback.stop(); loadTimeline(); });
@@ -387,8 +429,8 @@ async function loadEvents(more) {
   const q = new URLSearchParams();
   if (f.camera.value) q.set('camera', f.camera.value);
   if (labelSel.value) q.set('label', labelSel.value);
-  if (f.from.value) q.set('from', String(new Date(f.from.value).getTime()));
-  if (f.to.value) q.set('to', String(new Date(f.to.value).getTime()));
+  if (f.from.value) q.set('from', String(fromInput(f.from.value)));
+  if (f.to.value) q.set('to', String(fromInput(f.to.value)));
   if (more && events.before) q.set('before', events.before);
   q.set('limit', '48');
   const r = await api('GET', `/api/events?${q}`);
@@ -542,7 +584,7 @@ $('#exForm').addEventListener('submit', async (e) => {
   e.preventDefault();
   const f = e.target;
   const cameras = [...$('#exCameras').querySelectorAll('input:checked')].map((i) => i.value);
-  const res = await api('POST', '/api/exports', { cameras, fromMs: new Date(f.from.value).getTime(), toMs: new Date(f.to.value).getTime(), reason: f.reason.value || undefined });
+  const res = await api('POST', '/api/exports', { cameras, fromMs: fromInput(f.from.value), toMs: fromInput(f.to.value), reason: f.reason.value || undefined });
   $('#exError').textContent = res.ok ? '' : res.json.error;
   loadExports();
 });
@@ -563,7 +605,7 @@ async function loadHolds() {
 $('#hoForm').addEventListener('submit', async (e) => {
   e.preventDefault();
   const f = e.target;
-  const res = await api('POST', '/api/holds', { camera: f.camera.value, fromMs: new Date(f.from.value).getTime(), toMs: new Date(f.to.value).getTime(), reason: f.reason.value || undefined });
+  const res = await api('POST', '/api/holds', { camera: f.camera.value, fromMs: fromInput(f.from.value), toMs: fromInput(f.to.value), reason: f.reason.value || undefined });
   $('#hoNote').textContent = res.ok ? t('saved') : res.json.error;
   loadHolds();
 });

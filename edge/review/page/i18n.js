@@ -35,6 +35,8 @@ window.WW_I18N = {
     countsToday: 'Lượt qua vạch đếm hôm nay', line: 'Vạch đếm', direction: 'Hướng', total: 'Tổng', updatedAt: 'cập nhật lúc {time}',
     noLines: 'Camera này chưa có vạch đếm.', dir_forward: 'chiều thuận', dir_backward: 'chiều ngược',
     saved: 'Đã lưu.', error: 'Lỗi', language: 'English', createdAt: 'Lúc', noFootage: 'Tài khoản quản trị không xem hình ảnh; dùng tài khoản cán bộ.',
+    timesIn: 'Giờ theo {zone} (UTC{offset})', cameraClock: 'đồng hồ camera {skew}',
+    boxClockUnsynced: '⚠ Đồng hồ của hộp chưa được đồng bộ NTP: thời gian ghi hình có thể bị lệch.',
   },
   en: {
     title: 'Camera review station',
@@ -71,5 +73,7 @@ window.WW_I18N = {
     countsToday: 'Line crossings today', line: 'Line', direction: 'Direction', total: 'Total', updatedAt: 'updated at {time}',
     noLines: 'This camera has no counting lines.', dir_forward: 'forward', dir_backward: 'backward',
     saved: 'Saved.', error: 'Error', language: 'Tiếng Việt', createdAt: 'At', noFootage: 'Administrator accounts do not view footage; use an officer account.',
+    timesIn: 'Times in {zone} (UTC{offset})', cameraClock: 'camera clock {skew}',
+    boxClockUnsynced: '⚠ The box clock is not NTP-synchronised: recorded times may be off.',
   },
 };

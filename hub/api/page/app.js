@@ -1,7 +1,7 @@
 // The operator page: login (with the forced password change), incidents with filters and "load more",
 // incident detail with clip playback and sharing, the self-refreshing health board, dead letters.
 import { ApiError, get, post, setCsrf, whenLoggedOut } from './api.js';
-import { currentLang, formatTime, setLang, t, translatePage } from './i18n.js';
+import { currentLang, formatTime, inputTime, setLang, setTimeZone, t, translatePage, zoneNote } from './i18n.js';
 import { stopLive } from './live.js';
 import { startRetrievals, stopRetrievals } from './retrievals.js';
 import { deadRow, detailView, incidentRow, wardCard } from './views.js';
@@ -123,6 +123,7 @@ $('logout').addEventListener('click', async () => {
 $('lang').addEventListener('click', () => {
   setLang(currentLang() === 'vi' ? 'en' : 'vi');
   translatePage();
+  if ($('zone-note').textContent) $('zone-note').textContent = zoneNote();
   // re-render what shows data in words of the language
   if (state.user && !$('app-view').hidden) route();
   if (state.detailId && $('detail').open) void openDetail(state.detailId);
@@ -156,6 +157,7 @@ async function loadWards() {
   try {
     const r = await get('/api/wards');
     state.wards = r.wards;
+    showZone(r.timeZone);
     const select = $('filters').elements.ward;
     const chosen = select.value;
     select.replaceChildren(select.options[0]);
@@ -172,7 +174,7 @@ function filterQuery() {
   const q = new URLSearchParams();
   for (const k of ['ward', 'label', 'zone', 'minScore', 'forwarded']) if (f[k].value) q.set(k, f[k].value.trim());
   if (f.camera.value.trim()) q.set('camera', f.camera.value.trim());
-  for (const k of ['from', 'to']) if (f[k].value) q.set(k, String(new Date(f[k].value).getTime()));
+  for (const k of ['from', 'to']) if (f[k].value) q.set(k, String(inputTime(f[k].value)));
   return q;
 }
 
@@ -275,6 +277,12 @@ async function refreshForwards(id) {
 
 // ---- health board ----
 
+/** The district's zone: every time on the page is in it, and the date boxes are read in it. */
+function showZone(timeZone) {
+  setTimeZone(timeZone);
+  $('zone-note').textContent = zoneNote();
+}
+
 function showOnline(wards) {
   $('wards-online').textContent = t('wardsOnline', { n: wards.filter((w) => w.online).length, total: wards.length });
 }
@@ -283,6 +291,7 @@ async function refreshHealth() {
   try {
     const r = await get('/api/wards');
     state.wards = r.wards;
+    showZone(r.timeZone);
     $('ward-board').replaceChildren(...r.wards.map(wardCard));
     $('health-updated').textContent = t('healthUpdated', { time: formatTime(r.at) });
     showOnline(r.wards);

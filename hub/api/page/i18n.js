@@ -88,6 +88,13 @@ export const STRINGS = {
     alertsPerMin: 'Cảnh báo/phút',
     framesLostPerMin: 'Khung hình bỏ lỡ/phút',
     camerasRecording: 'Camera đang ghi',
+    boxClock: 'Đồng hồ hộp',
+    'ntp.synced': 'đồng bộ NTP',
+    'ntp.unsynced': '⚠ chưa đồng bộ NTP',
+    'ntp.unknown': 'không rõ',
+    cameraClock: 'đồng hồ camera {skew}',
+    cameraClockUnknown: 'đồng hồ camera: không rõ',
+    timesIn: 'Giờ theo {zone} (UTC{offset})',
     'cam.recording': 'Đang ghi',
     'cam.stalled': 'Bị treo',
     'cam.offline': 'Mất kết nối',
@@ -237,6 +244,13 @@ export const STRINGS = {
     alertsPerMin: 'Alerts/min',
     framesLostPerMin: 'Frames lost/min',
     camerasRecording: 'Cameras recording',
+    boxClock: 'Box clock',
+    'ntp.synced': 'NTP-synchronised',
+    'ntp.unsynced': '⚠ not NTP-synchronised',
+    'ntp.unknown': 'unknown',
+    cameraClock: 'camera clock {skew}',
+    cameraClockUnknown: 'camera clock: unknown',
+    timesIn: 'Times in {zone} (UTC{offset})',
     'cam.recording': 'Recording',
     'cam.stalled': 'Stalled',
     'cam.offline': 'Offline',
@@ -336,9 +350,37 @@ export function translatePage(root = document) {
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
 }
 
+// every time on the page is the district's (hub.yaml timeZone, from GET /api/wards) with its offset, whatever zone
+// the browser is in; date boxes are read in it too (shared/page/zone-time.js)
+let timeZone = 'Asia/Ho_Chi_Minh';
+
+export function setTimeZone(zone) {
+  if (zone) timeZone = zone;
+}
+
+/** "Times in Asia/Ho_Chi_Minh (UTC+07:00)" */
+export function zoneNote() {
+  return t('timesIn', { zone: timeZone, offset: window.ZoneTime.offsetText(window.ZoneTime.offsetAt(Date.now(), timeZone)) });
+}
+
 export function formatTime(ms) {
   if (ms === null || ms === undefined) return t('never');
-  return new Date(ms).toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { dateStyle: 'short', timeStyle: 'medium' });
+  return window.ZoneTime.dateTime(ms, timeZone);
+}
+
+/** A value of an <input type=datetime-local> as the instant it means in the district; NaN when empty or bad. */
+export function inputTime(value) {
+  return window.ZoneTime.fromInput(value, timeZone);
+}
+
+/** Now (less `agoMs`) as an <input type=datetime-local> value, in the district's zone, to the minute. */
+export function inputValue(agoMs = 0) {
+  return window.ZoneTime.inputValue(Date.now() - agoMs, timeZone).slice(0, 16);
+}
+
+/** A clock skew: "+3.2 s", "−0.4 s" (a decimal comma in Vietnamese). */
+export function formatSkew(ms) {
+  return window.ZoneTime.skew(ms, lang);
 }
 
 export function formatBytes(n) {

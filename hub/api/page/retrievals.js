@@ -2,7 +2,7 @@
 // state and progress, cancel one on its way, play a clip once it is at the hub and share it with the City Centre
 // (each view and each share is audited by the API).
 import { ApiError, get, post } from './api.js';
-import { formatBytes, formatTime, t } from './i18n.js';
+import { formatBytes, formatTime, inputTime, inputValue, setTimeZone, t } from './i18n.js';
 import { el } from './views.js';
 
 const REFRESH_MS = 3000;
@@ -125,17 +125,16 @@ async function refresh() {
 /** Shows the tab: the ward list (with their cameras) for the form, and the requests, refreshed every few seconds. */
 export async function startRetrievals() {
   try {
-    wards = (await get('/api/wards')).wards;
+    const answer = await get('/api/wards');
+    wards = answer.wards;
+    setTimeZone(answer.timeZone);
     const f = $('retrieve-form').elements;
     const chosen = f.ward.value;
     f.ward.replaceChildren(...wards.map((w) => new Option(`${w.name} (${w.id})`, w.id)));
     if (chosen) f.ward.value = chosen;
     fillCameras();
-    if (!f.from.value) {
-      // ten minutes ago, in local time, as datetime-local wants it
-      const d = new Date(Date.now() - 10 * 60_000 - new Date().getTimezoneOffset() * 60_000);
-      f.from.value = d.toISOString().slice(0, 16);
-    }
+    // ten minutes ago, on the district's clock, as datetime-local wants it
+    if (!f.from.value) f.from.value = inputValue(10 * 60_000);
   } catch (err) {
     $('retrieve-result').textContent = refusal(err);
     $('retrieve-result').hidden = false;
@@ -156,7 +155,7 @@ $('retrieve-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const f = e.currentTarget.elements;
   const out = $('retrieve-result');
-  const from = new Date(f.from.value).getTime();
+  const from = inputTime(f.from.value);
   const to = from + Number(f.duration.value) * 60_000;
   out.hidden = false;
   if (!Number.isFinite(from)) {

@@ -1,5 +1,5 @@
 // Building the page's pieces from API data. Text goes in through textContent only, never as HTML.
-import { formatBytes, formatTime, t } from './i18n.js';
+import { formatBytes, formatSkew, formatTime, t } from './i18n.js';
 
 /** el('div', { class: 'x', onclick }, child, 'text', …) */
 export function el(tag, attrs = {}, ...children) {
@@ -85,8 +85,10 @@ export function detailView(inc, wardName) {
 /** Frames lost a minute above which a camera's detector is called overloaded (more than one in ten at 5 fps). */
 const LOSSY_PER_MIN = 30;
 
+const cameraClock = (c) => (c.clockSkewMs === null ? t('cameraClockUnknown') : t('cameraClock', { skew: formatSkew(c.clockSkewMs) }));
+
 function cameraTitle(c) {
-  const parts = [`${c.camera}: ${t(`cam.${c.state}`)}`, `${t('lastSeen')}: ${formatTime(c.lastSeenAt)}`];
+  const parts = [`${c.camera}: ${t(`cam.${c.state}`)}`, `${t('lastSeen')}: ${formatTime(c.lastSeenAt)}`, cameraClock(c)];
   if (c.detectFps !== null) parts.push(`${t('detectFps')}: ${c.detectFps}`);
   if (c.sightingsPerMin !== null) parts.push(`${t('sightingsPerMin')}: ${c.sightingsPerMin}`, `${t('alertsPerMin')}: ${c.alertsPerMin}`, `${t('framesLostPerMin')}: ${c.framesLostPerMin}`);
   return parts.join(' · ');
@@ -100,9 +102,11 @@ export function wardCard(w) {
         w.cameras.map((c) =>
           el(
             'li',
-            // a detector that loses frames (overloaded) is marked: its camera's sightings and counts fall short
-            { class: `cam ${c.state}${c.framesLostPerMin > LOSSY_PER_MIN ? ' lossy' : ''}`, title: cameraTitle(c) },
+            // a detector that loses frames (overloaded) is marked: its camera's sightings and counts fall short;
+            // a camera clock off the box's by more than 2 s says so, as its picture's time overlay will disagree
+            { class: `cam ${c.state}${c.framesLostPerMin > LOSSY_PER_MIN ? ' lossy' : ''}${c.clockSkewed ? ' clock-off' : ''}`, title: cameraTitle(c), dataset: { camera: c.camera } },
             c.camera,
+            c.clockSkewed ? el('span', { class: 'skew' }, ` ⚠ ${cameraClock(c)}`) : null,
           ),
         ),
       )
@@ -118,6 +122,7 @@ export function wardCard(w) {
       row(t('camerasRecording'), w.camerasTotal === null ? '–' : `${w.camerasRecording}/${w.camerasTotal}`),
       row(t('diskFree'), w.diskFreeBytes === null ? '–' : `${formatBytes(w.diskFreeBytes)} / ${formatBytes(w.diskTotalBytes)}`),
       row(t('outbox'), w.outboxDepth ?? '–'),
+      row(t('boxClock'), el('span', { class: `ntp ${w.clockNtp ?? 'unknown'}` }, w.clockNtp ? t(`ntp.${w.clockNtp}`) : '–')),
       row(t('lastSeen'), formatTime(w.lastSeenAt)),
     ),
     w.alarms.length ? el('ul', { class: 'alarms' }, w.alarms.map((a) => el('li', {}, `⚠ ${a}`))) : null,
