@@ -1,13 +1,14 @@
 // One looping ffmpeg per (scene, stream), shared by every camera showing that scene: it sends the
 // cached file as RTP to a loopback UDP socket here, and each burst of packets is handed, framed
-// once per interleaved channel, to every subscribed RTSP session. Restarted when ffmpeg dies.
+// once per interleaved channel, to every subscribed RTSP session. Restarted when ffmpeg dies. Keeps the
+// timeline of keyframe arrivals (timeline.ts): the ground truth of when each frame was "captured".
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import type { Logger } from '../../shared/log.js';
 import { KeyframeSpotter, rtpTimestamp } from './h264-rtp.js';
 import { parseVideoMedia, type VideoMedia } from './sdp.js';
+import { RTP_CLOCK_HZ, Timeline, type TimelineView } from './timeline.js';
 
-const RTP_CLOCK_HZ = 90_000;
 /** Holds an I-frame burst at 4 Mbit/s with room to spare (the kernel caps it at rmem_max). */
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Upper bound on the cached GOP (a 2 s GOP at 4 Mbit/s is ~1 MB). */
@@ -81,7 +82,10 @@ export class Feeder {
   private lastRawTs = 0;
   private mediaTicks = -1;
   private lastArrivalMs = 0;
-  /** how many times ffmpeg was (re)started; tests and logs read it */
+  /** when the first packet of the current access unit arrived */
+  private unitArrivalMs = 0;
+  private readonly keyframeTimeline = new Timeline();
+  /** how many times ffmpeg was (re)started, i.e. the number of the current run; tests and logs read it */
   runs = 0;
   packetsReceived = 0;
   media: VideoMedia | undefined;
@@ -101,6 +105,21 @@ export class Feeder {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** The scene (or served) file ffmpeg loops. */
+  get file(): string {
+    return this.options.file;
+  }
+
+  /** Keyframe arrivals per ffmpeg run: wall clock ↔ RTP ticks (cumulative since the run's first packet). */
+  get timeline(): TimelineView {
+    return this.keyframeTimeline;
+  }
+
+  /** Wall-clock ms at which the frame `ticks` into `run` (default: the current one) arrived here. */
+  wallClockOfTicks(ticks: number, run = this.runs): number | undefined {
+    return this.keyframeTimeline.wallClockOfTicks(ticks, run);
   }
 
   /** Adds a reader; it gets the current GOP at once (as go2rtc and MediaMTX do), so it starts at a keyframe without waiting up to a GOP. */
@@ -185,6 +204,7 @@ export class Feeder {
       const child = spawn(this.options.ffmpegPath, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
       this.child = child;
       this.runs += 1;
+      this.keyframeTimeline.startRun(this.runs, Date.now());
       this.mediaTicks = -1;
       this.spotter = new KeyframeSpotter();
       this.gop = [];
@@ -242,16 +262,19 @@ export class Feeder {
     if (packet.length < 12) return;
     this.packetsReceived += 1;
     const ts = rtpTimestamp(packet);
+    const now = Date.now();
+    if (this.mediaTicks < 0 || ts !== this.lastRawTs) this.unitArrivalMs = now;
     if (this.mediaTicks < 0) this.mediaTicks = 0;
     else this.mediaTicks += (ts - this.lastRawTs) | 0; // signed 32-bit difference: survives wrap-around
     this.lastRawTs = ts;
-    this.lastArrivalMs = Date.now();
+    this.lastArrivalMs = now;
     const jump = this.options.timestampJumpSeconds;
     if (jump) {
       const loops = Math.floor(this.mediaTicks / (RTP_CLOCK_HZ * this.options.loopSeconds));
       if (loops > 0) packet.writeUInt32BE((ts + loops * jump * RTP_CLOCK_HZ) % 2 ** 32, 4);
     }
     const back = this.spotter.keyframeStart(packet);
+    if (back !== undefined) this.keyframeTimeline.markKeyframe(this.mediaTicks, this.unitArrivalMs);
     // the access unit may have begun in a batch already handed out: then this batch starts the keyframe
     if (back !== undefined && this.pendingKeyframeAt < 0) this.pendingKeyframeAt = Math.max(0, this.pending.length - back);
     this.pending.push(packet);

@@ -9,6 +9,15 @@ export { FakeCamera } from './camera.js';
 export { checkFileSource, probeFileSource, FileSourceError, type FileSource } from './file-source.js';
 export { prepareScene, readGroundTruth, type EncodedScene } from './scene-cache.js';
 export {
+  matchSceneFrame,
+  segmentTruth,
+  SegmentTruthError,
+  type SegmentTruth,
+  type SegmentTruthCode,
+  type SegmentTruthOptions,
+} from './segment-truth.js';
+export type { FeederRun, KeyframeMark, TimelineView } from './timeline.js';
+export {
   boxAt,
   labelsAt,
   groundTruthFor,
