@@ -7,11 +7,14 @@ import { resolveUrlHost } from '../../shared/ffmpeg/resolve.js';
 import type { Logger } from '../../shared/log.js';
 import { Backoff } from '../../shared/backoff.js';
 import type { RgbFrame } from './detector.js';
+import { FrameTimes, parseShowinfo } from './frame-times.js';
 
-/** A decoded frame, stamped with the wall-clock time its last byte arrived. Give `data` back to the pool when done. */
+/** A decoded frame, stamped with the time it was taken (box clock; see frame-times.ts). Give `data` back to the pool when done. */
 export interface Frame extends RgbFrame {
   camera: string;
   timestampMs: number;
+  /** when its last byte reached us */
+  arrivedMs: number;
   /** frame number since the source started (across ffmpeg restarts) */
   seq: number;
 }
@@ -49,6 +52,11 @@ export class FramePool {
   }
 }
 
+/** frames waiting for their time: more than this before any time came means ffmpeg is not printing times */
+const PAIRING_SLACK = 16;
+/** once times do come, frames wait for theirs up to this many */
+const PAIRING_LIMIT = 32;
+
 export type FrameSourceState = 'starting' | 'running' | 'stalled' | 'offline' | 'stopped';
 
 export interface FrameSourceOptions {
@@ -85,6 +93,14 @@ export class FrameSource {
   private spawnedAtMs = 0;
   private lastFrameMs = 0;
   private stderrTail = '';
+  private stderrLine = '';
+  /** this run's frame times: the pts `showinfo` printed and the frames that came, paired in order */
+  private times: FrameTimes<Uint8Array> | undefined;
+  private timeBaseMs = 0;
+  private pts: number[] = [];
+  private untimed: { data: Uint8Array; arrivedMs: number }[] = [];
+  private warnedUntimed = false;
+  private sawTimes = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -92,9 +108,10 @@ export class FrameSource {
   private readonly clock: () => number;
   private readonly frameBytes: number;
   private readonly stallMs: number;
-  /** frames and restarts since start, for status */
+  /** frames and restarts since start, for status; stale: old frames a (re)connect brought, not fed on */
   frames = 0;
   restarts = 0;
+  stale = 0;
 
   constructor(private readonly o: FrameSourceOptions) {
     this.frameBytes = o.width * o.height * 3;
@@ -157,14 +174,16 @@ export class FrameSource {
     });
     this.spawnedAtMs = this.lastFrameMs = this.clock();
     this.stderrTail = '';
+    this.stderrLine = '';
     this.filled = 0;
+    this.times = undefined;
+    this.timeBaseMs = 0;
+    this.pts = [];
     const child = spawn(this.o.tools.ffmpeg.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.o.onRestart?.();
     child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2048);
-    });
+    child.stderr!.on('data', (chunk: Buffer) => this.onStderr(chunk.toString('utf8')));
     this.exited = new Promise((resolve) => {
       child.on('close', (code, signal) => {
         this.onClose(code, signal);
@@ -197,9 +216,60 @@ export class FrameSource {
           this.backoff.reset();
           this.setState('running', 'frames are arriving');
         }
-        this.o.onFrame({ camera: this.o.camera, data, width: this.o.width, height: this.o.height, timestampMs: now, seq: this.seq++ });
+        this.untimed.push({ data, arrivedMs: now });
+        this.pairFrames();
       }
     }
+  }
+
+  /** `showinfo` lines carry the frames' times; anything else is ffmpeg talking (kept for the exit's reason). */
+  private onStderr(text: string): void {
+    const lines = (this.stderrLine + text).split('\n');
+    this.stderrLine = lines.pop() ?? '';
+    for (const line of lines) {
+      const info = parseShowinfo(line);
+      if (info?.kind === 'config') {
+        this.timeBaseMs = info.timeBase * 1000;
+        this.times ??= new FrameTimes(info.frameIntervalMs);
+      } else if (info?.kind === 'frame') {
+        this.sawTimes = true;
+        if (this.timeBaseMs) this.pts.push(info.pts * this.timeBaseMs);
+        if (this.pts.length > PAIRING_LIMIT) this.pts.shift();
+      } else if (line.trim()) {
+        this.stderrTail = (this.stderrTail + line + '\n').slice(-2048);
+      }
+    }
+    this.pairFrames();
+  }
+
+  /** Frames and their times come on two pipes: pair them in order, then let FrameTimes say which are live. */
+  private pairFrames(): void {
+    while (this.untimed.length && this.pts.length) {
+      const frame = this.untimed.shift()!;
+      this.times ??= new FrameTimes();
+      const { keep, drop } = this.times.accept({ item: frame.data, arrivedMs: frame.arrivedMs, streamMs: this.pts.shift()! });
+      for (const data of drop) this.pool.give(data);
+      this.stale += drop.length;
+      for (const k of keep) this.emit(k.item, k.takenMs, frame.arrivedMs);
+    }
+    // an ffmpeg that prints no frame times (another build, another log format) must not pile frames up
+    while (this.untimed.length > (this.sawTimes ? PAIRING_LIMIT : PAIRING_SLACK)) {
+      const frame = this.untimed.shift()!;
+      if (this.sawTimes) {
+        this.pool.give(frame.data); // times come, just slowly: this one is lost
+        this.stale++;
+        continue;
+      }
+      if (!this.warnedUntimed) {
+        this.warnedUntimed = true;
+        this.o.logger.warn({ camera: this.o.camera }, 'ffmpeg prints no frame times: frames are stamped when they arrive');
+      }
+      this.emit(frame.data, frame.arrivedMs, frame.arrivedMs);
+    }
+  }
+
+  private emit(data: Uint8Array, takenMs: number, arrivedMs: number): void {
+    this.o.onFrame({ camera: this.o.camera, data, width: this.o.width, height: this.o.height, timestampMs: takenMs, arrivedMs, seq: this.seq++ });
   }
 
   private checkStall(): void {
@@ -213,8 +283,10 @@ export class FrameSource {
 
   private onClose(code: number | null, signal: NodeJS.Signals | null): void {
     this.child = undefined;
-    // a partly filled frame is the start of a picture that will never finish
+    // a partly filled frame is the start of a picture that will never finish; frames never shown live are not fed
     this.filled = 0;
+    for (const data of [...this.untimed.map((f) => f.data), ...(this.times?.release() ?? [])]) this.pool.give(data);
+    this.untimed = [];
     if (this.stopping) return;
     const lastLine = this.stderrTail.trim().split('\n').slice(-1)[0] ?? '';
     this.o.logger.debug({ camera: this.o.camera, code, signal, stderr: lastLine }, 'detect ffmpeg exited');

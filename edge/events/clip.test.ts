@@ -13,7 +13,7 @@ describe('clipPlan', () => {
     { name: 'across a gap (the gap is not in the clip)', from: 25, to: 45, paths: [20, 40], offset: 5, duration: 20 },
   ])('$name', ({ from, to, paths, offset, duration }) => {
     const plan = clipPlan(SEGMENTS, from * 1000, to * 1000)!;
-    expect(plan.paths).toEqual(paths.map((p) => `/rec/${p}.mp4`));
+    expect(plan.segments.map((s) => s.path)).toEqual(paths.map((p) => `/rec/${p}.mp4`));
     expect(plan.offsetSeconds).toBe(offset);
     expect(plan.durationSeconds).toBe(duration);
   });
@@ -25,7 +25,11 @@ describe('clipPlan', () => {
 });
 
 describe('concatList', () => {
-  it('quotes paths, escaping a quote the way the concat demuxer reads it', () => {
-    expect(concatList(['/a/b.mp4', "/it's/c.mp4"])).toBe("ffconcat version 1.0\nfile '/a/b.mp4'\nfile '/it'\\''s/c.mp4'\n");
+  it('quotes paths, escaping a quote the way the concat demuxer reads it, and stops each file but the last at its row\'s end', () => {
+    const list = concatList([
+      { path: '/a/b.mp4', startMs: 1000, endMs: 4250 },
+      { path: "/it's/c.mp4", startMs: 4250, endMs: 9000 },
+    ]);
+    expect(list).toBe("ffconcat version 1.0\nfile '/a/b.mp4'\noutpoint 3.250\nfile '/it'\\''s/c.mp4'\n");
   });
 });

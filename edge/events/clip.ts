@@ -13,7 +13,8 @@ export interface ClipSegment {
 }
 
 export interface ClipPlan {
-  paths: string[];
+  /** in order; each file is played up to its row's end (`outpoint`) */
+  segments: ClipSegment[];
   /** from the start of the first segment */
   offsetSeconds: number;
   durationSeconds: number;
@@ -31,12 +32,21 @@ export function clipPlan(segments: readonly ClipSegment[], fromMs: number, toMs:
   const start = Math.max(fromMs, first.startMs);
   const end = Math.min(toMs, last.endMs);
   if (end <= start) return undefined;
-  return { paths: used.map((s) => s.path), offsetSeconds: (start - first.startMs) / 1000, durationSeconds: (end - start) / 1000, start, end };
+  return { segments: used, offsetSeconds: (start - first.startMs) / 1000, durationSeconds: (end - start) / 1000, start, end };
 }
 
-/** ffconcat list: paths quoted, a quote inside one escaped the way the concat demuxer reads it. */
-export function concatList(paths: readonly string[]): string {
-  return `ffconcat version 1.0\n${paths.map((p) => `file '${p.replace(/'/g, "'\\''")}'\n`).join('')}`;
+/**
+ * ffconcat list: paths quoted, a quote inside one escaped the way the concat demuxer reads it. A file that goes on
+ * past its row's end (the next run's first segment repeats its last second) stops there: `outpoint` drops the
+ * packets from then on, exactly, even with stream copy (an `inpoint` could only start at a keyframe).
+ */
+export function concatList(segments: readonly ClipSegment[]): string {
+  const lines = ['ffconcat version 1.0'];
+  segments.forEach((s, i) => {
+    lines.push(`file '${s.path.replace(/'/g, "'\\''")}'`);
+    if (i < segments.length - 1) lines.push(`outpoint ${((s.endMs - s.startMs) / 1000).toFixed(3)}`);
+  });
+  return lines.join('\n') + '\n';
 }
 
 /** Cuts the clip into a temp file beside `output`, fsyncs it and renames it into place. */
@@ -45,7 +55,7 @@ export async function cutClip(ffmpegPath: string, plan: ClipPlan, output: string
   const list = path.join(path.dirname(output), `.${path.basename(output)}.${tag}.ffconcat`);
   const tmp = path.join(path.dirname(output), `.${path.basename(output)}.${tag}.tmp.mp4`);
   try {
-    await writeFile(list, concatList(plan.paths));
+    await writeFile(list, concatList(plan.segments));
     await runFfmpeg(ffmpegPath, clipCutArgs({ concatList: list, offsetSeconds: plan.offsetSeconds, durationSeconds: plan.durationSeconds, output: tmp }), 120_000);
     const handle = await open(tmp, 'r');
     try {

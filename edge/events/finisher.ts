@@ -38,6 +38,8 @@ const PENDING_CLIP_MS = 86_400_000;
 
 /** How long to wait for a segment to be closed and indexed before doing without it. */
 const segmentWaitMs = (cam: FinisherCamera) => cam.segmentSeconds * 3000 + 5000;
+/** half the frame interval of a 15 fps main stream (most cameras send 15–30 fps) */
+const NEAREST_FRAME_MS = 33;
 
 export class EventFinisher {
   private readonly ending = new Map<string, EventState>();
@@ -123,7 +125,8 @@ export class EventFinisher {
         const jpeg = await takeSnapshot({
           ffmpegPath: this.o.tools.ffmpeg.path,
           segmentPath: segment.path,
-          offsetSeconds: (ev.bestAtMs - segment.startMs) / 1000,
+          // ffmpeg gives the first frame at or after the offset: half a frame earlier makes it the nearest one
+          offsetSeconds: Math.max(0, (ev.bestAtMs - segment.startMs - NEAREST_FRAME_MS) / 1000),
           box: ev.box,
           privacyMasks: cam.privacyMasks,
         });

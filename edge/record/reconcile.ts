@@ -28,9 +28,22 @@ async function listSegments(dir: string): Promise<string[]> {
   return out;
 }
 
-async function adopt(file: string, camera: string, store: RecordStore, tools: FfmpegTools, logger: Logger, result: ReconcileResult): Promise<void> {
-  const startMs = timeFromPath(file);
-  if (startMs === undefined) return;
+/**
+ * Where a segment that was never listed (its ffmpeg was killed while writing it) began. Its name has the second
+ * ffmpeg opened it, truncated, and opening comes after the first frame (by up to the 2 s of a cached GOP). The
+ * index knows the exact times it can be: where the camera's last segment ended (the run went on), where its last
+ * gap ended (the run began with it), or what the recorder said before it died. The latest that fits the name wins
+ * (a run's own last end is later than the gap that began it); none fits → the name's time.
+ */
+export function unlistedStart(nameMs: number, candidates: readonly (number | null | undefined)[]): number {
+  const fits = candidates.filter((c): c is number => typeof c === 'number' && c >= nameMs - 2500 && c < nameMs + 1000);
+  return fits.length ? Math.max(...fits) : nameMs;
+}
+
+async function adopt(file: string, camera: string, store: RecordStore, tools: FfmpegTools, logger: Logger, result: ReconcileResult, hintMs?: number): Promise<void> {
+  const nameMs = timeFromPath(file);
+  if (nameMs === undefined) return;
+  const startMs = unlistedStart(nameMs, [store.lastSegment(camera)?.endMs, store.lastGap(camera)?.toMs, hintMs]);
   let duration: number | undefined;
   try {
     duration = (await probe(tools, file)).durationSeconds;
@@ -65,13 +78,16 @@ export async function reconcileCamera(root: string, camera: string, store: Recor
   return result;
 }
 
-/** Quick reconcile of the last two hours of a camera (after its recorder was killed mid-segment). */
-export async function reconcileRecent(root: string, camera: string, store: RecordStore, tools: FfmpegTools, logger: Logger, now: number): Promise<ReconcileResult> {
+/**
+ * Quick reconcile of the last two hours of a camera (after its recorder was killed mid-segment); `openSegmentStartMs`
+ * is where the recorder says the segment it was writing began.
+ */
+export async function reconcileRecent(root: string, camera: string, store: RecordStore, tools: FfmpegTools, logger: Logger, now: number, openSegmentStartMs?: number): Promise<ReconcileResult> {
   const result: ReconcileResult = { adopted: 0, dropped: 0, deletedUnreadable: 0 };
   const known = new Set(store.segmentsInRange(camera, now - 2 * 3_600_000, now + 3_600_000).map((s) => s.path));
   for (const dir of new Set([hourDir(root, camera, now - 3_600_000), hourDir(root, camera, now)])) {
     for (const file of (await listSegments(dir)).sort()) {
-      if (!known.has(file)) await adopt(file, camera, store, tools, logger, result);
+      if (!known.has(file)) await adopt(file, camera, store, tools, logger, result, openSegmentStartMs);
     }
   }
   return result;

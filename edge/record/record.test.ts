@@ -104,4 +104,24 @@ describe('recording', () => {
     expect(Math.abs(gaps[0]!.toMs! - dropEnd)).toBeLessThan(3000);
     await svc.stop();
   }, 90_000);
+
+  it('calls a stop "shutdown" even when ffmpeg got the SIGTERM before the box did, and a lone SIGTERM a restart', async () => {
+    const cam = farm.cameras[0]!;
+    const { svc, store } = service([{ id: 'cam-t', url: cam.urlWithCredentials('main'), segmentSeconds: 2, retainDays: 30, enabled: true }]);
+    await svc.start();
+    await until(() => store.segmentsOf('cam-t').length >= 1, 20_000);
+    // ffmpeg alone gets a SIGTERM: nobody is stopping, so it is a restart (and, as the camera hands the new reader
+    // its cached GOP, the new run's first segment begins before the old one's end: no hole, no gap row)
+    const before = store.segmentsOf('cam-t').length;
+    process.kill(svc.recorder('cam-t')!.pid()!, 'SIGTERM');
+    await until(() => store.segmentsOf('cam-t').length >= before + 3, 20_000);
+    expect(store.gaps('cam-t').every((g) => g.reason === 'restarted')).toBe(true);
+    const rows = store.segmentsOf('cam-t').filter((r) => r.endMs > r.startMs); // a row covered whole keeps no span
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.startMs).toBeGreaterThanOrEqual(rows[i - 1]!.endMs);
+    // the process group's SIGTERM: ffmpeg exits first, the box's handler comes a moment later
+    process.kill(svc.recorder('cam-t')!.pid()!, 'SIGTERM');
+    await sleep(50);
+    await svc.stop();
+    expect(store.gaps('cam-t').at(-1)).toMatchObject({ reason: 'shutdown', toMs: null });
+  }, 60_000);
 });

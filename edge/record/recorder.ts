@@ -10,6 +10,7 @@ import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import { resolveUrlHost } from '../../shared/ffmpeg/resolve.js';
 import type { Logger } from '../../shared/log.js';
 import { Backoff } from '../../shared/backoff.js';
+import { StreamClock } from '../stream-clock.js';
 import { hourDir, resolveListedSegment, segmentPattern } from './paths.js';
 import type { GapReason } from './store.js';
 
@@ -21,12 +22,19 @@ export interface ClosedSegment {
   startMs: number;
   endMs: number;
   bytes: number;
+  /** the first segment of an ffmpeg run: it starts where the gap before it ended */
+  firstOfRun: boolean;
 }
 
 export interface RecorderEvents {
   segment(seg: ClosedSegment): void;
-  /** recording stopped at about `atMs` (ffmpeg exited, was killed, or the box stops); awaited before a restart */
-  stopped(reason: GapReason, atMs: number): Promise<void> | void;
+  /** this run's first frame was taken at `firstFrameMs` (box clock): the gap before it ends there */
+  runStarted(firstFrameMs: number): void;
+  /**
+   * Recording stopped (ffmpeg exited, was killed, or the box stops); awaited before a restart. `openSegmentStartMs`:
+   * where the segment ffmpeg was writing began (it was not listed; a kill leaves it on disk).
+   */
+  stopped(reason: GapReason, openSegmentStartMs: number | undefined): Promise<void> | void;
   state(state: RecorderState, detail: string): void;
 }
 
@@ -70,8 +78,21 @@ export class CameraRecorder {
   /** when ffmpeg last reported more bytes written, and how many */
   private lastDataMs = 0;
   private lastTotalSize = -1;
-  /** end of the last segment of this ffmpeg run: the next one starts there (file names have 1 s precision) */
-  private lastEndThisRun: number | undefined;
+  /** this run's stream times on the box's clock (from `-progress` reports: stream time and when it came) */
+  private streamClock = new StreamClock();
+  private runStartReported = false;
+  /** `frame=` of the report being read, and the first report's frames and stream time: the frame interval */
+  private framesWritten = NaN;
+  /** newer builds print out_time_us and out_time_ms (both microseconds): one is enough */
+  private outTimeKey: 'out_time_us=' | 'out_time_ms=' | undefined;
+  /** resolved once the stream clock can map (two reports and the frame interval), or when ffmpeg has gone */
+  private clockReady: Promise<void> = Promise.resolve();
+  private markClockReady: () => void = () => undefined;
+  private firstReport: { frames: number; streamMs: number } | undefined;
+  /** end of the last listed segment of this run, in stream and box time: the next one starts there */
+  private lastEndThisRun: { streamMs: number; wallMs: number } | undefined;
+  /** the box is shutting down: an ffmpeg that exits now (the signal reached its group too) is not a crash */
+  private shuttingDown = false;
   /** probe-free start; turned off for good when this camera's stream turns out to need probing */
   private fastStart = true;
   private stderrTail = '';
@@ -97,6 +118,11 @@ export class CameraRecorder {
     this.setState('starting', 'starting ffmpeg');
     void this.spawnOnce();
     this.watchdog = setInterval(() => this.checkStall(), 1000);
+  }
+
+  /** The box is about to stop: what ffmpeg does from now on (it may get the same SIGTERM) is the shutdown. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
   }
 
   /**
@@ -158,6 +184,11 @@ export class CameraRecorder {
     this.lastDataMs = this.spawnedAtMs;
     this.lastTotalSize = -1;
     this.lastEndThisRun = undefined;
+    this.streamClock = new StreamClock();
+    this.runStartReported = false;
+    this.firstReport = undefined;
+    this.outTimeKey = undefined;
+    this.clockReady = new Promise((resolve) => (this.markClockReady = resolve));
     this.stderrTail = '';
     this.killedForStall = false;
     const child = spawn(this.o.tools.ffmpeg.path, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
@@ -170,6 +201,7 @@ export class CameraRecorder {
     createInterface({ input: child.stderr! }).on('line', (line) => this.onStderrLine(line));
     this.exited = new Promise((resolve) => {
       child.on('close', (code, signal) => {
+        this.markClockReady(); // listed segments waiting for the clock take what there is
         void pending.then(() => this.onClose(code, signal)).then(resolve);
       });
     });
@@ -177,10 +209,19 @@ export class CameraRecorder {
   }
 
   private async onListedSegment(line: string): Promise<void> {
+    // the camera's cached GOP makes the first segment close before ffmpeg's first progress report: wait for the
+    // clock (about a second), or a first segment would be indexed by its file name, up to 2 s off
+    await this.clockReady;
     const [name, start, end] = line.split(',');
-    const durationMs = Math.round((Number(end) - Number(start)) * 1000);
-    if (!name || !Number.isFinite(durationMs) || durationMs <= 0) return;
-    const resolved = resolveListedSegment(this.o.root, this.o.camera, name, this.clock(), durationMs);
+    const startStreamMs = Number(start) * 1000;
+    const endStreamMs = Number(end) * 1000;
+    if (!name || !Number.isFinite(startStreamMs) || !(endStreamMs > startStreamMs)) return;
+    // the segment's own frames say when it was: its first frame's stream time on the box's clock; one that
+    // follows the last listed segment of this run starts exactly where that one ended
+    const chained = this.lastEndThisRun && Math.abs(this.lastEndThisRun.streamMs - startStreamMs) < 1 ? this.lastEndThisRun.wallMs : undefined;
+    const mapped = this.streamClock.toWall(startStreamMs);
+    const now = this.clock();
+    const resolved = resolveListedSegment(this.o.root, this.o.camera, name, now, endStreamMs - startStreamMs);
     if (!resolved) return;
     let bytes: number;
     try {
@@ -189,13 +230,12 @@ export class CameraRecorder {
       this.o.logger.warn({ camera: this.o.camera, path: resolved.path }, 'listed segment not found on disk');
       return;
     }
-    this.lastProgressMs = this.clock();
-    this.segmentsThisRun++;
-    // chained on the stream's own clock while it agrees with the file name (which is truncated to the second)
-    const chained = this.lastEndThisRun;
-    const startMs = chained !== undefined && chained >= resolved.startMs - 1000 && chained <= resolved.startMs + 2000 ? chained : resolved.startMs;
-    this.lastEndThisRun = startMs + durationMs;
-    this.o.events.segment({ camera: this.o.camera, path: resolved.path, startMs, endMs: startMs + durationMs, bytes });
+    this.lastProgressMs = now;
+    const firstOfRun = this.segmentsThisRun++ === 0;
+    const startMs = chained ?? mapped ?? resolved.startMs;
+    const endMs = startMs + Math.round(endStreamMs - startStreamMs);
+    this.lastEndThisRun = { streamMs: endStreamMs, wallMs: endMs };
+    this.o.events.segment({ camera: this.o.camera, path: resolved.path, startMs, endMs, bytes, firstOfRun });
     if (this.state !== 'recording') this.setState('recording', 'segments are being written');
     this.ensureDirs();
   }
@@ -204,7 +244,13 @@ export class CameraRecorder {
   private onStderrLine(line: string): void {
     const eq = line.indexOf('=');
     if (eq > 0 && /^[a-z_]+$/.test(line.slice(0, eq))) {
-      if (line.startsWith('total_size=')) {
+      // out_time_us (out_time_ms in older builds, in microseconds too): the stream time written so far
+      if (line.startsWith('out_time_us=') || line.startsWith('out_time_ms=')) {
+        this.outTimeKey ??= line.startsWith('out_time_us=') ? 'out_time_us=' : 'out_time_ms=';
+        if (line.startsWith(this.outTimeKey)) this.onStreamTime(Number(line.slice(12)) / 1000);
+      }
+      else if (line.startsWith('frame=')) this.framesWritten = Number(line.slice(6));
+      else if (line.startsWith('total_size=')) {
         const size = Number(line.slice(11));
         if (size > this.lastTotalSize) {
           this.lastTotalSize = size;
@@ -214,6 +260,29 @@ export class CameraRecorder {
       return;
     }
     this.stderrTail = (this.stderrTail + line + '\n').slice(-STDERR_KEEP);
+  }
+
+  private onStreamTime(streamMs: number): void {
+    if (!Number.isFinite(streamMs) || streamMs < 0) return;
+    this.streamClock.observe(this.clock(), streamMs);
+    // stream time over frames written, between two reports: the frame interval (see StreamClock)
+    const frames = this.framesWritten;
+    if (Number.isFinite(frames) && frames > 0) {
+      if (!this.firstReport) this.firstReport = { frames, streamMs };
+      else if (frames - this.firstReport.frames >= 5) this.streamClock.setFrameInterval((streamMs - this.firstReport.streamMs) / (frames - this.firstReport.frames));
+    }
+    // two reports in, the clock can map: listed segments may be indexed, and where this run began is said, so a
+    // kill before its first segment is listed still leaves the gap's end on record
+    if (!this.runStartReported && this.streamClock.samples >= 2 && this.streamClock.frameIntervalMs !== undefined) {
+      this.markClockReady();
+      this.runStartReported = true;
+      this.o.events.runStarted(this.streamClock.toWall(0)!);
+    }
+  }
+
+  /** Where the segment being written began: after the last listed one, or at the run's first frame. */
+  private openSegmentStart(): number | undefined {
+    return this.lastEndThisRun?.wallMs ?? this.streamClock.toWall(0);
   }
 
   private checkStall(): void {
@@ -234,8 +303,10 @@ export class CameraRecorder {
       this.fastStart = false;
       this.o.logger.info({ camera: this.o.camera }, 'stream parameters are not in its SDP: probing the stream at each start');
     }
+    // ffmpeg that exits on a signal (255) may have got the box's SIGTERM before the box did: wait for the box to say
+    if (!this.stopping && !this.shuttingDown && (code === 255 || signal === 'SIGTERM' || signal === 'SIGINT')) await new Promise((r) => setTimeout(r, 300));
     let reason: GapReason;
-    if (this.stopping) reason = 'shutdown';
+    if (this.stopping || this.shuttingDown) reason = 'shutdown';
     else if (this.killedForStall) reason = 'stalled';
     else {
       reason = classifyExit({
@@ -246,15 +317,15 @@ export class CameraRecorder {
       });
     }
     if (!this.stopping) this.o.logger.debug({ camera: this.o.camera, code, signal, reason, stderr: lastLine }, 'ffmpeg exited');
-    this.afterExit(reason, lastLine);
+    this.afterExit(reason, lastLine, this.openSegmentStart());
   }
 
-  private afterExit(reason: GapReason, detail = ''): void {
-    const settled = Promise.resolve(this.o.events.stopped(reason, this.clock())).catch((err: unknown) => {
+  private afterExit(reason: GapReason, detail = '', openSegmentStartMs?: number): void {
+    const settled = Promise.resolve(this.o.events.stopped(reason, openSegmentStartMs)).catch((err: unknown) => {
       this.o.logger.error({ camera: this.o.camera, err: (err as Error).message }, 'after-stop handling failed');
     });
     this.afterStop = settled;
-    if (this.stopping) return;
+    if (this.stopping || this.shuttingDown) return;
     if (reason !== 'stalled') this.setState('offline', detail || reason);
     const delay = this.backoff.next(this.clock() - this.spawnedAtMs);
     void settled.then(() => {

@@ -3,7 +3,7 @@
 import { rm, statfs } from 'node:fs/promises';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import type { Logger } from '../../shared/log.js';
-import { CameraRecorder, type RecorderState } from './recorder.js';
+import { CameraRecorder, type ClosedSegment, type RecorderState } from './recorder.js';
 import { reconcileCamera, reconcileRecent } from './reconcile.js';
 import { bytesToFree, expiredSegments, segmentsToFree, type DiskFloor, type DiskState } from './retention.js';
 import type { RecordStore, SegmentRow } from './store.js';
@@ -86,7 +86,8 @@ export class RecordingService {
         ...(this.o.clock ? { clock: this.o.clock } : {}),
         events: {
           segment: (seg) => this.onSegment(seg),
-          stopped: (reason) => this.onStopped(cam.id, reason),
+          runStarted: (firstFrameMs) => this.o.store.endGapAt(cam.id, firstFrameMs),
+          stopped: (reason, openSegmentStartMs) => this.onStopped(cam.id, reason, openSegmentStartMs),
           state: (state, detail) => {
             this.o.logger.info({ camera: cam.id, state, detail }, `camera ${cam.id} ${state}`);
             this.persistStatus(cam.id);
@@ -102,7 +103,13 @@ export class RecordingService {
     this.timers.push(setInterval(() => void this.runRetention(), this.o.retentionEveryMs ?? 600_000));
   }
 
+  /** The box is stopping: from now on, recorders that end end for the shutdown (even before stop() reaches them). */
+  beginShutdown(): void {
+    for (const r of this.recorders.values()) r.beginShutdown();
+  }
+
   async stop(): Promise<void> {
+    this.beginShutdown();
     this.timers.forEach(clearInterval);
     this.timers = [];
     await Promise.all([...this.recorders.values()].map((r) => r.stop()));
@@ -141,8 +148,9 @@ export class RecordingService {
     this.o.onStatusChange?.(s);
   }
 
-  private onSegment(seg: { camera: string; path: string; startMs: number; endMs: number; bytes: number }): void {
-    this.o.store.addSegment(seg);
+  private onSegment(seg: ClosedSegment): void {
+    const { firstOfRun, ...row } = seg;
+    this.o.store.addSegment(row, { firstOfRun });
     this.lastSegmentAt.set(seg.camera, seg.endMs);
     const list = this.recent.get(seg.camera) ?? [];
     list.push({ bytes: seg.bytes, ms: seg.endMs - seg.startMs, at: seg.endMs });
@@ -150,10 +158,10 @@ export class RecordingService {
     this.recent.set(seg.camera, list);
   }
 
-  private async onStopped(camera: string, reason: Parameters<RecordStore['openGap']>[2]): Promise<void> {
+  private async onStopped(camera: string, reason: Parameters<RecordStore['openGap']>[2], openSegmentStartMs: number | undefined): Promise<void> {
     // a killed (or signalled) ffmpeg may leave its open segment unlisted: index it, so the gap starts where
     // recording really ended and the index matches the disk
-    await reconcileRecent(this.o.root, camera, this.o.store, this.o.tools, this.o.logger, this.clock());
+    await reconcileRecent(this.o.root, camera, this.o.store, this.o.tools, this.o.logger, this.clock(), openSegmentStartMs);
     const last = this.o.store.lastSegment(camera);
     this.o.store.openGap(camera, last?.endMs ?? this.clock(), reason);
     this.persistStatus(camera);

@@ -2,6 +2,9 @@
 import type { Db } from '../../shared/db.js';
 import type { Protection, SegmentInfo } from './retention.js';
 
+/** closer than this to the previous segment's end, a segment continues it (a frame at 15 fps is 67 ms) */
+const CONTIGUOUS_MS = 40;
+
 export type GapReason = 'offline' | 'stalled' | 'restarted' | 'disk' | 'shutdown';
 
 export interface SegmentRow extends SegmentInfo {
@@ -22,16 +25,19 @@ export class RecordStore {
   constructor(readonly db: Db) {
     this.s = {
       addSegment: db.prepare('INSERT OR IGNORE INTO segments (camera, path, start_ms, end_ms, bytes) VALUES (?, ?, ?, ?, ?)'),
-      lastSegment: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE camera = ? ORDER BY start_ms DESC LIMIT 1'),
+      lastSegment: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE camera = ? ORDER BY end_ms DESC, start_ms DESC LIMIT 1'),
       segmentsOf: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE camera = ? ORDER BY start_ms'),
       allPaths: db.prepare('SELECT id, path FROM segments WHERE camera = ?'),
       oldest: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE (start_ms, id) > (?, ?) ORDER BY start_ms, id LIMIT ?'),
-      inRange: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE camera = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms'),
+      // a row the next run's first segment covered whole has no span left (end = start): nothing to play there
+      inRange: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE camera = ? AND end_ms > ? AND start_ms < ? AND end_ms > start_ms ORDER BY start_ms'),
       deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
+      yieldTo: db.prepare('UPDATE segments SET end_ms = max(start_ms, @from) WHERE camera = @camera AND end_ms > @from AND start_ms < @to AND path != @path'),
       openGap: db.prepare('SELECT id, camera, from_ms AS fromMs, to_ms AS toMs, reason FROM gaps WHERE camera = ? AND to_ms IS NULL ORDER BY id DESC LIMIT 1'),
       insertGap: db.prepare('INSERT INTO gaps (camera, from_ms, to_ms, reason) VALUES (?, ?, ?, ?)'),
       closeGap: db.prepare('UPDATE gaps SET to_ms = ? WHERE id = ?'),
       deleteGap: db.prepare('DELETE FROM gaps WHERE id = ?'),
+      lastGap: db.prepare('SELECT id, camera, from_ms AS fromMs, to_ms AS toMs, reason FROM gaps WHERE camera = ? ORDER BY from_ms DESC, id DESC LIMIT 1'),
       gapsOf: db.prepare('SELECT id, camera, from_ms AS fromMs, to_ms AS toMs, reason FROM gaps WHERE camera = ? AND (to_ms IS NULL OR to_ms > ?) AND from_ms < ? ORDER BY from_ms'),
       gapsSince: db.prepare('SELECT count(*) FROM gaps WHERE camera = ? AND from_ms >= ?').pluck(),
       protections: db.prepare('SELECT camera, from_ms AS fromMs, to_ms AS toMs, keep_until_ms AS keepUntilMs, released_at AS releasedAt FROM protections WHERE released_at IS NULL AND (keep_until_ms IS NULL OR keep_until_ms > ?)'),
@@ -47,15 +53,43 @@ export class RecordStore {
   }
 
   /**
-   * Indexes a closed segment and closes the camera's open gap at its start, in one transaction.
-   * Returns false when the path was indexed already.
+   * Indexes a closed segment and closes the camera's open gap at its start, in one transaction. Rows of a camera
+   * never overlap: a recorder that reconnects gets the camera's cached GOP, frames up to 2 s old, so its first
+   * segment may begin before the last one of the previous run ended; that one's row then ends where the new one
+   * begins (its file holds a little more; concat lists stop it there with `outpoint`), and a short one it covers
+   * whole keeps no span at all (its file stays until retention; ranges skip it). The first segment of a
+   * recorder run settles where the gap before it ends. Returns false when the path was indexed already.
    */
-  addSegment(seg: Omit<SegmentRow, 'id'>): boolean {
+  addSegment(seg: Omit<SegmentRow, 'id'>, o: { firstOfRun?: boolean } = {}): boolean {
     return this.db.transaction(() => {
-      const added = this.s.addSegment.run(seg.camera, seg.path, seg.startMs, seg.endMs, seg.bytes).changes === 1;
-      if (added) this.closeGap(seg.camera, seg.startMs);
-      return added;
+      const previous = this.s.lastSegment.get(seg.camera) as SegmentRow | undefined;
+      // a few milliseconds after the previous end is the next frame (two runs' clocks differ that much): no hole
+      const startMs = previous && seg.startMs > previous.endMs && seg.startMs - previous.endMs <= CONTIGUOUS_MS ? previous.endMs : seg.startMs;
+      const added = this.s.addSegment.run(seg.camera, seg.path, startMs, seg.endMs, seg.bytes).changes === 1;
+      if (!added) return false;
+      // rows this one overlaps end where it begins (one it covers whole keeps no span)
+      this.s.yieldTo.run({ camera: seg.camera, from: startMs, to: seg.endMs, path: seg.path });
+      if (o.firstOfRun) this.endGapAt(seg.camera, startMs);
+      else this.closeGap(seg.camera, startMs);
+      return true;
     })();
+  }
+
+  /**
+   * Recording resumed at `toMs`: the open gap ends there. A run reports its first frame's time before its first
+   * segment is listed, and again (more exactly) with it: the gap it closed moves to the later word.
+   */
+  endGapAt(camera: string, toMs: number): void {
+    if (this.s.openGap.get(camera)) return this.closeGap(camera, toMs);
+    const last = this.s.lastGap.get(camera) as GapRow | undefined;
+    if (!last || last.toMs === null || last.toMs === toMs || Math.abs(last.toMs - toMs) > 1000) return;
+    if (toMs > last.fromMs) this.s.closeGap.run(toMs, last.id);
+    else this.s.deleteGap.run(last.id); // the run began before recording stopped: no hole after all
+  }
+
+  /** The camera's latest gap (open or closed). */
+  lastGap(camera: string): GapRow | undefined {
+    return this.s.lastGap.get(camera) as GapRow | undefined;
   }
 
   lastSegment(camera: string): SegmentRow | undefined {

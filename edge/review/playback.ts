@@ -9,15 +9,12 @@ import type { Readable } from 'node:stream';
 import { playbackArgs } from '../../shared/ffmpeg/args.js';
 import type { Logger } from '../../shared/log.js';
 import { BoxSplitter, videoCodecOf, type VideoCodec } from '../../shared/mp4-boxes.js';
+import { concatList } from '../events/clip.js';
 import type { PlaybackPlan } from './timeline.js';
 
-/** ffconcat list with each file's duration, so the next segment's timestamps start where this one ends. */
+/** ffconcat list of the plan's segments, each played up to its row's end (see `concatList`). */
 export function playbackConcatList(plan: PlaybackPlan): string {
-  const lines = ['ffconcat version 1.0'];
-  for (const s of plan.segments) {
-    lines.push(`file '${s.path.replace(/'/g, "'\\''")}'`);
-  }
-  return lines.join('\n') + '\n';
+  return concatList(plan.segments);
 }
 
 /** The video codec of a recorded segment, from its init segment (the first boxes of the file). */

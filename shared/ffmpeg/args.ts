@@ -44,6 +44,9 @@ export function recorderArgs(tools: FfmpegTools, o: RecorderArgs): string[] {
     '-c', 'copy',
     '-f', 'segment',
     '-segment_time', String(o.segmentSeconds),
+    // cut at wall-clock multiples of the segment time: a reconnect's burst (the camera's cached GOP) stays in the
+    // first segment, so two segments never open in the same second (their names are whole seconds)
+    '-segment_atclocktime', '1',
     '-segment_format', 'mp4',
     '-segment_format_options', FRAGMENTED_MP4,
     '-reset_timestamps', '1',
@@ -60,13 +63,24 @@ export interface FrameReaderArgs extends RtspInput {
   height: number;
 }
 
-/** Frame reader: decodes the sub stream to raw RGB24 frames of a fixed size on stdout. */
+/**
+ * Frame reader: decodes the sub stream to raw RGB24 frames of a fixed size on stdout. `select` keeps the first
+ * frame of each 1/fps slot with its own timestamp (the `fps` filter would re-stamp frames onto its grid), and
+ * `showinfo` prints each kept frame's `pts` on stderr (with the time base and the stream's frame rate first), in
+ * the order the frames come out: the reader pairs them. One decoder thread: frame threads would hold back a frame
+ * per thread, late for no gain on a sub stream.
+ */
 export function frameReaderArgs(tools: FfmpegTools, o: FrameReaderArgs): string[] {
   return [
-    ...QUIET,
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
+    '-threads', '1',
+    // a short look at the stream before decoding: probing buffers seconds of frames that then come out stale
+    '-probesize', '500000', '-analyzeduration', '500000',
     ...rtspInput(tools, o),
     '-an',
-    '-vf', `fps=${o.fps},scale=${o.width}:${o.height}`,
+    '-vf', `select='isnan(prev_selected_t)+gt(floor(t*${o.fps}),floor(prev_selected_t*${o.fps}))',scale=${o.width}:${o.height},showinfo`,
+    // one output frame per kept frame: raw video would otherwise be filled up to the stream's rate by repeats
+    '-vsync', 'passthrough',
     '-pix_fmt', 'rgb24',
     '-f', 'rawvideo',
     'pipe:1',

@@ -53,7 +53,7 @@ describe('locateFfmpeg', () => {
     expect(args.join(' ')).toContain('movflags=+frag_keyframe+empty_moov+default_base_moof');
     const modern = frameReaderArgs({ ...tools, rtspTimeoutFlag: '-timeout' }, { url: 'rtsp://10.0.0.5/sub', timeoutSeconds: 3, fps: 5, width: 640, height: 360 });
     expect(modern.join(' ')).toContain('-timeout 3000000');
-    expect(modern.join(' ')).toContain('fps=5,scale=640:360');
+    expect(modern.join(' ')).toContain('floor(t*5),floor(prev_selected_t*5))\',scale=640:360,showinfo -vsync passthrough');
   });
 });
 
