@@ -175,3 +175,27 @@ export class FragmentAssembler {
     return out;
   }
 }
+
+/** A video track's time scale, from an init segment's moov (its first track's mdhd), and that track's id. */
+export function firstTrackTiming(moov: Buffer): { trackId: number; timescale: number } | undefined {
+  const trak = childBoxes(moov).find((b) => b.type === 'trak');
+  const tkhd = trak && childBoxes(trak.bytes).find((b) => b.type === 'tkhd');
+  const mdhd = trak && findPath(trak, ['mdia', 'mdhd']);
+  if (!tkhd || !mdhd) return undefined;
+  // tkhd: version 1 has 64-bit times before the track id; mdhd likewise before the time scale
+  const trackId = tkhd.bytes.readUInt32BE(tkhd.bytes[8] === 1 ? 28 : 20);
+  const timescale = mdhd.bytes.readUInt32BE(mdhd.bytes[8] === 1 ? 28 : 20);
+  return timescale ? { trackId, timescale } : undefined;
+}
+
+/** A media fragment's start on its track's clock (tfdt's base media decode time), or undefined without one. */
+export function fragmentDecodeTime(moof: Buffer, trackId: number): number | undefined {
+  for (const traf of childBoxes(moof).filter((b) => b.type === 'traf')) {
+    const parts = childBoxes(traf.bytes);
+    const tfhd = parts.find((b) => b.type === 'tfhd');
+    const tfdt = parts.find((b) => b.type === 'tfdt');
+    if (!tfhd || !tfdt || tfhd.bytes.readUInt32BE(12) !== trackId) continue;
+    return tfdt.bytes[8] === 1 ? Number(tfdt.bytes.readBigUInt64BE(12)) : tfdt.bytes.readUInt32BE(12);
+  }
+  return undefined;
+}

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { clipCutArgs } from '../../shared/ffmpeg/args.js';
 import { commitFileSync } from '../../shared/atomic.js';
+import { keyframeAtOrBefore, keyframeSeconds } from '../record/keyframes.js';
 import { runFfmpeg } from './run-ffmpeg.js';
 
 export interface ClipSegment {
@@ -56,7 +57,10 @@ export async function cutClip(ffmpegPath: string, plan: ClipPlan, output: string
   const tmp = path.join(path.dirname(output), `.${path.basename(output)}.${tag}.tmp.mp4`);
   try {
     await writeFile(list, concatList(plan.segments));
-    await runFfmpeg(ffmpegPath, clipCutArgs({ concatList: list, offsetSeconds: plan.offsetSeconds, durationSeconds: plan.durationSeconds, output: tmp }), 120_000);
+    // the clip's start lies in the first segment: copy from the keyframe before it
+    const keyframe = keyframeAtOrBefore(await keyframeSeconds(plan.segments[0]!.path).catch(() => []), plan.offsetSeconds);
+    const cut = { concatList: list, keyframeSeconds: keyframe, leadSeconds: plan.offsetSeconds - keyframe, durationSeconds: plan.durationSeconds, output: tmp };
+    await runFfmpeg(ffmpegPath, clipCutArgs(cut), 120_000);
     const handle = await open(tmp, 'r');
     try {
       await handle.sync();

@@ -1,6 +1,6 @@
 // Recording for the whole box: a recorder per camera, the segment index, gaps, retention, the disk guard and
 // camera status. It imports nothing of detection, events, uplink or review: a box records whatever else fails.
-import { rm, statfs } from 'node:fs/promises';
+import { mkdir, rm, statfs } from 'node:fs/promises';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import type { Logger } from '../../shared/log.js';
 import { CameraRecorder, type ClosedSegment, type RecorderState } from './recorder.js';
@@ -64,6 +64,8 @@ export class RecordingService {
   }
 
   async start(): Promise<void> {
+    // the disk guard measures this file system before any recorder has written into it
+    await mkdir(this.o.root, { recursive: true });
     const now = this.clock();
     for (const cam of this.o.cameras) {
       const r = await reconcileCamera(this.o.root, cam.id, this.o.store, this.o.tools, this.o.logger);

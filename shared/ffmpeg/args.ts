@@ -90,22 +90,30 @@ export function frameReaderArgs(tools: FfmpegTools, o: FrameReaderArgs): string[
 export interface ClipCutArgs {
   /** an ffconcat list file naming the segments in order */
   concatList: string;
-  /** seconds from the start of the first listed segment */
-  offsetSeconds: number;
+  /** seconds from the start of the first listed segment: a keyframe at or before the clip's start */
+  keyframeSeconds: number;
+  /** seconds from that keyframe to where the clip is to begin */
+  leadSeconds: number;
   durationSeconds: number;
   output: string;
 }
 
-/** Clip: cut a time range out of recorded segments by stream copy (starts on the keyframe at or before offset). */
+/**
+ * Clip: cut a time range out of recorded segments by stream copy. Copy must start at a keyframe, so it seeks to one
+ * (ffmpeg's own seek lands on the *next* keyframe when the target is in a fragmented file's first fragment) and
+ * shifts the timestamps back by the lead: the frames before the clip's start get negative times, which the MP4
+ * muxer hides with an edit list, so a player shows the first frame at or after the start.
+ */
 export function clipCutArgs(o: ClipCutArgs): string[] {
   return [
     ...QUIET,
     '-f', 'concat', '-safe', '0',
-    '-ss', o.offsetSeconds.toFixed(3),
+    ...(o.keyframeSeconds > 0 ? ['-ss', o.keyframeSeconds.toFixed(3)] : []),
     '-i', o.concatList,
-    '-t', o.durationSeconds.toFixed(3),
+    '-t', (o.leadSeconds + o.durationSeconds).toFixed(3),
     '-map', '0:v:0', '-map', '0:a?',
     '-c', 'copy',
+    ...(o.leadSeconds > 0 ? ['-output_ts_offset', (-o.leadSeconds).toFixed(3)] : []),
     '-movflags', '+faststart',
     '-f', 'mp4',
     '-y', o.output,

@@ -68,7 +68,7 @@ describe('probe and clip cut with the real binaries', () => {
     const list = path.join(dir, 'list.ffconcat');
     writeFileSync(list, `ffconcat version 1.0\nfile '${source}'\nfile '${source}'\n`);
     const out = path.join(dir, 'clip.mp4');
-    await run(tools.ffmpeg.path, clipCutArgs({ concatList: list, offsetSeconds: 4, durationSeconds: 5, output: out }));
+    await run(tools.ffmpeg.path, clipCutArgs({ concatList: list, keyframeSeconds: 3, leadSeconds: 1, durationSeconds: 5, output: out }));
     const result = await probe(tools, out);
     expect(result.streams[0]?.codec).toBe('h264');
     expect(result.durationSeconds).toBeGreaterThan(4.5);
