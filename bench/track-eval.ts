@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createDetector } from '../edge/detect/detector.js';
 import { packagedModel } from '../edge/detect/model-file.js';
+import { appearanceOf } from '../edge/detect/appearance.js';
 import { Tracker } from '../edge/detect/tracker.js';
 import { SightingBook, type SightingDraft } from '../edge/events/sightings.js';
 import { iou } from '../edge/geometry.js';
@@ -41,7 +42,7 @@ for await (const chunk of ff.stdout!) {
     const t = Math.round((n++ * 1000) / fps);
     const dets = await detector.detect(frame);
     if (process.env.DUMP) dump.push([t, dets]);
-    const update = tracker.update(dets, t);
+    const update = tracker.update(process.env.NO_LOOK ? dets : dets.map((d) => ({ ...d, appearance: appearanceOf(frame, d.box) })), t);
     if (process.env.TRACE && Math.abs(t / 1000 - Number(process.env.TRACE)) < 1.5) {
       console.log(`t=${t} dets ${dets.map((d) => `${d.label}${d.score.toFixed(2)}@${Math.round(d.box.x)},${Math.round(d.box.y)},${Math.round(d.box.w)}x${Math.round(d.box.h)}`).join(' ')}`);
       console.log(`      tracks ${update.tracks.map((k) => `#${k.id}${k.label}${k.confirmed ? '' : '?'}${k.riders ? 'r' + k.riders : ''}${k.inferred ? 'i' : ''}@${Math.round(k.box.x)},${Math.round(k.box.y)},${Math.round(k.box.w)}x${Math.round(k.box.h)}`).join(' ')}`);

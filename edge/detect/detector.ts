@@ -21,6 +21,8 @@ export interface Detection {
   label: DetectionLabel;
   score: number;
   box: Box;
+  /** its colours (appearance.ts), added by the pipeline for the tracker */
+  appearance?: Float32Array | undefined;
 }
 
 /** COCO class id → our label; every other COCO class is dropped (see MODEL.md). */

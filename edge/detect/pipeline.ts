@@ -8,6 +8,7 @@ import { MinuteWindow } from '../../shared/minute-window.js';
 import { MotionDetector } from './motion.js';
 import { insidePolygon, type Polygon } from '../geometry.js';
 import type { TrackerUpdate } from './track.js';
+import { appearanceOf } from './appearance.js';
 import { Tracker } from './tracker.js';
 
 /** A track is confirmed after 4 matches at least: with 3, wrong first guesses on a dense street got confirmed (tracker.test.ts). */
@@ -92,7 +93,9 @@ export class CameraPipeline {
   /** The detector's answer for a frame this pipeline submitted. */
   onDetections(frame: Frame, detections: readonly Detection[]): void {
     this.detected++;
-    const update = this.tracker.update(keepDetections(detections, this.o.camera), frame.timestampMs);
+    // each detection's colours, while the frame is at hand: the tracker tells neighbours apart by them
+    const described = keepDetections(detections, this.o.camera).map((d) => ({ ...d, appearance: appearanceOf(frame, d.box) }));
+    const update = this.tracker.update(described, frame.timestampMs);
     this.o.onTracks(frame, update, frame.timestampMs);
   }
 

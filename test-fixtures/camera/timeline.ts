@@ -3,6 +3,8 @@
 
 export const RTP_CLOCK_HZ = 90_000;
 const TICKS_PER_MS = RTP_CLOCK_HZ / 1000;
+/** marks either side of a frame whose least delayed one times it (±10 s of 2 s GOPs) */
+const NEIGHBOUR_MARKS = 5;
 /** ~11 h of 2 s GOPs per feeder */
 const DEFAULT_MAX_MARKS = 20_000;
 
@@ -24,7 +26,7 @@ export interface TimelineView {
   readonly runs: readonly FeederRun[];
   /** The run that was sending at `ms`: the last one started by then (else the oldest kept). */
   runAt(ms: number): FeederRun | undefined;
-  /** Wall-clock ms when the frame at `ticks` of `run` arrived (exact for keyframes); undefined if nothing is known. */
+  /** Wall-clock ms when the frame at `ticks` of `run` was sent (the media clock through the least delayed keyframe near it); undefined if nothing is known. */
   wallClockOfTicks(ticks: number, run: number): number | undefined;
   /** The inverse: the ticks of `run` that arrived at `ms`. */
   ticksAtWallClock(ms: number, run: number): number | undefined;
@@ -62,14 +64,12 @@ export class Timeline implements TimelineView {
   wallClockOfTicks(ticks: number, run: number): number | undefined {
     const marks = this.marksOf(run);
     if (marks.length === 0) return undefined;
-    const i = lastAtOrBefore(marks, ticks);
-    const exact = marks[i];
-    if (exact?.ticks === ticks) return exact.arrivalMs;
-    // -re paces packets at the media rate but a frame can only be late (ffmpeg wakes every 10 ms; a run's
-    // first frame comes ~80 ms late): so go at the nominal rate from the less delayed of the two marks
-    // around `ticks`, rather than interpolate the delay of one into the frames between.
-    const around = [marks[i], marks[i + 1]].filter((m) => m !== undefined);
-    const base = around.reduce((best, m) => (delayOf(m) < delayOf(best) ? m : best));
+    // -re paces packets at the media rate, and a packet can only be late (ffmpeg wakes every 10 ms; a run's first
+    // frame comes ~80 ms late; on a loaded machine this process may read a keyframe 100 ms after it came): a
+    // frame's time is the media clock from the least delayed mark near it, never one mark's own arrival
+    const i = Math.max(0, lastAtOrBefore(marks, ticks));
+    const near = marks.slice(Math.max(0, i - NEIGHBOUR_MARKS), i + NEIGHBOUR_MARKS + 1);
+    const base = near.reduce((best, m) => (delayOf(m) < delayOf(best) ? m : best));
     return base.arrivalMs + (ticks - base.ticks) / TICKS_PER_MS;
   }
 
