@@ -19,7 +19,7 @@ export function appearanceOf(frame: RgbFrame, box: Box): Float32Array | undefine
   const y0 = Math.max(0, Math.floor(box.y + (box.h * (1 - CORE)) / 2));
   const x1 = Math.min(frame.width, Math.ceil(box.x + box.w - (box.w * (1 - CORE)) / 2));
   const y1 = Math.min(frame.height, Math.ceil(box.y + box.h - (box.h * (1 - CORE)) / 2));
-  if (x1 - x0 < 3 || y1 - y0 < 3) return undefined;
+  if (x1 - x0 < 4 || y1 - y0 < 4) return undefined;
   const stepX = Math.max(1, Math.floor((x1 - x0) / MAX_SAMPLES_PER_AXIS));
   const stepY = Math.max(1, Math.floor((y1 - y0) / MAX_SAMPLES_PER_AXIS));
   const hist = new Float32Array(APPEARANCE_BINS);

@@ -613,3 +613,34 @@ describe('oneLabelEach', () => {
     expect(oneLabelEach(detections).map((k) => `${k.label} ${k.score}`)).toEqual(kept);
   });
 });
+
+describe('Tracker: looks', () => {
+  // Two people meet, stand side by side for 2 s, and each goes back the way they came: where they were heading says
+  // nothing after the stop, their colours do (without them the ids swap).
+  const red = Float32Array.from({ length: 64 }, (_, i) => (i === 48 ? 1 : 0));
+  const blue = Float32Array.from({ length: 64 }, (_, i) => (i === 3 ? 1 : 0));
+  const xAt = (who: 'a' | 'b', ms: number): number => {
+    const meet = who === 'a' ? 276 : 284;
+    const from = who === 'a' ? 100 : 460;
+    if (ms <= 2000) return from + ((meet - from) * ms) / 2000;
+    if (ms <= 4000) return meet;
+    return meet + ((from - meet) * (ms - 4000)) / 2000;
+  };
+  const frames = range(31).map((i) => i * 200);
+
+  it('keeps each person\'s id through a meeting, by their colours', () => {
+    const tracker = new Tracker();
+    const seen = { a: new Set<number>(), b: new Set<number>() };
+    for (const ms of frames) {
+      const a = { label: 'person' as const, score: 0.8, box: { x: xAt('a', ms), y: 200, w: 20, h: 50 }, appearance: red };
+      const b = { label: 'person' as const, score: 0.8, box: { x: xAt('b', ms), y: 200, w: 20, h: 50 }, appearance: blue };
+      const { tracks } = tracker.update([b, a], T0 + ms);
+      const idOf = (box: Box) => holder(tracks, box)?.id;
+      if (idOf(a.box)) seen.a.add(idOf(a.box)!);
+      if (idOf(b.box)) seen.b.add(idOf(b.box)!);
+    }
+    expect([...seen.a]).toHaveLength(1);
+    expect([...seen.b]).toHaveLength(1);
+    expect(seen.a).not.toEqual(seen.b);
+  });
+});
