@@ -28,43 +28,41 @@ export const point = z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)
 /** A polygon of at least 3 points. */
 export const polygon = z.array(point).min(3, { message: 'a polygon needs at least 3 points' }).max(64);
 
+/** A URL field of the given schemes, without inline credentials; each refusal names the fix. */
+function urlOf(o: { schemes: readonly string[]; example: string; schemeHint: string; credentials: { message: string; hint: string }; userToo: boolean }) {
+  return z.string().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `not a valid URL (got ${JSON.stringify(value)})`, params: { hint: `write it as ${o.example}` } });
+      return;
+    }
+    if (!o.schemes.includes(url.protocol)) {
+      const names = o.schemes.map((p) => `${p}//`).join(' or ');
+      ctx.addIssue({ code: 'custom', message: `must be an ${names} URL (got ${url.protocol}//…)`, params: { hint: o.schemeHint } });
+    }
+    if (url.password || (o.userToo && url.username)) ctx.addIssue({ code: 'custom', message: o.credentials.message, params: { hint: o.credentials.hint } });
+  });
+}
+
 /** RTSP URL without inline credentials (they belong in the secrets file). */
-export const streamUrl = z.string().superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `not a valid URL (got ${JSON.stringify(value)})`, params: { hint: 'write it as rtsp://192.168.1.64:554/Streaming/Channels/101' } });
-    return;
-  }
-  if (url.protocol !== 'rtsp:' && url.protocol !== 'rtsps:') {
-    ctx.addIssue({ code: 'custom', message: `must be an rtsp:// or rtsps:// URL (got ${url.protocol}//…)`, params: { hint: 'use the stream URL that `wardwatch provision probe` prints' } });
-  }
-  if (url.password) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must not contain a password',
-      params: { hint: 'remove "user:password@" from the URL and set credentials.username and credentials.passwordSecret instead' },
-    });
-  }
+export const streamUrl = urlOf({
+  schemes: ['rtsp:', 'rtsps:'],
+  example: 'rtsp://192.168.1.64:554/Streaming/Channels/101',
+  schemeHint: 'use the stream URL that `wardwatch provision probe` prints',
+  credentials: { message: 'must not contain a password', hint: 'remove "user:password@" from the URL and set credentials.username and credentials.passwordSecret instead' },
+  userToo: false,
 });
 
 /** Sizes in gigabytes (decimal), as shown by df -H. */
 export const GB = 1_000_000_000;
 
 /** HTTP URL of a camera's ONVIF device service, without inline credentials. */
-export const onvifUrl = z.string().superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `not a valid URL (got ${JSON.stringify(value)})`, params: { hint: 'write it as http://192.168.1.64/onvif/device_service' } });
-    return;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    ctx.addIssue({ code: 'custom', message: `must be an http:// or https:// URL (got ${url.protocol}//…)`, params: { hint: 'the device service URL, e.g. http://192.168.1.64/onvif/device_service' } });
-  }
-  if (url.username || url.password) {
-    ctx.addIssue({ code: 'custom', message: 'must not contain a user name or password', params: { hint: 'remove "user:password@": the camera\'s clock is read without a login' } });
-  }
+export const onvifUrl = urlOf({
+  schemes: ['http:', 'https:'],
+  example: 'http://192.168.1.64/onvif/device_service',
+  schemeHint: 'the device service URL, e.g. http://192.168.1.64/onvif/device_service',
+  credentials: { message: 'must not contain a user name or password', hint: 'remove "user:password@": the camera\'s clock is read without a login' },
+  userToo: true,
 });
