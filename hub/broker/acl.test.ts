@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkClientId, checkPayloadSize, checkPublish, checkSubscribe, wardOfUsername } from './acl.js';
+import { checkClientId, checkPayloadSize, checkPublish, checkRetain, checkSubscribe, loggableUsername, MAX_RETAINED_BYTES, wardOfUsername } from './acl.js';
 
 const EVENT = '01JDQ6Z7A1B2C3D4E5F6G7H8J9';
 
@@ -58,6 +58,31 @@ describe('acl', () => {
     ['wardwatch/v1/p07/events', false],
   ])('ward p07 subscribing to %s: allowed %s', (filter, ok) => {
     expect(checkSubscribe('p07', filter).ok).toBe(ok);
+  });
+
+  it.each([
+    ['ward-p07', 'ward-p07'],
+    ['admin', '***'],
+    ['Zm9vYmFyLXRva2VuLXR5cGVkLWluLXRoZS13cm9uZy1i', '***'], // a token typed into the username
+    ['ward-Zm9vYmFyLXRva2VuLXR5cGVkLWluLXRoZS13cm9uZy1i', '***'],
+    [undefined, undefined],
+  ])('username %s is logged as %s', (username, logged) => {
+    expect(loggableUsername(username)).toBe(logged);
+  });
+
+  it.each([
+    ['wardwatch/v1/p07/status', 300, true],
+    ['wardwatch/v1/p07/status', 0, true], // clears the retained status
+    ['wardwatch/v1/p07/cameras/cam-01/status', 300, true],
+    ['wardwatch/v1/p07/status', MAX_RETAINED_BYTES + 1, false],
+    ['wardwatch/v1/p07/events', 300, false],
+    [`wardwatch/v1/p07/clips/${EVENT}/3`, 300, false],
+    [`wardwatch/v1/p07/clips/${EVENT}/manifest`, 300, false],
+    ['wardwatch/v1/p07/sightings', 300, false],
+    ['wardwatch/v1/p07/counts', 300, false],
+    ['wardwatch/v1/p07/retrievals', 300, false],
+  ])('retain on %s with %i bytes: kept %s', (topic, bytes, ok) => {
+    expect(checkRetain(topic, bytes).ok).toBe(ok);
   });
 
   it('refuses payloads over the limit, with the sizes in the reason', () => {

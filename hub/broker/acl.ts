@@ -6,11 +6,17 @@ export type Decision = { ok: true } | { ok: false; reason: string };
 const ALLOW: Decision = { ok: true };
 const refuse = (reason: string): Decision => ({ ok: false, reason });
 
-/** A ward logs in as `ward-<id>`; anything else is not a ward. */
+/** A ward logs in as `ward-<id>`; anything else is not a ward (and may be a token typed in the wrong field). */
 export function wardOfUsername(username: string | undefined): string | undefined {
   if (username === undefined || !username.startsWith('ward-')) return undefined;
   const id = username.slice('ward-'.length);
   return ID_PATTERN.test(id) ? id : undefined;
+}
+
+/** The username as it may be logged: a ward's, or `***` (someone may have typed the token into it). */
+export function loggableUsername(username: string | undefined): string | undefined {
+  if (username === undefined) return undefined;
+  return wardOfUsername(username) === undefined ? '***' : username;
 }
 
 /** Separator between `ward-<id>` and an optional suffix in a client id. Ward ids may contain `-` and `_`,
@@ -43,6 +49,20 @@ export function checkSubscribe(ward: string, filter: string): Decision {
   // inside cmd/ the wildcards are harmless, but must be well formed: `+` a whole level, `#` only last
   const wellFormed = levels.every((l, i) => l === '+' || (l === '#' && i === levels.length - 1) || (l.length > 0 && !/[+#]/.test(l)));
   return wellFormed ? ALLOW : refuse(`subscribe to "${filter}": malformed filter`);
+}
+
+/** Largest retained status: a box's status is under 5 KiB (20 alarms of 200 characters at most). */
+export const MAX_RETAINED_BYTES = 16 * 1024;
+
+/**
+ * Retained messages stay in the broker's memory until replaced, so only the two status topics keep them: one per ward
+ * and one per camera, each replaced in place by the next status.
+ */
+export function checkRetain(topic: string, payloadBytes: number): Decision {
+  const kind = parseTopic(topic)?.kind;
+  if (kind !== 'wardStatus' && kind !== 'cameraStatus') return refuse(`retain on "${topic}": only status topics are retained`);
+  if (payloadBytes > MAX_RETAINED_BYTES) return refuse(`retain on "${topic}": a status of ${payloadBytes} bytes is more than ${MAX_RETAINED_BYTES}`);
+  return ALLOW;
 }
 
 export function checkPayloadSize(bytes: number, maxPayloadBytes: number): Decision {

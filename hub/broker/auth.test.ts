@@ -11,8 +11,9 @@ const wards = new Map<string, WardCredential>([
 describe('planLogin', () => {
   it.each([
     ['a ward with a token', 'ward-p07', 'secret', { ok: true, ward: 'p07', tokenHash: HASH, token: 'secret' }],
-    ['no username', undefined, 'secret', { ok: false, reason: 'username null is not ward-<id>' }],
-    ['a username that is not a ward', 'hub', 'secret', { ok: false, reason: 'username "hub" is not ward-<id>' }],
+    ['no username', undefined, 'secret', { ok: false, reason: 'no username: it must be ward-<id>' }],
+    ['a username that is not a ward', 'hub', 'secret', { ok: false, reason: 'username (3 characters, not logged) is not ward-<id>' }],
+    ['a token typed as the username', 'Zm9vYmFyLXRva2VuLXR5cGVkLWluLXRoZS13cm9uZy1i', 'secret', { ok: false, reason: 'username (44 characters, not logged) is not ward-<id>' }],
     ['an unknown ward', 'ward-p99', 'secret', { ok: false, reason: 'unknown ward p99' }],
     ['a ward without a token', 'ward-p08', 'secret', { ok: false, reason: 'ward p08 has no token (revoked or not issued)' }],
     ['no password', 'ward-p07', undefined, { ok: false, reason: 'ward p07 sent no password' }],

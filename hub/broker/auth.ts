@@ -14,7 +14,8 @@ export type LoginPlan = { ok: false; reason: string } | { ok: true; ward: string
 /** Decides, before any hashing, whether a CONNECT can succeed at all and against which hash. */
 export function planLogin(wards: ReadonlyMap<string, WardCredential>, username: string | undefined, password: Buffer | undefined): LoginPlan {
   const ward = wardOfUsername(username);
-  if (ward === undefined) return { ok: false, reason: `username ${JSON.stringify(username ?? null)} is not ward-<id>` };
+  // the username itself stays out of the reason: it is logged, and a token typed into it must not be
+  if (ward === undefined) return { ok: false, reason: username === undefined ? 'no username: it must be ward-<id>' : `username (${username.length} characters, not logged) is not ward-<id>` };
   const credential = wards.get(ward);
   if (!credential) return { ok: false, reason: `unknown ward ${ward}` };
   if (!credential.tokenHash) return { ok: false, reason: `ward ${ward} has no token (revoked or not issued)` };

@@ -1,10 +1,14 @@
-// The embedded MQTT broker: aedes on the configured listeners, with ward login, topic ACL and size limit,
-// handing every accepted publish to ingest BEFORE the PUBACK goes out.
+// The embedded MQTT broker: aedes on the configured listeners behind a connection guard, with ward login, topic ACL,
+// size limits and retain only for status, handing every accepted publish to ingest BEFORE the PUBACK goes out.
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import type { Readable } from 'node:stream';
+import { BROKER_DEFAULTS } from '../../shared/config/hub.js';
+import type { LoginThrottle, LoginVerdict } from '../../shared/accounts/index.js';
 import type { Logger } from '../../shared/log.js';
 import { topics } from '../../shared/contract/index.js';
-import { checkClientId, checkPayloadSize, checkPublish, checkSubscribe, type Decision } from './acl.js';
+import { checkClientId, checkPayloadSize, checkPublish, checkRetain, checkSubscribe, loggableUsername, type Decision } from './acl.js';
 import { planLogin, TokenVerifier, type WardCredential } from './auth.js';
+import { ConnectionGuard } from './connection-guard.js';
 import { openListeners, type BoundListener, type ListenerConfig } from './listeners.js';
 
 export interface IncomingMessage {
@@ -21,12 +25,33 @@ export interface MessageSink {
 export interface BrokerOptions {
   listeners: readonly ListenerConfig[];
   maxPayloadBytes: number;
+  /** hub.yaml `broker.connectTimeoutSeconds` (default 10) */
+  connectTimeoutSeconds?: number | undefined;
+  /** hub.yaml `broker.maxUnauthenticatedPerAddress` (default 32) */
+  maxUnauthenticatedPerAddress?: number | undefined;
   wards: readonly WardCredential[];
   sink: MessageSink;
   logger: Logger;
+  /** delays, locks and refuses failing addresses (shared/accounts/login-throttle.ts); the hub shares it with HTTP logins */
+  throttle?: LoginThrottle | undefined;
 }
 
-export type RefusalKind = 'login' | 'clientId' | 'publish' | 'subscribe' | 'payloadSize' | 'revoked' | 'ingestError';
+export type RefusalKind =
+  | 'login'
+  | 'clientId'
+  | 'publish'
+  | 'subscribe'
+  | 'payloadSize'
+  | 'revoked'
+  | 'ingestError'
+  /** a packet whose fixed header declares more than it may (closed before it is read) */
+  | 'packetSize'
+  /** no login within broker.connectTimeoutSeconds */
+  | 'loginTimeout'
+  /** broker.maxUnauthenticatedPerAddress connections from that address were already logging in */
+  | 'loginsPerAddress'
+  /** a retained publish outside the status topics: delivered with its retain flag cleared */
+  | 'retain';
 
 export interface BrokerStats {
   connected: number;
@@ -41,6 +66,8 @@ export interface Broker {
   /** publishes a command to a ward (`wardwatch/v1/<ward>/cmd/<name>`, QoS 1) */
   publishCommand(ward: string, name: string, payload: unknown): Promise<void>;
   stats(): BrokerStats;
+  /** what the broker holds retained (status topics only, by design) */
+  retained(): Promise<{ topic: string; bytes: number }[]>;
   close(): Promise<void>;
 }
 
@@ -51,6 +78,8 @@ interface Identity {
 
 const AUTH_BAD_CREDENTIALS = 4;
 const AUTH_NOT_AUTHORIZED = 5;
+/** refused subscription filters named in the one log line of a SUBSCRIBE */
+const FILTERS_LOGGED = 3;
 
 function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -58,6 +87,8 @@ function authError(message: string, returnCode: number): AuthenticateError {
 
 export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const { logger, sink, maxPayloadBytes } = options;
+  const connectTimeoutMs = (options.connectTimeoutSeconds ?? BROKER_DEFAULTS.connectTimeoutSeconds) * 1000;
+  const maxUnauthenticatedPerAddress = options.maxUnauthenticatedPerAddress ?? BROKER_DEFAULTS.maxUnauthenticatedPerAddress;
   const log = logger.child({ part: 'broker' });
   let wards = new Map(options.wards.map((w) => [w.id, w] as const));
   const verifier = new TokenVerifier();
@@ -65,19 +96,41 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const stats: BrokerStats = {
     connected: 0,
     logins: 0,
-    refusals: { login: 0, clientId: 0, publish: 0, subscribe: 0, payloadSize: 0, revoked: 0, ingestError: 0 },
+    refusals: { login: 0, clientId: 0, publish: 0, subscribe: 0, payloadSize: 0, revoked: 0, ingestError: 0, packetSize: 0, loginTimeout: 0, loginsPerAddress: 0, retain: 0 },
   };
 
-  const refused = (kind: RefusalKind, fields: Record<string, unknown>, reason: string) => {
-    stats.refusals[kind]++;
+  const refused = (kind: RefusalKind, fields: Record<string, unknown>, reason: string, count = 1) => {
+    stats.refusals[kind] += count;
     log.warn({ ...fields, refusal: kind, reason }, `refused: ${reason}`);
   };
 
+  const guard = new ConnectionGuard({
+    maxPayloadBytes,
+    connectTimeoutMs,
+    maxUnauthenticatedPerAddress,
+    onRefusal: ({ kind, address, ward, reason, count }) => refused(kind, { address, ...(ward ? { ward } : {}) }, reason, count),
+  });
+  // One warning per SUBSCRIBE, not per filter: aedes authorises all filters of the packets it has just read in one
+  // go, so the refusals gathered until the next turn of the event loop are one packet (or a few read together).
+  const refusedFilters = new Map<Client, { ward: string | undefined; filters: string[]; reasons: string[]; count: number }>();
+  const reportRefusedFilters = (client: Client) => {
+    const batch = refusedFilters.get(client);
+    refusedFilters.delete(client);
+    if (!batch) return;
+    const more = batch.count - batch.reasons.length;
+    const reason = batch.reasons.join('; ') + (more > 0 ? ` (and ${more} more filters)` : '');
+    refused('subscribe', { ward: batch.ward, clientId: client.id, filters: batch.filters, filterCount: batch.count }, reason, batch.count);
+  };
+  const retainLogged = new WeakSet<Client>();
+
   const broker = await Aedes.createBroker({
+    // the guard's login deadline fires first and says why; aedes' own (until CONNECT arrives) is only a backstop
+    connectTimeout: 2 * connectTimeoutMs,
+
     authenticate(client, username, password, done) {
       const plan = planLogin(wards, username, password);
       if (!plan.ok) {
-        refused('login', { clientId: client.id, username }, plan.reason);
+        refused('login', { clientId: client.id, username: loggableUsername(username) }, plan.reason);
         return done(authError(plan.reason, AUTH_BAD_CREDENTIALS), false);
       }
       const idCheck = checkClientId(plan.ward, client.id);
@@ -85,8 +138,19 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         refused('clientId', { ward: plan.ward, clientId: client.id }, idCheck.reason);
         return done(authError(idCheck.reason, AUTH_NOT_AUTHORIZED), false);
       }
-      verifier.verify(plan.ward, plan.tokenHash, plan.token).then(
-        (ok) => {
+      const verify = () => verifier.verify(plan.ward, plan.tokenHash, plan.token);
+      const address = (client.conn as { remoteAddress?: string }).remoteAddress ?? null;
+      const checked: Promise<LoginVerdict> = options.throttle
+        ? options.throttle.attempt({ realm: 'mqtt', address, name: `ward-${plan.ward}`, known: true }, verify)
+        : verify().then((ok) => (ok ? { outcome: 'ok' } : { outcome: 'wrong' }));
+      checked.then(
+        (verdict) => {
+          if (verdict.outcome === 'refused') {
+            // counted, not logged: the throttle logs a failing address once per burst
+            stats.refusals.login++;
+            return done(authError(`too many failed logins from this address: try again after ${new Date(verdict.until).toISOString()}`, AUTH_NOT_AUTHORIZED), false);
+          }
+          const ok = verdict.outcome === 'ok';
           // the ward list may have changed while scrypt ran
           const stillValid = wards.get(plan.ward)?.tokenHash === plan.tokenHash;
           if (!ok || !stillValid) {
@@ -95,6 +159,8 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
             return done(authError(reason, AUTH_BAD_CREDENTIALS), false);
           }
           identities.set(client, { ward: plan.ward, tokenHash: plan.tokenHash });
+          // before the CONNACK goes out, so the ward's first PUBLISH is already judged by the PUBLISH limit
+          guard.admit(client.conn, plan.ward);
           stats.logins++;
           done(null, true);
         },
@@ -126,6 +192,17 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         refused('payloadSize', fields, size.reason);
         return done(new Error(size.reason));
       }
+      // The flag is cleared rather than the publish refused: a refusal closes the connection and the box's outbox
+      // would send the same row again for ever. The message still reaches ingest; only nothing piles up in memory.
+      const retain: Decision = packet.retain ? checkRetain(packet.topic, payload.length) : { ok: true };
+      if (!retain.ok) {
+        packet.retain = false;
+        if (retainLogged.has(client)) stats.refusals.retain++;
+        else {
+          retainLogged.add(client);
+          refused('retain', fields, `${retain.reason}; delivered without retain (not logged again for this connection)`);
+        }
+      }
       sink.handle({ topic: packet.topic, payload }, { ward: identity.ward }).then(
         () => done(null),
         (err: unknown) => {
@@ -140,7 +217,16 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       const identity = identities.get(client);
       const decision: Decision = identity ? checkSubscribe(identity.ward, sub.topic) : { ok: false, reason: 'not authenticated' };
       if (!decision.ok) {
-        refused('subscribe', { ward: identity?.ward, clientId: client.id, filter: sub.topic }, decision.reason);
+        let batch = refusedFilters.get(client);
+        if (!batch) {
+          refusedFilters.set(client, (batch = { ward: identity?.ward, filters: [], reasons: [], count: 0 }));
+          setImmediate(reportRefusedFilters, client);
+        }
+        batch.count++;
+        if (batch.filters.length < FILTERS_LOGGED) {
+          batch.filters.push(sub.topic);
+          batch.reasons.push(decision.reason);
+        }
         // a null subscription is a SUBACK failure (0x80) for this filter; the connection stays
         return done(null, null);
       }
@@ -155,7 +241,14 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
 
   let listeners;
   try {
-    listeners = await openListeners(options.listeners, (socket) => broker.handle(socket));
+    listeners = await openListeners(
+      options.listeners,
+      (socket) => {
+        const conn = guard.wrap(socket);
+        if (conn) broker.handle(conn);
+      },
+      { handshakeTimeoutMs: connectTimeoutMs },
+    );
   } catch (err) {
     await new Promise<void>((resolve) => broker.close(() => resolve()));
     throw err;
@@ -184,9 +277,18 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
 
     stats: () => ({ ...stats, refusals: { ...stats.refusals } }),
 
+    async retained() {
+      const { persistence } = broker as unknown as { persistence: { createRetainedStream(pattern: string): Readable } };
+      const stream = persistence.createRetainedStream('#');
+      const held: { topic: string; bytes: number }[] = [];
+      for await (const packet of stream as AsyncIterable<{ topic: string; payload: Buffer }>) held.push({ topic: packet.topic, bytes: packet.payload.length });
+      return held;
+    },
+
     async close() {
       const stopped = listeners.close();
       await new Promise<void>((resolve) => broker.close(() => resolve()));
+      guard.close(); // connections that never logged in: aedes does not know them as clients
       await stopped;
     },
   };

@@ -19,10 +19,15 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
-function createServer(l: ListenerConfig, handle: (socket: Socket) => void): Server {
+export interface ListenerOptions {
+  /** a TLS handshake must end within this (it comes before the login deadline of hub/broker/connection-guard.ts) */
+  handshakeTimeoutMs: number;
+}
+
+function createServer(l: ListenerConfig, handle: (socket: Socket) => void, { handshakeTimeoutMs }: ListenerOptions): Server {
   if (l.type === 'tcp') return net.createServer(handle);
   // the schema guarantees both files for tls
-  return tls.createServer({ cert: readFileSync(l.certFile!), key: readFileSync(l.keyFile!), minVersion: 'TLSv1.2' }, handle);
+  return tls.createServer({ cert: readFileSync(l.certFile!), key: readFileSync(l.keyFile!), minVersion: 'TLSv1.2', handshakeTimeout: handshakeTimeoutMs }, handle);
 }
 
 function listenOn(server: Server, host: string, port: number): Promise<number> {
@@ -35,7 +40,7 @@ function listenOn(server: Server, host: string, port: number): Promise<number> {
   });
 }
 
-export async function openListeners(configs: readonly ListenerConfig[], handle: (socket: Socket) => void): Promise<Listeners> {
+export async function openListeners(configs: readonly ListenerConfig[], handle: (socket: Socket) => void, options: ListenerOptions): Promise<Listeners> {
   const servers: Server[] = [];
   const bound: BoundListener[] = [];
   const closeAll = async () => {
@@ -43,7 +48,7 @@ export async function openListeners(configs: readonly ListenerConfig[], handle: 
   };
   try {
     for (const l of configs) {
-      const server = createServer(l, handle);
+      const server = createServer(l, handle, options);
       servers.push(server);
       bound.push({ type: l.type, host: l.host, port: await listenOn(server, l.host, l.port) });
     }

@@ -7,6 +7,9 @@ import { doc, host, id, path, port, wholeNumber } from './fields.js';
 /** Format of stored ward tokens and passwords: scrypt$N$r$p$salt$hash (base64). */
 export const SCRYPT_HASH_PATTERN = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
 
+/** Defaults of the broker's login limits, also used when the broker is started without hub.yaml (tests). */
+export const BROKER_DEFAULTS = { connectTimeoutSeconds: 10, maxUnauthenticatedPerAddress: 32 } as const;
+
 const listener = z
   .object({
     type: doc(z.enum(['tcp', 'tls']), 'plain MQTT over TCP (loopback tests only) or MQTT over TLS', 'tls'),
@@ -83,6 +86,16 @@ export const hubConfigSchema = z
         .object({
           listeners: doc(z.array(listener).min(1), 'MQTT listeners'),
           maxPayloadBytes: doc(wholeNumber(1024, 16 * 1024 * 1024).default(1024 * 1024), 'largest accepted MQTT message', 1048576),
+          connectTimeoutSeconds: doc(
+            wholeNumber(1, 300).default(BROKER_DEFAULTS.connectTimeoutSeconds),
+            'seconds a new connection has to log in (CONNECT and token check) before it is closed; a TLS handshake has as long again before that',
+            BROKER_DEFAULTS.connectTimeoutSeconds,
+          ),
+          maxUnauthenticatedPerAddress: doc(
+            wholeNumber(1, 10_000).default(BROKER_DEFAULTS.maxUnauthenticatedPerAddress),
+            'connections from one address that may be logging in at once; more are closed at once (wards behind one NAT address all reconnect together after a hub restart)',
+            BROKER_DEFAULTS.maxUnauthenticatedPerAddress,
+          ),
         })
         .strict(),
       'the embedded MQTT broker the wards connect to',
