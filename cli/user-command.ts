@@ -46,15 +46,14 @@ export function cliActor(): string {
   }
 }
 
-function state(u: User, now: number): string {
+// failed logins lock a name for one address only, in the server's memory: not a state of the user
+function state(u: User): string {
   if (u.locked) return 'locked';
-  if (u.lockedUntil !== null && u.lockedUntil > now) return `locked until ${new Date(u.lockedUntil).toISOString()}`;
   return u.mustChange ? 'must change password' : 'active';
 }
 
 function printTable(io: Output, users: User[]): void {
-  const now = Date.now();
-  const rows = [['NAME', 'ROLE', 'WARD', 'STATE', 'DISPLAY NAME'], ...users.map((u) => [u.name, u.role, u.ward ?? '-', state(u, now), u.displayName])];
+  const rows = [['NAME', 'ROLE', 'WARD', 'STATE', 'DISPLAY NAME'], ...users.map((u) => [u.name, u.role, u.ward ?? '-', state(u), u.displayName])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) io.out(r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }

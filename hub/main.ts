@@ -1,5 +1,5 @@
 // The district hub process: wires store, accounts and audit, ingest, broker, forwarder, HTTP API and retention.
-import { createAccounts, type Accounts } from '../shared/accounts/index.js';
+import { createAccounts, LoginThrottle, type Accounts } from '../shared/accounts/index.js';
 import { createAudit, type Audit } from '../shared/audit/index.js';
 import type { HubConfig } from '../shared/config/load.js';
 import type { Logger } from '../shared/log.js';
@@ -77,7 +77,10 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   store.syncWards(config.wards);
   let wards = config.wards;
   const audit = createAudit(store.db, { clock });
-  const accounts = createAccounts(store.db, { audit, clock, wards: config.wards.map((w) => w.id) });
+  // one throttle for operators' logins and wards' MQTT logins: one scrypt budget, and an address failing at one is
+  // failing at both
+  const throttle = new LoginThrottle({ clock, logger: logger.child({ part: 'logins' }), audit });
+  const accounts = createAccounts(store.db, { audit, clock, throttle, wards: config.wards.map((w) => w.id) });
   // the forwarder records inside its outbox transaction; audit.record joins it, so no share leaves unaudited
   const shareAudit: AuditFn =
     deps.audit ??
@@ -105,9 +108,12 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     broker = await startBroker({
       listeners: config.broker.listeners,
       maxPayloadBytes: config.broker.maxPayloadBytes,
+      connectTimeoutSeconds: config.broker.connectTimeoutSeconds,
+      maxUnauthenticatedPerAddress: config.broker.maxUnauthenticatedPerAddress,
       wards: config.wards,
       sink: ingest,
       logger,
+      throttle,
     });
   } catch (err) {
     await ingest.close();
@@ -141,8 +147,9 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   let http: HubHttp | undefined;
   try {
     http = await startHubHttp(
-      { store, audit, accounts, forwarder, linkKey, district: config.district.name, timeZone: config.timeZone, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats(), retrievals, live },
+      { store, audit, accounts, forwarder, linkKey, district: config.district.name, timeZone: config.timeZone, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats(), loginStats: () => throttle.stats(), retrievals, live },
       listen,
+      { allowedOrigins: config.http.publicUrl ? [config.http.publicUrl] : [] },
     );
     // `httpPort`, not `port`: readers take the first line with a `port` as the MQTT listener's
     logger.info({ http: true, host: http.host, httpPort: http.port }, `http listening on ${http.host}:${http.port}`);
@@ -190,6 +197,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
         await broker.close();
         await ingest.close();
         await forwarder.close();
+        throttle.close(); // its last bursts go into the audit before the db closes
         store.close();
       })();
       return closing;

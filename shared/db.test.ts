@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,24 @@ describe('openDb', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     expect(db.prepare('SELECT count(*) AS n FROM b').get()).toEqual({ n: 0 });
     db.close();
+  });
+
+  it('creates the database, its WAL and its folder for the owner only, whatever the umask, and fixes an older install', () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'ww-db-')), 'data');
+    const file = path.join(dir, 'm.db');
+    const umask = process.umask(0o022);
+    try {
+      const db = openDb(file, migrations);
+      db.prepare('INSERT INTO a (name) VALUES (?)').run('written'); // the WAL exists once something is written
+      const mode = (f: string) => statSync(f).mode & 0o777;
+      expect([mode(dir), mode(file), mode(`${file}-wal`), mode(`${file}-shm`)]).toEqual([0o700, 0o600, 0o600, 0o600]);
+      db.close();
+      chmodSync(file, 0o644); // as an older Wardwatch left it
+      openDb(file, migrations).close();
+      expect(mode(file)).toBe(0o600);
+    } finally {
+      process.umask(umask);
+    }
   });
 
   it('refuses a database newer than the program', () => {

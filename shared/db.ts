@@ -1,6 +1,6 @@
-// SQLite helper: open with WAL and sane pragmas, apply numbered migrations, each in one transaction.
+// SQLite helper: open with WAL and sane pragmas, owner-only files, apply numbered migrations, each in one transaction.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export type Db = Database.Database;
@@ -14,8 +14,27 @@ export interface OpenDbOptions {
   readonly?: boolean;
 }
 
+/**
+ * The database holds users' password hashes, sessions, the audit log and what the cameras saw: only its owner may
+ * read it, whatever the umask. SQLite gives the -wal and -shm files the mode of the database file, so creating that
+ * one 0600 is enough for new files; files of an older install are made owner-only here too.
+ */
+function ownerOnly(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+    } catch (err) {
+      // gone, or someone else's file (an administrator opening it as another user): leave it as it is
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EPERM') throw err;
+    }
+  }
+}
+
 export function openDb(file: string, migrations: readonly Migration[], options: OpenDbOptions = {}): Db {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:' && !options.readonly) ownerOnly(file);
   const db = new Database(file, { readonly: options.readonly ?? false });
   if (options.readonly) return db;
   db.pragma('journal_mode = WAL');

@@ -4,11 +4,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { can, createAccounts, type Accounts } from '../../shared/accounts/index.js';
+import { can, createAccounts, LoginThrottle, type Accounts } from '../../shared/accounts/index.js';
 import type { Audit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
-import { MSE_APPENDER, servePageFiles, sessionPlugin, ZONE_TIME } from '../../shared/http/index.js';
+import { MSE_APPENDER, securityHeaders, servePageFiles, sessionPlugin, ZONE_TIME } from '../../shared/http/index.js';
 import type { Logger } from '../../shared/log.js';
 import { packageRoot } from '../../shared/package.js';
 import { clockSkewed } from '../../shared/contract/index.js';
@@ -34,7 +34,7 @@ export interface ReviewServerOptions {
   db: Db;
   store: RecordStore;
   audit: Audit;
-  /** default: accounts over `db` with `audit`, officers limited to this ward */
+  /** default: accounts over `db` with `audit`, officers limited to this ward, logins throttled (its own LoginThrottle) */
   accounts?: Accounts;
   signer: ExportSigner;
   tools: FfmpegTools;
@@ -70,7 +70,8 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
   const timeZone = o.timeZone ?? 'Asia/Ho_Chi_Minh';
   const tmpDir = path.join(o.root, 'tmp');
   mkdirSync(tmpDir, { recursive: true });
-  const accounts = o.accounts ?? createAccounts(o.db, { audit: o.audit, clock, wards: [o.ward.id] });
+  const throttle = o.accounts ? undefined : new LoginThrottle({ clock, logger: o.logger.child({ part: 'logins' }), audit: o.audit });
+  const accounts = o.accounts ?? createAccounts(o.db, { audit: o.audit, clock, throttle, wards: [o.ward.id] });
   const live = new LiveStreams({ tools: o.tools, logger: o.logger, ...o.live });
   const names = new Map(o.cameras.map((c) => [c.id, c.name]));
   const exports = new ExportService({
@@ -106,6 +107,7 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
   };
 
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  securityHeaders(app);
   await app.register(sessionPlugin, { accounts, clock });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
@@ -157,6 +159,7 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
     async close() {
       live.stop();
       await app.close();
+      throttle?.close(); // its last bursts go into the audit while the db is open
     },
   };
 }

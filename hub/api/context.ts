@@ -1,5 +1,5 @@
 // What the API's routes are given: the hub's parts, passed in (hub/main.ts wires them; tests build their own).
-import type { Accounts } from '../../shared/accounts/index.js';
+import type { Accounts, LoginThrottleStats } from '../../shared/accounts/index.js';
 import type { Audit } from '../../shared/audit/index.js';
 import type { Logger } from '../../shared/log.js';
 import type { BrokerStats } from '../broker/broker.js';
@@ -24,6 +24,8 @@ export interface ApiContext {
   /** live counters for /metrics; absent parts are left out */
   ingestStats?: () => IngestStats;
   brokerStats?: () => BrokerStats;
+  /** the login throttle shared by HTTP logins and the broker */
+  loginStats?: () => LoginThrottleStats;
   /** operators' retrievals from the wards; the routes are left out without it */
   retrievals?: Retrievals;
   /** operators' live views of ward cameras (hub/live/); the routes are left out without it */

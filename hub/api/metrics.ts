@@ -35,7 +35,7 @@ export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
     {
       method: 'GET',
       url: '/metrics',
-      summary: 'Prometheus metrics: ingest counters, incidents, forward backlog and dead letters, wards online (no login; trusted network)',
+      summary: 'Prometheus metrics: ingest counters, login throttling, incidents, forward backlog and dead letters, wards online (no login; trusted network)',
       tag: 'ops',
       auth: 'public',
       responses: { 200: 'text/plain; version=0.0.4' },
@@ -71,6 +71,23 @@ export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
       if (broker) {
         gauge('wardwatch_broker_connected', 'MQTT clients connected now', broker.connected);
         counter('wardwatch_broker_logins_total', 'ward logins since start', broker.logins);
+      }
+      const logins = ctx.loginStats?.();
+      if (logins) {
+        const byLabel = (name: string, help: string, label: string, values: Record<string, number>) =>
+          metrics.push({ name, help, type: 'counter', samples: Object.entries(values).map(([k, value]) => ({ labels: { [label]: k }, value })) });
+        byLabel('wardwatch_login_checks_total', 'password and token checks run (one scrypt each) since start, by realm', 'realm', logins.checks);
+        byLabel('wardwatch_login_failures_total', 'checks that failed since start, by realm', 'realm', logins.failures);
+        byLabel('wardwatch_login_refused_total', 'logins refused without a check since start: pair (name locked for that address), address (address refused for a while), busy', 'reason', logins.refused);
+        counter('wardwatch_login_delayed_total', 'logins that waited before their check (progressive delay) since start', logins.delayed);
+        counter('wardwatch_login_delay_seconds_total', 'time those logins waited, in all', logins.delayMs / 1000);
+        counter('wardwatch_login_pair_locks_total', 'names locked for one address after 5 failures in 30 s, since start', logins.pairLocks);
+        counter('wardwatch_login_address_blocks_total', 'addresses refused for a while after repeated failures, since start', logins.addressBlocks);
+        counter('wardwatch_login_bursts_total', 'bursts of failed logins from an address that ended (one log line each) since start', logins.bursts);
+        gauge('wardwatch_login_checks_running', 'password checks running now', logins.checksRunning);
+        gauge('wardwatch_login_checks_waiting', 'password checks waiting for a turn now', logins.checksWaiting);
+        gauge('wardwatch_login_addresses_blocked', 'addresses refused now', logins.addressesBlocked);
+        gauge('wardwatch_login_pairs_locked', '(name, address) pairs locked now', logins.pairsLocked);
       }
       gauge('wardwatch_incidents', 'incidents in the index', incidents.get()!.n);
       const fw = ctx.forwarder.stats();

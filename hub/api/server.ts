@@ -1,7 +1,7 @@
 // The hub's HTTP server: sessions, the /api routes, /share links, /metrics, the OpenAPI document and the page.
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { sessionPlugin } from '../../shared/http/index.js';
+import { securityHeaders, sessionPlugin } from '../../shared/http/index.js';
 import { packageVersion } from '../../shared/package.js';
 import type { ApiContext } from './context.js';
 import { forwardRoutes } from './forward-routes.js';
@@ -20,9 +20,9 @@ import { sightingRoutes } from './sighting-routes.js';
 
 /** The session plugin's routes (shared/http/sessions.ts), so the OpenAPI document covers them too. */
 const SESSION_DOCS: RouteDoc[] = [
-  { method: 'POST', url: '/api/login', summary: 'Log in; sets the session cookie, returns csrfToken; status must-change until the initial password is changed', tag: 'session', auth: 'public', body: loginBody, responses: { 200: '{ status, user, csrfToken, expiresAt }', 400: 'bad body', 401: 'wrong name or password', 403: 'locked (Retry-After)' } },
+  { method: 'POST', url: '/api/login', summary: 'Log in; sets the session cookie, returns csrfToken; status must-change until the initial password is changed', tag: 'session', auth: 'public', body: loginBody, responses: { 200: '{ status, user, csrfToken, expiresAt }', 400: 'bad body', 401: 'wrong name or password', 403: 'locked: this name from this address, or by an administrator (Retry-After); ORIGIN: sent from another site', 429: 'too many failed logins from this address (Retry-After)' } },
   { method: 'POST', url: '/api/logout', summary: 'End the session', tag: 'session', auth: 'session', responses: { 204: 'logged out', 401: 'not logged in' } },
-  { method: 'POST', url: '/api/password', summary: 'Change your own password (the only thing a must-change session may do)', tag: 'session', auth: 'session', body: passwordBody, responses: { 200: '{ status, user, csrfToken }', 400: 'the new password breaks the rule', 403: 'wrong current password, or locked' } },
+  { method: 'POST', url: '/api/password', summary: 'Change your own password (the only thing a must-change session may do)', tag: 'session', auth: 'session', body: passwordBody, responses: { 200: '{ status, user, csrfToken }', 400: 'the new password breaks the rule', 403: 'wrong current password, or locked', 429: 'too many failed logins from this address (Retry-After)' } },
   { method: 'GET', url: '/api/session', summary: 'Who is logged in, and the CSRF token', tag: 'session', auth: 'session', responses: { 200: '{ status, user, csrfToken, expiresAt }', 401: 'not logged in' } },
 ];
 
@@ -31,6 +31,8 @@ export interface HubApiOptions {
   trustProxy?: boolean;
   /** the page's folder (tests); default hub/api/page in the package */
   pageDir?: string;
+  /** origins besides the server's own whose pages may send changes (hub.yaml http.publicUrl) */
+  allowedOrigins?: readonly string[];
 }
 
 export interface RegisteredRoute {
@@ -65,12 +67,10 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
     request.log.error({ err, url: request.url }, 'request failed');
     return reply.code(500).send({ error: 'internal error: see the hub log', code: 'INTERNAL' });
   });
-  app.addHook('onSend', async (_req, reply) => {
-    void reply.header('x-content-type-options', 'nosniff');
-  });
+  securityHeaders(app);
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such route: ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`, code: 'NOT_FOUND' }));
 
-  await app.register(sessionPlugin, { accounts: ctx.accounts, clock: ctx.clock });
+  await app.register(sessionPlugin, { accounts: ctx.accounts, clock: ctx.clock, allowedOrigins: options.allowedOrigins ?? [] });
   // live relays: a ward pushes whole fMP4 fragments (a main-stream GOP can be a few MB)
   await app.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });
 

@@ -51,6 +51,20 @@ describe('clip links', () => {
     expect(verifyClipLink(signed({ r: 7, e: now + hour }), now, key)).toEqual({ ok: false, reason: 'malformed' });
     expect(verifyClipLink(signed({ r: id, e: now + hour }), now, key)).toMatchObject({ ok: true, subject: rec(id) });
   });
+
+  it('accepts only the canonical spelling of the signature\'s last character (its spare bits set are another link)', () => {
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const [payload, signature] = token.split('.') as [string, string];
+    const last = ALPHABET.indexOf(signature.at(-1)!);
+    // 43 characters carry 258 bits for 256: the last one's two low bits are spare
+    const variants = [1, 2, 3].map((spare) => `${payload}.${signature.slice(0, -1)}${ALPHABET[last ^ spare]}`);
+    for (const v of variants) {
+      expect(Buffer.from(v.split('.')[1]!, 'base64url').equals(Buffer.from(signature, 'base64url'))).toBe(true); // the same bytes…
+      expect(verifyClipLink(v, now, key)).toEqual({ ok: false, reason: 'forged' }); // …but not the link
+    }
+    expect(verifyClipLink(token, now, key)).toMatchObject({ ok: true });
+    expect(verifyClipLink(`${token}=`, now, key)).toEqual({ ok: false, reason: 'malformed' }); // padding is another spelling too
+  });
 });
 
 describe('link key', () => {

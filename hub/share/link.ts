@@ -4,6 +4,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SHARE_PATH_PREFIX = '/share/';
 const MAC_BYTES = 32;
+/** base64url without padding of MAC_BYTES */
+const SIGNATURE_CHARS = Math.ceil((MAC_BYTES * 8) / 6);
 // ULIDs are 26 characters; a payload past this is not one of ours, and is refused before any work
 const MAX_TOKEN_CHARS = 512;
 
@@ -36,7 +38,8 @@ export function signClipLink(subject: LinkSubject, expiresAt: number, key: Buffe
 
 /**
  * Checks a token (or a whole `/share/<token>` path). The MAC is checked before the payload is read, in constant
- * time, so a forged or cut token says nothing about what it names; only an authentic one can be `expired`.
+ * time and as the exact canonical string, so a forged or cut token says nothing about what it names; only an
+ * authentic one can be `expired`.
  */
 export function verifyClipLink(token: string, now: number, key: Buffer): LinkVerdict {
   const t = token.startsWith(SHARE_PATH_PREFIX) ? token.slice(SHARE_PATH_PREFIX.length) : token;
@@ -44,9 +47,11 @@ export function verifyClipLink(token: string, now: number, key: Buffer): LinkVer
   const parts = t.split('.');
   if (parts.length !== 2 || !/^[A-Za-z0-9_-]+$/.test(parts[0]!) || !/^[A-Za-z0-9_-]*$/.test(parts[1]!)) return { ok: false, reason: 'malformed' };
   const [payload, signature] = parts as [string, string];
-  const got = Buffer.from(signature, 'base64url');
-  const expected = mac(key, payload);
-  if (got.length !== MAC_BYTES || !timingSafeEqual(got, expected)) return { ok: false, reason: 'forged' };
+  // the exact string, not its decoded bytes: the last base64url character carries spare bits, and a decoder ignores
+  // them, so several spellings would name one signature (a link must have one spelling only)
+  const expected = Buffer.from(mac(key, payload).toString('base64url'));
+  const got = Buffer.from(signature);
+  if (got.length !== SIGNATURE_CHARS || !timingSafeEqual(got, expected)) return { ok: false, reason: 'forged' };
   let data: unknown;
   try {
     data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

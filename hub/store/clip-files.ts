@@ -1,6 +1,7 @@
 // Clip files: a sparse temp file per transfer that chunks are written into, then hashed and renamed into place.
+// Owner-only (0600 files, 0700 folders), as the footage they hold.
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { commitFileSync, fsyncDir } from '../../shared/atomic.js';
 import { storePaths } from './paths.js';
@@ -9,8 +10,10 @@ import { storePaths } from './paths.js';
 export function createPartialClip(root: string, eventId: string, bytes: number): string {
   const relative = storePaths.partialClip(eventId);
   const file = path.join(root, relative);
-  mkdirSync(path.dirname(file), { recursive: true });
-  const fd = openSync(file, 'w', 0o644);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // 'w' keeps the mode of a file that exists (a transfer begun again): set it either way
+  const fd = openSync(file, 'w', 0o600);
+  fchmodSync(fd, 0o600);
   try {
     ftruncateSync(fd, bytes);
     fsyncSync(fd);
@@ -64,7 +67,7 @@ export async function sha256OfFile(file: string): Promise<string> {
 export function commitClip(root: string, tempRelative: string, ward: string, eventId: string): string {
   const relative = storePaths.clip(ward, eventId);
   const target = path.join(root, relative);
-  mkdirSync(path.dirname(target), { recursive: true });
+  mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
   commitFileSync(path.join(root, tempRelative), target);
   return relative;
 }

@@ -1,5 +1,6 @@
 // Snapshot files: the event's JPEG written to a temp file and fsynced off the event loop, then renamed into
-// place inside the ingest transaction, so the db never names a snapshot that is not on disk.
+// place inside the ingest transaction, so the db never names a snapshot that is not on disk. Owner-only (0600 files,
+// 0700 folders): they show people and plates.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
@@ -16,9 +17,9 @@ export interface PendingSnapshot {
 export async function writeSnapshotTemp(root: string, ward: string, eventId: string, base64: string): Promise<PendingSnapshot> {
   const relative = storePaths.snapshot(ward, eventId);
   const dir = path.dirname(path.join(root, relative));
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const temp = path.join(dir, `.${eventId}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o644);
+  const handle = await open(temp, 'wx', 0o600);
   try {
     await handle.writeFile(Buffer.from(base64, 'base64'));
     await handle.sync();
@@ -31,7 +32,7 @@ export async function writeSnapshotTemp(root: string, ward: string, eventId: str
 /** Renames into place; returns the directory to fsync before the commit. */
 export function commitSnapshot(root: string, pending: PendingSnapshot): string {
   const target = path.join(root, pending.relative);
-  mkdirSync(path.dirname(target), { recursive: true });
+  mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
   renameSync(pending.temp, target);
   return path.dirname(target);
 }

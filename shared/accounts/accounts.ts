@@ -1,10 +1,11 @@
-// The accounts store over a SQLite db: users, logins with lockout, sessions, password changes — each audited
-// in the same transaction as the change it records.
+// The accounts store over a SQLite db: users, throttled logins, sessions, password changes — each audited in the
+// same transaction as the change it records.
 import { createHash } from 'node:crypto';
 import type { Audit, AuditContext } from '../audit/index.js';
 import type { Db } from '../db.js';
 import { hashSecret, hashSecretAsync, randomToken, verifySecretAsync } from '../scrypt.js';
-import { isLocked, LOCKOUT, lockAfterFailure, passwordProblem, SESSION_LIMITS, sessionExpiresAt, sessionLive, type LockoutPolicy, type SessionLimits } from './policy.js';
+import { LoginThrottle, type LoginVerdict } from './login-throttle.js';
+import { passwordProblem, SESSION_LIMITS, sessionExpiresAt, sessionLive, type SessionLimits } from './policy.js';
 import { isRole, ROLES, USER_NAME_PATTERN, USER_NAME_RULE, type Role } from './roles.js';
 
 /** A user as everyone but the password check sees it: no hash. */
@@ -14,8 +15,8 @@ export interface User {
   role: Role;
   ward: string | null;
   mustChange: boolean;
+  /** locked by an administrator (failed logins lock a name for one address only: login-throttle.ts) */
   locked: boolean;
-  lockedUntil: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -45,17 +46,18 @@ export interface Session {
   expiresAt: number;
 }
 
-export type LoginResult =
-  | { outcome: 'ok' | 'must-change'; user: User; session: NewSession }
+/** What a failed attempt answers; the same for a name that exists and one that does not. */
+export type LoginRefusal =
   | { outcome: 'wrong' }
-  /** `until` null: locked by an administrator */
-  | { outcome: 'locked'; until: number | null };
-
-export type PasswordChangeResult =
-  | { outcome: 'ok'; user: User }
-  | { outcome: 'wrong' }
+  /** `until` null: locked by an administrator (said only to someone who gave the right password); else this name
+   *  from this address, after failed logins */
   | { outcome: 'locked'; until: number | null }
-  | { outcome: 'rule'; message: string };
+  /** this address failed too often, or too many checks at once: try again after `until` */
+  | { outcome: 'throttled'; until: number };
+
+export type LoginResult = { outcome: 'ok' | 'must-change'; user: User; session: NewSession } | LoginRefusal;
+
+export type PasswordChangeResult = { outcome: 'ok'; user: User } | LoginRefusal | { outcome: 'rule'; message: string };
 
 export type AccountErrorCode = 'BAD_INPUT' | 'EXISTS' | 'NO_USER';
 
@@ -73,7 +75,8 @@ export class AccountError extends Error {
 export interface AccountsOptions {
   audit: Audit;
   clock?: () => number;
-  lockout?: LockoutPolicy;
+  /** throttles and locks failed logins; the hub shares one with its broker. Default: one of its own, without a logger */
+  throttle?: LoginThrottle;
   sessions?: SessionLimits;
   /** when given, an officer's ward must be one of these */
   wards?: readonly string[];
@@ -103,7 +106,6 @@ interface UserRow {
   password_hash: string;
   must_change: number;
   locked: number;
-  locked_until: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -131,7 +133,6 @@ function toUser(r: UserRow): User {
     ward: r.ward,
     mustChange: r.must_change === 1,
     locked: r.locked === 1,
-    lockedUntil: r.locked_until,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -146,7 +147,7 @@ function dummy(): string {
 export function createAccounts(db: Db, options: AccountsOptions): Accounts {
   const { audit } = options;
   const clock = options.clock ?? Date.now;
-  const lockout = options.lockout ?? LOCKOUT;
+  const throttle = options.throttle ?? new LoginThrottle({ clock, audit });
   const limits = options.sessions ?? SESSION_LIMITS;
 
   const q = {
@@ -157,11 +158,6 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
     ),
     setHash: db.prepare<[string, number, number, string]>('UPDATE users SET password_hash = ?, must_change = ?, updated_at = ? WHERE name = ?'),
     setLocked: db.prepare<[number, number, string]>('UPDATE users SET locked = ?, locked_until = NULL, updated_at = ? WHERE name = ?'),
-    setLockedUntil: db.prepare<[number | null, number, string]>('UPDATE users SET locked_until = ?, updated_at = ? WHERE name = ?'),
-    addFailure: db.prepare<[string, number, string | null]>('INSERT INTO login_failures (user_name, at, ip) VALUES (?, ?, ?)'),
-    pruneFailures: db.prepare<[string, number]>('DELETE FROM login_failures WHERE user_name = ? AND at <= ?'),
-    failureTimes: db.prepare<[string], { at: number }>('SELECT at FROM login_failures WHERE user_name = ?'),
-    clearFailures: db.prepare<[string]>('DELETE FROM login_failures WHERE user_name = ?'),
     insertSession: db.prepare<[string, string, string, number, number, string | null]>(
       'INSERT INTO sessions (id_hash, user_name, csrf_token, created_at, last_seen_at, ip) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -192,30 +188,49 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
     return { token, csrfToken, expiresAt: sessionExpiresAt({ createdAt: now, lastSeenAt: now }, limits) };
   }
 
-  /** A wrong password at `now`: counted, and the account locked when it is the last straw. Returns the lock's end. */
-  const recordFailure = db.transaction((user: UserRow, now: number, ip: string | null, action: 'login' | 'password.change'): number | undefined => {
-    q.addFailure.run(user.name, now, ip);
-    q.pruneFailures.run(user.name, now - lockout.windowMs);
-    const until = lockAfterFailure(q.failureTimes.all(user.name).map((r) => r.at), now, lockout);
-    audit.record({ actor: user.name, action: 'login.failed', target: user.name, ip, detail: { reason: 'wrong password', during: action } });
-    if (until !== undefined) {
-      q.setLockedUntil.run(until, now, user.name);
-      q.clearFailures.run(user.name);
-      q.deleteUserSessions.run(user.name);
-      audit.record({
-        actor: 'system',
-        action: 'user.lock',
-        target: user.name,
-        ip,
-        detail: { reason: `${lockout.failures} failed logins within ${lockout.windowMs / 1000} s`, until },
-      });
+  /**
+   * One password check through the throttle, for a name that may not exist (then against a dummy hash: the same
+   * scrypt, the same answer). An account an administrator locked is a failure too, told apart only to someone who
+   * gave its right password. Wrong passwords of real users are audited one by one (the throttle bounds them); unknown
+   * names and refused attempts are summed up in the throttle's burst row.
+   */
+  async function verifyLogin(name: string, password: string, ip: string | null, during: 'login' | 'password.change'): Promise<{ user: UserRow } | LoginRefusal> {
+    const user = q.user.get(name);
+    let rightButLocked = false;
+    const verdict: LoginVerdict = await throttle.attempt({ realm: 'http', address: ip, name, known: user !== undefined }, async () => {
+      // the dummy's own password must not log anyone in
+      const right = (await verifySecretAsync(password, user?.password_hash ?? dummy())) && user !== undefined;
+      // read again: an administrator may have locked it while scrypt ran
+      rightButLocked = right && q.user.get(name)?.locked === 1;
+      return right && !rightButLocked;
+    });
+    const fresh = q.user.get(name);
+    if (verdict.outcome === 'ok' && fresh) return { user: fresh };
+    if (verdict.outcome === 'refused') return verdict.reason === 'pair' ? { outcome: 'locked', until: verdict.until } : { outcome: 'throttled', until: verdict.until };
+    if (verdict.outcome === 'ok') return { outcome: 'wrong' }; // gone while scrypt ran
+    if (user) {
+      const { pair } = throttle.policy;
+      db.transaction(() => {
+        const reason = rightButLocked ? 'locked by an administrator' : 'wrong password';
+        audit.record({ actor: user.name, action: 'login.failed', target: user.name, ip, detail: { reason, during } });
+        if (verdict.lockedUntil !== undefined) {
+          audit.record({
+            actor: 'system',
+            action: 'user.lock',
+            target: user.name,
+            ip,
+            detail: { reason: `${pair.failures} failed logins within ${pair.windowMs / 1000} s from this address`, address: ip, until: verdict.lockedUntil },
+          });
+        }
+      })();
     }
-    return until;
-  });
+    if (rightButLocked) return { outcome: 'locked', until: null };
+    if (verdict.lockedUntil !== undefined) return { outcome: 'locked', until: verdict.lockedUntil };
+    if (verdict.blockedUntil !== undefined) return { outcome: 'throttled', until: verdict.blockedUntil };
+    return { outcome: 'wrong' };
+  }
 
   const succeed = db.transaction((user: UserRow, now: number, ip: string | null): NewSession => {
-    q.clearFailures.run(user.name);
-    if (user.locked_until !== null) q.setLockedUntil.run(null, now, user.name);
     const session = openSession(user.name, now, ip);
     audit.record({ actor: user.name, action: 'login', target: user.name, ip, detail: user.must_change ? { mustChange: true } : null });
     return session;
@@ -270,7 +285,6 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
       mustGet(name);
       db.transaction(() => {
         q.setLocked.run(0, clock(), name);
-        q.clearFailures.run(name);
         audit.record({ ...by, action: 'user.unlock', target: name });
       })();
       return toUser(mustGet(name));
@@ -283,43 +297,17 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
     list: () => q.users.all().map(toUser),
 
     async login(name, password, ip) {
-      const user = q.user.get(name);
-      if (!user) {
-        await verifySecretAsync(password, dummy());
-        // the name may be a password typed in the wrong box: keep only what looks like a name
-        audit.record({ actor: USER_NAME_PATTERN.test(name) ? name : '(invalid name)', action: 'login.failed', ip, detail: { reason: 'unknown user' } });
-        return { outcome: 'wrong' };
-      }
-      const start = clock();
-      const lock = { locked: user.locked === 1, lockedUntil: user.locked_until };
-      if (isLocked(lock, start)) {
-        audit.record({ actor: user.name, action: 'login.failed', target: user.name, ip, detail: { reason: 'locked' } });
-        return { outcome: 'locked', until: lock.locked ? null : lock.lockedUntil };
-      }
-      const ok = await verifySecretAsync(password, user.password_hash);
-      const now = clock();
-      if (!ok) {
-        const until = recordFailure(user, now, ip, 'login');
-        return until === undefined ? { outcome: 'wrong' } : { outcome: 'locked', until };
-      }
-      // read again: an administrator may have locked it while scrypt ran
-      const fresh = q.user.get(name);
-      if (!fresh || isLocked({ locked: fresh.locked === 1, lockedUntil: fresh.locked_until }, now)) {
-        return { outcome: 'locked', until: fresh?.locked ? null : (fresh?.locked_until ?? null) };
-      }
-      const session = succeed(fresh, now, ip);
-      return { outcome: fresh.must_change ? 'must-change' : 'ok', user: toUser(q.user.get(name)!), session };
+      const checked = await verifyLogin(name, password, ip, 'login');
+      if (!('user' in checked)) return checked;
+      const session = succeed(checked.user, clock(), ip);
+      return { outcome: checked.user.must_change ? 'must-change' : 'ok', user: toUser(q.user.get(name)!), session };
     },
 
     async changePassword(session, current, next, ip) {
-      const user = q.user.get(session.user.name);
-      if (!user) return { outcome: 'wrong' };
-      if (isLocked({ locked: user.locked === 1, lockedUntil: user.locked_until }, clock())) return { outcome: 'locked', until: user.locked ? null : user.locked_until };
       // a stolen session must not be a way to guess the password: a wrong current one counts as a failed login
-      if (!(await verifySecretAsync(current, user.password_hash))) {
-        const until = recordFailure(user, clock(), ip, 'password.change');
-        return until === undefined ? { outcome: 'wrong' } : { outcome: 'locked', until };
-      }
+      const checked = await verifyLogin(session.user.name, current, ip, 'password.change');
+      if (!('user' in checked)) return checked;
+      const user = checked.user;
       const problem = passwordProblem(next);
       if (problem) return { outcome: 'rule', message: problem };
       if (next === current) return { outcome: 'rule', message: 'the new password must differ from the current one' };
@@ -340,7 +328,8 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
       const now = clock();
       const times = { createdAt: row.created_at, lastSeenAt: row.last_seen_at };
       const user = q.user.get(row.user_name);
-      if (!user || !sessionLive(times, now, limits) || isLocked({ locked: user.locked === 1, lockedUntil: user.locked_until }, now)) {
+      // only an administrator's lock ends sessions: failed logins from elsewhere must not log the user out
+      if (!user || !sessionLive(times, now, limits) || user.locked === 1) {
         q.deleteSession.run(idHash);
         return undefined;
       }

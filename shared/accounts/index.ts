@@ -1,8 +1,8 @@
-// Accounts: users and roles, logins with lockout, sessions — shared by the hub and the ward box.
-export { AccountError, createAccounts, sessionIdHash, type AccountErrorCode, type Accounts, type AccountsOptions, type LoginResult, type NewSession, type NewUser, type PasswordChangeResult, type Session, type User } from './accounts.js';
+// Accounts: users and roles, throttled logins, sessions — shared by the hub and the ward box.
+export { AccountError, createAccounts, sessionIdHash, type AccountErrorCode, type Accounts, type AccountsOptions, type LoginRefusal, type LoginResult, type NewSession, type NewUser, type PasswordChangeResult, type Session, type User } from './accounts.js';
+export { LoginThrottle, type LoginAttempt, type LoginRealm, type LoginThrottleOptions, type LoginThrottleStats, type LoginVerdict } from './login-throttle.js';
 export {
   generatePassword,
-  isLocked,
   LOCKOUT,
   lockAfterFailure,
   PASSWORD_MAX_LENGTH,
@@ -13,8 +13,8 @@ export {
   sessionExpiresAt,
   sessionLive,
   type LockoutPolicy,
-  type LockState,
   type SessionLimits,
 } from './policy.js';
 export { can, isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES, USER_NAME_PATTERN, USER_NAME_RULE, type Permission, type Principal, type Role } from './roles.js';
 export { accountMigrations } from './schema.js';
+export { addressKey, LOGIN_THROTTLE, type RefusalReason, type ThrottlePolicy } from './throttle.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generatePassword, isLocked, LOCKOUT, lockAfterFailure, passwordProblem, sessionExpiresAt, sessionLive } from './policy.js';
+import { generatePassword, LOCKOUT, lockAfterFailure, passwordProblem, sessionExpiresAt, sessionLive } from './policy.js';
 import { can, ROLE_PERMISSIONS, type Permission, type Principal } from './roles.js';
 
 describe('password rule', () => {
@@ -35,15 +35,6 @@ describe('lockout: 5 failed logins within 30 s lock for 5 minutes', () => {
     ['the oldest exactly 30 s ago no longer counts', [0, 10 * s, 20 * s, 25 * s, 30 * s], 30 * s, undefined],
   ])('%s', (_name, failures, now, until) => {
     expect(lockAfterFailure(failures, now, LOCKOUT)).toBe(until);
-  });
-
-  it.each([
-    [{ locked: false, lockedUntil: null }, 0, false],
-    [{ locked: false, lockedUntil: 1000 }, 999, true],
-    [{ locked: false, lockedUntil: 1000 }, 1000, false],
-    [{ locked: true, lockedUntil: null }, 10 ** 13, true],
-  ])('isLocked(%j, %i) = %s', (state, now, locked) => {
-    expect(isLocked(state, now)).toBe(locked);
   });
 });
 

@@ -1,4 +1,4 @@
-// Account policy, pure: the password rule, login lockout, session expiry (QĐ 724/BTTTT 2024; DESIGN §6).
+// Account policy, pure: the password rule, the lockout rule, session expiry (QĐ 724/BTTTT 2024; DESIGN §6).
 import { randomInt } from 'node:crypto';
 
 export const PASSWORD_MIN_LENGTH = 8;
@@ -33,31 +33,19 @@ export interface LockoutPolicy {
   failures: number;
   /** … within this window (ms) … */
   windowMs: number;
-  /** … lock the account this long (ms) */
+  /** … lock this long (ms): the (name, address) pair, see throttle.ts */
   lockMs: number;
 }
 
 export const LOCKOUT: LockoutPolicy = { failures: 5, windowMs: 30_000, lockMs: 5 * 60_000 };
 
 /**
- * After a failed login at `now`, given the times of failures so far (this one included): the time the
- * account stays locked until, or undefined when it stays open.
+ * After a failed login at `now`, given the times of failures so far (this one included): the time the name stays
+ * locked until (for the address they came from: throttle.ts), or undefined when it stays open.
  */
 export function lockAfterFailure(failureTimes: readonly number[], now: number, policy: LockoutPolicy = LOCKOUT): number | undefined {
   const recent = failureTimes.filter((t) => t > now - policy.windowMs && t <= now).length;
   return recent >= policy.failures ? now + policy.lockMs : undefined;
-}
-
-export interface LockState {
-  /** locked by an administrator until unlocked */
-  locked: boolean;
-  /** locked by failed logins until this time (ms) */
-  lockedUntil: number | null;
-}
-
-/** Locked now? Even the right password is refused while it is. */
-export function isLocked(state: LockState, now: number): boolean {
-  return state.locked || (state.lockedUntil !== null && state.lockedUntil > now);
 }
 
 export interface SessionLimits {

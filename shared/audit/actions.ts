@@ -2,6 +2,8 @@
 export const AUDIT_ACTIONS = [
   'login',
   'login.failed',
+  /** failed logins from one address summed up when the burst ends: unknown names and refused attempts get no row each */
+  'login.burst',
   'logout',
   'password.change',
   'user.add',

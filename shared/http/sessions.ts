@@ -1,18 +1,19 @@
 // Fastify plugin for logins: the session cookie, CSRF on every state-changing request, and the routes
 // POST /api/login, POST /api/logout, POST /api/password, GET /api/session.
 //
-// CSRF: each session has its own random token. The page reads it from the login answer or
-// GET /api/session and sends it as `x-csrf-token` with every POST/PUT/PATCH/DELETE; a request that
-// carries a live session cookie without the right token gets 403. Requests without a session need
-// no token: they carry no authority (guards answer 401), and the login body must be a JSON object,
-// which a cross-site form cannot send.
+// CSRF: every POST/PUT/PATCH/DELETE whose Origin header names another site is refused (403 ORIGIN), login included;
+// no Origin (not a browser) passes. Then each session has its own random token: the page reads it from the login
+// answer or GET /api/session and sends it as `x-csrf-token` with every POST/PUT/PATCH/DELETE; a request that carries
+// a live session cookie without the right token gets 403. Requests without a session need no token: they carry no
+// authority (guards answer 401), and the login body must be a JSON object, which a cross-site form cannot send.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Accounts, Session, User } from '../accounts/accounts.js';
+import type { Accounts, LoginRefusal, Session, User } from '../accounts/accounts.js';
 import { PASSWORD_MAX_LENGTH } from '../accounts/policy.js';
 import { parseBody } from './body.js';
 import { readCookie, sessionCookie } from './cookies.js';
+import { originAllowed } from './origin.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +34,8 @@ export interface SessionPluginOptions {
   secureCookie?: boolean | 'auto';
   /** the accounts' clock, for Retry-After (tests) */
   clock?: () => number;
+  /** origins besides the server's own that may send state-changing requests (the hub's publicUrl) */
+  allowedOrigins?: readonly string[];
 }
 
 export const CSRF_HEADER = 'x-csrf-token';
@@ -56,10 +59,21 @@ function sessionAnswer(session: { user: User; csrfToken: string; expiresAt: numb
   return { status: session.user.mustChange ? 'must-change' : 'ok', user: publicUser(session.user), csrfToken: session.csrfToken, expiresAt: session.expiresAt };
 }
 
-function lockedAnswer(reply: FastifyReply, until: number | null, now: number) {
-  if (until !== null) void reply.header('retry-after', String(Math.max(1, Math.ceil((until - now) / 1000))));
+/**
+ * The answer to a refused login or password check. It never depends on whether the name exists: the same status,
+ * body and (no password check, or one scrypt) timing for both.
+ */
+function refusalAnswer(reply: FastifyReply, refusal: LoginRefusal, now: number, wrong: { error: string; code: string; field?: string }, wrongStatus: 401 | 403) {
+  if (refusal.outcome === 'wrong') return reply.code(wrongStatus).send(wrong);
+  const retryAfter = (until: number) => void reply.header('retry-after', String(Math.max(1, Math.ceil((until - now) / 1000))));
+  if (refusal.outcome === 'throttled') {
+    retryAfter(refusal.until);
+    return reply.code(429).send({ error: `too many failed logins from this address: try again after ${new Date(refusal.until).toISOString()}`, code: 'THROTTLED', retryAt: refusal.until });
+  }
+  const { until } = refusal;
+  if (until !== null) retryAfter(until);
   return reply.code(403).send({
-    error: until === null ? 'this account is locked; ask an administrator' : `this account is locked after too many failed logins until ${new Date(until).toISOString()}`,
+    error: until === null ? 'this account is locked; ask an administrator' : `too many failed logins for this name from this address: try again after ${new Date(until).toISOString()}`,
     code: 'LOCKED',
     lockedUntil: until,
   });
@@ -69,6 +83,7 @@ const plugin: FastifyPluginAsync<SessionPluginOptions> = async (app: FastifyInst
   const { accounts } = options;
   const cookieName = options.cookieName ?? 'ww_session';
   const clock = options.clock ?? Date.now;
+  const allowedOrigins = options.allowedOrigins ?? [];
   const secure = (request: FastifyRequest) => (options.secureCookie === undefined || options.secureCookie === 'auto' ? request.protocol === 'https' : options.secureCookie);
   const setCookie = (request: FastifyRequest, reply: FastifyReply, value: string, maxAge?: number) =>
     reply.header('set-cookie', sessionCookie(cookieName, value, maxAge === undefined ? { secure: secure(request) } : { secure: secure(request), maxAge }));
@@ -76,6 +91,9 @@ const plugin: FastifyPluginAsync<SessionPluginOptions> = async (app: FastifyInst
   app.decorateRequest('session', null);
 
   app.addHook('onRequest', async (request, reply) => {
+    if (UNSAFE_METHODS.has(request.method) && !originAllowed({ origin: request.headers.origin, protocol: request.protocol, host: request.headers.host, allowed: allowedOrigins })) {
+      return reply.code(403).send({ error: `a change sent from another site's page (Origin ${String(request.headers.origin).slice(0, 100)}) is refused: use this server's own page`, code: 'ORIGIN' });
+    }
     const token = readCookie(request.headers.cookie, cookieName);
     request.session = (token && accounts.resume(token)) || null;
     if (!request.session || !UNSAFE_METHODS.has(request.method) || request.routeOptions.config.csrf === false) return undefined;
@@ -90,8 +108,7 @@ const plugin: FastifyPluginAsync<SessionPluginOptions> = async (app: FastifyInst
     const body = parseBody(loginBody, request.body);
     if (!body.ok) return reply.code(400).send(body.answer);
     const result = await accounts.login(body.value.name, body.value.password, request.ip);
-    if (result.outcome === 'wrong') return reply.code(401).send({ error: 'wrong name or password', code: 'BAD_LOGIN' });
-    if (result.outcome === 'locked') return lockedAnswer(reply, result.until, clock());
+    if (!('session' in result)) return refusalAnswer(reply, result, clock(), { error: 'wrong name or password', code: 'BAD_LOGIN' }, 401);
     setCookie(request, reply, result.session.token);
     return sessionAnswer({ user: result.user, csrfToken: result.session.csrfToken, expiresAt: result.session.expiresAt });
   });
@@ -120,11 +137,11 @@ const plugin: FastifyPluginAsync<SessionPluginOptions> = async (app: FastifyInst
         return sessionAnswer({ ...session, user: result.user });
       case 'rule':
         return reply.code(400).send({ error: `next: ${result.message}`, code: 'BAD_REQUEST', field: 'next' });
-      case 'wrong':
-        return reply.code(403).send({ error: 'current: wrong password', code: 'BAD_PASSWORD', field: 'current' });
-      case 'locked':
-        setCookie(request, reply, '', 0);
-        return lockedAnswer(reply, result.until, clock());
+      default:
+        // a lock after failed logins keeps the session (it may be the user's, and the guesser is refused anyway);
+        // an administrator's lock has ended it already
+        if (result.outcome === 'locked' && result.until === null) setCookie(request, reply, '', 0);
+        return refusalAnswer(reply, result, clock(), { error: 'current: wrong password', code: 'BAD_PASSWORD', field: 'current' }, 403);
     }
   });
 };

@@ -98,7 +98,7 @@ $('#loginForm').addEventListener('submit', async (e) => {
   e.preventDefault();
   const f = e.target;
   const r = await api('POST', '/api/login', { name: f.name.value, password: f.password.value });
-  $('#loginError').textContent = r.ok ? '' : r.json.code === 'LOCKED' ? t('locked') : r.json.code === 'BAD_LOGIN' ? t('badLogin') : r.json.error;
+  $('#loginError').textContent = r.ok ? '' : r.json.code === 'LOCKED' ? t('locked') : r.json.code === 'THROTTLED' ? t('throttled') : r.json.code === 'BAD_LOGIN' ? t('badLogin') : r.json.error;
   if (r.ok) { f.password.value = ''; await afterLogin(r.json); }
 });
 $('#passwordForm').addEventListener('submit', async (e) => {

@@ -3,7 +3,8 @@ window.WW_I18N = {
   vi: {
     title: 'Trạm xem lại camera',
     login: 'Đăng nhập', name: 'Tên đăng nhập', password: 'Mật khẩu', logout: 'Đăng xuất',
-    badLogin: 'Sai tên hoặc mật khẩu.', locked: 'Tài khoản bị khóa tạm thời do nhập sai nhiều lần. Thử lại sau.',
+    badLogin: 'Sai tên hoặc mật khẩu.', locked: 'Tên này tạm bị khóa trên máy này do nhập sai nhiều lần. Thử lại sau.',
+    throttled: 'Máy này nhập sai quá nhiều lần. Thử lại sau.',
     mustChange: 'Đây là mật khẩu ban đầu: hãy đặt mật khẩu mới (ít nhất 8 ký tự, có chữ và số).',
     current: 'Mật khẩu hiện tại', next: 'Mật khẩu mới', change: 'Đổi mật khẩu',
     tabLive: 'Trực tiếp', tabTimeline: 'Ghi hình', tabEvents: 'Cảnh báo', tabStreet: 'Đường phố', tabExports: 'Trích xuất', tabHolds: 'Lưu giữ chứng cứ',
@@ -41,7 +42,8 @@ window.WW_I18N = {
   en: {
     title: 'Camera review station',
     login: 'Log in', name: 'User name', password: 'Password', logout: 'Log out',
-    badLogin: 'Wrong name or password.', locked: 'This account is locked for a while after too many failed logins. Try again later.',
+    badLogin: 'Wrong name or password.', locked: 'This name is locked on this computer for a while after too many failed logins. Try again later.',
+    throttled: 'Too many failed logins from this computer. Try again later.',
     mustChange: 'This is an initial password: set a new one (at least 8 characters, with letters and digits).',
     current: 'Current password', next: 'New password', change: 'Change password',
     tabLive: 'Live', tabTimeline: 'Recordings', tabEvents: 'Alerts', tabStreet: 'Street', tabExports: 'Exports', tabHolds: 'Evidence holds',

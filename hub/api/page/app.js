@@ -82,6 +82,7 @@ $('login-form').addEventListener('submit', async (e) => {
   } catch (err) {
     out.hidden = false;
     if (err.code === 'LOCKED') out.textContent = err.body?.lockedUntil ? t('locked', { until: formatTime(err.body.lockedUntil) }) : t('lockedAdmin');
+    else if (err.code === 'THROTTLED') out.textContent = t('throttled', { until: formatTime(err.body?.retryAt ?? Date.now()) });
     else if (err.status === 401) out.textContent = t('wrongLogin');
     else out.textContent = errorText(err);
   }

@@ -1,0 +1,12 @@
+// Headers on every answer of both servers (the hub's API and the ward box's review page): no content sniffing
+// anywhere, and API JSON never stored by a browser or a proxy (it names people, plates and places).
+import type { FastifyInstance } from 'fastify';
+
+/** Adds the headers to every answer of `app`; a route that set its own Cache-Control keeps it. */
+export function securityHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    if (!request.url.startsWith('/api/') || reply.hasHeader('cache-control')) return;
+    if (String(reply.getHeader('content-type') ?? '').startsWith('application/json')) void reply.header('cache-control', 'no-store');
+  });
+}
