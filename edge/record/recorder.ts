@@ -31,6 +31,11 @@ export interface RecorderEvents {
   /** this run's first frame was taken at `firstFrameMs` (box clock): the gap before it ends there */
   runStarted(firstFrameMs: number): void;
   /**
+   * The run's clock found a faster arrival: its segments so far were indexed late (a box starting up reads
+   * ffmpeg's reports late). Their times, all moved by the same amount; the first of the run first.
+   */
+  retimed(rows: readonly { path: string; startMs: number; endMs: number }[], firstOfRun: boolean): void;
+  /**
    * Recording stopped (ffmpeg exited, was killed, or the box stops); awaited before a restart. `openSegmentStartMs`:
    * where the segment ffmpeg was writing began (it was not listed; a kill leaves it on disk).
    */
@@ -54,6 +59,10 @@ export interface RecorderOptions {
 }
 
 const STDERR_KEEP = 4096;
+/** a run's rows kept for retiming (a mapping improves in a run's first seconds, not hours later) */
+const RUN_ROWS = 50;
+/** the clock must have moved back this much (ms) before a run's rows are retimed */
+const RETIME_MS = 15;
 
 /**
  * Why ffmpeg stopped. Its exit code says little (a vanished camera makes it exit 0, silently), so the facts are:
@@ -91,6 +100,11 @@ export class CameraRecorder {
   private firstReport: { frames: number; streamMs: number } | undefined;
   /** end of the last listed segment of this run, in stream and box time: the next one starts there */
   private lastEndThisRun: { streamMs: number; wallMs: number } | undefined;
+  /** this run's indexed segments (the latest RUN_ROWS), and the box time of stream time 0 they were indexed with */
+  private runRows: { path: string; startStreamMs: number; endStreamMs: number; firstOfRun: boolean }[] = [];
+  private indexedOffsetMs: number | undefined;
+  /** the run's first frame time last said (runStarted) */
+  private reportedStartMs: number | undefined;
   /** the box is shutting down: an ffmpeg that exits now (the signal reached its group too) is not a crash */
   private shuttingDown = false;
   /** probe-free start; turned off for good when this camera's stream turns out to need probing */
@@ -184,6 +198,9 @@ export class CameraRecorder {
     this.lastDataMs = this.spawnedAtMs;
     this.lastTotalSize = -1;
     this.lastEndThisRun = undefined;
+    this.runRows = [];
+    this.indexedOffsetMs = undefined;
+    this.reportedStartMs = undefined;
     this.streamClock = new StreamClock();
     this.runStartReported = false;
     this.firstReport = undefined;
@@ -219,6 +236,7 @@ export class CameraRecorder {
     // the segment's own frames say when it was: its first frame's stream time on the box's clock; one that
     // follows the last listed segment of this run starts exactly where that one ended
     const chained = this.lastEndThisRun && Math.abs(this.lastEndThisRun.streamMs - startStreamMs) < 1 ? this.lastEndThisRun.wallMs : undefined;
+    this.retimeIfFaster();
     const mapped = this.streamClock.toWall(startStreamMs);
     const now = this.clock();
     const resolved = resolveListedSegment(this.o.root, this.o.camera, name, now, endStreamMs - startStreamMs);
@@ -235,6 +253,9 @@ export class CameraRecorder {
     const startMs = chained ?? mapped ?? resolved.startMs;
     const endMs = startMs + Math.round(endStreamMs - startStreamMs);
     this.lastEndThisRun = { streamMs: endStreamMs, wallMs: endMs };
+    this.indexedOffsetMs ??= startMs - startStreamMs;
+    this.runRows.push({ path: resolved.path, startStreamMs, endStreamMs, firstOfRun });
+    if (this.runRows.length > RUN_ROWS) this.runRows.shift();
     this.o.events.segment({ camera: this.o.camera, path: resolved.path, startMs, endMs, bytes, firstOfRun });
     if (this.state !== 'recording') this.setState('recording', 'segments are being written');
     this.ensureDirs();
@@ -277,7 +298,32 @@ export class CameraRecorder {
       this.markClockReady();
       this.runStartReported = true;
       this.o.events.runStarted(this.streamClock.toWall(0)!);
+      this.reportedStartMs = this.streamClock.offsetMs;
     }
+    this.retimeIfFaster();
+  }
+
+  /**
+   * The clock maps stream time 0 earlier than it did when this run's segments were indexed: a faster arrival showed
+   * that the reports it went by had been read late. The run's rows move back together (they stay contiguous), and
+   * so does where the run began. A later mapping (a camera clock drifting) is not followed within a run: the rows
+   * stay chained, so no hole opens between them.
+   */
+  private retimeIfFaster(): void {
+    const offset = this.streamClock.offsetMs;
+    if (offset === undefined || !this.runStartReported) return;
+    const was = this.indexedOffsetMs ?? this.reportedStartMs;
+    if (was === undefined || offset > was - RETIME_MS) return;
+    const moved = Math.round(offset - was);
+    if (this.runRows.length) {
+      const rows = this.runRows.map((r) => ({ path: r.path, startMs: Math.round(offset + r.startStreamMs), endMs: Math.round(offset + r.endStreamMs) }));
+      this.o.events.retimed(rows, this.runRows[0]!.firstOfRun);
+      this.indexedOffsetMs = offset;
+      if (this.lastEndThisRun) this.lastEndThisRun = { ...this.lastEndThisRun, wallMs: this.lastEndThisRun.wallMs + moved };
+    } else {
+      this.o.events.runStarted(Math.round(offset));
+    }
+    this.reportedStartMs = offset;
   }
 
   /** Where the segment being written began: after the last listed one, or at the run's first frame. */

@@ -89,6 +89,7 @@ export class RecordingService {
         events: {
           segment: (seg) => this.onSegment(seg),
           runStarted: (firstFrameMs) => this.o.store.endGapAt(cam.id, firstFrameMs),
+          retimed: (rows, firstOfRun) => this.o.store.retime(cam.id, rows, { firstOfRun }),
           stopped: (reason, openSegmentStartMs) => this.onStopped(cam.id, reason, openSegmentStartMs),
           state: (state, detail) => {
             this.o.logger.info({ camera: cam.id, state, detail }, `camera ${cam.id} ${state}`);

@@ -77,3 +77,31 @@ describe('RecordStore.addSegment', () => {
     expect(gaps(s)).toEqual([[2000, 4060, 'restarted']]);
   });
 });
+
+describe('RecordStore.retime', () => {
+  it('moves a run\'s rows back together, the row before yields, and the gap before the run follows', () => {
+    const s = store();
+    s.addSegment(seg('a', 0, 2000));
+    s.openGap('c', 2000, 'restarted');
+    s.addSegment(seg('b', 5300, 7300), { firstOfRun: true });
+    s.addSegment(seg('c', 7300, 9300));
+    // the run's clock learns its reports were read 300 ms late
+    s.retime('c', [
+      { path: '/rec/b.mp4', startMs: 5000, endMs: 7000 },
+      { path: '/rec/c.mp4', startMs: 7000, endMs: 9000 },
+    ], { firstOfRun: true });
+    expect(spans(s)).toEqual([['a', 0, 2000], ['b', 5000, 7000], ['c', 7000, 9000]]);
+    expect(gaps(s)).toEqual([[2000, 5000, 'restarted']]);
+  });
+
+  it('lets the row before yield when the run moves back over its end: no hole after all, no gap', () => {
+    const s = store();
+    s.addSegment(seg('a', 0, 2000));
+    s.openGap('c', 2000, 'restarted');
+    s.addSegment(seg('b', 2300, 4300), { firstOfRun: true });
+    expect(gaps(s)).toEqual([[2000, 2300, 'restarted']]);
+    s.retime('c', [{ path: '/rec/b.mp4', startMs: 1800, endMs: 3800 }], { firstOfRun: true });
+    expect(spans(s)).toEqual([['a', 0, 1800], ['b', 1800, 3800]]);
+    expect(gaps(s)).toEqual([]);
+  });
+});

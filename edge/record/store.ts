@@ -32,6 +32,7 @@ export class RecordStore {
       // a row the next run's first segment covered whole has no span left (end = start): nothing to play there
       inRange: db.prepare('SELECT id, camera, path, start_ms AS startMs, end_ms AS endMs, bytes FROM segments WHERE camera = ? AND end_ms > ? AND start_ms < ? AND end_ms > start_ms ORDER BY start_ms'),
       deleteSegment: db.prepare('DELETE FROM segments WHERE id = ?'),
+      setTimes: db.prepare('UPDATE segments SET start_ms = ?, end_ms = ? WHERE camera = ? AND path = ?'),
       yieldTo: db.prepare('UPDATE segments SET end_ms = max(start_ms, @from) WHERE camera = @camera AND end_ms > @from AND start_ms < @to AND path != @path'),
       openGap: db.prepare('SELECT id, camera, from_ms AS fromMs, to_ms AS toMs, reason FROM gaps WHERE camera = ? AND to_ms IS NULL ORDER BY id DESC LIMIT 1'),
       insertGap: db.prepare('INSERT INTO gaps (camera, from_ms, to_ms, reason) VALUES (?, ?, ?, ?)'),
@@ -72,6 +73,20 @@ export class RecordStore {
       if (o.firstOfRun) this.endGapAt(seg.camera, startMs);
       else this.closeGap(seg.camera, startMs);
       return true;
+    })();
+  }
+
+  /**
+   * Moves rows of one recorder run to better times (they stay contiguous): the first one's predecessors yield to it,
+   * and when it was the run's first, the gap before it ends where it now begins.
+   */
+  retime(camera: string, rows: readonly { path: string; startMs: number; endMs: number }[], o: { firstOfRun: boolean }): void {
+    const first = rows[0];
+    if (!first) return;
+    this.db.transaction(() => {
+      for (const r of rows) this.s.setTimes.run(r.startMs, r.endMs, camera, r.path);
+      this.s.yieldTo.run({ camera, from: first.startMs, to: first.endMs, path: first.path });
+      if (o.firstOfRun) this.endGapAt(camera, first.startMs);
     })();
   }
 
