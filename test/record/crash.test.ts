@@ -92,7 +92,7 @@ describe('a ward box killed at random moments', () => {
     for (let i = 0; i < 10; i++) {
       const edge = startEdge(config);
       await waitForLine(edge, 'ward box running');
-      await new Promise((r) => setTimeout(r, 4000 + Math.random() * 6000));
+      await new Promise((r) => setTimeout(r, 6000 + Math.random() * 6000));
       kills.push(Date.now());
       process.kill(-edge.pid!, 'SIGKILL'); // the daemon and its ffmpeg children, mid-segment
       await exited(edge);
@@ -100,7 +100,7 @@ describe('a ward box killed at random moments', () => {
     // one more start reconciles the disk, then a clean stop
     const last = startEdge(config);
     await waitForLine(last, 'ward box running');
-    await new Promise((r) => setTimeout(r, 8000));
+    await new Promise((r) => setTimeout(r, 12_000));
     process.kill(-last.pid!, 'SIGTERM');
     await exited(last);
 
