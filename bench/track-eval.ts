@@ -23,7 +23,7 @@ const encoded = await prepareScene({ scene: 'street', loopSeconds: 60, formats: 
 const truth = JSON.parse(readFileSync(encoded.groundTruthFile, 'utf8')) as GroundTruth;
 const sub = encoded.files.sub;
 const W = 640, H = 360;
-const detector = await createDetector({ modelPath: packagedModel().path, threads: 2, minScore: 0.3 });
+const detector = await createDetector({ modelPath: packagedModel().path, threads: 2, minScore: 0.1 });
 const tracker = new Tracker({ highScore: 0.5 });
 let id = 0;
 const book = new SightingBook({ camera: 'c', width: W, height: H, zones: [], lines: STREET_LINES.map((l) => ({ id: l.id, points: l.points })), longStayMs: 300_000, newId: () => String(++id).padStart(26, '0') });

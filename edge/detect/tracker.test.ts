@@ -487,6 +487,34 @@ describe('Tracker: stationary objects', () => {
     expect(moving.stationary).toBe(false);
   });
 
+  it('keeps a stopped car the detector sees only faintly for 30 s (grey on grey road), right where it stands', () => {
+    // It stops at x = 300 and is seen clearly for 2 s, then only at 0.1–0.29 (the dense scene's grey stopper).
+    const tracker = new Tracker();
+    const ids = new Set<number>();
+    for (let i = 0; i < 160; i++) {
+      const score = i < 10 ? 0.8 : 0.1 + (i % 20) / 100;
+      const { tracks, ended } = tracker.update([{ label: 'car', score, box: { x: 300 + (i % 3) - 1, y: 200, w: 80, h: 45 } }], i * FRAME_MS);
+      expect(ended).toEqual([]);
+      for (const t of tracks) ids.add(t.id);
+    }
+    expect([...ids]).toEqual([1]);
+    // …but a faint box 40 % of a box away is not where it stands: the track coasts and ends, nothing new starts
+    const later = range(60).map((i) => tracker.update([{ label: 'car', score: 0.2, box: { x: 332, y: 200, w: 80, h: 45 } }], (160 + i) * FRAME_MS));
+    expect(later.flatMap((u) => u.ended.map((t) => t.id))).toEqual([1]);
+    expect(later.at(-1)!.tracks).toEqual([]);
+  });
+
+  it('does not let faint boxes hold a moving track or start one', () => {
+    const tracker = new Tracker();
+    const updates = range(30).map((i) =>
+      tracker.update([{ label: 'car', score: i < 6 ? 0.8 : 0.25, box: { x: 100 + i * 20, y: 200, w: 80, h: 45 } }], i * FRAME_MS),
+    );
+    // confirmed at its 4th frame, then only faint boxes: it coasts 1.5 s and ends, and they start nothing
+    expect(updates.flatMap((u) => u.ended.map((t) => t.id))).toEqual([1]);
+    expect(updates.at(-1)!.tracks).toEqual([]);
+    expect(updates.slice(6).every((u) => u.tracks.every((t) => t.misses > 0))).toBe(true);
+  });
+
   it('does not let a car driving past take the id of a parked car the detector misses', () => {
     const frames = film(
       [
