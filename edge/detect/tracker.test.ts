@@ -504,6 +504,19 @@ describe('Tracker: stationary objects', () => {
     expect(later.at(-1)!.tracks).toEqual([]);
   });
 
+  it('does not let a weak box of two cars in neighbouring lanes (twice as tall) take either track', () => {
+    const tracker = new Tracker();
+    // a car going right along y 200–245 (45 high); then only a weak box over it and the lane above (y 155–245)
+    const updates = range(20).map((i) => {
+      const box = { x: 100 + i * 20, y: 200, w: 80, h: 45 };
+      const merged = { x: box.x, y: 155, w: 80, h: 90 };
+      return tracker.update([i < 8 ? { label: 'car', score: 0.8, box } : { label: 'car', score: 0.4, box: merged }], i * FRAME_MS);
+    });
+    // it coasts on its prediction and ends; a weak box of its own height would have kept it (the test above)
+    expect(updates.slice(8).every((u) => u.tracks.every((t) => t.misses > 0))).toBe(true);
+    expect(updates.flatMap((u) => u.ended.map((t) => t.id))).toEqual([1]);
+  });
+
   it('does not let faint boxes hold a moving track or start one', () => {
     const tracker = new Tracker();
     const updates = range(30).map((i) =>

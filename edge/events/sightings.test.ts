@@ -86,10 +86,17 @@ describe('line crossings', () => {
     { name: 'wobbling on the line, then on: one crossing', steps: path([0.8, 0.7, 0.61, 0.595, 0.605, 0.592, 0.607, 0.598, 0.55, 0.45]), want: ['stop-line forward +1400'] },
     { name: 'a box wobbling on the line that never leaves it: none', steps: path([0.8, 0.7, 0.605, 0.595, 0.605, 0.595, 0.604]), want: [] },
     {
-      name: 'crossing back and forth for real: each time',
-      steps: path([0.7, 0.5, 0.7, 0.5]),
-      want: ['stop-line forward +200', 'stop-line backward +400', 'stop-line forward +600'],
+      name: 'crossing back and forth for real (a second each side): each time',
+      steps: path([0.7, 0.5, 0.5, 0.5, 0.5, 0.5, 0.7, 0.7, 0.7, 0.7, 0.7, 0.5]),
+      want: ['stop-line forward +200', 'stop-line backward +1200', 'stop-line forward +2200'],
     },
+    {
+      // a neighbour hides half the car for a frame and its box jumps back over the line
+      name: 'back over the line before the crossing settled (600 ms): neither counts, the next crossing does',
+      steps: path([0.7, 0.5, 0.7, 0.7, 0.5, 0.45, 0.4, 0.35]),
+      want: ['stop-line forward +800'],
+    },
+    { name: 'a track that ends just past the line: counted at its end', steps: path([0.7, 0.65, 0.5]), want: ['stop-line forward +400'] },
     {
       name: 'two lines, in the order it crosses them',
       steps: path([0.8, 0.7, 0.5, 0.35, 0.25]),
@@ -98,7 +105,7 @@ describe('line crossings', () => {
     },
     {
       name: 'a line drawn top to bottom is crossed forward going right',
-      steps: [0.2, 0.4, 0.6, 0.8].map((gx, i) => ({ t: T0 + i * 200, tracks: [{ id: 1, gx, gy: 0.7 }] })),
+      steps: [0.2, 0.4, 0.6, 0.8, 0.9, 0.95].map((gx, i) => ({ t: T0 + i * 200, tracks: [{ id: 1, gx, gy: 0.7 }] })),
       lines: [{ id: 'kerb', points: [[0.5, 0.1], [0.5, 0.9]] }],
       want: ['kerb forward +400'],
     },
@@ -136,6 +143,7 @@ describe('line crossings', () => {
         { t: T0, tracks: [{ id: 1, gy: 0.7 }] },
         { t: T0 + 200, tracks: [{ id: 1, gy: 0.5, misses: 1 }] },
         { t: T0 + 400, tracks: [{ id: 1, gy: 0.45 }] },
+        { t: T0 + 600, ended: [{ id: 1, gy: 0.45 }] },
       ],
       want: ['stop-line forward +400'],
     },
@@ -240,7 +248,7 @@ describe('sightings', () => {
 
   it('keeps at most the contract\'s 64 crossings on one sighting, and still counts every one', () => {
     const ys = Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? 0.7 : 0.5));
-    const { crossings, sightings } = run(path(ys));
+    const { crossings, sightings } = run(path(ys), { settleMs: 0 });
     expect(crossings).toHaveLength(79);
     expect(sightings[0]!.lines).toHaveLength(64);
   });

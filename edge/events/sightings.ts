@@ -35,6 +35,13 @@ export interface SightingBookOptions {
    * counts, default 0.015 (≈ 5 px of a 360-line frame): a box wobbling on the line counts once, not every frame.
    */
   lineMargin?: number;
+  /**
+   * A crossing counts once the track has stayed past the line this long (its next samples), default 600 ms (3 frames
+   * at 5 fps); back over the line before that, neither counts. In dense traffic a car's box jumps when a neighbour
+   * hides part of it: on the dense street scene, boxes jittering across the line counted a car forward, backward
+   * and forward again within a second. A track that ends before then counts (it left on that side).
+   */
+  settleMs?: number;
 }
 
 /** The contract's maxima for one sighting. */
@@ -68,6 +75,8 @@ interface Followed {
   lines: { line: string; direction: Direction; at: number }[];
   /** crossings made before the track was confirmed: counted when it is */
   pending: Crossing[];
+  /** per line, a crossing not yet settled (settleMs) and the sample time it was seen at */
+  unsettled: Map<string, { crossing: Crossing; seenAt: number }>;
   /** ms in each zone, in the order it entered them */
   dwell: Map<string, number>;
   nextPartialAt: number;
@@ -84,8 +93,9 @@ export class SightingBook {
   private readonly longStayMs: number;
   private readonly newId: (nowMs: number) => string;
   private readonly lineMargin: number;
+  private readonly settleMs: number;
 
-  constructor({ camera, width, height, zones, lines, longStayMs, newId, lineMargin = 0.015 }: SightingBookOptions) {
+  constructor({ camera, width, height, zones, lines, longStayMs, newId, lineMargin = 0.015, settleMs = 600 }: SightingBookOptions) {
     this.camera = camera;
     this.width = width;
     this.height = height;
@@ -94,6 +104,7 @@ export class SightingBook {
     this.longStayMs = longStayMs;
     this.newId = newId;
     this.lineMargin = lineMargin;
+    this.settleMs = settleMs;
   }
 
   /** The tracker's output after a detected frame at `nowMs`. */
@@ -130,13 +141,17 @@ export class SightingBook {
       f.track = track;
       this.followed.delete(track.id);
       live.delete(track.id);
-      if (track.confirmed) sightings.push(this.draft(f, true, nowMs));
+      if (!track.confirmed) continue;
+      crossings.push(...this.settle(f, Infinity));
+      sightings.push(this.draft(f, true, nowMs));
     }
     // a track the tracker dropped without saying so has ended too: nothing here outlives its track
     for (const [id, f] of this.followed) {
       if (live.has(id)) continue;
       this.followed.delete(id);
-      if (f.track.confirmed) sightings.push(this.draft(f, true, nowMs));
+      if (!f.track.confirmed) continue;
+      crossings.push(...this.settle(f, Infinity));
+      sightings.push(this.draft(f, true, nowMs));
     }
     crossings.sort((a, b) => a.at - b.at || a.trackId - b.trackId);
     return { crossings, sightings };
@@ -145,7 +160,12 @@ export class SightingBook {
   /** The box stops: every confirmed live track becomes a final sighting. */
   endAll(nowMs: number): SightingDraft[] {
     const out: SightingDraft[] = [];
-    for (const f of this.followed.values()) if (f.track.confirmed) out.push(this.draft(f, true, nowMs));
+    for (const f of this.followed.values()) {
+      if (!f.track.confirmed) continue;
+      // the box is stopping: a crossing not yet settled goes on the sighting, uncounted
+      for (const { crossing: c } of f.unsettled.values()) if (f.lines.length < MAX_LINES) f.lines.push({ line: c.line, direction: c.direction, at: c.at });
+      out.push(this.draft(f, true, nowMs));
+    }
     this.followed.clear();
     return out;
   }
@@ -161,6 +181,7 @@ export class SightingBook {
       sides: new Map(),
       lines: [],
       pending: [],
+      unsettled: new Map(),
       dwell: new Map(),
       nextPartialAt: track.firstSeenMs + this.longStayMs,
     };
@@ -184,14 +205,26 @@ export class SightingBook {
     f.last = p;
     f.lastAt = nowMs;
     f.inside = inside;
-    if (track.stationary) return [];
-    const found: Crossing[] = [];
+    if (track.stationary) return this.settle(f, nowMs);
     for (const line of this.lines) {
       const direction = this.step(f, line, p, nowMs);
       if (direction === undefined) continue;
-      const c: Crossing = { trackId: track.id, camera: this.camera, label: track.label, line: line.id, ...direction };
+      const waiting = f.unsettled.get(line.id);
+      // back over the line before the last crossing settled: a box jittering on it, neither counts
+      if (waiting !== undefined) f.unsettled.delete(line.id);
+      else f.unsettled.set(line.id, { crossing: { trackId: track.id, camera: this.camera, label: track.label, line: line.id, ...direction }, seenAt: nowMs });
+    }
+    return this.settle(f, nowMs);
+  }
+
+  /** The track's crossings that have stayed past their line settleMs by `nowMs` (Infinity: all, the track ended). */
+  private settle(f: Followed, nowMs: number): Crossing[] {
+    const found: Crossing[] = [];
+    for (const [line, { crossing: c, seenAt }] of f.unsettled) {
+      if (nowMs - seenAt < this.settleMs) continue;
+      f.unsettled.delete(line);
       if (f.lines.length < MAX_LINES) f.lines.push({ line: c.line, direction: c.direction, at: c.at });
-      found.push(c);
+      found.push({ ...c, label: f.track.label });
     }
     return found;
   }
