@@ -153,8 +153,12 @@ async function main(): Promise<void> {
   rssMax = Math.max(rssMax, process.memoryUsage().rss);
   const farmNow = await describeFarm();
 
-  // let the last sightings of the window reach the outbox (batches every 5 s, tracks end ~1.5 s after leaving)
+  // let the last sightings of the window reach the outbox (batches every 5 s, tracks end ~1.5 s after leaving), and
+  // the last whole minute's counts (sent once the minute is over and its grace has passed: later on a loaded box)
   await sleep(8000);
+  const lastWhole = Math.floor(t1 / 60_000) * 60_000 - 60_000;
+  const countsOf = db.prepare("SELECT count(*) FROM outbox WHERE seq > ? AND topic LIKE '%/counts' AND json_extract(CAST(payload AS TEXT), '$.minute') = ?").pluck();
+  for (const waitUntil = Date.now() + 30_000; Date.now() < waitUntil && (countsOf.get(firstSeq, lastWhole) as number) < resolved.length; ) await sleep(1000);
   const rows = db.prepare('SELECT seq, topic, payload, created_at AS at FROM outbox WHERE seq > ? ORDER BY seq').all(firstSeq) as { seq: number; topic: string; payload: Buffer; at: number }[];
   await box.stop();
   farmProcess.kill();
@@ -219,6 +223,8 @@ async function main(): Promise<void> {
       cells.push(`${cam.id} ${key}: counted ${m}, truth ${round(t)}${t > 0 ? ` (${round(((m - t) / t) * 100)} %)` : ''}`);
     }
   });
+  const reported = (cam: string) => [...new Set(counts.filter((m) => m.camera === cam && m.minute >= firstMinute && m.minute < lastMinute).map((m) => m.minute))].length;
+  console.log(`minutes with a counts message: ${resolved.map((c) => `${c.id} ${reported(c.id)}`).join(', ')}`);
   console.log(`counts over ${(lastMinute - firstMinute) / 60_000} whole minutes:\n  ${cells.join('\n  ') || '(no counting lines)'}`);
 
   // ---- identity: each ground-truth passage should be one sighting. Each sighting goes to the one passage its best

@@ -1,13 +1,13 @@
 // Offline: the street scene's sub stream decoded at the detect rate, the real detector, tracker and sighting book,
 // against the exact truth (frame times are exact here). For tuning the tracker; prints per-kind figures.
-//   npx tsx bench/track-eval.ts [--fps 5] [--seconds 60] [--scene FILE.json]
+//   npx tsx bench/track-eval.ts [--fps 5] [--seconds 60] [--model FILE.onnx]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createDetector } from '../edge/detect/detector.js';
 import { packagedModel } from '../edge/detect/model-file.js';
 import { appearanceOf } from '../edge/detect/appearance.js';
-import { Tracker } from '../edge/detect/tracker.js';
+import { FAINT_SCORE, Tracker } from '../edge/detect/tracker.js';
 import { SightingBook, type SightingDraft } from '../edge/events/sightings.js';
 import { iou } from '../edge/geometry.js';
 import { locateFfmpeg } from '../shared/ffmpeg/locate.js';
@@ -16,14 +16,14 @@ import type { GroundTruth } from '../test-fixtures/camera/scenes.js';
 import { STREET_LINES } from '../test-fixtures/camera/street-scene.js';
 import { formatsWith, prepareScene } from '../test-fixtures/camera/scene-cache.js';
 
-const { values } = parseArgs({ options: { fps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: { fps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '60' }, model: { type: 'string', default: packagedModel().path } } });
 const fps = Number(values.fps);
 const tools = await locateFfmpeg();
 const encoded = await prepareScene({ scene: 'street', loopSeconds: 60, formats: formatsWith() }, { ffmpegPath: tools.ffmpeg.path, ffmpegVersion: tools.ffmpeg.version });
 const truth = JSON.parse(readFileSync(encoded.groundTruthFile, 'utf8')) as GroundTruth;
 const sub = encoded.files.sub;
 const W = 640, H = 360;
-const detector = await createDetector({ modelPath: packagedModel().path, threads: 2, minScore: 0.1 });
+const detector = await createDetector({ modelPath: values.model!, threads: 2, minScore: FAINT_SCORE });
 const tracker = new Tracker({ highScore: 0.5 });
 let id = 0;
 const book = new SightingBook({ camera: 'c', width: W, height: H, zones: [], lines: STREET_LINES.map((l) => ({ id: l.id, points: l.points })), longStayMs: 300_000, newId: () => String(++id).padStart(26, '0') });
