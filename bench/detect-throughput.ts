@@ -1,119 +1,212 @@
-// Detector throughput bench: letterbox of a 640×360 frame + session run + decode, at 1 and 2 threads.
-// CPU time per inference is printed too: it moves much less than inferences/s when other work
-// shares the machine, so it is the figure to compare between runs.
+// Detector throughput bench: which arrangement of onnxruntime sessions gets the most out of the box's cores, and how
+// close the product pipeline (letterbox of a 640×360 frame in the worker, run, decode, frames posted from the main
+// thread) comes to the bare model measured in the same run.
 //
-//   npm run bench:detect-throughput [-- --model path/to/yolox_nano.onnx --seconds 10 --warmup 2]
+//   npm run bench:detect-throughput [-- --model models/yolox_nano.onnx --int8 path/to/int8.onnx --seconds 3 --warmup 2 --rounds 5]
 //
-// The last line is one JSON object for scripts:
-//   {"infer_per_s_1t":…,"infer_per_s_2t":…,"preprocess_ms":…,"run_ms":…,…}
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+// For each arrangement — one session with 2 threads, two 1-thread sessions in two workers; spinning off and on — it
+// measures the bare rate (session.run on one prepared tensor in a loop, in worker threads) and the pipeline rate
+// (edge/detect/detector-pool.ts, two frames in hand per session) in alternating slices of --seconds, --rounds of
+// each, keeping the best slice of each (other work on a shared machine then weighs on both alike), and from the CPU
+// time per inference what the cores would give if the detector had them to itself. The last line is one JSON object:
+//   {"pipeline_per_s_fp32":…,"bare_per_s_two_sessions":…,"pipeline_per_s_int8":…,"int8_kept_pct":…,"int8_added_pct":…}
+// where pipeline_per_s_fp32 is the product's default arrangement (defaultArrangement in detector-pool.ts).
+import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
-import { createDetector, type DetectorStats, type RgbFrame } from '../edge/detect/detector.js';
+import { silentLogger } from '../shared/log.js';
+import { createDetectorPool, defaultArrangement, type DetectorArrangement } from '../edge/detect/detector-pool.js';
+import { INPUT_SIZE, letterbox, type RgbFrame } from '../edge/detect/detector.js';
 import { packagedModel } from '../edge/detect/model-file.js';
+import { workerEntry } from '../edge/detect/worker-entry.js';
 import { DOG_JPG } from '../test-fixtures/media/index.js';
-
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: packagedModel().path },
-    seconds: { type: 'string', default: '10' },
+    int8: { type: 'string' },
+    seconds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const seconds = Number(values.seconds);
 const warmupSeconds = Number(values.warmup);
+const rounds = Number(values.rounds);
+if (!(seconds > 0) || !(warmupSeconds >= 0)) throw new Error('--seconds must be > 0 and --warmup ≥ 0 (numbers of seconds)');
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number ≥ 1 (got ${values.rounds})`);
 
-/** A real picture at the sub-stream size, as a Buffer like the ffmpeg frame reader gives. */
+/** A real picture at the sub-stream size, on its own ArrayBuffer (the pipeline transfers it to a worker). */
 async function subStreamFrame(): Promise<RgbFrame> {
-  const source = DOG_JPG;
-  try {
-    const data = await sharp(source).removeAlpha().resize(640, 360, { fit: 'fill' }).raw().toBuffer();
-    return { data, width: 640, height: 360 };
-  } catch {
-    // No sample picture: noise costs the same to letterbox and run, and decodes fewer boxes.
-    const data = Buffer.alloc(640 * 360 * 3);
-    for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
-    return { data, width: 640, height: 360 };
-  }
+  const raw = await sharp(DOG_JPG).removeAlpha().resize(640, 360, { fit: 'fill' }).raw().toBuffer();
+  const data = new Uint8Array(new ArrayBuffer(raw.length));
+  data.set(raw);
+  return { data, width: 640, height: 360 };
 }
 
-interface Result {
-  threads: number;
-  inferences: number;
+const load = () => loadavg()[0]!.toFixed(2);
+
+interface Slice {
   perSecond: number;
-  preprocessMs: number;
-  runMs: number;
-  decodeMs: number;
-  /** process CPU time per inference: what the box pays */
+  /** process CPU (every thread) per inference */
   cpuMs: number;
-  /** onnxruntime-node runs the session on the JS thread: how long a timer waited, worst 1 % */
-  loopDelayP99Ms: number;
 }
 
-async function measure(threads: number, frame: RgbFrame, spinning = false): Promise<Result> {
-  const detector = await createDetector({ modelPath: values.model, threads, spinning });
-  try {
-    const warmupEnd = performance.now() + warmupSeconds * 1000;
-    while (performance.now() < warmupEnd) await detector.detect(frame);
+/** N bare sessions in N workers: slices of session.run in a loop, all started together and stopped at one instant. */
+async function bareSessions(modelPath: string, a: DetectorArrangement, input: Float32Array) {
+  const entry = workerEntry(new URL('./detect-throughput/bare-session-worker.ts', import.meta.url));
+  const workers = Array.from({ length: a.sessions }, () =>
+    new Worker(entry.filename, {
+      eval: entry.eval,
+      workerData: { modelPath, threads: a.threads, spinning: a.spinning, input, dims: [1, 3, INPUT_SIZE, INPUT_SIZE], warmupMs: warmupSeconds * 1000 },
+    }),
+  );
+  const next = (w: Worker, type: string) =>
+    new Promise<Record<string, number>>((resolve, reject) => {
+      const on = (m: { type: string } & Record<string, number>) => {
+        if (m.type !== type) return;
+        w.off('message', on);
+        resolve(m);
+      };
+      w.on('message', on);
+      w.once('error', reject);
+    });
+  await Promise.all(workers.map((w) => next(w, 'warm')));
+  return {
+    async slice(ms: number): Promise<Slice> {
+      const cpuBefore = process.cpuUsage();
+      const untilMs = performance.timeOrigin + performance.now() + ms;
+      const done = Promise.all(workers.map((w) => next(w, 'done')));
+      for (const w of workers) w.postMessage({ untilMs });
+      const results = await done;
+      const cpu = process.cpuUsage(cpuBefore);
+      const runs = results.reduce((n, r) => n + r.runs!, 0);
+      return { perSecond: results.reduce((n, r) => n + (r.runs! * 1000) / r.elapsedMs!, 0), cpuMs: (cpu.user + cpu.system) / 1000 / runs };
+    },
+    async close() {
+      for (const w of workers) w.postMessage({ close: true });
+      await Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r))));
+    },
+  };
+}
 
-    const before: DetectorStats = detector.stats();
-    const loop = monitorEventLoopDelay({ resolution: 1 });
-    loop.enable();
+/** The product detector: frames posted from this thread, two in hand per session, as the scheduler keeps it fed. */
+async function pipelinePool(modelPath: string, a: DetectorArrangement, frame: RgbFrame) {
+  const pool = await createDetectorPool({ modelPath, logger: silentLogger(), ...a });
+  const frames = Array.from({ length: 2 * a.sessions }, () => ({ ...frame, data: frame.data.slice() }));
+  let stopAt = 0;
+  const loop = async (f: RgbFrame) => {
+    while (performance.now() < stopAt) await pool.detect(f);
+  };
+  const run = async (ms: number): Promise<Slice & { preprocessMs: number; runMs: number; decodeMs: number }> => {
+    const before = pool.stats();
     const cpuBefore = process.cpuUsage();
     const start = performance.now();
-    const end = start + seconds * 1000;
-    while (performance.now() < end) await detector.detect(frame);
+    stopAt = start + ms;
+    await Promise.all(frames.map(loop));
     const elapsed = performance.now() - start;
     const cpu = process.cpuUsage(cpuBefore);
-    loop.disable();
-    const after = detector.stats();
-
-    const n = after.inferences - before.inferences;
+    const after = pool.stats();
+    const n = Math.max(1, after.inferences - before.inferences);
     return {
-      threads,
-      inferences: n,
       perSecond: (n * 1000) / elapsed,
+      cpuMs: (cpu.user + cpu.system) / 1000 / n,
       preprocessMs: (after.preprocessMs - before.preprocessMs) / n,
       runMs: (after.runMs - before.runMs) / n,
       decodeMs: (after.decodeMs - before.decodeMs) / n,
-      cpuMs: (cpu.user + cpu.system) / 1000 / n,
-      loopDelayP99Ms: loop.percentile(99) / 1e6,
     };
-  } finally {
-    await detector.close();
-  }
+  };
+  await run(warmupSeconds * 1000);
+  return { slice: run, close: () => pool.close() };
 }
 
-const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
+type PipeSlice = Awaited<ReturnType<Awaited<ReturnType<typeof pipelinePool>>['slice']>>;
+
+/**
+ * One arrangement: its bare sessions and its pipeline both loaded, measured in alternating slices (bare, pipeline,
+ * bare, …) so that other work on a shared machine weighs on both alike; each keeps its best slice.
+ */
+async function measure(modelPath: string, a: DetectorArrangement, frame: RgbFrame, input: Float32Array, withBare: boolean) {
+  const b = withBare ? await bareSessions(modelPath, a, input) : undefined;
+  const p = await pipelinePool(modelPath, a, frame);
+  let bare: Slice | undefined;
+  let pipe: PipeSlice | undefined;
+  try {
+    for (let i = 0; i < rounds; i++) {
+      if (b) {
+        const s = await b.slice(seconds * 1000);
+        if (bare === undefined || s.perSecond > bare.perSecond) bare = s;
+      }
+      const s = await p.slice(seconds * 1000);
+      if (pipe === undefined || s.perSecond > pipe.perSecond) pipe = s;
+    }
+  } finally {
+    await b?.close();
+    await p.close();
+  }
+  return { bare, pipe: pipe! };
+}
+
+const name = (a: DetectorArrangement) => `${a.sessions} session${a.sessions > 1 ? 's' : ''} × ${a.threads} thread${a.threads > 1 ? 's' : ''}, spinning ${a.spinning ? 'on ' : 'off'}`;
+const same = (a: DetectorArrangement, b: DetectorArrangement) => a.sessions === b.sessions && a.threads === b.threads && a.spinning === b.spinning;
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 const frame = await subStreamFrame();
-console.log(`detector throughput: ${values.model}`);
-console.log(`frame 640×360 RGB, ${warmupSeconds} s warm-up then ${seconds} s per thread count, sequential detect() calls`);
-const results: Result[] = [];
-// The product default (pool threads sleep between operators), then onnxruntime's own default.
-for (const [threads, spinning] of [[1, false], [2, false], [2, true]] as const) {
-  const r = await measure(threads, frame, spinning);
-  results.push(r);
+const input = new Float32Array(3 * INPUT_SIZE * INPUT_SIZE);
+letterbox(frame, input);
+const cores = availableParallelism();
+const chosen = defaultArrangement(cores);
+console.log(`detector throughput: ${values.model}; ${cores} cores; frame 640×360 RGB; ${warmupSeconds} s warm-up then ${seconds} s per measure; load ${load()}`);
+
+const arrangements: DetectorArrangement[] = [
+  { sessions: 1, threads: 2, spinning: false },
+  { sessions: 1, threads: 2, spinning: true },
+  { sessions: 2, threads: 1, spinning: false },
+  { sessions: 2, threads: 1, spinning: true },
+];
+if (!arrangements.some((a) => same(a, chosen))) arrangements.push(chosen);
+
+type Row = { a: DetectorArrangement; bare: Slice; pipe: PipeSlice };
+const rows: Row[] = [];
+for (const a of arrangements) {
+  const m = await measure(values.model, a, frame, input, true);
+  const row = { a, bare: m.bare!, pipe: m.pipe };
+  rows.push(row);
   console.log(
-    `${threads} thread${threads > 1 ? 's' : ' '}${spinning ? ' (spinning)' : '           '}: ` +
-      `${r.perSecond.toFixed(1)} inferences/s (${r.inferences} in ${seconds} s)` +
-      ` | per inference: letterbox ${r.preprocessMs.toFixed(2)} ms, run ${r.runMs.toFixed(2)} ms,` +
-      ` decode ${r.decodeMs.toFixed(3)} ms, CPU ${r.cpuMs.toFixed(2)} ms | event loop delay p99 ${r.loopDelayP99Ms.toFixed(1)} ms`,
+    `${name(a)}: bare ${row.bare.perSecond.toFixed(1)}/s (CPU ${row.bare.cpuMs.toFixed(1)} ms each) | pipeline ${row.pipe.perSecond.toFixed(1)}/s = ${((100 * row.pipe.perSecond) / row.bare.perSecond).toFixed(0)} % of bare` +
+      ` (CPU ${row.pipe.cpuMs.toFixed(1)} ms; letterbox ${row.pipe.preprocessMs.toFixed(2)} ms, run ${row.pipe.runMs.toFixed(2)} ms, decode ${row.pipe.decodeMs.toFixed(3)} ms) | load ${load()}`,
   );
 }
-const [one, two, twoSpinning] = results as [Result, Result, Result];
+// CPU time per inference moves much less than the rate when other work shares the machine. For 1-thread sessions,
+// one per core, what the cores would give if the detector had them to itself is cores / CPU per inference; a session
+// with more threads than that waits for its threads at every operator, which CPU time does not show.
+for (const r of rows) {
+  const cpuBound = (x: Slice) => ((cores * 1000) / x.cpuMs).toFixed(0);
+  const alone = r.a.threads === 1 && r.a.sessions === cores ? `; by CPU per inference, ${cores} idle cores would give bare ${cpuBound(r.bare)}/s, pipeline ${cpuBound(r.pipe)}/s (${((100 * r.bare.cpuMs) / r.pipe.cpuMs).toFixed(0)} %)` : '';
+  console.log(`${name(r.a)}: bare ${r.bare.perSecond.toFixed(1)}/s, pipeline ${r.pipe.perSecond.toFixed(1)}/s (${((100 * r.pipe.perSecond) / r.bare.perSecond).toFixed(0)} %)${alone}`);
+}
+const best = rows.reduce((x, y) => (y.pipe.perSecond > x.pipe.perSecond ? y : x));
+const product = rows.find((r) => same(r.a, chosen))!;
+const twoSessions = rows.find((r) => r.a.sessions === 2 && r.a.threads === 1 && !r.a.spinning)!;
+console.log(`best here: ${name(best.a)} (${best.pipe.perSecond.toFixed(1)}/s); the product default is ${name(chosen)} (${product.pipe.perSecond.toFixed(1)}/s)`);
+
+// int8: only a model that passed its accuracy gate is measured; without one the figures stay null.
+let int8: { perSecond: number } | null = null;
+const int8Path = values.int8;
+if (int8Path !== undefined) {
+  if (!existsSync(int8Path)) throw new Error(`--int8 ${int8Path}: no such file`);
+  int8 = (await measure(int8Path, chosen, frame, input, false)).pipe;
+  console.log(`int8 ${int8Path}, ${name(chosen)}: pipeline ${int8.perSecond.toFixed(1)}/s | load ${load()}`);
+} else console.log('int8: no int8 model given (--int8 FILE): figures null');
+
 console.log(
   JSON.stringify({
-    infer_per_s_1t: round(one.perSecond, 1),
-    infer_per_s_2t: round(two.perSecond, 1),
-    preprocess_ms: round((one.preprocessMs + two.preprocessMs) / 2, 3),
-    run_ms: round(two.runMs),
-    run_ms_1t: round(one.runMs),
-    decode_ms: round((one.decodeMs + two.decodeMs) / 2, 3),
-    cpu_ms_per_infer_1t: round(one.cpuMs),
-    cpu_ms_per_infer_2t: round(two.cpuMs),
-    infer_per_s_2t_spinning: round(twoSpinning.perSecond, 1),
-    cpu_ms_per_infer_2t_spinning: round(twoSpinning.cpuMs),
+    pipeline_per_s_fp32: round(product.pipe.perSecond),
+    bare_per_s_two_sessions: round(twoSessions.bare.perSecond),
+    pipeline_per_s_int8: int8 === null ? null : round(int8.perSecond),
+    int8_kept_pct: null,
+    int8_added_pct: null,
   }),
 );

@@ -1,30 +1,30 @@
-// Detection bench: detector throughput through the worker at 1 and 2 threads, then a whole box — N fake cameras
-// (some traffic, the rest quiet) decoded, detected and recorded — with its CPU, drops, latency and memory.
+// Detector capacity bench: a whole box — 32 fake cameras decoded, detected, tracked, counted and recorded — with 4, 8,
+// 16 and 32 of them showing the dense street scene (20–40 objects at once, always in motion) and the rest quiet. Per
+// row: each busy camera's effective detect rate, frames lost (the detector could not take them in time) and frames
+// skipped by the overload plan (counted apart), the edge's CPU and memory, and the count error on the scene's lines.
 //
-//   npm run bench:detect [-- --cameras 32 --traffic 4 --fps 5 --seconds 120 --warmup 15 --throughput-seconds 8]
+//   npm run bench:detect [-- --cameras 32 --busy 4,8,16,32 --fps 5 --seconds 150 --warmup 20]
 //
 // The fake cameras run in a child process of their own, so their RTSP serving is not counted as the box's CPU.
 // The last line is one JSON object:
-//   {infer_per_s_1t, infer_per_s_2t, cameras, total_cpu_pct, pipeline_infer_per_s, drop_pct, latency_p50_ms, latency_p95_ms, edge_rss_mb}
-import { fork, type ChildProcess } from 'node:child_process';
+//   {rows: [{busy, fps_per_busy, lost_pct, planned_skip_pct, edge_cpu_pct, edge_rss_mb, latency_p95_ms, count_error_pct}, …]}
+// latency_p95_ms is null: entry → first sighting needs each sighting matched to its passage in a dense scene, which
+// bench/street.ts does for 2 cameras (not yet here).
+import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
+import { countsMessageSchema, type CountsMessage } from '../shared/contract/index.js';
 import { detectDefaults } from '../shared/config/edge.js';
 import { openDb } from '../shared/db.js';
 import { locateFfmpeg } from '../shared/ffmpeg/locate.js';
-import { createLogger, silentLogger } from '../shared/log.js';
-import { startCameraFarm } from '../test-fixtures/camera/index.js';
-import type { GroundTruth } from '../test-fixtures/camera/index.js';
+import { createLogger } from '../shared/log.js';
+import { expectedCrossings, startCameraFarm, STREET_LINES, type GroundTruth } from '../test-fixtures/camera/index.js';
 import { edgeMigrations } from '../edge/db.js';
-import type { RgbFrame } from '../edge/detect/detector.js';
 import { packagedModel } from '../edge/detect/model-file.js';
-import { DOG_JPG } from '../test-fixtures/media/index.js';
-import { createWorkerDetector } from '../edge/detect/worker-detector.js';
-import { ANY_OBJECT, boxCamera, boxParts } from '../test/box.js';
+import { boxCamera, boxParts } from '../test/box.js';
 import { RecordStore } from '../edge/record/store.js';
 import { Outbox } from '../edge/uplink/outbox.js';
 
@@ -32,17 +32,17 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string', default: packagedModel().path },
     cameras: { type: 'string', default: '32' },
-    traffic: { type: 'string', default: '4' },
+    busy: { type: 'string', default: '4,8,16,32' },
     fps: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '120' },
-    warmup: { type: 'string', default: '15' },
-    'throughput-seconds': { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '150' },
+    warmup: { type: 'string', default: '20' },
     threads: { type: 'string', default: '2' },
     farm: { type: 'boolean', default: false },
   },
 });
 
 const CLK_TCK = 100; // Linux USER_HZ
+const LOOP_SECONDS = 60;
 
 interface FarmCamera {
   id: string;
@@ -56,69 +56,47 @@ interface FarmCamera {
 // ---------------------------------------------------------------------------------------------
 // The camera farm, in its own process
 
-if (values.farm) {
-  const count = Number(values.cameras);
-  const trafficCount = Number(values.traffic);
-  // traffic cameras spread evenly: every (count / traffic)-th camera
-  const every = Math.max(1, Math.floor(count / Math.max(1, trafficCount)));
-  const scenes = Array.from({ length: every }, (_, i) => (i === 0 && trafficCount > 0 ? 'traffic' : 'quiet') as 'traffic' | 'quiet');
-  const farm = await startCameraFarm({ count, scenes, loopSeconds: 60 });
-  const describe = (): FarmCamera[] =>
-    farm.cameras.map((c) => ({ id: c.id, scene: c.groundTruth.scene, main: c.urlWithCredentials('main'), sub: c.urlWithCredentials('sub'), loopStartedAtMs: c.loopStartedAtMs(Date.now(), 'sub'), groundTruth: c.groundTruth }));
-  process.send!({ type: 'up', cameras: describe() });
-  // the bench died: take the cameras (and their ffmpeg feeders) down with it
-  process.on('disconnect', () => void farm.stop().then(() => process.exit(0)));
-  process.on('message', (m: { type: string }) => {
-    if (m.type === 'describe') process.send!({ type: 'cameras', cameras: describe() });
-    if (m.type === 'stop') void farm.stop().then(() => process.exit(0));
-  });
-} else {
-  await main().catch((error: unknown) => {
-    console.error(error);
-    // the farm process follows on the IPC disconnect; the ffmpeg children exit when their cameras go
-    process.exit(1);
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // The box
 
+interface Row {
+  busy: number;
+  fps_per_busy: number;
+  lost_pct: number;
+  planned_skip_pct: number;
+  edge_cpu_pct: number;
+  edge_rss_mb: number;
+  latency_p95_ms: number | null;
+  count_error_pct: number | null;
+}
+
+const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
 async function main(): Promise<void> {
+  const busyList = values.busy.split(',').map(Number);
+  if (busyList.some((b) => !Number.isInteger(b) || b < 0 || b > Number(values.cameras))) {
+    throw new Error(`--busy must list whole numbers between 0 and --cameras (got ${values.busy})`);
+  }
+  console.log(`detect capacity bench: load average at start ${load()} (2-core box; other engineers' runs share it)`);
+  const rows: Row[] = [];
+  for (const busy of busyList) {
+    const row = await runOne(busy);
+    rows.push(row);
+    console.log(`row ${JSON.stringify(row)} | load ${load()}`);
+  }
+  console.log('busy | fps per busy camera | lost % | planned skips % | edge CPU % of one core | RSS MB | count error %');
+  for (const r of rows) console.log(`${r.busy} | ${r.fps_per_busy} | ${r.lost_pct} | ${r.planned_skip_pct} | ${r.edge_cpu_pct} | ${r.edge_rss_mb} | ${r.count_error_pct ?? '—'}`);
+  console.log(`load average at end ${load()}`);
+  console.log(JSON.stringify({ rows }));
+}
+
+async function runOne(busy: number): Promise<Row> {
   const seconds = Number(values.seconds);
   const warmup = Number(values.warmup);
   const count = Number(values.cameras);
   const fps = Number(values.fps);
-  const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
-  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-  console.log(`detect bench: load average at start ${load()} (2-core box; other engineers' runs share it)`);
-
-  // 1. saturated detector throughput through the worker (what the pipeline gets), two frames in flight
-  const frame = await sampleFrame();
-  const throughput: number[] = [];
-  for (const threads of [1, 2]) {
-    const detector = await createWorkerDetector({ modelPath: values.model, threads, logger: silentLogger() });
-    const frames = [frame, copy(frame)];
-    const runFor = async (ms: number) => {
-      const end = performance.now() + ms;
-      let n = 0;
-      await Promise.all(frames.map(async (f) => {
-        while (performance.now() < end) {
-          await detector.detect(f);
-          n++;
-        }
-      }));
-      return n;
-    };
-    await runFor(1500);
-    const ms = Number(values['throughput-seconds']) * 1000;
-    const n = await runFor(ms);
-    await detector.close();
-    throughput.push((n * 1000) / ms);
-    console.log(`detector, ${threads} thread${threads > 1 ? 's' : ''}: ${((n * 1000) / ms).toFixed(1)} inferences/s (letterbox 640×360 + run + decode, worker thread, 2 in flight)`);
-  }
-
-  // 2. the whole box
-  const farmProcess = fork(fileURLToPath(import.meta.url), ['--farm', '--cameras', String(count), '--traffic', values.traffic], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const farmProcess = fork(fileURLToPath(import.meta.url), ['--farm', '--cameras', String(count), '--busy', String(busy)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const cameras = await new Promise<FarmCamera[]>((resolve, reject) => {
     farmProcess.once('message', (m: { type: string; cameras: FarmCamera[] }) => resolve(m.cameras));
     farmProcess.once('exit', (code) => reject(new Error(`camera farm exited (${code})`)));
@@ -129,17 +107,20 @@ async function main(): Promise<void> {
   const store = new RecordStore(db);
   const outbox = new Outbox(db, 'bench');
   const logger = createLogger({ name: 'bench', level: 'warn', destination: process.stderr });
-  // every object anywhere raises an alert: the bench measures how soon one starts after the object enters
-  const resolved = cameras.map((c) => boxCamera(c.id, c.main, c.sub, { ...ANY_OBJECT, detect: { ...detectDefaults, fps, labels: [...detectDefaults.labels] } }));
+  const line = (l: (typeof STREET_LINES)[number]) => ({ id: l.id, name: l.id, points: [[...l.points[0]], [...l.points[1]]] as [[number, number], [number, number]], directions: { forward: 'forward', backward: 'backward' } });
+  const resolved = cameras.map((c) =>
+    boxCamera(c.id, c.main, c.sub, { ...(c.scene === 'street' ? { lines: STREET_LINES.map(line) } : {}), detect: { ...detectDefaults, fps, labels: [...detectDefaults.labels] } }),
+  );
   const box = boxParts({ cameras: resolved, db, store, outbox, tools, logger, root, modelPath: values.model, threads: Number(values.threads) });
   const { detection } = box;
   await box.start();
-  console.log(`${count} cameras (${cameras.filter((c) => c.scene === 'traffic').length} traffic) at ${fps} fps, recording on: ${warmup} s warm-up, then ${seconds} s measured`);
+  const busyIds = new Set(cameras.filter((c) => c.scene === 'street').map((c) => c.id));
+  console.log(`${count} cameras, ${busyIds.size} busy (dense street) at ${fps} fps, recording on: ${warmup} s warm-up, then ${seconds} s measured`);
   await sleep(warmup * 1000);
 
   const farmPid = farmProcess.pid!;
   const cpu0 = cpuTicks(farmPid);
-  const sched0 = detection.status().scheduler!;
+  const before = detection.status().cameras;
   const t0 = Date.now();
   const wall0 = performance.now();
   let rssMax = 0;
@@ -148,78 +129,88 @@ async function main(): Promise<void> {
   const wallMs = performance.now() - wall0;
   const cpu1 = cpuTicks(farmPid);
   const t1 = Date.now();
-  const sched1 = detection.status().scheduler!;
+  const status = detection.status();
   clearInterval(rssTimer);
   rssMax = Math.max(rssMax, process.memoryUsage().rss);
-  const status = detection.status();
-
-  // CPU: this process (main thread, detector worker) + its ffmpeg children (frame readers, recorders)
-  const selfTicks = cpu1.self - cpu0.self;
-  let childTicks = 0;
-  for (const [pid, t] of cpu1.children) childTicks += t - (cpu0.children.get(pid) ?? 0);
-  const pctOf = (ticks: number) => (ticks / CLK_TCK / (wallMs / 1000)) * 100;
-  const totalCpuPct = pctOf(selfTicks + childTicks);
-  const inferred = sched1.inferred - sched0.inferred;
-  const submitted = sched1.submitted - sched0.submitted;
-  const dropped = sched1.dropped - sched0.dropped;
-
-  // latency: ground-truth entry → the start message being queued, for crossings that entered in the window
-  const now = await describeFarm(farmProcess);
-  const starts = outbox
-    .next(0, 100_000)
-    .filter((r) => r.topic.endsWith('/events'))
-    .map((r) => ({ ...(JSON.parse(r.payload.toString()) as { type: string; event: { camera: string; label: string; start: number } }), queuedAt: (db.prepare('SELECT created_at FROM outbox WHERE seq = ?').pluck().get(r.seq) as number) }))
-    .filter((m) => m.type === 'start');
-  const fromEntry: number[] = [];
-  const fromFullyIn: number[] = [];
-  let missed = 0;
-  for (const cam of now.filter((c) => c.scene === 'traffic' && c.loopStartedAtMs !== undefined)) {
-    const loopMs = cam.groundTruth.loopSeconds * 1000;
-    for (let k = -10; k <= 1; k++) {
-      for (const o of cam.groundTruth.objects) {
-        const enter = cam.loopStartedAtMs! + k * loopMs + o.enterSeconds * 1000;
-        const leave = cam.loopStartedAtMs! + k * loopMs + o.leaveSeconds * 1000;
-        if (enter < t0 || leave > t1 - 2000) continue;
-        const m = starts.find((s) => s.event.camera === cam.id && s.queuedAt >= enter - 1000 && s.queuedAt <= leave);
-        if (m === undefined) {
-          missed++;
-          continue;
-        }
-        fromEntry.push(m.queuedAt - enter);
-        fromFullyIn.push(m.queuedAt - (cam.loopStartedAtMs! + k * loopMs + o.fullyInFrom * 1000));
-      }
-    }
-  }
-  const pct = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]! : NaN);
-
+  const farmNow = await new Promise<FarmCamera[]>((resolve) => {
+    const on = (m: { type: string; cameras: FarmCamera[] }) => {
+      if (m.type !== 'cameras') return;
+      farmProcess.off('message', on);
+      resolve(m.cameras);
+    };
+    farmProcess.on('message', on);
+    farmProcess.send({ type: 'describe' });
+  });
+  // let the last minute's counts reach the outbox
+  await sleep(Math.max(0, Math.ceil(t1 / 60_000) * 60_000 - Date.now()) + 3000);
+  const counts: CountsMessage[] = (db.prepare('SELECT topic, payload FROM outbox ORDER BY seq').all() as { topic: string; payload: Buffer }[])
+    .filter((r) => r.topic.endsWith('/counts'))
+    .map((r) => countsMessageSchema.parse(JSON.parse(r.payload.toString())));
   await box.stop();
   farmProcess.send({ type: 'stop' });
   await new Promise((r) => farmProcess.once('exit', r));
   db.close();
   rmSync(root, { recursive: true, force: true });
 
-  const fpsValues = status.cameras.map((c) => c.detectFps);
-  console.log(`frames analysed: ${round(fpsValues.reduce((a, b) => a + b, 0))} /s over ${count} cameras (min ${Math.min(...fpsValues)} fps per camera)`);
+  // per busy camera over the window: frames detected, wanted, skipped by plan, lost
+  let detected = 0;
+  let wanted = 0;
+  let skipped = 0;
+  let lost = 0;
+  let analysed = 0;
+  for (const c of status.cameras.filter((c) => busyIds.has(c.camera))) {
+    const b = before.find((x) => x.camera === c.camera)!;
+    analysed += c.frames - b.frames;
+    detected += c.detected - b.detected;
+    skipped += c.skipped - b.skipped;
+    lost += c.dropped - b.dropped;
+    wanted += c.submitted - b.submitted + (c.skipped - b.skipped);
+  }
+  const selfTicks = cpu1.self - cpu0.self;
+  let childTicks = 0;
+  for (const [pid, t] of cpu1.children) childTicks += t - (cpu0.children.get(pid) ?? 0);
+  const pctOf = (ticks: number) => (ticks / CLK_TCK / (wallMs / 1000)) * 100;
   console.log(
-    `CPU, edge process + its ffmpeg children: ${round(totalCpuPct)} % of one core (${round(totalCpuPct / count, 2)} % per camera):` +
-      ` node (frame pipes, motion, detector worker, db) ${round(pctOf(selfTicks))} %, ffmpeg (${count} decoders + ${count} recorders) ${round(pctOf(childTicks))} %`,
+    `  detector capacity estimate ${status.capacityPerS ?? '—'}/s; busy cameras: ${round((analysed * 1000) / wallMs / Math.max(1, busyIds.size), 2)} frames/s analysed each; ${detected} frames detected, ${wanted} wanted, ${skipped} skipped by plan, ${lost} lost;` +
+      ` CPU node ${round(pctOf(selfTicks))} %, ffmpeg ${round(pctOf(childTicks))} %`,
   );
-  console.log(`detector: ${round((inferred * 1000) / wallMs)} inferences/s, ${submitted} frames submitted, ${dropped} dropped (${round((100 * dropped) / Math.max(1, submitted), 2)} %)`);
-  console.log(`latency to event start: from entry p50 ${pct(fromEntry, 0.5)} ms p95 ${pct(fromEntry, 0.95)} ms; from fully in p50 ${pct(fromFullyIn, 0.5)} ms p95 ${pct(fromFullyIn, 0.95)} ms (${fromEntry.length} crossings, ${missed} without an event)`);
-  console.log(`RSS of the edge process: ${round(rssMax / 1e6)} MB (max); load average at end ${load()}`);
-  console.log(
-    JSON.stringify({
-      infer_per_s_1t: round(throughput[0]!),
-      infer_per_s_2t: round(throughput[1]!),
-      cameras: count,
-      total_cpu_pct: round(totalCpuPct),
-      pipeline_infer_per_s: round((inferred * 1000) / wallMs),
-      drop_pct: round((100 * dropped) / Math.max(1, submitted), 2),
-      latency_p50_ms: pct(fromEntry, 0.5),
-      latency_p95_ms: pct(fromEntry, 0.95),
-      edge_rss_mb: round(rssMax / 1e6),
-    }),
-  );
+
+  // count error: whole minutes inside the window, every busy camera, per line × direction × kind of object
+  const firstMinute = Math.ceil(t0 / 60_000) * 60_000;
+  const lastMinute = Math.floor(t1 / 60_000) * 60_000;
+  const GROUP: Record<string, string> = { person: 'person', bicycle: 'two-wheeler', motorcycle: 'two-wheeler', car: 'car', truck: 'car', bus: 'car' };
+  let absError = 0;
+  let truthTotal = 0;
+  for (const cam of farmNow.filter((c) => busyIds.has(c.id) && c.loopStartedAtMs !== undefined)) {
+    const measured = new Map<string, number>();
+    for (const m of counts.filter((m) => m.camera === cam.id && m.minute >= firstMinute && m.minute < lastMinute)) {
+      for (const c of m.counts) measured.set(`${c.line} ${c.direction} ${GROUP[c.label]}`, (measured.get(`${c.line} ${c.direction} ${GROUP[c.label]}`) ?? 0) + c.n);
+    }
+    const truth = new Map<string, number>();
+    const loopMs = cam.groundTruth.loopSeconds * 1000;
+    const crossings = expectedCrossings(cam.groundTruth, STREET_LINES);
+    for (let k = Math.floor((firstMinute - cam.loopStartedAtMs!) / loopMs) - 1; cam.loopStartedAtMs! + k * loopMs < lastMinute; k++) {
+      for (const c of crossings) {
+        const at = cam.loopStartedAtMs! + k * loopMs + c.t * 1000;
+        if (at >= firstMinute && at < lastMinute) truth.set(`${c.line} ${c.direction} ${GROUP[c.label]}`, (truth.get(`${c.line} ${c.direction} ${GROUP[c.label]}`) ?? 0) + 1);
+      }
+    }
+    for (const key of new Set([...measured.keys(), ...truth.keys()])) {
+      absError += Math.abs((measured.get(key) ?? 0) - (truth.get(key) ?? 0));
+      truthTotal += truth.get(key) ?? 0;
+    }
+  }
+
+  return {
+    busy: busyIds.size,
+    fps_per_busy: round((detected * 1000) / wallMs / Math.max(1, busyIds.size), 2),
+    lost_pct: round((100 * lost) / Math.max(1, wanted), 2),
+    planned_skip_pct: round((100 * skipped) / Math.max(1, wanted), 1),
+    edge_cpu_pct: round(pctOf(selfTicks + childTicks)),
+    edge_rss_mb: round(rssMax / 1e6),
+    latency_p95_ms: null,
+    count_error_pct: truthTotal > 0 ? round((100 * absError) / truthTotal) : null,
+  };
 }
 
 /** utime + stime of this process and of each child process (the farm's subtree excluded), in clock ticks. */
@@ -244,29 +235,32 @@ function cpuTicks(excludePid: number): { self: number; children: Map<number, num
   return { self: read('self').ticks, children };
 }
 
-function describeFarm(child: ChildProcess): Promise<FarmCamera[]> {
-  return new Promise((resolve) => {
-    const on = (m: { type: string; cameras: FarmCamera[] }) => {
-      if (m.type !== 'cameras') return;
-      child.off('message', on);
-      resolve(m.cameras);
-    };
-    child.on('message', on);
-    child.send({ type: 'describe' });
-  });
-}
-
-async function sampleFrame(): Promise<RgbFrame> {
-  const raw = await sharp(DOG_JPG).removeAlpha().resize(640, 360, { fit: 'fill' }).raw().toBuffer();
-  return copy({ data: raw, width: 640, height: 360 });
-}
-
-function copy(f: RgbFrame): RgbFrame {
-  const data = new Uint8Array(new ArrayBuffer(f.data.length));
-  data.set(f.data);
-  return { data, width: f.width, height: f.height };
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The camera farm (in its own process), or the box
+
+if (values.farm) {
+  const count = Number(values.cameras);
+  const busy = Number(values.busy);
+  // busy cameras spread evenly: every (count / busy)-th camera
+  const every = Math.max(1, Math.floor(count / Math.max(1, busy)));
+  const scenes = Array.from({ length: every }, (_, i) => (i === 0 && busy > 0 ? 'street' : 'quiet') as 'street' | 'quiet');
+  const farm = await startCameraFarm({ count, scenes, loopSeconds: LOOP_SECONDS });
+  const describe = (): FarmCamera[] =>
+    farm.cameras.map((c) => ({ id: c.id, scene: c.groundTruth.scene, main: c.urlWithCredentials('main'), sub: c.urlWithCredentials('sub'), loopStartedAtMs: c.loopStartedAtMs(Date.now(), 'sub'), groundTruth: c.groundTruth }));
+  process.send!({ type: 'up', cameras: describe() });
+  // the bench died: take the cameras (and their ffmpeg feeders) down with it
+  process.on('disconnect', () => void farm.stop().then(() => process.exit(0)));
+  process.on('message', (m: { type: string }) => {
+    if (m.type === 'describe') process.send!({ type: 'cameras', cameras: describe() });
+    if (m.type === 'stop') void farm.stop().then(() => process.exit(0));
+  });
+} else {
+  await main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
 }

@@ -1,7 +1,7 @@
 // `wardwatch provision model`: installs the YOLOX-Nano detector where edge.yaml expects it (by default the copy
 // that ships in this package), after checking its sha256 and a known-answer run on a picture.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +14,7 @@ import { formatProblem } from '../shared/config/problems.js';
 import { createDetector, DetectorError, type Detection } from '../edge/detect/detector.js';
 import { packagedModel, YOLOX_NANO } from '../edge/detect/model-file.js';
 import { parseCommand } from './cli-util.js';
+import { inputSizeFor, ModelShapeError, withInputSize } from './model-shape.js';
 
 export class ModelError extends Error {}
 
@@ -78,16 +79,52 @@ export async function checkModel(file: string, image: string | undefined, expect
   }
 }
 
-const HELP = `wardwatch provision model [--from FILE | --url URL] (--config edge.yaml | --to PATH) [--check-image IMAGE [--expect LABEL,…]] [--json]
+/**
+ * The model input for a box: `square` is the model as shipped (416×416); `auto` is shaped like the cameras' detect
+ * frames (the most common detect.width × height, each side rounded up to 32); `WxH` is given. Pure.
+ */
+export function chooseInput(
+  asked: string | undefined,
+  cameras: readonly { detect: { enabled: boolean; width: number; height: number } }[] | undefined,
+): { width: number; height: number } | 'square' {
+  const how = asked ?? (cameras ? 'auto' : 'square');
+  if (how === 'square') return 'square';
+  if (how === 'auto') {
+    const sizes = new Map<string, { width: number; height: number; n: number }>();
+    for (const c of cameras ?? []) {
+      if (!c.detect.enabled) continue;
+      const key = `${c.detect.width}x${c.detect.height}`;
+      const s = sizes.get(key) ?? { width: c.detect.width, height: c.detect.height, n: 0 };
+      s.n++;
+      sizes.set(key, s);
+    }
+    const top = [...sizes.values()].sort((a, b) => b.n - a.n)[0];
+    if (top === undefined) return 'square';
+    return inputSizeFor(top.width, top.height);
+  }
+  const m = /^(\d+)x(\d+)$/.exec(how);
+  if (m === null) throw new UsageError(`--input must be auto, square or WIDTHxHEIGHT such as 640x384 (got "${how}")`);
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  if (width % 32 !== 0 || height % 32 !== 0 || width < 64 || height < 64 || width > 1920 || height > 1920) {
+    throw new UsageError(`--input ${how}: both sides must be multiples of 32 between 64 and 1920 (e.g. 640x384 for 640×360 frames)`);
+  }
+  return { width, height };
+}
+
+const HELP = `wardwatch provision model [--from FILE | --url URL] (--config edge.yaml | --to PATH) [--input auto|square|WxH] [--check-image IMAGE [--expect LABEL,…]] [--json]
 
 Installs the detector (YOLOX-Nano, ONNX) at edge.yaml's model.path, or at PATH:
   1. copies the model that ships with Wardwatch (no network needed), or --from FILE, or downloads --url URL
      (only where the box has internet; the file must be byte-identical to the one Wardwatch is tested with),
   2. checks its sha256 (${YOLOX_NANO.sha256}, ${YOLOX_NANO.bytes} bytes),
-  3. loads it with the edge's detector and runs it once on a grey frame,
-  4. runs it on a known picture and checks what it finds there: by default the picture that ships beside the
+  3. shapes its input like the cameras' frames (--input auto, the default with --config: the most common
+     detect.width × detect.height, each rounded up to 32, e.g. 640x384 for 640×360, so no input is spent on
+     letterbox padding); --input square keeps the 416×416 model as shipped (the default with --to); --input WxH,
+  4. loads it with the edge's detector and runs it once on a grey frame,
+  5. runs it on a known picture and checks what it finds there: by default the picture that ships beside the
      model, which must show a bicycle and a car; --check-image IMAGE [--expect LABEL,…] to use your own,
-  5. only then moves it into place (atomically); a model already there is replaced only by a good one.
+  6. only then moves it into place (atomically); a model already there is replaced only by a good one.
 Exit 0 installed; 1 the file is wrong, does not load, or misses an expected label (nothing installed);
 64 bad command line; 78 edge.yaml has problems.`;
 
@@ -98,7 +135,7 @@ export const modelCommand: Command = {
   async run(args, io: Output) {
     const parsed = parseCommand(
       args,
-      { from: { type: 'string' }, url: { type: 'string' }, config: { type: 'string' }, to: { type: 'string' }, 'check-image': { type: 'string' }, expect: { type: 'string' }, json: { type: 'boolean' } },
+      { from: { type: 'string' }, url: { type: 'string' }, config: { type: 'string' }, to: { type: 'string' }, input: { type: 'string' }, 'check-image': { type: 'string' }, expect: { type: 'string' }, json: { type: 'boolean' } },
       HELP,
       io,
     );
@@ -115,6 +152,7 @@ export const modelCommand: Command = {
     const expect = v['check-image'] ? given : packaged.expect;
 
     let target: string;
+    let input: ReturnType<typeof chooseInput>;
     if (v.config) {
       const loaded = loadEdgeConfig(v.config, { requireSecrets: false });
       if (!loaded.ok) {
@@ -122,7 +160,11 @@ export const modelCommand: Command = {
         return EXIT.config;
       }
       target = loaded.config.model.path;
-    } else target = path.resolve(v.to!);
+      input = chooseInput(v.input, loaded.config.cameras);
+    } else {
+      target = path.resolve(v.to!);
+      input = chooseInput(v.input, undefined);
+    }
 
     mkdirSync(path.dirname(target), { recursive: true });
     const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -132,6 +174,7 @@ export const modelCommand: Command = {
       if (got.sha256 !== YOLOX_NANO.sha256) {
         throw new ModelError(`${named} is not the YOLOX-Nano model Wardwatch expects: sha256 ${got.sha256} (${got.bytes} bytes), expected ${YOLOX_NANO.sha256} (${YOLOX_NANO.bytes} bytes). Nothing installed`);
       }
+      if (input !== 'square') writeFileSync(tmp, withInputSize(readFileSync(tmp), input.width, input.height));
       const check = await checkModel(tmp, checkImage, expect);
       if (check.image?.missing.length) {
         throw new ModelError(`the model ran, but found no ${check.image.missing.join(', ')} in ${check.image.image}. Nothing installed`);
@@ -139,16 +182,18 @@ export const modelCommand: Command = {
       commitFileSync(tmp, target);
       const found = check.image?.detections.map((d) => `${d.label} ${d.score.toFixed(2)}`).join(', ');
       if (v.json) {
-        io.out(JSON.stringify({ installed: target, sha256: got.sha256, bytes: got.bytes, inferenceMs: Math.round(check.inferenceMs), detections: check.image?.detections ?? null }));
+        const inputDims = input === 'square' ? { width: 416, height: 416 } : input;
+        io.out(JSON.stringify({ installed: target, sha256: got.sha256, bytes: got.bytes, input: inputDims, inferenceMs: Math.round(check.inferenceMs), detections: check.image?.detections ?? null }));
       } else {
         io.out(`sha256 ok (${got.bytes} bytes); loads and runs (${Math.round(check.inferenceMs)} ms for one frame)`);
+        io.out(input === 'square' ? 'input 416×416, as shipped' : `input ${input.width}×${input.height}, shaped like the cameras' frames`);
         if (check.image) io.out(`${path.basename(check.image.image)}: ${found || 'nothing detected'}`);
         io.out(`installed ${target}`);
       }
       return EXIT.ok;
     } catch (err) {
       rmSync(tmp, { force: true });
-      if (err instanceof ModelError || err instanceof DetectorError) {
+      if (err instanceof ModelError || err instanceof DetectorError || err instanceof ModelShapeError) {
         io.err(err.message);
         return EXIT.failure;
       }

@@ -7,6 +7,7 @@ import {
   decodeOutput,
   letterbox,
   letterboxGeometry,
+  modelInputSize,
   nms,
   type Box,
   type Detection,
@@ -176,6 +177,63 @@ describe('decodeOutput', () => {
     const [d] = decodeOutput(out, { r: 1, newW: 416, newH: 234 }, 416, 234);
     expectBox(d!.box, box(0, 0, 32, 32), 1e-4);
   });
+});
+
+describe('an input shaped like the frame (640×384 for 640×360)', () => {
+  const input = { width: 640, height: 384 };
+
+  it('puts the frame at scale 1 in the top-left and pads only the 24 rows below it', () => {
+    const out = new Float32Array(3 * 640 * 384).fill(-1);
+    const g = letterbox(solid(640, 360, [10, 20, 30]), out, input);
+    expect(g).toEqual({ r: 1, newW: 640, newH: 360 });
+    const px = (x: number, y: number) => [out[y * 640 + x], out[640 * 384 + y * 640 + x], out[2 * 640 * 384 + y * 640 + x]];
+    expect(px(0, 0)).toEqual([30, 20, 10]);
+    expect(px(639, 359)).toEqual([30, 20, 10]);
+    expect(px(0, 360)).toEqual([114, 114, 114]);
+    expect(px(639, 383)).toEqual([114, 114, 114]);
+    expect(out.includes(-1)).toBe(false);
+  });
+
+  it('copies every pixel as it is, B G R planes, when the frame fits at scale 1', () => {
+    const frame = solid(640, 360, [0, 0, 0]);
+    for (let i = 0; i < frame.data.length; i++) frame.data[i] = (i * 7919) % 251;
+    const out = new Float32Array(3 * 640 * 384);
+    letterbox(frame, out, input);
+    for (const [x, y] of [[0, 0], [639, 0], [17, 200], [639, 359]] as const) {
+      const p = (y * 640 + x) * 3;
+      expect([out[y * 640 + x], out[640 * 384 + y * 640 + x], out[2 * 640 * 384 + y * 640 + x]]).toEqual([frame.data[p + 2], frame.data[p + 1], frame.data[p]]);
+    }
+  });
+
+  it('decodes a grid of 80×48, 40×24 and 20×12 cells', () => {
+    const rows = 80 * 48 + 40 * 24 + 20 * 12;
+    const out = new Float32Array(rows * 85);
+    // stride 16, gy 3, gx 30: centre (30.5·16, 3.5·16) = (488, 56), 32×32
+    const index = 80 * 48 + 3 * 40 + 30;
+    out.set([0.5, 0.5, Math.log(2), Math.log(2), 0.9], index * 85);
+    out[index * 85 + 5 + 2] = 0.9;
+    const [d] = decodeOutput(out, { r: 1, newW: 640, newH: 360 }, 640, 360, 0.3, input);
+    expect(d!.label).toBe('car');
+    expectBox(d!.box, box(472, 40, 32, 32), 1e-4);
+    expect(() => decodeOutput(new Float32Array(3549 * 85), { r: 1, newW: 640, newH: 360 }, 640, 360, 0.3, input)).toThrow(/expected 428400/);
+  });
+});
+
+describe('modelInputSize', () => {
+  const cases: { shape: (number | string)[] | undefined; expected: { width: number; height: number } | undefined }[] = [
+    { shape: [1, 3, 416, 416], expected: { width: 416, height: 416 } },
+    { shape: [1, 3, 384, 640], expected: { width: 640, height: 384 } },
+    { shape: [1, 3, 'h', 'w'], expected: undefined },
+    { shape: [1, 3, 360, 640], expected: undefined },
+    { shape: [2, 3, 416, 416], expected: undefined },
+    { shape: [1, 416, 416, 3], expected: undefined },
+    { shape: undefined, expected: undefined },
+  ];
+  for (const c of cases) {
+    it(`input shape ${JSON.stringify(c.shape)} → ${JSON.stringify(c.expected)}`, () => {
+      expect(modelInputSize({ isTensor: true, ...(c.shape ? { shape: c.shape } : {}) })).toEqual(c.expected);
+    });
+  }
 });
 
 function expectBox(actual: Box, expected: Box, tolerance: number): void {

@@ -36,6 +36,17 @@ export const KEPT_CLASSES: ReadonlyMap<number, DetectionLabel> = new Map([
 ]);
 
 export const INPUT_SIZE = 416;
+
+/**
+ * The model's input in pixels: 416×416 for the model that ships, or shaped like the camera's frame (e.g. 640×384)
+ * when `wardwatch provision model` made one for the box's detect size (provisioning/model-shape.ts).
+ */
+export interface InputSize {
+  width: number;
+  height: number;
+}
+
+const sizeOf = (size: number | InputSize): InputSize => (typeof size === 'number' ? { width: size, height: size } : size);
 const PAD_VALUE = 114;
 const STRIDES = [8, 16, 32] as const;
 const ROW = 85; // tx, ty, tw, th, obj, 80 class probabilities
@@ -65,11 +76,12 @@ export interface LetterboxGeometry {
   newH: number;
 }
 
-export function letterboxGeometry(width: number, height: number, size = INPUT_SIZE): LetterboxGeometry {
-  const r = Math.min(size / width, size / height);
+export function letterboxGeometry(width: number, height: number, size: number | InputSize = INPUT_SIZE): LetterboxGeometry {
+  const input = sizeOf(size);
+  const r = Math.min(input.width / width, input.height / height);
   // floor(w·r) as MODEL.md says, but w·416/w can come out as 415.9999…: snap before flooring.
-  const newW = Math.max(1, Math.min(size, Math.floor(width * r + 1e-6)));
-  const newH = Math.max(1, Math.min(size, Math.floor(height * r + 1e-6)));
+  const newW = Math.max(1, Math.min(input.width, Math.floor(width * r + 1e-6)));
+  const newH = Math.max(1, Math.min(input.height, Math.floor(height * r + 1e-6)));
   return { r, newW, newH };
 }
 
@@ -110,8 +122,8 @@ function axisTable(src: number, dst: number, stride: number): [Int32Array, Int32
 
 const tableCache = new Map<string, ResizeTables>();
 
-function resizeTables(srcW: number, srcH: number, size: number): ResizeTables {
-  const key = `${srcW}x${srcH}@${size}`;
+function resizeTables(srcW: number, srcH: number, size: InputSize): ResizeTables {
+  const key = `${srcW}x${srcH}@${size.width}x${size.height}`;
   let t = tableCache.get(key);
   if (t === undefined) {
     const geometry = letterboxGeometry(srcW, srcH, size);
@@ -126,25 +138,44 @@ function resizeTables(srcW: number, srcH: number, size: number): ResizeTables {
 }
 
 /**
- * Letterboxes an RGB24 frame into `out` as the model wants it: NCHW float32, planes B, G, R,
+ * Letterboxes an RGB24 frame into `out` as the model wants it (`size`: its input, square or shaped like the frame): NCHW float32, planes B, G, R,
  * raw 0–255, the frame bilinearly resized to the top-left, the rest filled with 114.
  * Writes every element of `out` (no stale data from a previous frame) and allocates nothing
  * once the tables for this frame size exist.
  */
-export function letterbox(frame: RgbFrame, out: Float32Array, size = INPUT_SIZE): LetterboxGeometry {
+export function letterbox(frame: RgbFrame, out: Float32Array, inputSize: number | InputSize = INPUT_SIZE): LetterboxGeometry {
   const { data, width, height } = frame;
   checkFrame(frame);
-  const plane = size * size;
+  const input = sizeOf(inputSize);
+  const size = input.width; // a row of the input
+  const plane = input.width * input.height;
   if (out.length < 3 * plane) {
     throw new DetectorError('BAD_FRAME', `letterbox output needs ${3 * plane} floats, got ${out.length}`);
   }
-  const t = resizeTables(width, height, size);
+  const t = resizeTables(width, height, input);
   const { newW, newH } = t.geometry;
   const { x0, x1, wx, y0, y1, wy } = t;
   const gOff = plane;
   const rOff = 2 * plane;
 
+  // an input shaped like the frame takes it at scale 1: a plain copy into the planes, no sampling
+  const unscaled = newW === width && newH === height;
   for (let y = 0; y < newH; y++) {
+    if (unscaled) {
+      let p = y * width * 3;
+      const o = y * size;
+      for (let x = 0; x < newW; x++, p += 3) {
+        out[rOff + o + x] = data[p]!;
+        out[gOff + o + x] = data[p + 1]!;
+        out[o + x] = data[p + 2]!;
+      }
+      if (newW < size) {
+        out.fill(PAD_VALUE, o + newW, o + size);
+        out.fill(PAD_VALUE, gOff + o + newW, gOff + o + size);
+        out.fill(PAD_VALUE, rOff + o + newW, rOff + o + size);
+      }
+      continue;
+    }
     const rowA = y0[y]!;
     const rowB = y1[y]!;
     const fy = wy[y]!;
@@ -175,7 +206,7 @@ export function letterbox(frame: RgbFrame, out: Float32Array, size = INPUT_SIZE)
       out.fill(PAD_VALUE, rOff + start, rOff + end);
     }
   }
-  if (newH < size) {
+  if (newH < input.height) {
     const start = newH * size;
     out.fill(PAD_VALUE, start, plane);
     out.fill(PAD_VALUE, gOff + start, gOff + plane);
@@ -201,7 +232,7 @@ function checkFrame(frame: RgbFrame): void {
 // Output decoding
 
 /**
- * Turns the raw `[1, 3549, 85]` output into detections of kept classes in source-frame pixels:
+ * Turns the raw `[1, rows, 85]` output (3549 rows at 416×416) into detections of kept classes in source-frame pixels:
  * grid decode, score = obj · max(cls), threshold, class-aware NMS, undo the letterbox scale, clip.
  * The class is the arg-max over all 80 classes, so a dog stays a dog (and is dropped) rather
  * than becoming a low-scoring person.
@@ -212,18 +243,20 @@ export function decodeOutput(
   frameWidth: number,
   frameHeight: number,
   minScore = 0.3,
-  size = INPUT_SIZE,
+  inputSize: number | InputSize = INPUT_SIZE,
 ): Detection[] {
-  const rows = STRIDES.reduce((n, s) => n + (size / s) ** 2, 0);
+  const input = sizeOf(inputSize);
+  const rows = STRIDES.reduce((n, s) => n + (input.width / s) * (input.height / s), 0);
   if (output.length < rows * ROW) {
     throw new DetectorError('MODEL_INVALID', `model output has ${output.length} values, expected ${rows * ROW}`);
   }
   const candidates: Detection[] = [];
   let row = 0;
   for (const stride of STRIDES) {
-    const cells = size / stride;
-    for (let gy = 0; gy < cells; gy++) {
-      for (let gx = 0; gx < cells; gx++, row++) {
+    const cols = input.width / stride;
+    const cellRows = input.height / stride;
+    for (let gy = 0; gy < cellRows; gy++) {
+      for (let gx = 0; gx < cols; gx++, row++) {
         const base = row * ROW;
         const obj = output[base + 4]!;
         // score ≤ obj, so most rows are rejected before the 80-class scan.
@@ -315,12 +348,23 @@ export interface DetectorStats {
 
 export interface Detector {
   detect(frame: RgbFrame): Promise<Detection[]>;
+  /** the model's input (in-process detectors only: a worker's is in its thread) */
+  readonly inputSize?: InputSize;
   stats(): DetectorStats;
   close(): Promise<void>;
 }
 
 const INPUT_NAME = 'images';
 const OUTPUT_NAME = 'output';
+
+/** [1, 3, h, w] with fixed h and w, multiples of 32 (the model's largest stride); undefined otherwise. */
+export function modelInputSize(meta: { isTensor: boolean; shape?: readonly (number | string)[] } | undefined): InputSize | undefined {
+  if (meta === undefined || !meta.isTensor || meta.shape === undefined) return undefined;
+  const [n, c, h, w] = meta.shape;
+  const fixed = (v: number | string | undefined): v is number => typeof v === 'number' && v > 0 && v % 32 === 0;
+  if (meta.shape.length !== 4 || n !== 1 || c !== 3 || !fixed(h) || !fixed(w)) return undefined;
+  return { width: w, height: h };
+}
 
 export async function createDetector(options: DetectorOptions): Promise<Detector> {
   const { modelPath, threads = 1, minScore = 0.3, spinning = false } = options;
@@ -366,12 +410,17 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
       `${modelPath} is not the YOLOX-Nano export we expect (inputs ${session.inputNames.join(',')}, outputs ${session.outputNames.join(',')})`,
     );
   }
+  const input = modelInputSize(session.inputMetadata.find((m) => m.name === INPUT_NAME));
+  if (input === undefined) {
+    await session.release();
+    throw new DetectorError('MODEL_INVALID', `${modelPath}: its input "${INPUT_NAME}" is not [1, 3, h, w] with h and w fixed multiples of 32: run \`wardwatch provision model\` to reinstall it`);
+  }
 
   // Input tensors are pooled, not allocated per inference: one per detection in flight, which
   // the scheduler bounds by its concurrency, so the pool stays at one or two in practice.
   const free: Ort.Tensor[] = [];
   const takeInput = (): Ort.Tensor =>
-    free.pop() ?? new ort.Tensor('float32', new Float32Array(3 * INPUT_SIZE * INPUT_SIZE), [1, 3, INPUT_SIZE, INPUT_SIZE]);
+    free.pop() ?? new ort.Tensor('float32', new Float32Array(3 * input.width * input.height), [1, 3, input.height, input.width]);
 
   const totals: DetectorStats = { inferences: 0, preprocessMs: 0, runMs: 0, decodeMs: 0 };
   let closed = false;
@@ -380,19 +429,19 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
 
   async function detect(frame: RgbFrame): Promise<Detection[]> {
     if (closed) throw new DetectorError('CLOSED', 'detector is closed');
-    const input = takeInput();
+    const tensor = takeInput();
     inFlight++;
     try {
       const t0 = performance.now();
-      const geometry = letterbox(frame, input.data as Float32Array);
+      const geometry = letterbox(frame, tensor.data as Float32Array, input);
       const t1 = performance.now();
-      const result = await session.run({ [INPUT_NAME]: input });
+      const result = await session.run({ [INPUT_NAME]: tensor });
       const t2 = performance.now();
       const output = result[OUTPUT_NAME];
       if (output === undefined || output.type !== 'float32') {
         throw new DetectorError('MODEL_INVALID', `model gave no float32 "${OUTPUT_NAME}" tensor`);
       }
-      const detections = decodeOutput(output.data as Float32Array, geometry, frame.width, frame.height, minScore);
+      const detections = decodeOutput(output.data as Float32Array, geometry, frame.width, frame.height, minScore, input);
       const t3 = performance.now();
       totals.inferences++;
       totals.preprocessMs += t1 - t0;
@@ -400,7 +449,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
       totals.decodeMs += t3 - t2;
       return detections;
     } finally {
-      free.push(input);
+      free.push(tensor);
       inFlight--;
       if (inFlight === 0 && idle !== null) idle();
     }
@@ -408,6 +457,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
 
   return {
     detect,
+    inputSize: input,
     stats: () => ({ ...totals }),
     async close() {
       if (closed) return;

@@ -9,6 +9,7 @@ import { MotionDetector } from './motion.js';
 import { insidePolygon, type Polygon } from '../geometry.js';
 import type { TrackerUpdate } from './track.js';
 import { appearanceOf } from './appearance.js';
+import { FrameGate } from './rate-plan.js';
 import { Tracker } from './tracker.js';
 
 /** A track is confirmed after 4 matches at least: with 3, wrong first guesses on a dense street got confirmed (tracker.test.ts). */
@@ -57,10 +58,21 @@ export class CameraPipeline {
   /** frames analysed, and frames the detector could not take in time, over the last minute */
   private readonly analysed = new MinuteWindow();
   private readonly lost = new MinuteWindow();
+  /** frames the detector answered, and frames skipped by the overload plan, over the last minute */
+  private readonly detectedWindow = new MinuteWindow();
+  private readonly skippedWindow = new MinuteWindow();
+  /** the overload plan's say on which frames go to the detector (rate-plan.ts) */
+  private readonly gate = new FrameGate();
   frames = 0;
   motionFrames = 0;
+  /** frames that wanted the detector (motion, or a live track to refresh): the camera's demand */
+  wanted = 0;
   submitted = 0;
+  /** frames not sent to the detector because the overload plan lowered this camera's rate: planned, not lost */
+  skipped = 0;
   detected = 0;
+  /** frames lost since the start */
+  lostTotal = 0;
 
   constructor(private readonly o: PipelineOptions) {
     const cam = o.camera;
@@ -82,17 +94,33 @@ export class CameraPipeline {
     if (motion) this.motionFrames++;
     const refresh = this.tracker.size > 0 && frame.timestampMs - this.lastSubmitMs >= (this.o.refreshMs ?? 1000);
     if (this.o.mode === 'onnx' && (motion || refresh)) {
-      this.lastSubmitMs = frame.timestampMs;
-      this.submitted++;
-      this.o.submit(frame);
-    } else {
-      this.o.release(frame);
+      this.wanted++;
+      if (this.gate.take(frame.timestampMs)) {
+        this.lastSubmitMs = frame.timestampMs;
+        this.submitted++;
+        this.o.submit(frame);
+        return;
+      }
+      this.skipped++;
+      this.skippedWindow.add(frame.timestampMs);
     }
+    this.o.release(frame);
+  }
+
+  /** The overload plan's rate for this camera, frames/s, or null for every frame that wants the detector. */
+  setRateLimit(fps: number | null): void {
+    this.gate.setLimit(fps);
+  }
+
+  rateLimit(): number | null {
+    return this.gate.limit;
   }
 
   /** The detector's answer for a frame this pipeline submitted. */
   onDetections(frame: Frame, detections: readonly Detection[]): void {
     this.detected++;
+    this.detectedWindow.add(frame.timestampMs);
+    // the tracker takes each detected frame's own time: the interval it predicts over is the real one, skips included
     // each detection's colours, while the frame is at hand: the tracker tells neighbours apart by them
     const described = keepDetections(detections, this.o.camera).map((d) => ({ ...d, appearance: appearanceOf(frame, d.box) }));
     const update = this.tracker.update(described, frame.timestampMs);
@@ -118,11 +146,22 @@ export class CameraPipeline {
   /** A frame submitted earlier was replaced by a newer one before the detector took it. */
   frameLost(nowMs: number): void {
     this.lost.add(nowMs);
+    this.lostTotal++;
   }
 
   /** Frames analysed per second over the last minute. */
   fps(nowMs: number): number {
     return this.analysed.rate(nowMs);
+  }
+
+  /** Frames the detector answered per second over the last minute: the camera's effective detect rate. */
+  detectedFps(nowMs: number): number {
+    return this.detectedWindow.rate(nowMs);
+  }
+
+  /** Frames skipped by the overload plan over the last minute. */
+  skippedPerMinute(nowMs: number): number {
+    return this.skippedWindow.total(nowMs);
   }
 
   /** Frames lost over the last minute. */

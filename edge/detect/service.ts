@@ -9,7 +9,9 @@ import { FrameSource, type Frame, type FrameSourceState } from './frame-source.j
 import { CameraPipeline } from './pipeline.js';
 import { DetectScheduler, type SchedulerStats } from './scheduler.js';
 import type { TrackerUpdate } from './track.js';
-import { createWorkerDetector } from './worker-detector.js';
+import { FAINT_SCORE } from './tracker.js';
+import { createDetectorPool, defaultArrangement, type DetectorArrangement } from './detector-pool.js';
+import { OverloadPlanner } from './rate-plan.js';
 
 export type DetectorMode = 'onnx' | 'motion-only' | 'off';
 
@@ -18,13 +20,17 @@ export interface DetectionServiceOptions {
   tools: FfmpegTools;
   logger: Logger;
   modelPath: string;
+  /** cores for the detector: one 1-thread onnxruntime session per core, each in its own worker (detector-pool.ts) */
   threads: number;
   /** a camera's tracks after each detected frame (its buffer is valid only during the call), and at the end */
   onTracks?: (camera: string, frame: Frame | undefined, update: TrackerUpdate, nowMs: number) => void;
   clock?: () => number;
   /** RTSP socket timeout of the frame readers, default 5 s */
   socketTimeoutSeconds?: number;
-  /** minimum detector score before the cameras' own minScore applies, default 0.3 */
+  /**
+   * minimum detector score before the cameras' own minScore applies, default the tracker's faint score (0.1): boxes that
+   * weak only keep a still object's track where it stands (tracker.ts)
+   */
   detectorMinScore?: number;
 }
 
@@ -33,6 +39,14 @@ export interface CameraDetectStatus {
   state: FrameSourceState | 'disabled';
   /** frames analysed per second over the last minute */
   detectFps: number;
+  /** frames the detector answered per second over the last minute: the camera's effective detect rate */
+  detectedFps: number;
+  /** the overload plan's current rate for the camera, frames/s; null: not limited */
+  limitFps: number | null;
+  /** frames that wanted the detector but were skipped by the overload plan (planned, not lost) */
+  skipped: number;
+  /** …of them over the last minute */
+  skippedPerMin: number;
   frames: number;
   motionFrames: number;
   /** frames handed to the detector, and answered */
@@ -52,7 +66,11 @@ export interface DetectionStatus {
   cameras: CameraDetectStatus[];
   scheduler: SchedulerStats | null;
   detectorStats: DetectorStats | null;
+  /** inferences/s the detector gives now, as the overload plan estimates it; null before it knows */
+  capacityPerS: number | null;
 }
+
+const PLAN_EVERY_MS = 1000;
 
 export class DetectionService {
   private mode: DetectorMode = 'off';
@@ -64,9 +82,14 @@ export class DetectionService {
   private readonly waiting = new Map<string, Frame>();
   private readonly clock: () => number;
   private started = false;
+  private readonly arrangement: DetectorArrangement;
+  private planner: OverloadPlanner | undefined;
+  private planTimer: NodeJS.Timeout | undefined;
+  private capacityPerS = Infinity;
 
   constructor(private readonly o: DetectionServiceOptions) {
     this.clock = o.clock ?? Date.now;
+    this.arrangement = defaultArrangement(o.threads);
   }
 
   async start(): Promise<void> {
@@ -115,12 +138,33 @@ export class DetectionService {
       this.sources.set(cam.id, source);
       source.start();
     }
+    if (this.mode === 'onnx') {
+      this.planner = new OverloadPlanner(this.arrangement.sessions);
+      this.planTimer = setInterval(() => this.replan(), PLAN_EVERY_MS);
+      this.planTimer.unref();
+    }
+  }
+
+  /** The overload plan, once a second: each camera's demand and the detector's capacity → each camera's rate. */
+  private replan(): void {
+    const stats = this.detector?.stats();
+    if (this.planner === undefined || stats === undefined) return;
+    const plan = this.planner.tick({
+      nowMs: this.clock(),
+      inferences: stats.inferences,
+      busyMs: stats.preprocessMs + stats.runMs + stats.decodeMs,
+      wanted: [...this.pipelines].map(([camera, p]) => ({ camera, count: p.wanted })),
+      lost: [...this.pipelines.values()].reduce((n, p) => n + p.lostTotal, 0),
+    });
+    this.capacityPerS = plan.capacityPerS;
+    for (const [camera, limit] of plan.limits) this.pipelines.get(camera)?.setRateLimit(limit);
   }
 
   /** Stops the cameras' readers, waits for running detections, ends every track, and closes the worker. */
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    clearInterval(this.planTimer);
     await Promise.all([...this.sources.values()].map((s) => s.stop()));
     await this.scheduler?.close();
     this.waiting.clear();
@@ -147,6 +191,10 @@ export class DetectionService {
           camera: c.id,
           state: s?.currentState ?? 'disabled',
           detectFps: p?.fps(now) ?? 0,
+          detectedFps: p?.detectedFps(now) ?? 0,
+          limitFps: p?.rateLimit() ?? null,
+          skipped: p?.skipped ?? 0,
+          skippedPerMin: p?.skippedPerMinute(now) ?? 0,
           frames: p?.frames ?? 0,
           motionFrames: p?.motionFrames ?? 0,
           submitted: p?.submitted ?? 0,
@@ -159,6 +207,7 @@ export class DetectionService {
       }),
       scheduler,
       detectorStats: this.detector?.stats() ?? null,
+      capacityPerS: Number.isFinite(this.capacityPerS) ? Math.round(this.capacityPerS * 10) / 10 : null,
     };
   }
 
@@ -169,7 +218,7 @@ export class DetectionService {
 
   private async startDetector(): Promise<void> {
     try {
-      this.detector = await createWorkerDetector({ modelPath: this.o.modelPath, threads: this.o.threads, minScore: this.o.detectorMinScore ?? 0.3, logger: this.o.logger });
+      this.detector = await createDetectorPool({ modelPath: this.o.modelPath, ...this.arrangement, minScore: this.o.detectorMinScore ?? FAINT_SCORE, logger: this.o.logger });
     } catch (err) {
       this.mode = 'motion-only';
       const code = err instanceof DetectorError ? err.code : 'UNKNOWN';
@@ -184,8 +233,8 @@ export class DetectionService {
     this.mode = 'onnx';
     const detector = this.detector;
     this.scheduler = new DetectScheduler<Frame>({
-      // two in flight: the worker has the next frame queued the moment it finishes one
-      concurrency: 2,
+      // two in flight per session: a worker has its next frame in hand the moment it finishes one
+      concurrency: 2 * this.arrangement.sessions,
       detect: (frame) => {
         if (this.waiting.get(frame.camera) === frame) this.waiting.delete(frame.camera);
         return detector.detect(frame);
@@ -199,7 +248,7 @@ export class DetectionService {
       },
       onError: (camera, err) => this.o.logger.warn({ camera, err: (err as Error).message }, 'detection failed'),
     });
-    this.o.logger.info({ modelPath: this.o.modelPath, threads: this.o.threads }, 'object detector ready (worker thread)');
+    this.o.logger.info({ modelPath: this.o.modelPath, ...this.arrangement }, 'object detector ready (worker threads)');
   }
 
   private submit(frame: Frame): void {

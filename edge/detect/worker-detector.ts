@@ -1,32 +1,16 @@
 // The main thread's handle on the detector worker: detect() posts a frame (its buffer transferred, not copied)
 // and resolves with the detections; the buffer comes back into `frame.data`. A crashed worker is restarted.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Backoff } from '../../shared/backoff.js';
 import type { Logger } from '../../shared/log.js';
 import { DetectorError, type Detection, type Detector, type DetectorOptions, type DetectorStats, type RgbFrame } from './detector.js';
 import type { FromWorker, ToWorker } from './worker-protocol.js';
+import { workerEntry } from './worker-entry.js';
 
 interface Waiting {
   frame: RgbFrame;
   resolve: (d: Detection[]) => void;
   reject: (e: unknown) => void;
-}
-
-/**
- * Built code runs dist/…/detector-worker.js. From source (tests, benches under tsx or vitest) there is
- * only the .ts file, which a bare worker cannot load: the worker then registers tsx before importing it.
- */
-function workerEntry(): { filename: string | URL; eval: boolean } {
-  const js = new URL('./detector-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { filename: js, eval: false };
-  const ts = new URL('./detector-worker.ts', import.meta.url).href;
-  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
-  const mjs = cjs.replace(/\.cjs$/, '.mjs');
-  const api = pathToFileURL(existsSync(mjs) ? mjs : cjs).href;
-  return { filename: `import(${JSON.stringify(api)}).then((api) => { api.register(); return import(${JSON.stringify(ts)}); })`, eval: true };
 }
 
 export interface WorkerDetectorOptions extends DetectorOptions {
@@ -56,7 +40,7 @@ export async function createWorkerDetector(options: WorkerDetectorOptions): Prom
 
   const spawn = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const entry = workerEntry();
+      const entry = workerEntry(new URL('./detector-worker.ts', import.meta.url));
       const w = new Worker(entry.filename, { eval: entry.eval, workerData: detectorOptions, name: 'wardwatch-detector' });
       startedAt = Date.now();
       let ready = false;

@@ -50,6 +50,16 @@ export interface ReviewContext {
   clock: () => number;
   /** scratch files (concat lists) */
   tmpDir: string;
+  /** a camera's detection over the last minute (edge/detect/), for the street tab; absent: not shown */
+  detection?: ((camera: string) => CameraDetection) | undefined;
+}
+
+/** A camera's detection over the last minute: frames analysed and detected per second, skipped by plan and lost. */
+export interface CameraDetection {
+  detectFps: number;
+  detectedFps: number;
+  framesSkippedPerMin: number;
+  framesLostPerMin: number;
 }
 
 /** Parses query strings or bodies with zod: the value, or undefined after answering 400 naming the field. */

@@ -37,6 +37,7 @@ export function streetRoutes(app: FastifyInstance, ctx: ReviewContext): void {
       camera: cam.id,
       ...layoutOf(cam),
       today: { from, counts: ctx.counts.totals(cam.id, from, to), byHour: ctx.counts.byHour(cam.id, from, to) },
+      detection: ctx.detection?.(cam.id) ?? null,
     };
   });
 }

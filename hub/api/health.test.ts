@@ -30,10 +30,10 @@ describe('cameraHealth', () => {
   });
 
   it('passes on the street figures of a box that sends them, and null from an older box', () => {
-    const street = JSON.stringify({ ...JSON.parse(status('recording')), sightingsPerMin: 98, alertsPerMin: 2, framesLostPerMin: 40 });
+    const street = JSON.stringify({ ...JSON.parse(status('recording')), sightingsPerMin: 98, alertsPerMin: 2, framesLostPerMin: 40, detectedFps: 2.4, framesSkippedPerMin: 95 });
     const row = (text: string) => ({ ward: 'p07', camera: 'c1', last_seen_at: now, state: null, status: text, updated_at: now });
-    expect(cameraHealth(row(street), true, now)).toMatchObject({ sightingsPerMin: 98, alertsPerMin: 2, framesLostPerMin: 40 });
-    expect(cameraHealth(row(status('recording')), true, now)).toMatchObject({ sightingsPerMin: null, alertsPerMin: null, framesLostPerMin: null });
+    expect(cameraHealth(row(street), true, now)).toMatchObject({ sightingsPerMin: 98, alertsPerMin: 2, framesLostPerMin: 40, detectedFps: 2.4, framesSkippedPerMin: 95 });
+    expect(cameraHealth(row(status('recording')), true, now)).toMatchObject({ sightingsPerMin: null, alertsPerMin: null, framesLostPerMin: null, detectedFps: null, framesSkippedPerMin: null });
   });
 });
 

@@ -39,6 +39,9 @@ export interface CameraHealth {
   sightingsPerMin: number | null;
   alertsPerMin: number | null;
   framesLostPerMin: number | null;
+  /** the detector's effective rate for this camera and the frames its overload plan skipped (boxes since 0.3) */
+  detectedFps: number | null;
+  framesSkippedPerMin: number | null;
   /** camera clock minus its box's clock (ms), null when unknown (no ONVIF, no answer, an older box) */
   clockSkewMs: number | null;
   /** further off than the contract's CLOCK_SKEW_WARN_MS: the page warns */
@@ -96,6 +99,8 @@ export function cameraHealth(row: CameraRow, wardOnline: boolean, now: number): 
     sightingsPerMin: s?.sightingsPerMin ?? null,
     alertsPerMin: s?.alertsPerMin ?? null,
     framesLostPerMin: s?.framesLostPerMin ?? null,
+    detectedFps: s?.detectedFps ?? null,
+    framesSkippedPerMin: s?.framesSkippedPerMin ?? null,
     clockSkewMs: s?.clockSkewMs ?? null,
     clockSkewed: clockSkewed(s?.clockSkewMs),
     lastSeenAt: Math.max(row.last_seen_at, row.updated_at ?? 0) || null,

@@ -43,7 +43,14 @@ function alert(id: string, rule: { id: string; kind: string } | null) {
 
 beforeAll(async () => {
   const t0 = Date.now();
-  box = await startReviewBox({ ward: { id: 'p07', name: 'Phường 7' }, cameras: [junction, plain], timeZone: 'Asia/Ho_Chi_Minh', clock: () => NOW + (Date.now() - t0) });
+  box = await startReviewBox({
+    ward: { id: 'p07', name: 'Phường 7' },
+    cameras: [junction, plain],
+    timeZone: 'Asia/Ho_Chi_Minh',
+    clock: () => NOW + (Date.now() - t0),
+    // a busy camera held below its 5 fps by the overload plan
+    detection: (camera) => (camera === 'cam-1' ? { detectFps: 5, detectedFps: 2.4, framesSkippedPerMin: 150, framesLostPerMin: 1 } : { detectFps: 5, detectedFps: 0.2, framesSkippedPerMin: 0, framesLostPerMin: 0 }),
+  });
   await box.server.accounts.addUser({ name: 'minh', role: 'officer', ward: 'p07', displayName: 'Trần Minh', password: 'first-pass-1' }, { actor: 'test' });
   officer = await sessionOf(box.url, 'minh', 'first-pass-1', 'station-pass-7');
   count('cam-1', MIDNIGHT - MINUTE, 'forward', 'car', 100); // 23:59 yesterday, local time
@@ -86,6 +93,11 @@ describe('GET /api/street', () => {
         { hour: MIDNIGHT + 9 * HOUR, line: 'pdl-north', direction: 'backward', n: 2 },
       ],
     });
+  });
+
+  it('gives the camera\'s detection over the last minute: its effective detect rate, frames skipped by plan and lost', async () => {
+    const r = await officer('GET', '/api/street?camera=cam-1');
+    expect(r.json.detection).toEqual({ detectFps: 5, detectedFps: 2.4, framesSkippedPerMin: 150, framesLostPerMin: 1 });
   });
 
   it('gives a camera with no street layout empty lists', async () => {
@@ -167,6 +179,7 @@ describe.skipIf(!browserOrSkip('street tab UI test'))('the street tab in Chromiu
     expect(await cell('forward', 'car')).toBe('8');
     expect(await page.textContent('#stCounts tr[data-line=pdl-north][data-direction=forward] td.total')).toBe('48');
     expect(await page.textContent('#stCounts tr.total th:last-child')).toBe('50');
+    expect(await page.textContent('#stDetection')).toBe('Nhận dạng: 2.4 khung hình/giây (phân tích 5/giây); phút qua bỏ qua theo kế hoạch 150, bỏ lỡ 1');
 
     // a minute later the page asks again and shows the minute the box has written since
     count('cam-1', MIDNIGHT + 9 * HOUR + 45 * MINUTE, 'forward', 'motorcycle', 2);

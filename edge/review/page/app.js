@@ -557,6 +557,8 @@ async function loadStreet() {
   drawDiagram(r.json);
   drawRules(r.json);
   drawCounts(r.json);
+  const d = r.json.detection;
+  $('#stDetection').textContent = d ? tf('detectionLine', { detected: d.detectedFps, analysed: d.detectFps, skipped: d.framesSkippedPerMin, lost: d.framesLostPerMin }) : '';
   $('#stUpdated').textContent = tf('updatedAt', { time: clock(Date.now()) });
 }
 function stopStreet() { clearTimeout(street.timer); street.asked++; }

@@ -91,6 +91,7 @@ function cameraTitle(c) {
   const parts = [`${c.camera}: ${t(`cam.${c.state}`)}`, `${t('lastSeen')}: ${formatTime(c.lastSeenAt)}`, cameraClock(c)];
   if (c.detectFps !== null) parts.push(`${t('detectFps')}: ${c.detectFps}`);
   if (c.sightingsPerMin !== null) parts.push(`${t('sightingsPerMin')}: ${c.sightingsPerMin}`, `${t('alertsPerMin')}: ${c.alertsPerMin}`, `${t('framesLostPerMin')}: ${c.framesLostPerMin}`);
+  if (c.detectedFps != null) parts.push(`${t('detectedFps')}: ${c.detectedFps}`, `${t('framesSkippedPerMin')}: ${c.framesSkippedPerMin ?? 0}`);
   return parts.join(' · ');
 }
 
