@@ -4,7 +4,7 @@
 export interface OriginCheck {
   /** the request's Origin header, if any */
   origin: string | undefined;
-  /** this server as the browser addressed it: `request.protocol` and the Host header */
+  /** this server as the browser addressed it: `request.protocol` and `request.host` (behind a trusted proxy, its X-Forwarded-Proto and -Host) */
   protocol: string;
   host: string | undefined;
   /** origins that are ours besides that (e.g. the hub's publicUrl behind a proxy), as `scheme://host[:port]` */

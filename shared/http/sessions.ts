@@ -91,7 +91,8 @@ const plugin: FastifyPluginAsync<SessionPluginOptions> = async (app: FastifyInst
   app.decorateRequest('session', null);
 
   app.addHook('onRequest', async (request, reply) => {
-    if (UNSAFE_METHODS.has(request.method) && !originAllowed({ origin: request.headers.origin, protocol: request.protocol, host: request.headers.host, allowed: allowedOrigins })) {
+    // request.host: the Host header, or behind a trusted proxy (trustProxy) its X-Forwarded-Host, as protocol is its -Proto
+    if (UNSAFE_METHODS.has(request.method) && !originAllowed({ origin: request.headers.origin, protocol: request.protocol, host: request.host, allowed: allowedOrigins })) {
       return reply.code(403).send({ error: `a change sent from another site's page (Origin ${String(request.headers.origin).slice(0, 100)}) is refused: use this server's own page`, code: 'ORIGIN' });
     }
     const token = readCookie(request.headers.cookie, cookieName);

@@ -9,27 +9,15 @@ import { captureLogger, connectWard, tempDir, testWard } from '../../hub/test-su
 import { topics } from '../../shared/contract/index.js';
 import { randomToken } from '../../shared/scrypt.js';
 import { rssMb, sleep, startHubProcess, writeHubConfig, type HubChild } from '../uplink/processes.js';
+import { fixedHeader, MAX_VARINT, stream } from './raw-mqtt.js';
 
 const p07 = testWard('p07');
 const p09 = testWard('p09');
 const MiB = 1024 * 1024;
-/** the largest remaining length MQTT can declare: 256 MiB − 1 */
-const MAX_VARINT = 268_435_455;
 const EVENT_ID = '01JDQ6Z7A1B2C3D4E5F6G7H8J9';
 
 // --- a raw MQTT 3.1.1 packet builder: fixed header + varint, and just enough of CONNECT and PUBLISH ---
 
-function varint(n: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    const digit = n % 128;
-    n = Math.floor(n / 128);
-    bytes.push(n > 0 ? digit | 0x80 : digit);
-  } while (n > 0);
-  return Buffer.from(bytes);
-}
-
-const fixedHeader = (type: number, flags: number, remainingLength: number) => Buffer.concat([Buffer.from([(type << 4) | flags]), varint(remainingLength)]);
 
 function utf8(s: string): Buffer {
   const b = Buffer.from(s);
@@ -76,19 +64,6 @@ async function loginRaw(port: number, ward = p07): Promise<Raw> {
   raw.socket.write(connectPacket({ clientId: `ward-${ward.id}`, username: `ward-${ward.id}`, password: ward.token }));
   await until(() => raw.received().subarray(0, 4).equals(CONNACK_OK), 'CONNACK', 10_000);
   return raw;
-}
-
-/** Writes up to `total` bytes in 64 KiB chunks, waiting for drain; stops when the socket closes. */
-async function stream(raw: Raw, total: number): Promise<number> {
-  const chunk = Buffer.alloc(64 * 1024, 0x41);
-  let written = 0;
-  while (written < total && !raw.isClosed() && !raw.socket.destroyed) {
-    const ok = raw.socket.write(chunk);
-    written += chunk.length;
-    // not events.once: it rejects on the ECONNRESET that the broker's close causes
-    if (!ok) await new Promise<void>((resolve) => (raw.socket.once('drain', resolve), void raw.closed.then(resolve)));
-  }
-  return written;
 }
 
 async function until(fn: () => boolean, what: string, timeoutMs: number): Promise<void> {
