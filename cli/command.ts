@@ -23,6 +23,10 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  /** its actions (`user add|passwd|…`): `--help` after any of them prints the usage too */
+  subcommands?: readonly string[];
+  /** prints its own `--help` (with exit 0); otherwise the CLI prints `usage` and `summary` for it */
+  ownHelp?: boolean;
   /** returns the exit code; long-running commands resolve when they stop */
   run(args: string[], io: Output): Promise<number>;
 }
@@ -42,6 +46,12 @@ export function stopSignal(): Promise<NodeJS.Signals> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+}
+
+/** `--help` or `-h` among a command's arguments (not after `--`). */
+export function asksHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
 export class UsageError extends Error {

@@ -68,6 +68,7 @@ export function makeUserCommand(o: UserCommandOptions): Command {
     name: 'user',
     summary: o.summary,
     usage: o.usage,
+    subcommands: ACTIONS,
     async run(args, io) {
       const [action, ...rest] = args;
       if (!action || !(ACTIONS as readonly string[]).includes(action)) {

@@ -2,7 +2,7 @@
 // Exit codes: 0 after a clean stop, 78 for a bad edge.yaml (every problem printed), 64 for a bad command line.
 import { parseArgs } from 'node:util';
 import { EXIT, printProblems, stopSignal, UsageError, type Command } from '../cli/command.js';
-import { loadEdgeConfig } from '../shared/config/load.js';
+import { loadEdgeForStart } from '../shared/config/start-checks.js';
 import { createLogger } from '../shared/log.js';
 import { startEdge } from './main.js';
 
@@ -13,7 +13,8 @@ export const edgeCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
     if (!values.config || positionals.length) throw new UsageError('edge takes --config FILE and nothing else');
-    const loaded = loadEdgeConfig(values.config);
+    // the same checks as `provision validate`: schema, secrets, and the files edge.yaml names (CA, model, ffmpeg)
+    const loaded = loadEdgeForStart(values.config);
     if (!loaded.ok) {
       printProblems(io, values.config, loaded.problems);
       return EXIT.config;

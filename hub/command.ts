@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { EXIT, printProblems, stopSignal, UsageError, type Command } from '../cli/command.js';
 import { loadHubConfig } from '../shared/config/load.js';
 import { formatProblem } from '../shared/config/problems.js';
+import { loadHubForStart } from '../shared/config/start-checks.js';
 import { createLogger } from '../shared/log.js';
 import type { RunningHub } from './main.js';
 import { auditCommand } from './users/audit-command.js';
@@ -22,7 +23,8 @@ export const hubRunCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
     if (!values.config || positionals.length) throw new UsageError('hub takes --config FILE and nothing else');
-    const loaded = loadHubConfig(values.config);
+    // the same checks as `provision validate`: schema, secrets, and the certificates and keys hub.yaml names
+    const loaded = loadHubForStart(values.config);
     if (!loaded.ok) {
       printProblems(io, values.config, loaded.problems);
       return EXIT.config;

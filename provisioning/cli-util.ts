@@ -1,7 +1,7 @@
 // What every provisioning command shares: --help text with exit codes, password files, host:port, tables, progress.
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError, type Output } from '../cli/command.js';
+import { asksHelp, UsageError, type Output } from '../cli/command.js';
 import type { Credentials } from '../shared/onvif/soap.js';
 
 export const EXIT_CODES_HELP = 'exit codes: 0 ok, 1 failure (named on stderr), 64 bad command line, 78 bad configuration';
@@ -10,7 +10,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs plus `--help`: returns undefined when help was printed (the command then exits 0). */
 export function parseCommand<O extends Options>(args: string[], options: O, help: string, io: Output, allowPositionals = false) {
-  if (args.includes('--help') || args.includes('-h')) {
+  if (asksHelp(args)) {
     io.out(help.trimEnd());
     io.out(`\n${EXIT_CODES_HELP}`);
     return undefined;

@@ -1,19 +1,24 @@
 // `wardwatch provision init`: writes edge.yaml for the cameras found (or listed) and their passwords to a 0600 secrets file.
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
-import { Document } from 'yaml';
+import { Document, isMap, isScalar } from 'yaml';
 import { EXIT, UsageError, type Command, type Output } from '../cli/command.js';
 import { writeFileAtomicSync } from '../shared/atomic.js';
 import { edgeConfigSchema, type EdgeConfigInput } from '../shared/config/edge.js';
-import { loadEdgeConfig } from '../shared/config/load.js';
-import { formatProblem } from '../shared/config/problems.js';
+import { formatProblem, type ConfigProblem } from '../shared/config/problems.js';
+import { loadEdgeForStart } from '../shared/config/start-checks.js';
 import { deviceServiceUrl } from '../shared/onvif/client.js';
 import type { Credentials } from '../shared/onvif/soap.js';
 import { isId } from '../shared/contract/ids.js';
 import { readCamerasFile, CamerasFileError, type CameraRow } from './cameras-file.js';
 import { credentialsFrom, mapLimit, parseCommand, parseHostPort, parseSeconds, progress } from './cli-util.js';
 import { discoverCameras } from './discover.js';
+import { applyBundle, BundleError, readBundle, type Applied, type HubBundle } from './hub-bundle.js';
 import { setSecrets, SecretsEditError } from './secrets-file.js';
+import { reviewNote } from './review-note.js';
+import { boxCertName } from './tls.js';
 import { explain, pickStreams, surveyDevice, type Survey } from './survey.js';
 
 /** One camera as it will be written: everything edge.yaml needs, plus the password for the secrets file. */
@@ -33,6 +38,8 @@ export interface EdgePlan {
   /** as written in edge.yaml: relative to it when beside it */
   secretsFile: string;
   hub: { host: string; port: number } | undefined;
+  /** where the officers' review page listens (default 0.0.0.0:8080), and its certificate when there is one */
+  review?: { host: string; port: number; tls?: { certFile: string; keyFile: string } | undefined } | undefined;
   cameras: PlannedCamera[];
 }
 
@@ -56,7 +63,12 @@ export function buildEdgeConfig(plan: EdgePlan): EdgeConfigInput {
     record: { segmentSeconds: 10, retainDays: 30 },
     detect: { fps: 5, labels: ['person', 'bicycle', 'car', 'motorcycle', 'bus', 'truck'], minScore: 0.5 },
     events: { preRollSeconds: 5, postRollSeconds: 5, endAfterSeconds: 5, retainDays: 90 },
+    sightings: { batchSeconds: 5, longStayMinutes: 5, thumbnails: true },
+    timeZone: 'Asia/Ho_Chi_Minh',
+    clock: { checkMinutes: 10 },
+    disk: { floorPercent: 10, floorGb: 20, marginGb: 2 },
     model: { path: path.posix.join(plan.storage, 'models/yolox_nano.onnx'), threads: 2 },
+    review: { host: plan.review?.host ?? '0.0.0.0', port: plan.review?.port ?? 8080, ...(plan.review?.tls ? { tls: plan.review.tls } : {}) },
     cameras: plan.cameras.map((c) => ({
       id: c.id,
       name: c.name,
@@ -72,6 +84,17 @@ export function renderEdgeYaml(config: EdgeConfigInput, when: Date): string {
   doc.commentBefore =
     ` Ward box ${config.ward.id} (${config.ward.name}), written by \`wardwatch provision init\` on ${when.toISOString().slice(0, 10)}.\n` +
     ` Every key is described in CONFIG.md. Passwords are in the secrets file, never here.`;
+  const notes: Record<string, string> = {
+    hub: ' The district hub\'s broker; its token (tokenSecret) and ca.pem come from the hub: `wardwatch provision credentials apply`.',
+    disk: ' The disk guard deletes the oldest unprotected recording before free space falls under the smaller floor.',
+    review: reviewNote(config.ward.id, config.review?.tls !== undefined),
+  };
+  if (isMap(doc.contents)) {
+    for (const pair of doc.contents.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      if (notes[key] && isScalar(pair.key)) pair.key.commentBefore = notes[key];
+    }
+  }
   return doc.toString({ lineWidth: 0 });
 }
 
@@ -126,8 +149,60 @@ async function planFromFile(rows: CameraRow[], fallback: Credentials | undefined
   return planned;
 }
 
+/** The certificate's names when it does not hold `host` (an address the page listens on), else undefined. Pure. */
+export function certMissesHost(pem: string, host: string): string | undefined {
+  if (['0.0.0.0', '::', ''].includes(host)) return undefined;
+  const cert = new X509Certificate(pem);
+  const held = isIP(host) ? cert.checkIP(host) : cert.checkHost(host);
+  return held ? undefined : (cert.subjectAltName ?? cert.subject);
+}
+
+/**
+ * What is left before the box can run, in order, as commands to type. `remaining` are the start checks' problems
+ * of the written edge.yaml (a missing hub token, ca.pem or model). Pure.
+ */
+export function nextSteps(o: {
+  out: string;
+  ward: string;
+  hub: { host: string; port: number } | undefined;
+  /** where the review page listens, and whether edge.yaml has review.tls */
+  review: { host: string; tls: boolean };
+  remaining: readonly ConfigProblem[];
+}): string[] {
+  const defaultPlace = o.out === '/etc/wardwatch/edge.yaml';
+  const has = (test: (p: ConfigProblem) => boolean) => o.remaining.some(test);
+  const steps: string[] = [];
+  // the box's address in its page certificate: the one the page listens on, unless it listens on every network
+  const boxHost = ['0.0.0.0', '::', ''].includes(o.review.host) ? 'BOX-ADDRESS' : o.review.host;
+  const handOff = o.hub !== undefined && has((p) => p.path === 'hub.tokenSecret' || p.path === 'hub.caFile');
+  if (o.hub && handOff) {
+    steps.push(
+      `on the hub: wardwatch provision credentials issue --ward ${o.ward} --hub-config /etc/wardwatch-hub/hub.yaml --bundle ${o.ward}.bundle --hub ${o.hub.host}:${o.hub.port}${o.review.tls ? '' : ` --box-host ${boxHost}`}`,
+      'on the hub: systemctl reload wardwatch-hub',
+      `carry ${o.ward}.bundle here, then: wardwatch provision credentials apply --bundle ${o.ward}.bundle --config ${o.out} && rm ${o.ward}.bundle`,
+    );
+  }
+  // a page still in clear (no bundle to bring its certificate), or a certificate review.tls names that is not there
+  if ((!o.review.tls && !handOff) || has((p) => p.path.startsWith('review.tls'))) {
+    steps.push(
+      `for HTTPS on the review page, on the hub: wardwatch provision credentials tls --out /etc/wardwatch-hub/tls --box ${o.ward} --host ${boxHost}; ` +
+        `copy box-${o.ward}.crt and box-${o.ward}.key to ${path.posix.join(path.posix.dirname(o.out), 'tls')}/ here and set review.tls (certFile, keyFile) in ${o.out}`,
+    );
+  }
+  if (has((p) => p.path === 'model.path')) steps.push(`wardwatch provision model --config ${o.out}`);
+  steps.push(
+    `wardwatch provision validate ${o.out}`,
+    `wardwatch provision check --config ${o.out}`,
+    `wardwatch provision install --role edge${defaultPlace ? '' : ` --config ${o.out}`}`,
+    'systemctl enable --now wardwatch-edge',
+    `wardwatch edge user add --config ${o.out} --name NAME --role officer --display-name "…"`,
+  );
+  return steps;
+}
+
 const HELP = `wardwatch provision init --ward ID --name NAME (--discover [--to ADDR[:PORT]…] | --cameras FILE)
                           [--out edge.yaml] [--secrets secrets.yaml] [--storage DIR] [--hub HOST:PORT]
+                          [--hub-bundle FILE] [--review-host ADDRESS] [--review-port PORT]
                           [--user U --password-file F] [--timeout S] [--skip-failed] [--force] [--json]
 
 Writes edge.yaml for this ward box with the cameras found, and their passwords to the secrets file (mode 0600).
@@ -139,8 +214,16 @@ Writes edge.yaml for this ward box with the cameras found, and their passwords t
   --secrets FILE     secrets file (default secrets.yaml beside edge.yaml); other entries in it are kept
   --storage DIR      recordings and database (default /var/lib/wardwatch)
   --hub HOST:PORT    the district hub's broker (TLS; issue the ward's token with \`provision credentials issue\`)
+  --hub-bundle FILE  the hub's bundle for this ward (\`credentials issue --bundle\` on the hub): its token into the
+                     secrets file, its ca.pem beside edge.yaml, its hub address when --hub is not given
+  --review-host ADDRESS  where the officers' review page listens (default 0.0.0.0: every network of the box)
+  --review-port PORT     its port (default 8080)
+                     The page is served over HTTPS when the bundle carries its certificate (issued with
+                     --box-host); otherwise edge.yaml says it is plain HTTP and \`next:\` says how to add TLS.
   --skip-failed      write the cameras that answered even if some did not (default: write nothing)
-Passwords are never printed. The written edge.yaml is checked as \`provision validate\` does before it is kept.
+Every section is written with its defaults. Passwords are never printed. The written edge.yaml is checked as
+\`provision validate\` does; what is still missing (the hub's token and CA, the model) is listed with the commands
+that remain, in order.
 Exit 0 when written; 1 when cameras could not be read (nothing written); 78 when FILE has problems.`;
 
 export const initCommand: Command = {
@@ -161,6 +244,9 @@ export const initCommand: Command = {
         secrets: { type: 'string' },
         storage: { type: 'string', default: '/var/lib/wardwatch' },
         hub: { type: 'string' },
+        'hub-bundle': { type: 'string' },
+        'review-host': { type: 'string', default: '0.0.0.0' },
+        'review-port': { type: 'string', default: '8080' },
         user: { type: 'string' },
         'password-file': { type: 'string' },
         'skip-failed': { type: 'boolean' },
@@ -177,7 +263,23 @@ export const initCommand: Command = {
     if (Boolean(v.discover) === Boolean(v.cameras)) throw new UsageError('give either --discover or --cameras FILE');
     if (v.to && !v.discover) throw new UsageError('--to goes with --discover');
     if (!path.isAbsolute(v.storage)) throw new UsageError('--storage must be an absolute path (the service runs from /)');
-    const hub = v.hub ? parseHostPort(v.hub, 8883, '--hub') : undefined;
+    let bundle: HubBundle | undefined;
+    try {
+      bundle = v['hub-bundle'] ? readBundle(v['hub-bundle']) : undefined;
+    } catch (err) {
+      if (!(err instanceof BundleError)) throw err;
+      io.err(err.message);
+      return EXIT.config;
+    }
+    if (bundle && bundle.ward !== v.ward) {
+      io.err(`${v['hub-bundle']} is for ward ${bundle.ward}, not ${v.ward}: issue one for ${v.ward} on the hub`);
+      return EXIT.config;
+    }
+    const hub = v.hub ? parseHostPort(v.hub, 8883, '--hub') : bundle?.hub;
+    if (bundle && !hub) throw new UsageError(`--hub HOST:PORT is needed: ${v['hub-bundle']} carries no hub address`);
+    const reviewPort = Number(v['review-port']);
+    if (!Number.isInteger(reviewPort) || reviewPort < 0 || reviewPort > 65535) throw new UsageError(`--review-port must be a port number (got ${JSON.stringify(v['review-port'])})`);
+    const review = { host: parseHostPort(v['review-host'], 8080, '--review-host').host, port: reviewPort };
     const out = path.resolve(v.out);
     const secrets = path.resolve(v.secrets ?? path.join(path.dirname(out), 'secrets.yaml'));
     if (existsSync(out) && !v.force) {
@@ -214,7 +316,9 @@ export const initCommand: Command = {
     }
 
     const relativeSecrets = path.dirname(secrets) === path.dirname(out) ? path.basename(secrets) : secrets;
-    const config = buildEdgeConfig({ ward: { id: v.ward, name: v.name }, storage: v.storage, secretsFile: relativeSecrets, hub, cameras });
+    // a bundle with the page's certificate: review.tls at the files `applyBundle` puts beside edge.yaml
+    const reviewTls = bundle?.review ? { certFile: `tls/${boxCertName(v.ward)}.crt`, keyFile: `tls/${boxCertName(v.ward)}.key` } : undefined;
+    const config = buildEdgeConfig({ ward: { id: v.ward, name: v.name }, storage: v.storage, secretsFile: relativeSecrets, hub, review: { ...review, tls: reviewTls }, cameras });
     // the same check as `provision validate`, before anything is written
     const checked = edgeConfigSchema.safeParse(config);
     if (!checked.success) {
@@ -233,18 +337,41 @@ export const initCommand: Command = {
       return EXIT.config;
     }
     writeFileAtomicSync(out, renderEdgeYaml(config, new Date()), { mode: 0o640 });
-    const loaded = loadEdgeConfig(out, { requireSecrets: false });
-    if (!loaded.ok) {
-      for (const p of loaded.problems) io.err(formatProblem(p));
-      return EXIT.config;
+    let applied: Applied | undefined;
+    if (bundle) {
+      try {
+        applied = applyBundle(bundle, out);
+      } catch (err) {
+        if (!(err instanceof BundleError)) throw err;
+        io.err(err.message);
+        return EXIT.config;
+      }
     }
+    // what the box would still refuse at start: the hub's token and CA until the hand-off, the model until `provision model`
+    const atStart = loadEdgeForStart(out);
+    const remaining = atStart.ok ? [] : atStart.problems;
+    const next = nextSteps({ out: v.out === 'edge.yaml' ? out : v.out, ward: v.ward, hub, review: { host: review.host, tls: reviewTls !== undefined }, remaining });
+    const page = `${review.host.includes(':') ? `[${review.host}]` : review.host}:${review.port}`;
+    const pageLine = reviewTls
+      ? `review page: https://${page} with the certificate from the hub's bundle (review.tls)`
+      : `review page: plain HTTP on ${page}, no certificate yet (edge.yaml says so above review:; the steps below add it)`;
     if (v.json) {
-      io.out(JSON.stringify({ edgeYaml: out, secretsFile: secrets, cameras: cameras.map((c) => ({ id: c.id, name: c.name, main: c.main, sub: c.sub ?? null, username: c.credentials?.username ?? null })), skipped: failed.map((f) => ({ camera: f.label, error: f.error })) }));
+      io.out(JSON.stringify({ edgeYaml: out, secretsFile: secrets, review: { host: review.host, port: review.port, tls: reviewTls !== undefined }, remaining, next, cameras: cameras.map((c) => ({ id: c.id, name: c.name, main: c.main, sub: c.sub ?? null, username: c.credentials?.username ?? null })), skipped: failed.map((f) => ({ camera: f.label, error: f.error })) }));
     } else {
       for (const c of cameras) io.out(`${c.id}  ${c.name}  ${c.main}${c.sub ? '' : '  (no sub stream)'}`);
       io.out(`wrote ${v.out} (${cameras.length} camera${cameras.length === 1 ? '' : 's'}) and ${Object.keys(passwords).length} password${Object.keys(passwords).length === 1 ? '' : 's'} to ${v.secrets ?? secrets} (mode 0600)`);
       if (failed.length) io.out(`skipped ${failed.length} camera${failed.length === 1 ? '' : 's'}: ${failed.map((f) => f.label).join(', ')}`);
-      io.out(`next: wardwatch provision probe <address> to check streams; wardwatch provision model --config ${v.out}`);
+      if (applied) io.out(`the hub's token is in ${applied.secretsFile} as "${applied.tokenSecret}", its CA at ${applied.caFile}${applied.review ? `, the review page's certificate and key at ${applied.review.certFile} and ${applied.review.keyFile} (0600)` : ''}: delete ${v['hub-bundle']} now`);
+      for (const n of applied?.notes ?? []) io.out(`note: ${n}`);
+      const misnamed = bundle?.review && certMissesHost(bundle.review.cert, review.host);
+      if (misnamed) io.out(`note: the review page's certificate is for ${misnamed}, not ${review.host} (--review-host): browsers would refuse it there; on the hub, issue the bundle again with --box-host ${review.host}`);
+      io.out(pageLine);
+      if (remaining.length) {
+        io.out(`still missing before the box can start (${remaining.length}):`);
+        for (const p of remaining) io.out(`  ${formatProblem(p).replace(/^[^:]+:\d*:? ?/, '')}`);
+      }
+      io.out('next:');
+      next.forEach((step, i) => io.out(`  ${i + 1}. ${step}`));
     }
     return EXIT.ok;
   },

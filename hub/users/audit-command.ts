@@ -7,6 +7,7 @@ export const auditCommand: Command = {
   name: 'audit',
   summary: 'check that no audit row was changed or deleted',
   usage: 'wardwatch hub audit verify --config hub.yaml',
+  subcommands: ['verify'],
   async run(args, io) {
     const [action, ...rest] = args;
     if (action !== 'verify') throw new UsageError(`${action ? `unknown audit action "${action}"` : 'missing audit action'}; one of: verify`);
