@@ -8,11 +8,13 @@ import { alertRuleColumns, eventMigrations, lineCountsMigrations } from './event
 import { recordMigrations, releaseClipProtections } from './record/schema.js';
 import { remoteMigration } from './remote/schema.js';
 import { reviewMigrations } from './review/schema.js';
-import { uplinkMigrations } from './uplink/schema.js';
+import { outboxMsgIdMigration, uplinkMigrations } from './uplink/schema.js';
 
 export const edgeMigrations: readonly Migration[] = [...uplinkMigrations, ...recordMigrations, ...eventMigrations, accountMigrations[0]!, auditMigrations[0]!, reviewMigrations[0]!, remoteMigration,
   // 0.2, the street: alerts carry their rule, counts are kept, clips no longer pin their segments for 90 days
-  ...alertRuleColumns, ...lineCountsMigrations, releaseClipProtections];
+  ...alertRuleColumns, ...lineCountsMigrations, releaseClipProtections,
+  // 0.3, end-to-end acknowledgement: a message leaves the outbox when the hub says it committed it
+  outboxMsgIdMigration];
 
 export function openEdgeDb(file: string): Db {
   return openDb(file, edgeMigrations);

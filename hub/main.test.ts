@@ -65,6 +65,24 @@ describe('wardwatch hub', () => {
     expect(r.stderr).toMatch(/hub\.yaml:\d+: wards/);
   });
 
+  it('tells each ward, retained on its cmd/ topic, that its PUBACK comes after the commit (cmd/delivery "puback")', async () => {
+    const dir = tempDir();
+    const hub = startHubProcess(goodConfig(dir));
+    try {
+      const ward = await connectWard(await hub.port, { ward: p07 });
+      const heard = new Promise<{ topic: string; retain: boolean; body: unknown }>((resolve) =>
+        ward.on('message', (topic, payload, packet) => resolve({ topic, retain: packet.retain, body: JSON.parse(payload.toString()) })),
+      );
+      await ward.subscribeAsync(topics.commandFilter('p07'), { qos: 1 });
+      const got = await heard;
+      expect(got).toMatchObject({ topic: topics.command('p07', 'delivery'), retain: true, body: { confirm: 'puback' } });
+      await ward.endAsync();
+    } finally {
+      hub.child.kill('SIGTERM');
+      await hub.exit;
+    }
+  });
+
   it('keeps every message it acknowledged when SIGKILLed mid-ingest, and stops cleanly on SIGTERM', async () => {
     const dir = tempDir();
     const config = goodConfig(dir);

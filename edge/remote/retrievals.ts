@@ -73,7 +73,7 @@ export class RetrievalService {
       return;
     }
     const cmd = decoded.command;
-    if (cmd.name === 'live') return; // other commands have their own service (edge/main.ts routes them)
+    if (cmd.name !== 'retrieve' && cmd.name !== 'retrieve-cancel') return; // other commands have their own service (edge/main.ts, the uplink)
     try {
       if (cmd.name === 'retrieve-cancel') this.cancel(cmd.payload);
       else if (this.accept(cmd.payload)) this.enqueueCut(cmd.payload.requestId);

@@ -19,6 +19,8 @@ export interface OutboxRow {
   payload: Buffer;
   retain: number;
   clip_event_id: string | null;
+  /** the payload's msgId: the hub names it in `cmd/ack` (null for a message without one) */
+  msg_id: string | null;
 }
 
 export interface ClipUpload {
@@ -46,14 +48,20 @@ export class Outbox {
   private readonly clipFailed;
   private readonly readyClips;
   private readonly dropManifest;
+  private readonly settleOne;
+  private readonly getState;
+  private readonly putState;
 
   constructor(
     readonly db: Db,
     readonly ward: string,
     private readonly clock: () => number = Date.now,
   ) {
-    this.insert = db.prepare('INSERT INTO outbox (topic, payload, retain, clip_event_id, created_at) VALUES (?, ?, ?, ?, ?)');
-    this.page = db.prepare('SELECT seq, topic, payload, retain, clip_event_id FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.insert = db.prepare('INSERT INTO outbox (topic, payload, retain, clip_event_id, created_at, msg_id) VALUES (?, ?, ?, ?, ?, ?)');
+    this.page = db.prepare('SELECT seq, topic, payload, retain, clip_event_id, msg_id FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.settleOne = db.prepare('DELETE FROM outbox WHERE msg_id = ? RETURNING clip_event_id');
+    this.getState = db.prepare('SELECT value FROM uplink_state WHERE key = ?').pluck();
+    this.putState = db.prepare('INSERT INTO uplink_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.remove = db.prepare('DELETE FROM outbox WHERE seq = ?');
     this.count = db.prepare('SELECT count(*) AS n FROM outbox').pluck();
     this.insertClip = db.prepare(
@@ -72,7 +80,8 @@ export class Outbox {
 
   /** Queues a JSON message. Call inside the transaction that makes the state change it reports. */
   enqueue(topic: string, message: object, options: { retain?: boolean } = {}): void {
-    this.insert.run(topic, Buffer.from(JSON.stringify(message)), options.retain ? 1 : 0, null, this.clock());
+    const msgId = (message as { msgId?: unknown }).msgId;
+    this.insert.run(topic, Buffer.from(JSON.stringify(message)), options.retain ? 1 : 0, null, this.clock(), typeof msgId === 'string' ? msgId : null);
   }
 
   depth(): number {
@@ -94,6 +103,32 @@ export class Outbox {
       for (const [eventId, next] of chunkProgress) this.clipProgress.run(next, eventId);
       for (const eventId of finishedClips) this.clipDone.run(eventId);
     })();
+  }
+
+  /**
+   * Deletes the rows the hub confirmed by msgId (`cmd/ack`), in one transaction; a confirmed clip manifest lets its
+   * chunks go. Ids no longer here (confirmed before, or never ours) are skipped. Returns how many rows left.
+   */
+  settle(msgIds: readonly string[]): number {
+    return this.db.transaction(() => {
+      let settled = 0;
+      for (const id of msgIds) {
+        const row = this.settleOne.get(id) as { clip_event_id: string | null } | undefined;
+        if (!row) continue;
+        settled++;
+        if (row.clip_event_id) this.manifestAcked.run(row.clip_event_id);
+      }
+      return settled;
+    })();
+  }
+
+  /** A value the uplink keeps across restarts (what the hub said about delivery). */
+  state(key: string): string | undefined {
+    return this.getState.get(key) as string | undefined;
+  }
+
+  setState(key: string, value: string): void {
+    this.putState.run(key, value);
   }
 
   /** Clips whose manifest the hub has, and that still have chunks to send. */
@@ -146,7 +181,7 @@ export class Outbox {
       created_at: this.clock(),
     });
     if (added.changes === 1) {
-      this.insert.run(topics.clipManifest(this.ward, clip.eventId), Buffer.from(JSON.stringify(manifest)), 0, clip.eventId, this.clock());
+      this.insert.run(topics.clipManifest(this.ward, clip.eventId), Buffer.from(JSON.stringify(manifest)), 0, clip.eventId, this.clock(), manifest.msgId);
     }
     return manifest;
   }

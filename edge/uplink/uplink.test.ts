@@ -11,12 +11,14 @@ import { silentLogger } from '../../shared/log.js';
 import { Backoff } from '../../shared/backoff.js';
 import { parseTopic, topics } from '../../shared/contract/index.js';
 import { describeClip, newMsgId, Outbox } from './outbox.js';
-import { uplinkMigrations } from './schema.js';
+import { uplinkTables } from './schema.js';
 import { Uplink, type UplinkOptions } from './uplink.js';
 
 interface TestBroker {
   port: number;
   received: IPublishPacket[];
+  /** publishes as the hub would (a command to the ward) */
+  publish(topic: string, payload: object, retain?: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,8 @@ async function startBroker(port = 0, delayAckMs = 0): Promise<TestBroker> {
   return {
     port: (server.address() as AddressInfo).port,
     received,
+    publish: (topic, payload, retain = false) =>
+      new Promise<void>((resolve, reject) => broker.publish({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain, dup: false }, (err) => (err ? reject(err) : resolve()))),
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of Object.values((broker as unknown as { clients: Record<string, { conn: { destroy(): void } }> }).clients)) c.conn.destroy();
@@ -55,7 +59,7 @@ afterEach(async () => {
 });
 
 function setup(port: number, options: Partial<UplinkOptions> = {}) {
-  const db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'ww-uplink-')), 'edge.db'), uplinkMigrations, { durable: false });
+  const db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'ww-uplink-')), 'edge.db'), uplinkTables, { durable: false });
   const outbox = new Outbox(db, 'p07');
   const uplink = new Uplink({
     outbox,
@@ -189,6 +193,111 @@ describe('Uplink', () => {
     await until(() => db.prepare('SELECT count(*) AS n FROM clip_uploads').pluck().get() === 0);
     const sent = broker.received.filter((p) => parseTopic(p.topic)?.kind === 'clipChunk').map((p) => (parseTopic(p.topic) as { index: number }).index);
     expect(sent.sort((a, b) => a - b)).toEqual([6, 7, 8, 9]);
+  });
+});
+
+const ACK_ID = '01JDQ7A00000000000000000EF';
+const msgIdsOf = (b: TestBroker, kind = 'events') =>
+  b.received.filter((p) => parseTopic(p.topic)?.kind === kind).map((p) => (JSON.parse(p.payload.toString()) as { msgId: string }).msgId);
+
+describe('Uplink with end-to-end acknowledgement (cmd/delivery says "ack")', () => {
+  async function ackingHub(delay = 0): Promise<TestBroker> {
+    const broker = await startBroker(0, delay);
+    cleanups.push(() => broker.close());
+    await broker.publish(topics.command('p07', 'delivery'), { msgId: ACK_ID, confirm: 'ack' }, true);
+    return broker;
+  }
+
+  it('keeps each row after the broker\'s PUBACK until the hub\'s cmd/ack names it, and remembers the hub\'s word', async () => {
+    const broker = await ackingHub();
+    const { outbox, uplink } = setup(broker.port);
+    enqueueEvents(outbox, 50);
+    uplink.start();
+    await until(() => msgIdsOf(broker).length === 50 && uplink.stats().awaitingHub === 50);
+    expect(outbox.depth()).toBe(50);
+    expect(uplink.stats().confirm).toBe('ack');
+    expect(outbox.state('hubConfirm')).toBe('ack');
+    const ids = msgIdsOf(broker);
+    await broker.publish(topics.command('p07', 'ack'), { msgId: ACK_ID, msgIds: ids.slice(0, 30) });
+    await until(() => outbox.depth() === 20);
+    await broker.publish(topics.command('p07', 'ack'), { msgId: ACK_ID, msgIds: ids.slice(25) }); // 25–29 again: harmless
+    await until(() => outbox.depth() === 0);
+    expect(uplink.stats().awaitingHub).toBe(0);
+  });
+
+  it('sends again what the hub has not acked once the resend delay is over, then stops when the ack comes', async () => {
+    const broker = await ackingHub();
+    const { outbox, uplink } = setup(broker.port, { resend: { firstMs: 300, maxMs: 600 } });
+    enqueueEvents(outbox, 10);
+    uplink.start();
+    await until(() => msgIdsOf(broker).length >= 20);
+    expect(new Set(msgIdsOf(broker)).size).toBe(10);
+    expect(uplink.stats().resends).toBeGreaterThanOrEqual(1);
+    await broker.publish(topics.command('p07', 'ack'), { msgId: ACK_ID, msgIds: [...new Set(msgIdsOf(broker))] });
+    await until(() => outbox.depth() === 0);
+    const sent = msgIdsOf(broker).length;
+    await new Promise((r) => setTimeout(r, 800));
+    expect(msgIdsOf(broker).length).toBe(sent);
+  });
+
+  it('takes an ack that comes before the broker\'s PUBACK: nothing is left waiting, nothing is sent again', async () => {
+    const broker = await ackingHub(400); // the broker holds each PUBACK back 400 ms
+    const { outbox, uplink } = setup(broker.port, { resend: { firstMs: 300, maxMs: 300 } });
+    enqueueEvents(outbox, 5);
+    const ids = outbox.next(0, 10).map((r) => r.msg_id!);
+    uplink.start();
+    await until(() => uplink.stats().published === 5);
+    await broker.publish(topics.command('p07', 'ack'), { msgId: ACK_ID, msgIds: ids });
+    await until(() => outbox.depth() === 0);
+    await until(() => uplink.stats().inFlight === 0);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(uplink.stats()).toMatchObject({ awaitingHub: 0, resends: 0, published: 5 });
+  });
+
+  it('lets a clip\'s chunks go after the hub acks its manifest, and finishes the clip on the chunks\' acks', async () => {
+    const broker = await ackingHub();
+    const { outbox, uplink, db } = setup(broker.port);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ww-clip-')), 'clip.mp4');
+    writeFileSync(file, randomBytes(3 * 256 * 1024 + 10));
+    const eventId = newMsgId();
+    const manifest = db.transaction(() => outbox.enqueueClip({ ...describeSync(file), eventId, camera: 'cam-01', start: 1, end: 2 }))();
+    uplink.start();
+    await until(() => msgIdsOf(broker, 'clipManifest').length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    // PUBACKed, not acked: no chunk may go yet
+    expect(broker.received.filter((p) => parseTopic(p.topic)?.kind === 'clipChunk')).toHaveLength(0);
+    await broker.publish(topics.command('p07', 'ack'), { msgId: ACK_ID, msgIds: [manifest.msgId] });
+    await until(() => broker.received.filter((p) => parseTopic(p.topic)?.kind === 'clipChunk').length === 4);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(db.prepare('SELECT count(*) FROM clip_uploads').pluck().get()).toBe(1);
+    await broker.publish(topics.command('p07', 'ack'), { msgId: ACK_ID, msgIds: [], chunks: [{ eventId, n: [0, 1, 2, 3] }] });
+    await until(() => db.prepare('SELECT count(*) FROM clip_uploads').pluck().get() === 0);
+  });
+
+  it('ignores a cmd/ack that fails its schema, naming the field', async () => {
+    const broker = await ackingHub();
+    const lines: string[] = [];
+    const logger = silentLogger();
+    const spy = Object.assign(Object.create(logger) as typeof logger, { warn: (_o: object, msg: string) => void lines.push(msg) });
+    const { outbox, uplink } = setup(broker.port, { logger: spy });
+    enqueueEvents(outbox, 3);
+    uplink.start();
+    await until(() => uplink.stats().awaitingHub === 3);
+    await broker.publish(topics.command('p07', 'ack'), { msgId: ACK_ID, msgIds: ['not-a-ulid'] });
+    await until(() => lines.some((l) => l.includes('msgIds.0')));
+    expect(outbox.depth()).toBe(3);
+  });
+
+  it('goes back to leaving rows on PUBACK when the hub says "puback" (the embedded broker), sending what waited again', async () => {
+    const broker = await ackingHub();
+    const { outbox, uplink } = setup(broker.port);
+    enqueueEvents(outbox, 5);
+    uplink.start();
+    await until(() => uplink.stats().awaitingHub === 5);
+    await broker.publish(topics.command('p07', 'delivery'), { msgId: ACK_ID, confirm: 'puback' }, true);
+    await until(() => outbox.depth() === 0);
+    expect(new Set(msgIdsOf(broker)).size).toBe(5);
+    expect(uplink.stats().confirm).toBe('puback');
   });
 });
 

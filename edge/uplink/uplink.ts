@@ -1,12 +1,21 @@
-// The uplink: one MQTT connection to the hub that drains the outbox (QoS 1, a window in flight, delete on PUBACK)
-// and sends clip chunks once their manifest is acknowledged. The database is the only queue: nothing is kept in
+// The uplink: one MQTT connection to the hub that drains the outbox (QoS 1, a window in flight) and sends clip chunks
+// once their manifest is acknowledged. A row leaves on the hub's confirmation: its `cmd/ack`, or the PUBACK of a hub
+// whose broker sends it after the commit (`cmd/delivery` says which; delivery-policy.ts decides). The database is the
+// only queue: nothing is kept in
 // memory beyond the window, so a days-long outage costs disk, not RAM, and a restart loses nothing.
 import { open, type FileHandle } from 'node:fs/promises';
 import mqtt, { type MqttClient } from 'mqtt';
-import { topics } from '../../shared/contract/index.js';
+import { decodeCommand, topics, type AckCommand, type DeliveryConfirmation } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import { Backoff } from '../../shared/backoff.js';
+import { explainHubError, formatHubProblem, type HubTarget } from './hub-problem.js';
+import { leavesOutbox, resendDue, RESEND_DEFAULTS, storedConfirmation, type ResendTiming } from './delivery-policy.js';
 import type { Outbox, OutboxRow } from './outbox.js';
+
+/** uplink_state key of what the hub said in `cmd/delivery` */
+const CONFIRM_STATE = 'hubConfirm';
+/** clip chunks of one clip sent but not yet confirmed by a `cmd/ack` (each 256 KiB held by the broker, not here) */
+const CHUNKS_AWAITING_PER_CLIP = 64;
 
 export interface UplinkOptions {
   outbox: Outbox;
@@ -27,6 +36,14 @@ export interface UplinkOptions {
   /** commands from the hub (`cmd/<name>`) */
   onCommand?: (name: string, payload: Buffer) => void;
   backoff?: Backoff;
+  /** edge.yaml's names for this connection, so a failure names the key to fix (default: from `url`) */
+  hubKeys?: { tokenSecret?: string; caFile?: string | undefined };
+  /** messages the broker took (PUBACK) that may wait for the hub's `cmd/ack` at once (default 4096) */
+  awaitWindow?: number;
+  /** when what the hub has not confirmed is sent again (default: after 30 s, doubling up to 10 min) */
+  resend?: ResendTiming;
+  /** a box that never heard the hub's `cmd/delivery` waits this long after subscribing before it sends (default 1000) */
+  deliveryWaitMs?: number;
 }
 
 interface ClipCursor {
@@ -49,6 +66,11 @@ export interface UplinkStats {
   chunksAcked: number;
   connects: number;
   inFlight: number;
+  /** taken by the broker, waiting for the hub's `cmd/ack` */
+  awaitingHub: number;
+  /** how the hub confirms delivery (`cmd/delivery`); undefined: it never said (PUBACK, as old hubs) */
+  confirm: DeliveryConfirmation | undefined;
+  resends: number;
 }
 
 export class Uplink {
@@ -73,19 +95,38 @@ export class Uplink {
   private statusTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connectedAt = 0;
+  /** bumped when the window starts over (a new connection, or a resend): PUBACKs of an older round do not count */
+  private round = 0;
+  /** may rows go out on this connection: after the SUBACK, and once the hub's `cmd/delivery` came or was waited for */
+  private ready = false;
+  private readyTimer: NodeJS.Timeout | undefined;
+  private confirm: DeliveryConfirmation | undefined;
+  /** rows (by msgId) and chunks (`<eventId>/<n>`) the broker took, waiting for the hub's `cmd/ack`: key → since */
+  private readonly awaiting = new Map<string, number>();
+  /** acked by the hub before their PUBACK reached us (the broker delivers to the hub and acks us at once) */
+  private readonly ackedEarly = new Set<string>();
+  private resendAttempt = 0;
+  private readonly awaitWindow: number;
+  /** the last connection problem logged: logged again only when it changes (not on every retry) */
+  private lastProblem: string | undefined;
   private readonly backoff: Backoff;
-  private readonly counters = { published: 0, acked: 0, chunksAcked: 0, connects: 0 };
+  private readonly counters = { published: 0, acked: 0, chunksAcked: 0, connects: 0, resends: 0 };
 
   constructor(private readonly o: UplinkOptions) {
     this.window = o.window ?? 128;
     this.chunkWindow = o.chunkWindow ?? 16;
     this.backoff = o.backoff ?? new Backoff();
+    this.awaitWindow = o.awaitWindow ?? 4096;
+    this.confirm = storedConfirmation(o.outbox.state(CONFIRM_STATE));
   }
 
   start(): void {
     this.connect();
     // rows written by other code paths are picked up at once through notify(); this poll is the safety net
-    this.pollTimer = setInterval(() => this.pump(), 500);
+    this.pollTimer = setInterval(() => {
+      this.checkResend();
+      this.pump();
+    }, 500);
   }
 
   /** Call after enqueueing, to publish without waiting for the poll. */
@@ -94,7 +135,7 @@ export class Uplink {
   }
 
   stats(): UplinkStats {
-    return { connected: this.connected, inFlight: this.inFlight, ...this.counters };
+    return { connected: this.connected, inFlight: this.inFlight, awaitingHub: this.awaiting.size, confirm: this.confirm, ...this.counters };
   }
 
   /** Publishes retained status directly (not through the outbox: only the latest status matters). */
@@ -107,6 +148,7 @@ export class Uplink {
     clearInterval(this.pollTimer);
     clearInterval(this.statusTimer);
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.readyTimer);
     this.flushAcks();
     await this.closeClips();
     const client = this.client;
@@ -136,8 +178,15 @@ export class Uplink {
       this.connected = true;
       this.connectedAt = Date.now();
       this.counters.connects++;
-      this.o.logger.info({ url: this.o.url, backlog: this.o.outbox.depth() }, 'connected to the hub');
-      client.subscribe(topics.commandFilter(this.o.ward), { qos: 1 });
+      this.o.logger.info({ url: this.o.url, backlog: this.o.outbox.depth() }, this.lastProblem ? 'connected to the hub (the problem before is gone)' : 'connected to the hub');
+      this.lastProblem = undefined;
+      this.ready = false;
+      // rows wait for the SUBACK: the hub's retained `cmd/delivery` comes with it and says when a row may leave
+      client.subscribe(topics.commandFilter(this.o.ward), { qos: 1 }, () => {
+        if (generation !== this.generation) return;
+        if (this.confirm !== undefined) this.setReady();
+        else this.readyTimer = setTimeout(() => this.setReady(), this.o.deliveryWaitMs ?? 1000);
+      });
       this.sendStatus();
       clearInterval(this.statusTimer);
       this.statusTimer = setInterval(() => this.sendStatus(), this.o.statusEveryMs ?? 30_000);
@@ -145,10 +194,12 @@ export class Uplink {
     });
     client.on('message', (topic, payload) => {
       const name = topic.split('/').pop();
-      if (name && this.o.onCommand) this.o.onCommand(name, payload);
+      if (generation !== this.generation) return;
+      if (name === 'ack' || name === 'delivery') this.deliveryCommand(name, payload);
+      else if (name && this.o.onCommand) this.o.onCommand(name, payload);
     });
     client.on('error', (err) => {
-      if (generation === this.generation) this.o.logger.warn({ err: err.message }, 'hub connection error');
+      if (generation === this.generation) this.reportProblem(err);
     });
     client.on('close', () => {
       if (generation !== this.generation) return;
@@ -156,23 +207,114 @@ export class Uplink {
     });
   }
 
+  private target(): HubTarget {
+    const u = new URL(this.o.url);
+    return { host: u.hostname, port: Number(u.port), tls: u.protocol === 'mqtts:', caFile: this.o.hubKeys?.caFile, tokenSecret: this.o.hubKeys?.tokenSecret ?? 'hub-token', ward: this.o.ward };
+  }
+
+  /** A failed connection names the edge.yaml key to fix; the same problem again (every retry) is not logged again. */
+  private reportProblem(err: Error): void {
+    const problem = explainHubError(err as Error & { code?: unknown }, this.target());
+    const text = formatHubProblem(problem);
+    if (text === this.lastProblem) return;
+    this.lastProblem = text;
+    this.o.logger.warn({ err: err.message, problem: problem.kind, key: problem.key, fix: problem.fix }, `hub connection: ${text}`);
+  }
+
   private onDisconnect(): void {
     const wasConnected = this.connected;
     this.connected = false;
     this.generation++; // acks of the old connection no longer count: those rows will be sent again
     clearInterval(this.statusTimer);
+    clearTimeout(this.readyTimer);
+    this.ready = false;
     const old = this.client;
     this.client = undefined;
     old?.end(true);
-    this.flushAcks();
-    this.inFlight = 0;
-    this.chunksInFlight = 0;
-    this.cursor = 0;
-    void this.closeClips();
+    this.startOver();
     if (this.stopped) return;
     const delay = this.backoff.next(wasConnected ? Date.now() - this.connectedAt : 0);
     if (wasConnected) this.o.logger.warn({ retryInMs: delay, backlog: this.o.outbox.depth() }, 'lost the hub connection');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** The window starts over from the oldest row: everything not confirmed yet is sent again (the hub ignores repeats). */
+  private startOver(): void {
+    this.round++;
+    this.flushAcks();
+    this.inFlight = 0;
+    this.chunksInFlight = 0;
+    this.cursor = 0;
+    this.awaiting.clear();
+    this.ackedEarly.clear();
+    void this.closeClips();
+  }
+
+  private setReady(): void {
+    clearTimeout(this.readyTimer);
+    if (this.ready || !this.connected) return;
+    this.ready = true;
+    this.pump();
+  }
+
+  /** `cmd/ack` and `cmd/delivery`: validated like every command; a bad one is logged and ignored. */
+  private deliveryCommand(name: string, payload: Buffer): void {
+    const decoded = decodeCommand(name, payload);
+    if (!decoded.ok) {
+      this.o.logger.warn({ command: name, reason: decoded.reason }, `command from the hub ignored: ${decoded.reason}`);
+      return;
+    }
+    const cmd = decoded.command;
+    if (cmd.name === 'ack') this.hubAck(cmd.payload);
+    else if (cmd.name === 'delivery') {
+      const changed = cmd.payload.confirm !== this.confirm;
+      if (changed) {
+        this.o.logger.info({ confirm: cmd.payload.confirm }, cmd.payload.confirm === 'ack' ? "the hub confirms each message (cmd/ack): rows leave the outbox on the hub's ack" : "the hub's broker confirms each message after its commit: rows leave the outbox on PUBACK");
+        this.o.outbox.setState(CONFIRM_STATE, cmd.payload.confirm);
+        const wasAck = this.confirm === 'ack';
+        this.confirm = cmd.payload.confirm;
+        // what waited for an ack that will not come any more is sent again, under the new rule
+        if (wasAck) this.startOver();
+      }
+      this.setReady();
+    }
+  }
+
+  /** The hub committed these: their rows leave the outbox, their chunks count as delivered. */
+  private hubAck(ack: AckCommand): void {
+    this.flushAcks();
+    const settled = this.o.outbox.settle(ack.msgIds);
+    this.counters.acked += settled;
+    // bounded: entries of rows sent in an earlier round never meet their PUBACK
+    if (this.ackedEarly.size > 2 * this.awaitWindow) this.ackedEarly.clear();
+    const confirmed = (key: string) => {
+      if (!this.awaiting.delete(key)) this.ackedEarly.add(key);
+    };
+    for (const id of ack.msgIds) confirmed(id);
+    for (const { eventId, n } of ack.chunks ?? []) {
+      const clip = this.clips.get(eventId);
+      for (const index of n) {
+        confirmed(`${eventId}/${index}`);
+        if (clip && index >= clip.ackedBelow && leavesOutbox(this.confirm, true, 'hubAck')) {
+          this.counters.chunksAcked++;
+          this.chunkAcked(clip, index);
+        }
+      }
+    }
+    this.resendAttempt = 0;
+    this.pump();
+  }
+
+  /** Sends again what the broker took but the hub has not confirmed for too long (delivery-policy.ts). */
+  private checkResend(): void {
+    if (!this.connected || this.stopped || this.awaiting.size === 0) return;
+    const oldest = this.awaiting.values().next().value;
+    if (!resendDue(Date.now(), oldest, this.resendAttempt, this.o.resend ?? RESEND_DEFAULTS)) return;
+    this.o.logger.warn({ waiting: this.awaiting.size, attempt: this.resendAttempt + 1 }, "the hub has not confirmed messages the broker took: sending them again");
+    this.resendAttempt++;
+    this.counters.resends++;
+    this.startOver();
+    this.pump();
   }
 
   private sendStatus(): void {
@@ -180,7 +322,7 @@ export class Uplink {
   }
 
   private pump(): void {
-    if (!this.connected || this.stopped) return;
+    if (!this.connected || !this.ready || this.stopped) return;
     if (this.pumping) {
       this.pumpAgain = true;
       return;
@@ -196,34 +338,36 @@ export class Uplink {
   /** Fills the window: outbox rows first, but chunks always get a share so clips are not starved by events. */
   private async fill(): Promise<void> {
     const client = this.client;
-    const generation = this.generation;
+    const round = this.round;
     if (!client) return;
     const chunkShare = Math.max(4, Math.floor(this.window / 4));
-    const rowRoom = this.window - this.inFlight - (this.clips.size || this.hasClipsWaiting() ? chunkShare : 0);
+    const rowRoom = Math.min(this.window - this.inFlight - (this.clips.size || this.hasClipsWaiting() ? chunkShare : 0), this.awaitWindow - this.awaiting.size);
     if (rowRoom > 0) {
       for (const row of this.o.outbox.next(this.cursor, rowRoom)) {
         this.cursor = row.seq;
         this.inFlight++;
         this.counters.published++;
         client.publish(row.topic, row.payload, { qos: 1, retain: row.retain === 1 }, (err) => {
-          if (generation !== this.generation) return;
+          if (round !== this.round) return;
           this.inFlight--;
           if (err) return; // the connection is going down; the row stays and is sent again
-          this.counters.acked++;
-          this.ackedRows.push({ seq: row.seq, clip_event_id: row.clip_event_id });
-          this.scheduleFlush();
+          if (leavesOutbox(this.confirm, row.msg_id !== null, 'puback')) {
+            this.counters.acked++;
+            this.ackedRows.push({ seq: row.seq, clip_event_id: row.clip_event_id });
+            this.scheduleFlush();
+          } else if (!this.ackedEarly.delete(row.msg_id!)) this.awaiting.set(row.msg_id!, Date.now());
           this.pump();
         });
       }
     }
-    await this.fillChunks(client, generation);
+    await this.fillChunks(client, round);
   }
 
   private hasClipsWaiting(): boolean {
     return this.o.outbox.clipsToSend(1).length > 0;
   }
 
-  private async fillChunks(client: MqttClient, generation: number): Promise<void> {
+  private async fillChunks(client: MqttClient, round: number): Promise<void> {
     if (this.clips.size === 0) {
       for (const c of this.o.outbox.clipsToSend(2)) {
         this.clips.set(c.event_id, { eventId: c.event_id, path: c.path, chunks: c.chunks, chunkBytes: c.chunk_bytes, bytes: c.bytes, nextToSend: c.next_chunk, acked: new Set(), ackedBelow: c.next_chunk });
@@ -240,14 +384,15 @@ export class Uplink {
           continue;
         }
       }
-      while (this.inFlight < this.window && this.chunksInFlight < this.chunkWindow && clip.nextToSend < clip.chunks && generation === this.generation) {
+      const waitsForAcks = this.confirm === 'ack';
+      while (this.inFlight < this.window && this.chunksInFlight < this.chunkWindow && clip.nextToSend < clip.chunks && round === this.round && (!waitsForAcks || clip.nextToSend - clip.ackedBelow < CHUNKS_AWAITING_PER_CLIP)) {
         const index = clip.nextToSend++;
         const length = Math.min(clip.chunkBytes, clip.bytes - index * clip.chunkBytes);
         const buffer = Buffer.allocUnsafe(length);
         this.inFlight++;
         this.chunksInFlight++;
         const { bytesRead } = await clip.file.read(buffer, 0, length, index * clip.chunkBytes);
-        if (generation !== this.generation) return;
+        if (round !== this.round) return;
         if (bytesRead !== length) {
           this.inFlight--;
           this.chunksInFlight--;
@@ -257,12 +402,14 @@ export class Uplink {
         }
         this.counters.published++;
         client.publish(topics.clipChunk(this.o.ward, clip.eventId, index), buffer, { qos: 1 }, (err) => {
-          if (generation !== this.generation) return;
+          if (round !== this.round) return;
           this.inFlight--;
           this.chunksInFlight--;
           if (err) return;
-          this.counters.chunksAcked++;
-          this.chunkAcked(clip, index);
+          if (leavesOutbox(this.confirm, true, 'puback')) {
+            this.counters.chunksAcked++;
+            this.chunkAcked(clip, index);
+          } else if (index >= clip.ackedBelow && !this.ackedEarly.delete(`${clip.eventId}/${index}`)) this.awaiting.set(`${clip.eventId}/${index}`, Date.now());
           this.pump();
         });
       }
@@ -272,6 +419,8 @@ export class Uplink {
   private chunkAcked(clip: ClipCursor, index: number): void {
     clip.acked.add(index);
     while (clip.acked.delete(clip.ackedBelow)) clip.ackedBelow++;
+    // a `cmd/ack` may confirm chunks this round has not sent again yet
+    clip.nextToSend = Math.max(clip.nextToSend, clip.ackedBelow);
     if (clip.ackedBelow === clip.chunks) {
       this.finishedClips.push(clip.eventId);
       this.clipProgress.delete(clip.eventId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkClientId, checkPayloadSize, checkPublish, checkRetain, checkSubscribe, loggableUsername, MAX_RETAINED_BYTES, wardOfUsername } from './acl.js';
+import { checkClientId, checkPayloadSize, checkPublish, checkRetain, checkSubscribe, filterMatches, loggableUsername, MAX_RETAINED_BYTES, wardOfUsername, wardTopicTable } from './acl.js';
 
 const EVENT = '01JDQ6Z7A1B2C3D4E5F6G7H8J9';
 
@@ -88,5 +88,42 @@ describe('acl', () => {
   it('refuses payloads over the limit, with the sizes in the reason', () => {
     expect(checkPayloadSize(1024, 1024).ok).toBe(true);
     expect(checkPayloadSize(1025, 1024)).toEqual({ ok: false, reason: 'payload of 1025 bytes exceeds maxPayloadBytes 1024' });
+  });
+
+  // One table for the embedded broker and an external broker's ACL file: each topic a ward may or may not publish is
+  // judged the same by checkPublish and by the filters written for Mosquitto.
+  it.each([
+    ['wardwatch/v1/p07/status', true],
+    ['wardwatch/v1/p07/cameras/cam-01/status', true],
+    ['wardwatch/v1/p07/events', true],
+    ['wardwatch/v1/p07/sightings', true],
+    ['wardwatch/v1/p07/counts', true],
+    ['wardwatch/v1/p07/retrievals', true],
+    [`wardwatch/v1/p07/clips/${EVENT}/manifest`, true],
+    [`wardwatch/v1/p07/clips/${EVENT}/12`, true],
+    ['wardwatch/v1/p07/cmd/ack', false],
+    ['wardwatch/v1/p08/events', false],
+    ['wardwatch/v1/p07/cameras/cam-01/status/x', false],
+    ['wardwatch/v1/p07', false],
+  ])('the topic table and checkPublish agree on %s (publish allowed: %s)', (topic, ok) => {
+    expect(checkPublish('p07', topic).ok).toBe(ok);
+    expect(wardTopicTable('p07').publish.some((f) => filterMatches(f, topic))).toBe(ok);
+  });
+
+  it('a ward reads only its own commands in the topic table, as checkSubscribe allows', () => {
+    const { subscribe } = wardTopicTable('p07');
+    expect(subscribe).toEqual(['wardwatch/v1/p07/cmd/#']);
+    for (const f of subscribe) expect(checkSubscribe('p07', f).ok).toBe(true);
+    expect(subscribe.some((f) => filterMatches(f, 'wardwatch/v1/p08/cmd/ack'))).toBe(false);
+  });
+
+  it.each([
+    ['a/+/c', 'a/b/c', true],
+    ['a/#', 'a/b/c', true],
+    ['a/+', 'a/b/c', false],
+    ['a/b', 'a/b', true],
+    ['a/b/c', 'a/b', false],
+  ])('filter %s matches %s: %s', (filter, topic, ok) => {
+    expect(filterMatches(filter, topic)).toBe(ok);
   });
 });

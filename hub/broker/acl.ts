@@ -51,6 +51,30 @@ export function checkSubscribe(ward: string, filter: string): Decision {
   return wellFormed ? ALLOW : refuse(`subscribe to "${filter}": malformed filter`);
 }
 
+/**
+ * What a ward publishes, below `wardwatch/v1/<ward>/`, as MQTT filters: the table checkPublish enforces (acl.test.ts
+ * holds the two together), written into an external broker's ACL file (hub/broker/mosquitto-files.ts) and
+ * subscribed to by the hub's ingest there (hub/broker/external.ts).
+ */
+export const WARD_PUBLISH_LEVELS = ['status', 'cameras/+/status', 'events', 'sightings', 'counts', 'retrievals', 'clips/+/+'] as const;
+
+/** A ward's rights as topic filters: publish under its own prefix (the table above), read only its own commands. */
+export function wardTopicTable(ward: string): { publish: string[]; subscribe: string[] } {
+  const root = topics.wardRoot(ward);
+  return { publish: WARD_PUBLISH_LEVELS.map((l) => `${root}/${l}`), subscribe: [topics.commandFilter(ward)] };
+}
+
+/** Whether an MQTT topic filter (`+`, `#`) matches a topic. */
+export function filterMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}
+
 /** Largest retained status: a box's status is under 5 KiB (20 alarms of 200 characters at most). */
 export const MAX_RETAINED_BYTES = 16 * 1024;
 

@@ -22,7 +22,7 @@ export interface Child {
   kill(): Promise<void>;
 }
 
-function watch(child: ChildProcess, name: string): Child {
+export function watch(child: ChildProcess, name: string): Child {
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const seen: Record<string, unknown>[] = [];
   const waiters: { match: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
@@ -116,6 +116,8 @@ export interface ProducerOptions {
   /** run this bundled build of the producer with plain node instead of the source through tsx (whose loader
    *  adds ~60 MB of RSS that a built ward box does not have) */
   bundle?: string;
+  /** first wait before what the hub has not acked (`cmd/ack`) is sent again; it doubles up to 4× (default: the uplink's) */
+  resendMs?: number;
 }
 
 /** Starts the synthetic producer (`test/uplink/producer.ts`). It prints `{produced}` then `{drained}` and exits 0. */
@@ -132,6 +134,7 @@ export function startProducer(o: ProducerOptions): Child {
     ...(o.window ? ['--window', String(o.window)] : []),
     ...(o.batch ? ['--batch', String(o.batch)] : []),
     ...(o.street ? ['--street'] : []),
+    ...(o.resendMs ? ['--resend-ms', String(o.resendMs)] : []),
   ];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   return watch(child, 'producer');

@@ -27,6 +27,7 @@ const { values } = parseArgs({
     window: { type: 'string', default: '256' },
     batch: { type: 'string', default: '1' }, // steps per transaction (the bench fills a backlog faster this way)
     street: { type: 'boolean', default: false },
+    'resend-ms': { type: 'string' }, // first wait before what the hub has not acked is sent again
   },
 });
 const total = Number(values.events);
@@ -39,7 +40,8 @@ const db = openDb(values.db!, [
 ]);
 const outbox = new Outbox(db, ward);
 const logger = createLogger({ name: 'producer', level: 'warn', pretty: false });
-const uplink = new Uplink({ outbox, ward, url: values.url!, username: `ward-${ward}`, password: values.token!, logger, backoff: new Backoff({ initialMs: 50, maxMs: 300 }), window: Number(values.window) });
+const uplink = new Uplink({ outbox, ward, url: values.url!, username: `ward-${ward}`, password: values.token!, logger, backoff: new Backoff({ initialMs: 50, maxMs: 300 }), window: Number(values.window),
+  ...(values['resend-ms'] ? { resend: { firstMs: Number(values['resend-ms']), maxMs: 4 * Number(values['resend-ms']) } } : {}) });
 uplink.start();
 
 const STEPS = ['start', 'update', 'end'] as const;
