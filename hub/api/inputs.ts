@@ -5,7 +5,9 @@ import { BUCKETS } from './count-query.js';
 import { decodeCursor } from './cursor.js';
 import { MAX_PAGE } from './incident-query.js';
 import { isTimeZone, machineTimeZone } from '../../shared/local-time.js';
-import { MAX_SIGHTING_PAGE } from './sighting-query.js';
+import { MAX_FOLLOW_MINUTES, MAX_FOLLOW_RADIUS_M } from '../search/follow.js';
+import { DEFAULT_RADIUS_M, MAX_RADIUS_M, MAX_WINDOW_HOURS } from '../search/plan.js';
+import { MAX_SEARCH_PAGE } from '../search/search.js';
 
 const id = (what: string) => z.string().regex(ID_PATTERN, { message: `not a ${what} id: ${ID_HINT}` });
 /** An id in a JSON body, where a number or a null must be told apart from a badly spelt id. */
@@ -37,7 +39,6 @@ const cursorQuery = z
   .optional()
   .describe('the `next` of the previous page');
 
-const label = z.enum(LABELS, { message: `must be one of ${LABELS.join(', ')}` });
 const needsWard = (q: { camera?: unknown; ward?: unknown }, ctx: z.RefinementCtx) => {
   if (q.camera !== undefined && q.ward === undefined) ctx.addIssue({ code: 'custom', path: ['camera'], message: 'give ward too: camera ids are unique within a ward only' });
 };
@@ -85,25 +86,95 @@ export const sightingIdParams = z.strictObject({
   id: ulidParam('sighting'),
 });
 
+/** A comma-separated list of values of a fixed set, each named when it is not one of them. */
+const listOf = <T extends string>(what: string, values: readonly T[], max = values.length) =>
+  z.string().transform((text, ctx) => {
+    const items = [...new Set(text.split(',').map((v) => v.trim()).filter(Boolean))];
+    const unknown = items.filter((v) => !values.includes(v as T));
+    if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown ${what} ${unknown.map((u) => `"${u.slice(0, 32)}"`).join(', ')}: use ${values.join(', ')}` });
+    else if (items.length === 0 || items.length > max) ctx.addIssue({ code: 'custom', message: `give 1 to ${max} ${what}s, separated by commas` });
+    return items as T[];
+  });
+
+/** `ward/camera`: camera ids are unique within a ward only. */
+const cameraRef = (text: string) => {
+  const [ward, camera, ...rest] = text.split('/');
+  return ward !== undefined && camera !== undefined && rest.length === 0 && ID_PATTERN.test(ward) && ID_PATTERN.test(camera) ? { ward, camera } : undefined;
+};
+
+const whole = (what: string, min: number, max: number) => {
+  const message = `${what}: a whole number from ${min} to ${max}`;
+  return z.string().regex(/^-?\d{1,6}$/, { message }).transform(Number).pipe(z.number().min(min, { message }).max(max, { message }));
+};
+
 export const sightingsQuery = z
   .strictObject({
-    ward: id('ward').optional().describe('ward id'),
-    camera: id('camera').optional().describe('camera id (needs ward: camera ids are unique within a ward)'),
-    label: label.optional(),
-    colour: z.enum(COLOURS, { message: `must be one of ${COLOURS.join(', ')}` }).optional().describe('vehicle colour'),
-    line: id('line').optional().describe('sightings that crossed this counting line (needs ward and camera); from/to then apply to the crossing time, and each result carries its crossing'),
+    from: ms('from').describe('required: first seen at or after this time (ms); with line: crossed at or after'),
+    to: ms('to').describe(`required: first seen before this time (ms); with line: crossed before. At most ${MAX_WINDOW_HOURS} h after from`),
+    wards: z
+      .string()
+      .transform((text, ctx) => {
+        const items = [...new Set(text.split(',').map((v) => v.trim()).filter(Boolean))];
+        const bad = items.find((w) => !ID_PATTERN.test(w));
+        if (bad !== undefined || items.length === 0 || items.length > 64) ctx.addIssue({ code: 'custom', message: `give ward ids separated by commas (${ID_HINT})` });
+        return items;
+      })
+      .optional()
+      .describe('wards, comma-separated: every camera of each'),
+    cameras: z
+      .string()
+      .transform((text, ctx) => {
+        const items = text.split(',').map((v) => v.trim()).filter(Boolean);
+        const refs = items.map(cameraRef);
+        const bad = items.findIndex((_, i) => refs[i] === undefined);
+        if (bad >= 0 || items.length === 0 || items.length > 400) ctx.addIssue({ code: 'custom', message: `give cameras as ward/camera separated by commas, e.g. p07/cam-01 (${bad >= 0 ? `"${items[bad]!.slice(0, 70)}" is not one` : 'none given'})` });
+        return refs.filter((r) => r !== undefined);
+      })
+      .optional()
+      .describe('cameras as ward/camera, comma-separated'),
+    near: z
+      .string()
+      .transform((text, ctx) => {
+        const ref = cameraRef(text.trim());
+        if (!ref) ctx.addIssue({ code: 'custom', message: 'give one camera as ward/camera, e.g. p07/cam-01' });
+        return ref!;
+      })
+      .optional()
+      .describe('the cameras within `radius` metres of this one (ward/camera): positions come from the boxes (edge.yaml cameras[].location)'),
+    radius: whole('radius', 0, MAX_RADIUS_M).optional().describe(`metres around near, 0 to ${MAX_RADIUS_M} (default ${DEFAULT_RADIUS_M})`),
+    labels: listOf('label', LABELS).optional().describe(`labels, comma-separated: ${LABELS.join(', ')}`),
+    colours: listOf('colour', COLOURS).optional().describe(`vehicle colours, comma-separated: ${COLOURS.join(', ')}. Never with label person`),
+    heading: whole('heading', 0, 359).optional().describe('direction of travel in the picture, degrees clockwise from up'),
+    headingSpread: whole('headingSpread', 1, 180).optional().describe('with heading: ± this many degrees (default 45)'),
+    line: id('line').optional().describe('sightings that crossed this counting line (needs exactly one camera); from/to then apply to the crossing time, and each result carries its crossing'),
     direction: z.enum(['forward', 'backward'], { message: 'must be forward or backward' }).optional().describe('with line: crossed in this direction'),
-    from: ms('from').optional().describe('first seen at or after this time (ms); with line: crossed at or after'),
-    to: ms('to').optional().describe('first seen before this time (ms); with line: crossed before'),
-    limit: limitQuery(MAX_SIGHTING_PAGE).optional().describe(`page size, default 50, at most ${MAX_SIGHTING_PAGE}`),
+    zone: id('zone').optional().describe('sightings that were in this zone (needs wards, cameras or near)'),
+    minDwell: whole('minDwell', 0, 86_400).optional().describe('seconds: in the zone at least this long (with zone), or in view at least this long (without); needs wards, cameras or near'),
+    limit: limitQuery(MAX_SEARCH_PAGE).optional().describe(`page size, default 50, at most ${MAX_SEARCH_PAGE}`),
     cursor: cursorQuery,
   })
   .superRefine((q, ctx) => {
-    needsWard(q, ctx);
-    needsCamera(q, ctx);
-    if (q.direction !== undefined && q.line === undefined) ctx.addIssue({ code: 'custom', path: ['direction'], message: 'give line too: a direction is a line\'s' });
     toAfterFrom(q, ctx);
+    if (q.to - q.from > MAX_WINDOW_HOURS * 3_600_000) ctx.addIssue({ code: 'custom', path: ['to'], message: `the window is ${((q.to - q.from) / 3_600_000).toFixed(1)} h, at most ${MAX_WINDOW_HOURS} h: search a shorter window` });
+    const place = q.wards !== undefined || q.cameras !== undefined;
+    if (q.near !== undefined && place) ctx.addIssue({ code: 'custom', path: ['near'], message: 'give either near (and radius) or wards/cameras, not both' });
+    if (q.radius !== undefined && q.near === undefined) ctx.addIssue({ code: 'custom', path: ['radius'], message: 'give near too: the radius is around a camera' });
+    // privacy: people are never searched by what they look like
+    if (q.colours !== undefined && q.labels?.includes('person')) ctx.addIssue({ code: 'custom', path: ['colours'], message: 'people are never searched by appearance: leave out colours, or the label person' });
+    const oneCamera = q.cameras?.length === 1 && q.wards === undefined && q.near === undefined;
+    if (q.line !== undefined && !oneCamera) ctx.addIssue({ code: 'custom', path: ['line'], message: 'give exactly one camera (cameras=ward/camera): line ids are a camera\'s own' });
+    if (q.direction !== undefined && q.line === undefined) ctx.addIssue({ code: 'custom', path: ['direction'], message: 'give line too: a direction is a line\'s' });
+    if (q.headingSpread !== undefined && q.heading === undefined) ctx.addIssue({ code: 'custom', path: ['headingSpread'], message: 'give heading too' });
+    if (q.zone !== undefined && !place && q.near === undefined) ctx.addIssue({ code: 'custom', path: ['zone'], message: 'give wards, cameras or near too: zone ids are a camera\'s own' });
+    if (q.minDwell !== undefined && !place && q.near === undefined) ctx.addIssue({ code: 'custom', path: ['minDwell'], message: 'give wards, cameras or near too: a dwell is read from each sighting' });
   });
+
+export const followQuery = z.strictObject({
+  direction: z.enum(['after', 'before'], { message: 'must be after or before' }).default('after').describe('where it went (after, oldest first) or where it came from (before, newest first)'),
+  minutes: whole('minutes', 1, MAX_FOLLOW_MINUTES).default(5).describe(`how long after it left (or before it came), 1 to ${MAX_FOLLOW_MINUTES} (default 5)`),
+  radius: whole('radius', 1, MAX_FOLLOW_RADIUS_M).default(DEFAULT_RADIUS_M).describe(`metres around its camera, 1 to ${MAX_FOLLOW_RADIUS_M} (default ${DEFAULT_RADIUS_M})`),
+  limit: limitQuery(MAX_SEARCH_PAGE).optional().describe(`at most this many (default 50, at most ${MAX_SEARCH_PAGE})`),
+});
 
 export const countsQuery = z
   .strictObject({

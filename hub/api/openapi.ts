@@ -51,7 +51,7 @@ export function buildOpenApi(docs: readonly RouteDoc[], info: { title: string; v
   }
   return {
     openapi: '3.1.0',
-    info: { ...info, description: 'District hub API: incidents, snapshots and clips (every view audited), sightings (every search audited) and counts, ward and camera health, sharing with the city. Errors are JSON {error, code, field?}.' },
+    info: { ...info, description: 'District hub API: incidents, snapshots and clips (every view audited), the sighting search and follow (every search audited), counts and traffic indicators (JSON or CSV, for the operations centre), ward and camera health, sharing with the city. Errors are JSON {error, code, field?}.' },
     components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'ww_session' } } },
     security: [{ session: [] }],
     paths,

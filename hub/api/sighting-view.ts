@@ -1,6 +1,6 @@
 // A sighting as the API shows it: camelCase, JSON decoded, no picture bytes (pure).
 import type { Box, Sighting } from '../../shared/contract/index.js';
-import type { SightingRow } from './sighting-query.js';
+import type { SightingRow } from '../search/search.js';
 
 /** The contract's sighting with the ward, absent fields as null, and whether a thumbnail can be fetched. */
 export interface SightingView extends Omit<Sighting, 'colour' | 'thumbnail' | 'riders'> {

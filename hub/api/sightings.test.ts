@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sighting } from '../../shared/contract/index.js';
 import { CountsWriter } from '../ingest/counts.js';
 import { SightingsWriter } from '../ingest/sightings.js';
-import { cameraSeen } from '../store/cameras.js';
+import { cameraPlaced, cameraSeen } from '../store/cameras.js';
 import type { RunningHub } from '../main.js';
 import { CLI, Client, startApiHub } from './test-client.js';
 import { seedIncident } from './test-seed.js';
@@ -16,6 +16,7 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 // midnight in Hồ Chí Minh City (UTC+7) two days ago: recent, so that retention (90 days) keeps it
 const T0 = Math.floor((Date.now() - 2 * DAY) / DAY) * DAY - 7 * HOUR;
+const W = `from=${T0}&to=${T0 + DAY}`;
 const JPEG = Buffer.from('/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/2Q==', 'base64');
 
 interface Seeded extends Sighting {
@@ -26,6 +27,7 @@ let hub: RunningHub;
 let base: string;
 let operator: Client;
 const seeded: Seeded[] = [];
+const follow = {} as { bus: Seeded; after: Seeded[]; before: Seeded[] };
 
 beforeAll(async () => {
   ({ hub, base } = await startApiHub({ clock: () => Date.now() }));
@@ -48,15 +50,38 @@ beforeAll(async () => {
       const lines: Sighting['lines'] = label === 'motorcycle' && camera === 'cam-01' ? [{ line: 'pdl', direction: 'forward', at: first + 2000 }] : [];
       if (lines.length && i % 24 === 22) lines.push({ line: 'pdl', direction: 'backward', at: first + 9000 });
       const s: Seeded = {
-        id: ulid(), ward, camera, label, first, last: first + 12_000, score: 0.7, box: { x: 0.2, y: 0.3, w: 0.1, h: 0.1 }, bestAt: first + 3000,
-        heading: vehicle ? 180 : null, lines, zones: [{ zone: 'crossing', seconds: 4 }], final: true,
+        id: ulid(), ward, camera, label, first, last: first + (i % 3 === 0 ? 20_000 : 12_000), score: 0.7, box: { x: 0.2, y: 0.3, w: 0.1, h: 0.1 }, bestAt: first + 3000,
+        heading: vehicle ? (i * 37) % 360 : null, lines, zones: [{ zone: 'crossing', seconds: 4 }], final: true,
         ...(vehicle ? { colour: colours[i % 3]!, thumbnail: JPEG.toString('base64') } : {}), ...(label === 'motorcycle' ? { riders: 1 } : {}),
       };
       seeded.push(s);
       const { ward: _w, ...sighting } = s;
       writer.apply(ward, { msgId: ulid(), ward, camera, sightings: [sighting] }, Date.now());
     }
+    // "follow": a blue bus leaves p07/cam-00 at T0 + 2 h; blue buses before and after on the cameras around it
+    const bus = (ward: string, camera: string, first: number, colour: 'blue' | 'white' = 'blue') => {
+      const b: Seeded = { id: ulid(), ward, camera, label: 'bus', first, last: first + 10_000, score: 0.8, box: { x: 0.2, y: 0.3, w: 0.2, h: 0.2 }, bestAt: first + 2000, heading: 90, lines: [], zones: [], final: true, colour };
+      seeded.push(b);
+      const { ward: _w, ...sighting } = b;
+      writer.apply(ward, { msgId: ulid(), ward, camera, sightings: [sighting] }, Date.now());
+      return b;
+    };
+    const F = T0 + 2 * HOUR;
+    follow.bus = bus('p07', 'cam-00', F);
+    follow.after = [bus('p07', 'cam-01', F + 10_000 + MINUTE), bus('p08', 'cam-00', F + 10_000 + 3 * MINUTE)];
+    bus('p07', 'cam-02', F + 2 * MINUTE); // 1.1 km away
+    bus('p07', 'cam-01', F + 2 * MINUTE, 'white'); // another colour
+    bus('p07', 'cam-01', F + 10_000 + 6 * MINUTE); // after the 5 minutes
+    bus('p07', 'cam-00', F + MINUTE); // the same camera
+    follow.before = [bus('p08', 'cam-00', F - 4 * MINUTE), bus('p07', 'cam-01', F - 2 * MINUTE)];
   })();
+  // positions, as the boxes' camera status carries them: p08/cam-02 has none
+  const place = cameraPlaced(hub.store.db);
+  place('p07', 'cam-00', { lat: 10.8, lon: 106.68 });
+  place('p07', 'cam-01', { lat: 10.801, lon: 106.68 }); // 111 m
+  place('p07', 'cam-02', { lat: 10.81, lon: 106.68 }); // 1.1 km
+  place('p08', 'cam-00', { lat: 10.8, lon: 106.6825 }); // 273 m
+  place('p08', 'cam-01', { lat: 10.79, lon: 106.69 }); // 1.6 km
 });
 
 afterAll(async () => {
@@ -81,15 +106,23 @@ const newestFirst = (rows: Seeded[]) => [...rows].sort((a, b) => b.first - a.fir
 
 describe('GET /api/sightings', () => {
   it.each([
-    ['no filter', '', () => true],
-    ['ward', 'ward=p08', (s: Seeded) => s.ward === 'p08'],
-    ['ward and camera', 'ward=p07&camera=cam-01', (s: Seeded) => s.ward === 'p07' && s.camera === 'cam-01'],
-    ['label', 'label=person', (s: Seeded) => s.label === 'person'],
-    ['colour', 'colour=red', (s: Seeded) => s.colour === 'red'],
-    ['colour and label', 'colour=white&label=truck', (s: Seeded) => s.colour === 'white' && s.label === 'truck'],
-    ['ward, camera and label', 'ward=p07&camera=cam-02&label=car', (s: Seeded) => s.ward === 'p07' && s.camera === 'cam-02' && s.label === 'car'],
+    ['a window alone', W, () => true],
+    ['ward', `${W}&wards=p08`, (s: Seeded) => s.ward === 'p08'],
+    ['two wards', `${W}&wards=p08,p07`, () => true],
+    ['a camera', `${W}&cameras=p07/cam-01`, (s: Seeded) => s.ward === 'p07' && s.camera === 'cam-01'],
+    ['cameras of two wards', `${W}&cameras=p07/cam-01,p08/cam-02`, (s: Seeded) => (s.ward === 'p07' && s.camera === 'cam-01') || (s.ward === 'p08' && s.camera === 'cam-02')],
+    ['label', `${W}&labels=person`, (s: Seeded) => s.label === 'person'],
+    ['labels', `${W}&labels=car,truck`, (s: Seeded) => s.label === 'car' || s.label === 'truck'],
+    ['colour', `${W}&colours=red`, (s: Seeded) => s.colour === 'red'],
+    ['colours and label', `${W}&colours=white,black&labels=truck`, (s: Seeded) => (s.colour === 'white' || s.colour === 'black') && s.label === 'truck'],
+    ['camera and label', `${W}&cameras=p07/cam-02&labels=car`, (s: Seeded) => s.ward === 'p07' && s.camera === 'cam-02' && s.label === 'car'],
     ['time range', `from=${T0 + 5 * MINUTE}&to=${T0 + 12 * MINUTE}`, (s: Seeded) => s.first >= T0 + 5 * MINUTE && s.first < T0 + 12 * MINUTE],
-    ['everything at once', `ward=p07&camera=cam-01&label=motorcycle&colour=red&from=${T0}&to=${T0 + DAY}`, (s: Seeded) =>
+    ['heading ± spread', `${W}&heading=170&headingSpread=15`, (s: Seeded) => s.heading !== null && s.heading >= 155 && s.heading <= 185],
+    ['heading through up (350 ± 30)', `${W}&heading=350&headingSpread=30`, (s: Seeded) => s.heading !== null && (s.heading >= 320 || s.heading <= 20)],
+    ['zone and dwell', `${W}&wards=p07&zone=crossing&minDwell=4`, (s: Seeded) => s.ward === 'p07' && s.zones.some((z) => z.zone === 'crossing' && z.seconds >= 4)],
+    ['dwell in view', `${W}&wards=p07,p08&minDwell=15`, (s: Seeded) => s.last - s.first >= 15_000],
+    ['near a camera (within 300 m)', `${W}&near=p07/cam-00&radius=300`, (s: Seeded) => (s.ward === 'p07' && (s.camera === 'cam-00' || s.camera === 'cam-01')) || (s.ward === 'p08' && s.camera === 'cam-00')],
+    ['everything at once', `cameras=p07/cam-01&labels=motorcycle&colours=red&from=${T0}&to=${T0 + DAY}`, (s: Seeded) =>
       s.ward === 'p07' && s.camera === 'cam-01' && s.label === 'motorcycle' && s.colour === 'red'],
   ])('filters by %s, newest first, across pages', async (_name, query, match) => {
     const expected = newestFirst(seeded.filter(match));
@@ -104,9 +137,9 @@ describe('GET /api/sightings', () => {
       .filter((c) => c.at >= T0 + 10 * MINUTE && c.at < T0 + 50 * MINUTE)
       .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
     expect(crossings.some((c) => c.direction === 'backward')).toBe(true);
-    const got = await all(operator, `ward=p07&camera=cam-01&line=pdl&from=${T0 + 10 * MINUTE}&to=${T0 + 50 * MINUTE}`, 3);
+    const got = await all(operator, `cameras=p07/cam-01&line=pdl&from=${T0 + 10 * MINUTE}&to=${T0 + 50 * MINUTE}`, 3);
     expect(got.items.map((i) => [i.id, i.crossing])).toEqual(crossings.map((c) => [c.id, { line: 'pdl', direction: c.direction, at: c.at }]));
-    const back = await all(operator, 'ward=p07&camera=cam-01&line=pdl&direction=backward');
+    const back = await all(operator, `${W}&cameras=p07/cam-01&line=pdl&direction=backward`);
     const backward = seeded
       .filter((s) => s.ward === 'p07' && s.camera === 'cam-01')
       .flatMap((s) => s.lines.filter((l) => l.direction === 'backward').map((l) => ({ id: s.id, at: l.at })))
@@ -116,27 +149,29 @@ describe('GET /api/sightings', () => {
   });
 
   it('shows a sighting as the API promises: decoded fields, nulls for what a person lacks, no picture bytes', async () => {
-    const r = await operator.get('/api/sightings?ward=p07&camera=cam-01&label=person&limit=1');
+    const r = await operator.get(`/api/sightings?${W}&cameras=p07/cam-01&labels=person&limit=1`);
     const person = seeded.filter((s) => s.ward === 'p07' && s.camera === 'cam-01' && s.label === 'person').sort((a, b) => b.first - a.first)[0]!;
     expect(r.json.sightings).toEqual([{
       id: person.id, ward: 'p07', camera: 'cam-01', label: 'person', first: person.first, last: person.last, score: 0.7, box: person.box, bestAt: person.bestAt,
       heading: null, lines: [], zones: [{ zone: 'crossing', seconds: 4 }], colour: null, riders: null, final: true, thumbnail: false,
     }]);
-    const vehicles = await operator.get('/api/sightings?label=car&limit=200');
+    const vehicles = await operator.get(`/api/sightings?${W}&labels=car&limit=200`);
     expect((vehicles.json.sightings as { thumbnail: boolean }[]).every((s) => s.thumbnail)).toBe(true);
     expect(vehicles.buffer.includes(Buffer.from('/9j/'))).toBe(false);
   });
 
   it('audits every page of every search: who, from where, what was asked, how many came back', async () => {
     const before = hub.audit.list({ actor: 'lan', limit: 1000 }).filter((a) => a.action === 'search').length;
-    const got = await all(operator, 'ward=p07&label=car', 4);
+    const got = await all(operator, `${W}&wards=p07&labels=car`, 4);
     const rows = hub.audit.list({ actor: 'lan', limit: 1000 }).filter((a) => a.action === 'search');
     const pages = Math.ceil(got.ids.length / 4);
     expect(pages).toBeGreaterThan(1);
     expect(rows.length - before).toBe(pages);
     const newest = rows[0]!;
     expect(newest).toMatchObject({ actor: 'lan', ip: '127.0.0.1', target: null });
-    expect(JSON.parse(newest.detail!)).toEqual({ subject: 'sightings', filter: { ward: 'p07', label: 'car' }, page: 'next', results: got.ids.length - 4 * (pages - 1) });
+    expect(JSON.parse(newest.detail!)).toEqual({ subject: 'sightings', filter: { from: String(T0), to: String(T0 + DAY), wards: 'p07', labels: 'car' }, page: 'next', results: got.ids.length - 4 * (pages - 1) });
+    const first = rows[pages - 1]!;
+    expect(JSON.parse(first.detail!)).toMatchObject({ page: 'first', results: 4, total: got.ids.length });
     expect(hub.audit.verify()).toMatchObject({ ok: true });
   });
 
@@ -158,17 +193,30 @@ describe('GET /api/sightings', () => {
   });
 
   it.each([
-    ['label=face', 'label'],
-    ['colour=pink', 'colour'],
-    ['camera=cam-01', 'camera'],
-    ['ward=p07&line=pdl', 'line'],
-    ['ward=p07&camera=cam-01&direction=forward', 'direction'],
-    ['ward=p07&camera=cam-01&line=pdl&direction=up', 'direction'],
-    ['limit=0', 'limit'],
-    ['limit=201', 'limit'],
+    ['', 'from'],
+    [`from=${T0}`, 'to'],
+    [`from=${T0}&to=${T0 + 25 * HOUR}`, 'to'],
     [`from=${T0}&to=${T0}`, 'to'],
-    ['cursor=bm90LWEtY3Vyc29y', 'cursor'],
-    ['thumbnail=true', 'thumbnail'],
+    [`${W}&labels=face`, 'labels'],
+    [`${W}&labels=car,face`, 'labels'],
+    [`${W}&colours=pink`, 'colours'],
+    [`${W}&labels=person&colours=red`, 'colours'],
+    [`${W}&cameras=cam-01`, 'cameras'],
+    [`${W}&cameras=p07/nope`, 'cameras'],
+    [`${W}&near=p07/cam-01&radius=-1`, 'radius'],
+    [`${W}&near=p07/cam-01&radius=5001`, 'radius'],
+    [`${W}&radius=100`, 'radius'],
+    [`${W}&near=p08/cam-02`, 'near'],
+    [`${W}&near=p07/cam-01&wards=p07`, 'near'],
+    [`${W}&wards=p07&line=pdl`, 'line'],
+    [`${W}&cameras=p07/cam-01&direction=forward`, 'direction'],
+    [`${W}&cameras=p07/cam-01&line=pdl&direction=up`, 'direction'],
+    [`${W}&zone=crossing`, 'zone'],
+    [`${W}&heading=400`, 'heading'],
+    [`${W}&limit=0`, 'limit'],
+    [`${W}&limit=201`, 'limit'],
+    [`${W}&cursor=bm90LWEtY3Vyc29y`, 'cursor'],
+    [`${W}&thumbnail=true`, 'thumbnail'],
   ])('answers 400 naming the field for %s, and audits nothing', async (query, field) => {
     const before = hub.audit.list({ limit: 1 })[0]?.id;
     const r = await operator.get(`/api/sightings?${query}`);
@@ -178,13 +226,45 @@ describe('GET /api/sightings', () => {
     expect(hub.audit.list({ limit: 1 })[0]?.id).toBe(before);
   });
 
+  it('gives the total on the first page, exactly, and the cameras a place covers', async () => {
+    const r = await operator.get(`/api/sightings?${W}&near=p07/cam-00&radius=300&limit=2`);
+    const expected = seeded.filter((s) => (s.ward === 'p07' && (s.camera === 'cam-00' || s.camera === 'cam-01')) || (s.ward === 'p08' && s.camera === 'cam-00'));
+    expect(r.json.total).toEqual({ n: expected.length, exact: true });
+    expect((r.json.cameras as { ward: string; camera: string; metres: number }[]).map((c) => `${c.ward}/${c.camera}:${Math.round(c.metres)}`)).toEqual(['p07/cam-00:0', 'p07/cam-01:111', 'p08/cam-00:273']);
+    const next = await operator.get(`/api/sightings?${W}&near=p07/cam-00&radius=300&limit=2&cursor=${r.json.next as string}`);
+    expect(next.json.total).toBeUndefined();
+  });
+
+  it('follows a vehicle to the cameras around it: same label and colour, within the radius and the minutes, in time order', async () => {
+    const after = await operator.get(`/api/sightings/${follow.bus.id}/follow?direction=after&minutes=5&radius=500`);
+    expect(after.status, JSON.stringify(after.json)).toBe(200);
+    expect((after.json.sightings as { id: string }[]).map((x) => x.id)).toEqual(follow.after.map((b) => b.id));
+    expect((after.json.sightings as { metres: number }[]).map((x) => x.metres)).toEqual([111, 273]);
+    const before = await operator.get(`/api/sightings/${follow.bus.id}/follow?direction=before&minutes=5&radius=500`);
+    expect((before.json.sightings as { id: string }[]).map((x) => x.id)).toEqual([...follow.before].reverse().map((b) => b.id));
+    const [audited] = hub.audit.list({ target: follow.bus.id });
+    expect(audited).toMatchObject({ action: 'search', actor: 'lan' });
+    expect(JSON.parse(audited!.detail!)).toMatchObject({ subject: 'sightings', follow: 'before', label: 'bus', colour: 'blue', results: 2 });
+    // never a person; bad input names the field
+    const person = seeded.find((x) => x.label === 'person')!;
+    expect(await operator.get(`/api/sightings/${person.id}/follow`)).toMatchObject({ status: 400, json: { field: 'id' } });
+    expect(await operator.get(`/api/sightings/${follow.bus.id}/follow?radius=-1`)).toMatchObject({ status: 400, json: { field: 'radius' } });
+    expect(await operator.get(`/api/sightings/${follow.bus.id}/follow?minutes=31`)).toMatchObject({ status: 400, json: { field: 'minutes' } });
+  });
+
+  it('lists the cameras with their positions', async () => {
+    const r = await operator.get('/api/cameras');
+    expect(r.json.cameras).toContainEqual({ ward: 'p07', camera: 'cam-01', lat: 10.801, lon: 106.68 });
+    expect(r.json.cameras).toContainEqual({ ward: 'p08', camera: 'cam-02', lat: null, lon: null });
+  });
+
   it('is for operators: 401 without a session, 403 for an admin', async () => {
     const car = seeded.find((s) => s.label === 'car')!;
     const anon = new Client(base);
     for (const url of ['/api/sightings', `/api/sightings/${car.id}/thumbnail`, `/api/counts?from=${T0}&to=${T0 + HOUR}`]) expect((await anon.get(url)).status, url).toBe(401);
     const admin = new Client(base);
     await admin.login('quan', 'initial-pass-1', 'admin-pass-3');
-    expect(await admin.get('/api/sightings')).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
+    expect(await admin.get(`/api/sightings?${W}`)).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
     expect((await admin.get(`/api/sightings/${car.id}/thumbnail`)).status).toBe(403);
   });
 });
@@ -281,7 +361,7 @@ describe('incidents with rules, and the OpenAPI document', () => {
 
   it('describes the new routes and their parameters', async () => {
     const doc = (await new Client(base).get('/api/openapi.json')).json as { paths: Record<string, Record<string, { parameters: { name: string; required: boolean }[] }>> };
-    expect(doc.paths['/api/sightings']!.get!.parameters.map((p) => p.name)).toEqual(['ward', 'camera', 'label', 'colour', 'line', 'direction', 'from', 'to', 'limit', 'cursor']);
+    expect(doc.paths['/api/sightings']!.get!.parameters.map((p) => p.name)).toEqual(['from', 'to', 'wards', 'cameras', 'near', 'radius', 'labels', 'colours', 'heading', 'headingSpread', 'line', 'direction', 'zone', 'minDwell', 'limit', 'cursor']);
     expect(doc.paths['/api/sightings/{id}/thumbnail']!.get).toBeDefined();
     const countParams = doc.paths['/api/counts']!.get!.parameters;
     expect(countParams.filter((p) => p.required).map((p) => p.name)).toEqual(['from', 'to']);

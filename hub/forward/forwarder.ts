@@ -9,6 +9,7 @@ import { RetrievalStore } from '../retrieval/store.js';
 import { signClipLink } from '../share/link.js';
 import type { HubStore, IncidentRow } from '../store/store.js';
 import { buildAlert, buildRecordingAlert, type IncidentAlert } from './alert.js';
+import { startIndicatorPush, type IndicatorPush } from './indicator-push.js';
 import { mqttSink } from './mqtt-sink.js';
 import { DEFAULT_RETRY, retryDelayMs, type Outcome, type RetryPolicy } from './outcome.js';
 import { ForwardOutbox, type DeadLetter, type OutboxRow, type ShareResult } from './outbox.js';
@@ -83,6 +84,8 @@ export interface Forwarder {
   /** gives a dead letter another go after its cause was fixed */
   retryDeadLetter(key: string): boolean;
   stats(): ForwarderStats;
+  /** the push of the 15-minute indicators; undefined when hub.yaml has no forward.indicators */
+  indicatorPush: IndicatorPush | undefined;
   /** stops the worker; an attempt in flight is abandoned and its row stays for the next start */
   close(): Promise<void>;
 }
@@ -116,6 +119,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   const inFlight = new Map<string, Promise<void>>();
   const abort = new AbortController();
+  // the 15-minute traffic indicators, when hub.yaml asks for them (hub/forward/indicator-push.ts)
+  const indicators = config.forward.indicators;
+  const indicatorPush = indicators
+    ? startIndicatorPush({ db: store.db, district: config.district.name, sinks: new Map(indicators.targets.map((t) => [t, sinks.get(t)!])), delayMinutes: indicators.delayMinutes, logger: options.logger, clock, signal: abort.signal })
+    : undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -311,10 +319,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
     stats: () => ({ ...outbox.counts(), inFlight: inFlight.size }),
 
+    indicatorPush,
+
     async close() {
       if (closed) return;
       closed = true;
       if (timer) clearTimeout(timer);
+      indicatorPush?.close();
       abort.abort();
       await Promise.allSettled(inFlight.values());
       await Promise.allSettled([...sinks.values()].map((s) => s.close()));

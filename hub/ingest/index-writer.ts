@@ -8,7 +8,7 @@ import { ChunkWriter, commitClip, createPartialClip, removeFile, sha256OfFile } 
 import { commitSnapshot, type PendingSnapshot } from '../store/snapshots.js';
 import { incidentRule, type HubStore, type IncidentRow } from '../store/store.js';
 import type { ClipState } from '../store/schema.js';
-import { cameraSeen, type CameraSeen } from '../store/cameras.js';
+import { cameraPlaced, cameraSeen, type CameraPlaced, type CameraSeen } from '../store/cameras.js';
 import { storePaths } from '../store/paths.js';
 import { chunkSlot, emptyBitmap, hasChunk, withChunk } from './clip-chunks.js';
 import { RetrievalStore } from '../retrieval/store.js';
@@ -99,6 +99,7 @@ export class IndexWriter {
   private readonly sightings: SightingsWriter;
   private readonly counts: CountsWriter;
   private readonly cameraSeen: CameraSeen;
+  private readonly cameraPlaced: CameraPlaced;
   /** nested in the batch transaction, so better-sqlite3 runs it as a savepoint */
   private readonly applyInSavepoint;
 
@@ -143,6 +144,7 @@ export class IndexWriter {
     // a request's end (ready, failed) is audited with the commit that records it
     this.retrievals = new RetrievalStore(db, createAudit(db, { clock }));
     this.cameraSeen = cameraSeen(db);
+    this.cameraPlaced = cameraPlaced(db);
     this.sightings = new SightingsWriter(db, this.cameraSeen);
     this.counts = new CountsWriter(db, this.cameraSeen);
     this.applyInSavepoint = db.transaction(this.applyOne.bind(this));
@@ -228,6 +230,7 @@ export class IndexWriter {
       case 'cameraStatus': {
         const p = m.payload;
         this.cameraSeen(item.ward, p.camera, now);
+        if (p.location) this.cameraPlaced(item.ward, p.camera, p.location);
         this.s.cameraStatus.run(item.ward, p.camera, p.state, JSON.stringify(p), p.at, now);
         this.stats.statuses++;
         return false;

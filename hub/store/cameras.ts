@@ -10,3 +10,11 @@ export function cameraSeen(db: Db): CameraSeen {
     ON CONFLICT (ward, camera) DO UPDATE SET last_seen_at = excluded.last_seen_at`);
   return (ward, camera, now) => void upsert.run(ward, camera, now, now);
 }
+
+export type CameraPlaced = (ward: string, camera: string, location: { lat: number; lon: number }) => void;
+
+/** Records where a camera is, as its box's status says (the search's "within R metres"). */
+export function cameraPlaced(db: Db): CameraPlaced {
+  const update = db.prepare<[number, number, string, string]>('UPDATE cameras SET lat = ?, lon = ? WHERE ward = ? AND camera = ?');
+  return (ward, camera, { lat, lon }) => void update.run(lat, lon, ward, camera);
+}

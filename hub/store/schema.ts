@@ -309,4 +309,49 @@ export const hubMigrations: readonly Migration[] = [
     PRIMARY KEY (ward, camera, minute, line, direction, label)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 10: the district's analysis (hub/search/, hub/indicators/). Sightings are searched by a time window with a
+  // place (cameras) or a kind (label, colour): two covering indexes let the filters and the total count be read from
+  // the index alone, each (place or kind) prefix in time order, so a page stops early and the count never reads the
+  // table. They replace the three narrower ones. Cameras get the position their box reports (camera status
+  // `location`). Counts are rolled up per 15 minutes at ingest (every real UTC offset is a multiple of 15 minutes,
+  // so a local hour or day is a union of quarters): a week of a camera is ~5 000 rows instead of ~80 000.
+  `
+  ALTER TABLE cameras ADD COLUMN lat REAL;
+  ALTER TABLE cameras ADD COLUMN lon REAL;
+  DROP INDEX sightings_camera_first;
+  DROP INDEX sightings_label_first;
+  DROP INDEX sightings_colour_first;
+  CREATE INDEX sightings_place ON sightings (ward, camera, first, label, colour, heading);
+  CREATE INDEX sightings_kind ON sightings (label, colour, first, ward, camera, heading);
+
+  CREATE TABLE count_quarters (
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    quarter       INTEGER NOT NULL,  -- ms, start of the 15 minutes (UTC)
+    line          TEXT NOT NULL,
+    direction     TEXT NOT NULL CHECK (direction IN ('forward', 'backward')),
+    label         TEXT NOT NULL,
+    n             INTEGER NOT NULL,
+    PRIMARY KEY (ward, camera, quarter, line, direction, label)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO count_quarters (ward, camera, quarter, line, direction, label, n)
+    SELECT ward, camera, minute / 900000 * 900000, line, direction, label, sum(n) FROM counts GROUP BY 1, 2, 3, 4, 5, 6;
+
+  -- minutes of each quarter the camera reported (an empty report included): a quarter with 15 was fully watched
+  CREATE TABLE count_quarter_minutes (
+    ward          TEXT NOT NULL,
+    camera        TEXT NOT NULL,
+    quarter       INTEGER NOT NULL,
+    minutes       INTEGER NOT NULL,
+    PRIMARY KEY (ward, camera, quarter)
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO count_quarter_minutes (ward, camera, quarter, minutes)
+    SELECT ward, camera, minute / 900000 * 900000, count(*) FROM count_minutes GROUP BY 1, 2, 3;
+
+  -- the last quarter of indicators pushed to each forward target (hub/forward/indicator-push.ts)
+  CREATE TABLE indicator_pushes (
+    target        TEXT PRIMARY KEY,
+    quarter       INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -46,20 +46,26 @@ export async function pruneStreetRecords(store: HubStore, cut: { sightings: numb
   // by camera, so that every delete is a range of the tables' keys (ward, camera, minute, …): no index on minute
   // alone is needed, which would cost as much space as the counts themselves
   const cameras = db.prepare<[], { ward: string; camera: string }>('SELECT ward, camera FROM cameras ORDER BY ward, camera').all();
-  const oldest = db.prepare<[string, string, string, string], { m: number | null }>(
+  const oldest = db.prepare<[string, string, string, string, string, string], { m: number | null }>(
     `SELECT min(m) AS m FROM (SELECT min(minute) AS m FROM count_minutes WHERE ward = ? AND camera = ?
-       UNION ALL SELECT min(minute) FROM counts WHERE ward = ? AND camera = ?)`,
+       UNION ALL SELECT min(minute) FROM counts WHERE ward = ? AND camera = ?
+       UNION ALL SELECT min(quarter) FROM count_quarter_minutes WHERE ward = ? AND camera = ?)`,
   );
   const minutes = db.prepare<[string, string, number]>('DELETE FROM count_minutes WHERE ward = ? AND camera = ? AND minute < ?');
   const counts = db.prepare<[string, string, number]>('DELETE FROM counts WHERE ward = ? AND camera = ? AND minute < ?');
+  // the 15-minute rollups (hub/ingest/counts.ts) go with the minutes they sum
+  const quarters = db.prepare<[string, string, number]>('DELETE FROM count_quarters WHERE ward = ? AND camera = ? AND quarter < ?');
+  const quarterMinutes = db.prepare<[string, string, number]>('DELETE FROM count_quarter_minutes WHERE ward = ? AND camera = ? AND quarter < ?');
   const window = db.transaction((ward: string, camera: string, before: number) => {
     result.countMinutesDeleted += minutes.run(ward, camera, before).changes;
     result.countsDeleted += counts.run(ward, camera, before).changes;
+    quarters.run(ward, camera, before);
+    quarterMinutes.run(ward, camera, before);
   });
   for (const { ward, camera } of cameras) {
     for (;;) {
       if (!db.open) return result;
-      const from = oldest.get(ward, camera, ward, camera)?.m ?? null;
+      const from = oldest.get(ward, camera, ward, camera, ward, camera)?.m ?? null;
       if (from === null || from >= cut.counts) break;
       window(ward, camera, Math.min(cut.counts, from + windowMs));
       await pause();

@@ -79,12 +79,15 @@ describe('roles → permissions', () => {
     ['admin, export', admin, 'export', 'p07', false],
     ['city, shared link', city, 'shared-link', undefined, true],
     ['city, incidents', city, 'incidents', undefined, false],
+    ['city, traffic indicators', city, 'indicators', undefined, true],
+    ['city, health', city, 'health', undefined, false],
+    ['operator, traffic indicators', operator, 'indicators', undefined, true],
   ])('%s → %s', (_name, who, permission, ward, allowed) => {
     expect(can(who, permission, ward)).toBe(allowed);
   });
 
-  it('gives every role at least one permission and the city nothing but shared links', () => {
+  it('gives every role at least one permission and the city nothing but shared links and the traffic indicators', () => {
     for (const perms of Object.values(ROLE_PERMISSIONS)) expect(perms.length).toBeGreaterThan(0);
-    expect(ROLE_PERMISSIONS.city).toEqual(['shared-link']);
+    expect(ROLE_PERMISSIONS.city).toEqual(['shared-link', 'indicators']);
   });
 });

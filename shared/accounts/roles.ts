@@ -17,6 +17,8 @@ export const PERMISSIONS = [
   'hold.manage',
   'settings',
   'shared-link',
+  // the traffic indicators (numbers only): the operators' dashboard, and the city's operations centre polling them
+  'indicators',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -25,9 +27,9 @@ const WARD_SCOPED: ReadonlySet<Permission> = new Set(['live', 'playback', 'event
 /** The roles → permissions table. Least privilege: an admin manages, and views footage only with an operator account. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   officer: ['live', 'playback', 'events', 'export', 'hold.place'],
-  operator: ['incidents', 'health', 'share'],
+  operator: ['incidents', 'health', 'share', 'indicators'],
   admin: ['users', 'hold.manage', 'settings'],
-  city: ['shared-link'],
+  city: ['shared-link', 'indicators'],
 };
 
 export interface Principal {

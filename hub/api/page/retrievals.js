@@ -122,6 +122,39 @@ async function refresh() {
   }
 }
 
+let moment = null;
+
+/**
+ * "Open the moment" from a search: the form filled with the camera and the range (to the second; the operator
+ * sends it, and the request is audited like any other).
+ */
+export function prefillMoment(m) {
+  moment = m;
+}
+
+function applyMoment() {
+  if (!moment) return;
+  const f = $('retrieve-form').elements;
+  if (!wards.some((w) => w.id === moment.ward)) wards.push({ id: moment.ward, name: moment.ward, cameras: [] });
+  if (![...f.ward.options].some((o) => o.value === moment.ward)) f.ward.append(new Option(moment.ward, moment.ward));
+  f.ward.value = moment.ward;
+  fillCameras();
+  if (![...f.camera.options].some((o) => o.value === moment.camera)) f.camera.append(new Option(moment.camera, moment.camera));
+  f.camera.value = moment.camera;
+  f.from.value = inputValue(Date.now() - moment.from, true);
+  const minutes = (moment.to - moment.from) / 60_000;
+  let option = [...f.duration.options].find((o) => o.dataset.moment);
+  if (!option) {
+    option = new Option('', '');
+    option.dataset.moment = '1';
+    f.duration.append(option);
+  }
+  option.value = String(minutes);
+  option.textContent = `${Math.round(minutes * 60)} s`;
+  f.duration.value = option.value;
+  moment = null;
+}
+
 /** Shows the tab: the ward list (with their cameras) for the form, and the requests, refreshed every few seconds. */
 export async function startRetrievals() {
   try {
@@ -135,6 +168,7 @@ export async function startRetrievals() {
     fillCameras();
     // ten minutes ago, on the district's clock, as datetime-local wants it
     if (!f.from.value) f.from.value = inputValue(10 * 60_000);
+    applyMoment();
   } catch (err) {
     $('retrieve-result').textContent = refusal(err);
     $('retrieve-result').hidden = false;
@@ -156,7 +190,8 @@ $('retrieve-form').addEventListener('submit', async (e) => {
   const f = e.currentTarget.elements;
   const out = $('retrieve-result');
   const from = inputTime(f.from.value);
-  const to = from + Number(f.duration.value) * 60_000;
+  // a moment from a search lasts seconds: its duration is a fraction of a minute
+  const to = Math.round(from + Number(f.duration.value) * 60_000);
   out.hidden = false;
   if (!Number.isFinite(from)) {
     out.textContent = t('retrieve.badRange');
