@@ -10,6 +10,7 @@ import type { Logger } from '../shared/log.js';
 import { packageVersion } from '../shared/package.js';
 import { createAudit, type Audit } from '../shared/audit/index.js';
 import type { Db } from '../shared/db.js';
+import { PageTlsError, plainPageWarning, readPageTls, type PageTls } from '../shared/http/index.js';
 import { openEdgeDb } from './db.js';
 import { ClockWatch } from './clock/watch.js';
 import { chooseModel, packagedModel } from './detect/model-file.js';
@@ -112,6 +113,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
       username: config.hub.username,
       password: config.hub.token,
       ca: config.hub.caFile ? readFileSync(config.hub.caFile) : undefined,
+      hubKeys: { tokenSecret: config.hub.tokenSecret, caFile: config.hub.caFile },
       logger,
       status: boxStatus,
       onCommand: (name, payload) => (name === 'live' ? liveRelay?.command(name, payload) : remote?.command(name, payload)),
@@ -147,10 +149,17 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   const street = (camera: string) => {
     const d = detection.status().cameras.find((c) => c.camera === camera);
     const e = events.status().find((c) => c.camera === camera);
-    return { detectFps: d?.detectFps ?? 0, sightingsPerMin: e?.sightingsPerMin ?? 0, alertsPerMin: e?.alertsPerMin ?? 0, framesLostPerMin: d?.lostPerMin ?? 0 };
+    return {
+      detectFps: d?.detectFps ?? 0,
+      sightingsPerMin: e?.sightingsPerMin ?? 0,
+      alertsPerMin: e?.alertsPerMin ?? 0,
+      framesLostPerMin: d?.lostPerMin ?? 0,
+      detectedFps: d?.detectedFps ?? 0,
+      framesSkippedPerMin: d?.skippedPerMin ?? 0,
+    };
   };
   const publishCamera = (s: CameraRecordingStatus) =>
-    uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), street(s.camera), clocks.skewMs(s.camera)));
+    uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), street(s.camera), clocks.skewMs(s.camera), config.cameras.find((c) => c.id === s.camera)?.location));
   // the box's NTP state and its ONVIF cameras' clock skew (edge/clock/), sent with the statuses after each round
   const clocks = new ClockWatch({
     cameras: config.cameras.map((c) => ({ id: c.id, onvifUrl: c.onvif?.url })),
@@ -178,6 +187,15 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     ? new RetrievalService({ db, outbox, recordStore, audit, ffmpegPath: tools.ffmpeg.path, ward: config.ward.id, cameras: config.cameras.map((c) => c.id), dir: path.join(root, 'retrievals'), logger, clock })
     : undefined;
   remote?.resume();
+  // a certificate that cannot serve stops the review page, never recording, and never falls back to plain HTTP
+  let reviewTls: PageTls | undefined;
+  let tlsProblem: string | undefined;
+  try {
+    reviewTls = config.review.tls && readPageTls(config.review.tls, { key: 'review.tls', make: `wardwatch provision credentials tls --out DIR --box ${config.ward.id} --host ADDRESS (on the hub, where the CA is)` });
+  } catch (err) {
+    if (!(err instanceof PageTlsError)) throw err;
+    tlsProblem = err.message;
+  }
   const review = await createReviewServer({
     ward: { id: config.ward.id, name: config.ward.name },
     cameras: config.cameras.map((c) => ({ id: c.id, name: c.name, mainUrl: c.streams.main.authUrl, subUrl: c.streams.sub.authUrl, zones: c.zones, lines: c.lines, alerts: c.alerts })),
@@ -191,13 +209,19 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     clock,
     timeZone: config.timeZone,
     clocks,
+    tls: reviewTls,
+    trustProxy: config.review.trustProxy,
+    detection: street,
   });
   // a box records whatever else fails: a review port already taken is an error in the log, not a dead box
-  const reviewUrl = await review.listen(config.review.host, config.review.port).catch((err: Error) => {
+  if (tlsProblem) logger.error({ err: tlsProblem }, `review page not started: ${tlsProblem}. Recording goes on`);
+  const reviewUrl = tlsProblem ? '' : await review.listen(config.review.host, config.review.port).catch((err: Error) => {
     logger.error({ err: err.message, host: config.review.host, port: config.review.port }, 'review page cannot listen; recording goes on (fix review.host/port in edge.yaml)');
     return '';
   });
   if (reviewUrl) logger.info({ url: reviewUrl }, 'review page listening');
+  const clear = reviewUrl ? plainPageWarning({ key: 'review', host: config.review.host, tls: reviewTls !== undefined, trustProxy: config.review.trustProxy ?? false }) : undefined;
+  if (clear) logger.warn({}, clear);
   // operators' cmd/live from the hub (edge/remote/), sharing the review page's camera readers
   const relays = new LiveRelayService({
     live: review.live,

@@ -42,12 +42,14 @@ export interface CameraStreet {
   sightingsPerMin: number;
   alertsPerMin: number;
   framesLostPerMin: number;
+  detectedFps: number;
+  framesSkippedPerMin: number;
 }
 
-/** `clockSkewMs`: camera clock minus box clock, null when unknown (edge/clock/). */
-export function cameraStatus(ward: string, s: CameraRecordingStatus, now: number, street: CameraStreet, clockSkewMs: number | null): CameraStatus {
+/** `clockSkewMs`: camera clock minus box clock, null when unknown (edge/clock/); `location`: edge.yaml's, if any. */
+export function cameraStatus(ward: string, s: CameraRecordingStatus, now: number, street: CameraStreet, clockSkewMs: number | null, location?: { lat: number; lon: number }): CameraStatus {
   const state = s.state === 'recording' || s.state === 'stalled' || s.state === 'disabled' ? s.state : 'offline';
-  return { ward, camera: s.camera, state, at: now, lastSegmentAt: s.lastSegmentAt, gapsToday: s.gapsToday, bytesPerSecond: s.bytesPerSecond, ...street, clockSkewMs };
+  return { ward, camera: s.camera, state, at: now, lastSegmentAt: s.lastSegmentAt, gapsToday: s.gapsToday, bytesPerSecond: s.bytesPerSecond, ...street, clockSkewMs, ...(location ? { location: { lat: location.lat, lon: location.lon } } : {}) };
 }
 
 export async function diskOf(root: string): Promise<{ freeBytes: number; totalBytes: number }> {

@@ -1,10 +1,15 @@
 // The district hub process: wires store, accounts and audit, ingest, broker, forwarder, HTTP API and retention.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createAccounts, LoginThrottle, type Accounts } from '../shared/accounts/index.js';
 import { createAudit, type Audit } from '../shared/audit/index.js';
 import type { HubConfig } from '../shared/config/load.js';
+import { PageTlsError, plainPageWarning, readPageTls } from '../shared/http/index.js';
 import type { Logger } from '../shared/log.js';
 import { startHubHttp, type HubHttp } from './api/server.js';
 import { startBroker, type Broker } from './broker/broker.js';
+import { announceDelivery } from './broker/delivery.js';
+import { connectExternalBroker } from './broker/external.js';
 import type { BoundListener } from './broker/listeners.js';
 import { createForwarder, type AuditFn, type Forwarder } from './forward/forwarder.js';
 import { createIngest, type Ingest } from './ingest/ingest.js';
@@ -104,17 +109,31 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     onWardsOnline: (wards) => retrievals?.wardsOnline(wards),
   });
   let broker: Broker;
+  const external = config.broker.mode === 'external' ? config.broker.external : undefined;
   try {
-    broker = await startBroker({
-      listeners: config.broker.listeners,
-      maxPayloadBytes: config.broker.maxPayloadBytes,
-      connectTimeoutSeconds: config.broker.connectTimeoutSeconds,
-      maxUnauthenticatedPerAddress: config.broker.maxUnauthenticatedPerAddress,
-      wards: config.wards,
-      sink: ingest,
-      logger,
-      throttle,
-    });
+    broker = external
+      ? await connectExternalBroker({
+          url: external.url,
+          username: external.username,
+          password: config.secrets.get(external.passwordSecret) ?? '',
+          ca: external.caFile ? readFileSync(external.caFile) : undefined,
+          clientId: external.clientId ?? `wardwatch-hub-${hostname()}`,
+          group: external.group,
+          sessionExpirySeconds: external.sessionExpirySeconds,
+          wards: config.wards,
+          sink: ingest,
+          logger,
+        })
+      : await startBroker({
+          listeners: config.broker.listeners,
+          maxPayloadBytes: config.broker.maxPayloadBytes,
+          connectTimeoutSeconds: config.broker.connectTimeoutSeconds,
+          maxUnauthenticatedPerAddress: config.broker.maxUnauthenticatedPerAddress,
+          wards: config.wards,
+          sink: ingest,
+          logger,
+          throttle,
+        });
   } catch (err) {
     await ingest.close();
     await forwarder.close();
@@ -141,20 +160,28 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   });
   // one parseable line per listener: tests and supervisors read the real port from it
   for (const l of broker.listeners) logger.info({ listener: l.type, host: l.host, port: l.port }, `mqtt ${l.type} listening on ${l.host}:${l.port}`);
+  if (external) logger.info({ externalBroker: external.url, group: external.group }, `ingest subscribed at ${external.url} (shared group ${external.group})`);
+  // the embedded broker's PUBACK comes after the commit; behind an external broker the hub acks each message itself
+  else void announceDelivery((w, n, p, o) => broker.publishCommand(w, n, p, o), config.wards.map((w) => w.id), 'puback', logger);
 
   // The page and API are for people; ingest is what must not stop. A taken port is a loud error, not a dead hub.
   const listen = deps.http ?? { host: config.http.host, port: config.http.port };
   let http: HubHttp | undefined;
   try {
+    // a certificate that cannot serve is the same loud error as a taken port; never a fallback to plain HTTP
+    const tls = config.http.tls && readPageTls(config.http.tls, { key: 'http.tls', make: 'wardwatch provision credentials tls --out DIR --host NAME' });
     http = await startHubHttp(
       { store, audit, accounts, forwarder, linkKey, district: config.district.name, timeZone: config.timeZone, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats(), loginStats: () => throttle.stats(), retrievals, live },
       listen,
-      { allowedOrigins: config.http.publicUrl ? [config.http.publicUrl] : [] },
+      { allowedOrigins: config.http.publicUrl ? [config.http.publicUrl] : [], trustProxy: config.http.trustProxy ?? false, tls },
     );
     // `httpPort`, not `port`: readers take the first line with a `port` as the MQTT listener's
-    logger.info({ http: true, host: http.host, httpPort: http.port }, `http listening on ${http.host}:${http.port}`);
+    logger.info({ http: true, host: http.host, httpPort: http.port, scheme: http.scheme, ...(tls && { certValidTo: tls.validTo }) }, `${http.scheme} listening on ${http.host}:${http.port}`);
+    const clear = plainPageWarning({ key: 'http', host: http.host, tls: tls !== undefined, trustProxy: config.http.trustProxy ?? false });
+    if (clear) logger.warn({ http: true }, clear);
   } catch (err) {
-    logger.error({ err, host: listen.host, httpPort: listen.port }, `http: cannot listen on ${listen.host}:${listen.port} (${(err as Error).message}): the operator page and API are down; fix http.host / http.port in hub.yaml`);
+    if (err instanceof PageTlsError) logger.error({ err: err.message, host: listen.host, httpPort: listen.port }, `http: ${err.message}. The operator page and API are down; the broker and ingest go on`);
+    else logger.error({ err, host: listen.host, httpPort: listen.port }, `http: cannot listen on ${listen.host}:${listen.port} (${(err as Error).message}): the operator page and API are down; fix http.host / http.port in hub.yaml`);
   }
 
   const retention = () => {
@@ -186,6 +213,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
       const changes = wardChanges(wards, next);
       store.syncWards(next);
       broker.setWards(next);
+      if (!external) void announceDelivery((w, n, p, o) => broker.publishCommand(w, n, p, o), changes.added, 'puback', logger);
       wards = next;
       return changes;
     },

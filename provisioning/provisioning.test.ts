@@ -147,6 +147,18 @@ describe('edge.yaml from init', () => {
     expect(config.cameras.map((c) => c.onvif?.url)).toEqual(['http://10.0.0.5/onvif/device_service', undefined]);
     expect(text.startsWith('# Ward box p07')).toBe(true);
   });
+  it('says above review: whether the page is served over HTTPS (review.tls) or in clear, and how to add TLS', () => {
+    const plan = { ward: { id: 'p07', name: 'P7' }, storage: '/var/lib/wardwatch', secretsFile: 'secrets.yaml', hub: undefined, cameras: [{ id: 'cam-01', name: 'Gate', main: 'rtsp://10.0.0.5/main', sub: undefined, credentials: undefined }] };
+    const plain = renderEdgeYaml(buildEdgeConfig({ ...plan, review: { host: '10.7.0.2', port: 8080 } }), new Date(0));
+    expect(plain).toMatch(/# The officers' review page, over PLAIN HTTP: .*in clear\.\n# For HTTPS add review\.tls: .*credentials issue … --bundle p07\.bundle --box-host ADDRESS.*\n.*\n.*\nreview:\n {2}host: 10\.7\.0\.2\n {2}port: 8080\n(?! +tls)/);
+    const tls = { certFile: 'tls/box-p07.crt', keyFile: 'tls/box-p07.key' };
+    const config = buildEdgeConfig({ ...plan, review: { host: '10.7.0.2', port: 8080, tls } });
+    expect(edgeConfigSchema.safeParse(config).success).toBe(true);
+    const https = renderEdgeYaml(config, new Date(0));
+    expect(https).toMatch(/# The officers' review page, over HTTPS with this box's certificate from the district CA/);
+    expect(https).toContain('\n  tls:\n    certFile: tls/box-p07.crt\n    keyFile: tls/box-p07.key\n');
+    expect(https).not.toContain('PLAIN HTTP');
+  });
   it('numbers cameras around the ids a list already uses', () => {
     expect(cameraIds(3, new Set(['cam-02']))).toEqual(['cam-01', 'cam-03', 'cam-04']);
   });
@@ -167,8 +179,14 @@ describe('unit files', () => {
     expect(() => renderUnit('', { ...fields, [field]: value })).toThrow();
   });
   it('takes the data folder and secrets file from the config, relative to it', () => {
-    expect(pathsFromConfig('edge', '/etc/wardwatch/edge.yaml', 'storage: { root: /srv/ww }\nsecretsFile: s.yaml\nmodel: { path: /opt/models/m.onnx }\n')).toEqual({ data: '/srv/ww', secrets: '/etc/wardwatch/s.yaml', extra: ['/opt/models'] });
-    expect(pathsFromConfig('hub', '/etc/wardwatch-hub/hub.yaml', undefined)).toEqual({ data: '/var/lib/wardwatch-hub', secrets: '/etc/wardwatch-hub/secrets.yaml', extra: [] });
+    expect(pathsFromConfig('edge', '/etc/wardwatch/edge.yaml', 'storage: { root: /srv/ww }\nsecretsFile: s.yaml\nmodel: { path: /opt/models/m.onnx }\n')).toEqual({ data: '/srv/ww', secrets: '/etc/wardwatch/s.yaml', extra: ['/opt/models'], keys: [] });
+    expect(pathsFromConfig('hub', '/etc/wardwatch-hub/hub.yaml', undefined)).toEqual({ data: '/var/lib/wardwatch-hub', secrets: '/etc/wardwatch-hub/secrets.yaml', extra: [], keys: [] });
+  });
+  it('takes the pages\' and the embedded broker\'s TLS keys from the config, relative to it', () => {
+    expect(pathsFromConfig('edge', '/etc/wardwatch/edge.yaml', 'review: { tls: { certFile: tls/box-p07.crt, keyFile: tls/box-p07.key } }\n').keys).toEqual(['/etc/wardwatch/tls/box-p07.key']);
+    const hub = 'broker:\n  listeners:\n    - { type: tls, port: 8883, certFile: tls/hub.crt, keyFile: tls/hub.key }\n    - { type: tcp, port: 1883 }\nhttp: { tls: { certFile: tls/hub.crt, keyFile: /etc/ssl/private/page.key } }\n';
+    expect(pathsFromConfig('hub', '/etc/wardwatch-hub/hub.yaml', hub).keys).toEqual(['/etc/ssl/private/page.key', '/etc/wardwatch-hub/tls/hub.key']);
+    expect(pathsFromConfig('hub', '/etc/wardwatch-hub/hub.yaml', hub.replace('broker:\n', 'broker:\n  mode: external\n')).keys).toEqual(['/etc/ssl/private/page.key']);
   });
 });
 

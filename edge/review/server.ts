@@ -8,7 +8,7 @@ import { can, createAccounts, LoginThrottle, type Accounts } from '../../shared/
 import type { Audit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
-import { MSE_APPENDER, securityHeaders, servePageFiles, sessionPlugin, ZONE_TIME } from '../../shared/http/index.js';
+import { MSE_APPENDER, securityHeaders, servePageFiles, sessionPlugin, ZONE_TIME, type PageTls } from '../../shared/http/index.js';
 import type { Logger } from '../../shared/log.js';
 import { packageRoot } from '../../shared/package.js';
 import { clockSkewed } from '../../shared/contract/index.js';
@@ -45,6 +45,12 @@ export interface ReviewServerOptions {
   /** the box's NTP state and its cameras' clock skew (edge/clock/); without it both are unknown */
   clocks?: Pick<ClockWatch, 'ntp' | 'skewMs'>;
   live?: Omit<LiveStreamsOptions, 'tools' | 'logger'>;
+  /** serve HTTPS with this certificate (edge.yaml review.tls, read by readPageTls) */
+  tls?: PageTls | undefined;
+  /** behind a TLS proxy that sets X-Forwarded-For / -Proto (edge.yaml review.trustProxy) */
+  trustProxy?: boolean | undefined;
+  /** each camera's detection figures for the street tab (edge/detect/) */
+  detection?: ReviewContext['detection'];
 }
 
 export interface ReviewServer {
@@ -104,9 +110,11 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
     logger: o.logger,
     clock,
     tmpDir,
+    detection: o.detection,
   };
 
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  // https null: plain HTTP; the routes see the same requests either way, only the server type differs
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: o.trustProxy ?? false, https: o.tls ?? null }) as unknown as FastifyInstance;
   securityHeaders(app);
   await app.register(sessionPlugin, { accounts, clock });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });

@@ -30,6 +30,10 @@ export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
   const { db } = ctx.store;
   const incidents = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM incidents');
   const wardStates = db.prepare<[], { state: string | null; updated_at: number | null }>('SELECT s.state, s.updated_at FROM wards w LEFT JOIN ward_status s ON s.ward = w.id');
+  // the traffic indicators (hub/indicators/): each camera's rollup of one quarter is one range of its key
+  const quarterTraffic = db.prepare<[number], { ward: string; label: string; direction: string; n: number }>(
+    'SELECT c.ward, c.label, c.direction, sum(c.n) AS n FROM cameras k CROSS JOIN count_quarters c ON c.ward = k.ward AND c.camera = k.camera WHERE c.quarter = ? GROUP BY c.ward, c.label, c.direction ORDER BY 1, 2, 3',
+  );
 
   routes.add(
     {
@@ -71,6 +75,12 @@ export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
       if (broker) {
         gauge('wardwatch_broker_connected', 'MQTT clients connected now', broker.connected);
         counter('wardwatch_broker_logins_total', 'ward logins since start', broker.logins);
+        metrics.push({
+          name: 'wardwatch_broker_refusals_total',
+          help: 'what the broker refused or corrected since start, by kind (packetSize, loginTimeout, loginsPerAddress, retain, subscribe, …)',
+          type: 'counter',
+          samples: Object.entries(broker.refusals).map(([kind, value]) => ({ labels: { kind }, value })),
+        });
       }
       const logins = ctx.loginStats?.();
       if (logins) {
@@ -90,6 +100,12 @@ export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
         gauge('wardwatch_login_pairs_locked', '(name, address) pairs locked now', logins.pairsLocked);
       }
       gauge('wardwatch_incidents', 'incidents in the index', incidents.get()!.n);
+      metrics.push({
+        name: 'wardwatch_traffic_last_quarter',
+        help: 'objects that crossed the counting lines in the last complete 15 minutes, by ward, label and direction (boxes offline then send it later: a late quarter grows)',
+        type: 'gauge',
+        samples: quarterTraffic.all(Math.floor(now / 900_000) * 900_000 - 900_000).map((r) => ({ labels: { ward: r.ward, label: r.label, direction: r.direction }, value: r.n })),
+      });
       const fw = ctx.forwarder.stats();
       gauge('wardwatch_forward_backlog', 'alerts waiting in the forward outbox', fw.pending);
       gauge('wardwatch_forward_dead', 'alerts the city refused for good (dead letters)', fw.dead);

@@ -1,7 +1,7 @@
 // The hub's HTTP server: sessions, the /api routes, /share links, /metrics, the OpenAPI document and the page.
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { securityHeaders, sessionPlugin } from '../../shared/http/index.js';
+import { securityHeaders, sessionPlugin, type PageTls } from '../../shared/http/index.js';
 import { packageVersion } from '../../shared/package.js';
 import type { ApiContext } from './context.js';
 import { forwardRoutes } from './forward-routes.js';
@@ -11,6 +11,7 @@ import { liveRoutes } from './live-routes.js';
 import { loginBody, passwordBody } from './inputs.js';
 import { metricsRoute } from './metrics.js';
 import { countRoutes } from './count-routes.js';
+import { indicatorRoutes } from './indicator-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { pageRoutes } from './page.js';
 import { retrievalRoutes } from './retrieval-routes.js';
@@ -33,6 +34,8 @@ export interface HubApiOptions {
   pageDir?: string;
   /** origins besides the server's own whose pages may send changes (hub.yaml http.publicUrl) */
   allowedOrigins?: readonly string[];
+  /** serve HTTPS with this certificate (hub.yaml http.tls, read by readPageTls) */
+  tls?: PageTls | undefined;
 }
 
 export interface RegisteredRoute {
@@ -52,7 +55,9 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
     trustProxy: options.trustProxy ?? false,
     // share tokens are ~110 characters; the router's default cut-off (100) would answer 414
     routerOptions: { maxParamLength: 1024 },
-  });
+    // null: plain HTTP. The routes see the same requests either way; only the server type differs.
+    https: options.tls ?? null,
+  }) as unknown as FastifyInstance;
   const registered: RegisteredRoute[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) registered.push({ method, url: r.url });
@@ -79,6 +84,7 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
   incidentRoutes(routes, ctx);
   sightingRoutes(routes, ctx);
   countRoutes(routes, ctx);
+  indicatorRoutes(routes, ctx);
   healthRoutes(routes, ctx);
   forwardRoutes(routes, ctx);
   shareRoute(routes, ctx);
@@ -100,6 +106,8 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
 export interface HubHttp extends HubApi {
   host: string;
   port: number;
+  /** https when it serves TLS */
+  scheme: 'http' | 'https';
   close(): Promise<void>;
 }
 
@@ -108,5 +116,5 @@ export async function startHubHttp(ctx: ApiContext, listen: { host: string; port
   await app.listen({ host: listen.host, port: listen.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : listen.port;
-  return { app, routes, host: listen.host, port, close: () => app.close() };
+  return { app, routes, host: listen.host, port, scheme: options.tls ? 'https' : 'http', close: () => app.close() };
 }

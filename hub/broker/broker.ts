@@ -63,10 +63,10 @@ export interface Broker {
   listeners: BoundListener[];
   /** replaces the ward list; a ward removed or given a new token is disconnected at once */
   setWards(wards: readonly WardCredential[]): void;
-  /** publishes a command to a ward (`wardwatch/v1/<ward>/cmd/<name>`, QoS 1) */
-  publishCommand(ward: string, name: string, payload: unknown): Promise<void>;
+  /** publishes a command to a ward (`wardwatch/v1/<ward>/cmd/<name>`, QoS 1; retained only `cmd/delivery`) */
+  publishCommand(ward: string, name: string, payload: unknown, options?: { retain?: boolean }): Promise<void>;
   stats(): BrokerStats;
-  /** what the broker holds retained (status topics only, by design) */
+  /** what the broker holds retained (the wards' status topics, by design, and the hub's own `cmd/delivery` per ward) */
   retained(): Promise<{ topic: string; bytes: number }[]>;
   close(): Promise<void>;
 }
@@ -234,8 +234,18 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     },
   });
 
-  broker.on('clientReady', () => stats.connected++);
-  broker.on('clientDisconnect', () => stats.connected--);
+  // one line per box coming and going, so an installer can confirm a new box from the hub's log
+  const who = (client: Client) => ({ ward: identities.get(client)?.ward, clientId: client.id, address: (client.conn as { remoteAddress?: string }).remoteAddress ?? null });
+  broker.on('clientReady', (client: Client) => {
+    stats.connected++;
+    const w = who(client);
+    log.info(w, `ward ${w.ward ?? '?'} connected (${w.clientId}${w.address ? ` from ${w.address}` : ''})`);
+  });
+  broker.on('clientDisconnect', (client: Client) => {
+    stats.connected--;
+    const w = who(client);
+    log.info(w, `ward ${w.ward ?? '?'} disconnected (${w.clientId})`);
+  });
   broker.on('clientError', (client: Client, err: Error) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
   broker.on('connectionError', (_client: Client, err: Error) => log.debug({ err: err.message }, 'connection error'));
 
@@ -270,8 +280,8 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       }
     },
 
-    publishCommand(ward, name, payload) {
-      const packet: PublishPacket = { cmd: 'publish', topic: topics.command(ward, name), payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: false, dup: false };
+    publishCommand(ward, name, payload, publishOptions) {
+      const packet: PublishPacket = { cmd: 'publish', topic: topics.command(ward, name), payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: publishOptions?.retain ?? false, dup: false };
       return new Promise((resolve, reject) => broker.publish(packet, (err) => (err ? reject(err) : resolve())));
     },
 

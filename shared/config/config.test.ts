@@ -164,6 +164,29 @@ describe('config loader', () => {
     else if (c.message) expect(problem!.message).toMatch(c.message);
   });
 
+  // broker.mode external: hub.yaml names the broker and the hub's own login instead of listeners
+  const external = (broker: string) => HUB.replace('broker:\n  listeners:\n    - type: tcp\n      port: 0\n', `broker:\n${broker}`);
+  it.each([
+    ['external mode without broker.external', '  mode: external\n', 'broker.external', 'broker.mode external needs broker.external', 'passwordSecret'],
+    ['an external URL that is not mqtt://', '  mode: external\n  external: { url: "http://10.0.0.5", username: hub, passwordSecret: bp }\n', 'broker.external.url', 'mqtt://host:port', 'the broker'],
+    ['an external login without its secret', '  mode: external\n  external: { url: "mqtt://10.0.0.5:1883", username: hub, passwordSecret: bp }\n', 'broker.external.passwordSecret', 'secret "bp" not found', 'WARDWATCH_SECRET_BP'],
+    ['embedded mode without listeners', '  maxPayloadBytes: 2048\n', 'broker.listeners', 'needs at least one listener', 'broker.mode: external'],
+  ])('reports %s with the field and a fix', (_name, broker, at, message, hint) => {
+    const result = loadHubConfig(write(external(broker), 'hub.yaml'), { env: ENV });
+    const problem = result.problems.find((p) => p.path === at);
+    expect(problem, JSON.stringify(result.problems)).toBeDefined();
+    expect(problem!.message).toContain(message);
+    expect(problem!.hint).toContain(hint);
+  });
+
+  it('loads external mode with its password from the secrets and the group and session defaults', () => {
+    const result = loadHubConfig(write(external('  mode: external\n  external: { url: "mqtt://10.0.0.5:1883", username: hub, passwordSecret: bp }\n'), 'hub.yaml'), { env: { ...ENV, WARDWATCH_SECRET_BP: 'pw' } });
+    expect(result.problems).toEqual([]);
+    if (!result.ok) return;
+    expect(result.config.broker.external).toMatchObject({ url: 'mqtt://10.0.0.5:1883', group: 'hub', sessionExpirySeconds: 604800 });
+    expect(result.config.secrets.get('bp')).toBe('pw');
+  });
+
   it('reports all problems at once', () => {
     const text = edit(edit(EDGE, 11, '  retainDay: 30'), 14, '  minScore: 7');
     const result = load({ kind: 'edge', text });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ALERT_KINDS, LABELS } from '../contract/messages.js';
 import { isTimeZone } from '../local-time.js';
 import { doc, host, id, onvifUrl, path, point, polygon, port, streamUrl, wholeNumber } from './fields.js';
+import { pageTls, trustProxy } from './page-tls.js';
 
 const labelSchema = z.string().superRefine((value, ctx) => {
   if (!(LABELS as readonly string[]).includes(value)) {
@@ -276,7 +277,7 @@ export const edgeConfigSchema = z
             'detector model file, relative to this file. Unset: `models/yolox_nano.onnx` beside this file when `wardwatch provision model` put one there, else the copy that ships with Wardwatch. Set: that file, and a missing one is an error',
             'models/yolox_nano.onnx, else the packaged copy',
           ),
-          threads: doc(wholeNumber(1, 16).default(2), 'CPU threads for the detector', 2),
+          threads: doc(wholeNumber(1, 16).default(2), 'CPU cores for the detector: one single-threaded onnxruntime session per core (at most 4), each in its own worker thread: two 1-thread sessions spend less CPU per inference than one 2-thread session (bench/detect-throughput.ts)', 2),
         })
         .strict()
         .default({ threads: 2 }),
@@ -287,6 +288,8 @@ export const edgeConfigSchema = z
         .object({
           host: doc(host().default('0.0.0.0'), 'address the officers\' review page listens on', '0.0.0.0'),
           port: doc(port().default(8080), 'port of the review page', 8080),
+          tls: pageTls({ page: 'the review page', certFile: 'tls/box.crt', keyFile: 'tls/box.key', command: 'wardwatch provision credentials tls --out DIR --box WARD --host ADDRESS' }),
+          trustProxy: trustProxy('the review page'),
         })
         .strict()
         .default({ host: '0.0.0.0', port: 8080 }),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ALERT_KINDS, LABELS } from '../contract/messages.js';
 import { isTimeZone } from '../local-time.js';
 import { doc, host, id, path, port, wholeNumber } from './fields.js';
+import { pageTls, trustProxy } from './page-tls.js';
 
 /** Format of stored ward tokens and passwords: scrypt$N$r$p$salt$hash (base64). */
 export const SCRYPT_HASH_PATTERN = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
@@ -24,6 +25,19 @@ const listener = z
       ctx.addIssue({ code: 'custom', path: [l.certFile ? 'keyFile' : 'certFile'], message: 'a tls listener needs certFile and keyFile', params: { hint: 'run `wardwatch provision credentials tls` and point certFile/keyFile at its output' } });
     }
   });
+
+/** `broker.external`: the existing broker the wards and the hub's processes are clients of (`broker.mode: external`). */
+const externalBroker = z
+  .object({
+    url: doc(z.string().regex(/^mqtts?:\/\/[^\s/:]+(:\d+)?\/?$/, 'must be mqtt://host:port or mqtts://host:port'), 'the broker (the wards use the same one)', 'mqtts://10.20.0.5:8883'),
+    username: doc(z.string().min(1).max(64), 'the hub\'s own login at the broker (its ACL: read wardwatch/v1/#, write wardwatch/v1/+/cmd/#)', 'wardwatch-hub'),
+    passwordSecret: doc(id('secret'), 'name of the hub\'s broker password in the secrets file', 'broker-password'),
+    caFile: doc(path().optional(), 'CA that signed the broker\'s certificate (PEM), for mqtts://', 'tls/broker-ca.pem'),
+    clientId: doc(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits, "_", ".", ":" or "-"').optional(), 'this hub process\'s client id: one persistent session per process, so each process needs its own; absent: wardwatch-hub-<host name>', 'wardwatch-hub-1'),
+    group: doc(id('group').default('hub'), 'shared subscription group (`$share/<group>/…`): the hub processes of one group split the wards\' messages', 'hub'),
+    sessionExpirySeconds: doc(wholeNumber(60, 30 * 24 * 3600).default(7 * 24 * 3600), 'how long the broker keeps this process\'s session (and the messages queued for it) while the process is down', 604800),
+  })
+  .strict();
 
 const ward = z
   .object({
@@ -84,7 +98,9 @@ export const hubConfigSchema = z
     broker: doc(
       z
         .object({
-          listeners: doc(z.array(listener).min(1), 'MQTT listeners'),
+          mode: doc(z.enum(['embedded', 'external']).default('embedded'), 'embedded: the hub runs the broker (aedes) the wards connect to; external: the wards and the hub are clients of an existing broker (Mosquitto, EMQX, …), see broker.external', 'embedded'),
+          listeners: doc(z.array(listener).default([]), 'MQTT listeners of the embedded broker (at least one in embedded mode)'),
+          external: doc(externalBroker.optional(), 'the existing broker, in external mode'),
           maxPayloadBytes: doc(wholeNumber(1024, 16 * 1024 * 1024).default(1024 * 1024), 'largest accepted MQTT message', 1048576),
           connectTimeoutSeconds: doc(
             wholeNumber(1, 300).default(BROKER_DEFAULTS.connectTimeoutSeconds),
@@ -106,11 +122,11 @@ export const hubConfigSchema = z
         .object({
           incidentDays: doc(wholeNumber(1, 3650).default(365), 'days to keep incidents in the index', 365),
           clipDays: doc(wholeNumber(1, 3650).default(90), 'days to keep clips and snapshots (of incidents; recordings retrieved from wards count from their arrival)', 90),
-          sightingDays: doc(wholeNumber(1, 3650).default(90), 'days to keep sightings (what passed the cameras) and their thumbnails, counted from when the object was first seen', 90),
+          sightingDays: doc(wholeNumber(1, 3650).default(30), 'days to keep sightings (what passed the cameras) and their thumbnails, counted from when the object was first seen (a district makes ~5 million a day: ~2 GB a day with thumbnails)', 30),
           countDays: doc(wholeNumber(1, 3650).default(400), 'days to keep the per-minute counts of the counting lines', 400),
         })
         .strict()
-        .default({ incidentDays: 365, clipDays: 90, sightingDays: 90, countDays: 400 }),
+        .default({ incidentDays: 365, clipDays: 90, sightingDays: 30, countDays: 400 }),
       'how long the hub keeps things (held incidents are kept until released)',
     ),
     http: doc(
@@ -119,6 +135,8 @@ export const hubConfigSchema = z
           host: doc(host().default('0.0.0.0'), 'address of the API and operator page', '0.0.0.0'),
           port: doc(port().default(8443), 'port of the API and operator page', 8443),
           publicUrl: doc(z.url().optional(), 'URL the city uses to reach the hub, for shared links', 'https://hub.phunhuan.example.vn'),
+          tls: pageTls({ page: 'the API and operator page', certFile: 'tls/hub.crt', keyFile: 'tls/hub.key', command: 'wardwatch provision credentials tls --out DIR --host NAME' }),
+          trustProxy: trustProxy('the API and operator page'),
         })
         .strict()
         .default({ host: '0.0.0.0', port: 8443 }),
@@ -130,6 +148,16 @@ export const hubConfigSchema = z
           targets: doc(z.array(z.discriminatedUnion('type', [webhookTarget, mqttTarget])).default([]), 'where alerts go (type webhook or mqtt)'),
           rules: doc(z.array(rule).default([]), 'which incidents are forwarded automatically'),
           linkTtlHours: doc(z.number().min(1).max(720).default(72), 'hours a shared clip link stays valid', 72),
+          indicators: doc(
+            z
+              .object({
+                targets: doc(z.array(id('target')).min(1), 'forward targets that get the traffic indicators of every 15 minutes (counts per ward, camera, line, direction and label; no sightings)', ['city']),
+                delayMinutes: doc(wholeNumber(1, 60).default(5), 'minutes after a quarter ends before it is sent (the boxes send each minute when it is over)', 5),
+              })
+              .strict()
+              .optional(),
+            'optional push of the 15-minute traffic indicators to the city\'s operations centre; absent: none (the centre can poll GET /api/indicators)',
+          ),
         })
         .strict()
         .default({ targets: [], rules: [], linkTtlHours: 72 }),
@@ -150,12 +178,21 @@ export const hubConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.broker.mode === 'embedded' && cfg.broker.listeners.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['broker', 'listeners'], message: 'the embedded broker needs at least one listener', params: { hint: 'add `- { type: tls, port: 8883, certFile: tls/hub.crt, keyFile: tls/hub.key }`, or set broker.mode: external with broker.external' } });
+    }
+    if (cfg.broker.mode === 'external' && !cfg.broker.external) {
+      ctx.addIssue({ code: 'custom', path: ['broker', 'external'], message: 'broker.mode external needs broker.external (url, username, passwordSecret)', params: { hint: 'add broker.external: { url: mqtts://BROKER:8883, username: wardwatch-hub, passwordSecret: broker-password }' } });
+    }
     const wardIds = new Map<string, number>();
     cfg.wards.forEach((w, i) => {
       if (wardIds.has(w.id)) ctx.addIssue({ code: 'custom', path: ['wards', i, 'id'], message: `duplicate ward id "${w.id}" (also wards[${wardIds.get(w.id)}])`, params: { hint: 'list every ward once' } });
       else wardIds.set(w.id, i);
     });
     const targets = new Set(cfg.forward.targets.map((t) => t.id));
+    cfg.forward.indicators?.targets.forEach((t, i) => {
+      if (!targets.has(t)) ctx.addIssue({ code: 'custom', path: ['forward', 'indicators', 'targets', i], message: `unknown forward target "${t}"`, params: { hint: targets.size ? `use one of: ${[...targets].join(', ')}` : 'add it under forward.targets first' } });
+    });
     cfg.forward.rules.forEach((r, i) => {
       if (!targets.has(r.target)) {
         ctx.addIssue({ code: 'custom', path: ['forward', 'rules', i, 'target'], message: `unknown forward target "${r.target}"`, params: { hint: targets.size ? `use one of: ${[...targets].join(', ')}` : 'add it under forward.targets first' } });

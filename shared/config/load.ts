@@ -193,6 +193,7 @@ export function loadEdgeConfig(file: string, options: LoadOptions = {}): LoadRes
       secretsFile: secretsPath,
       storage: { root: path.resolve(dir, data.storage.root) },
       model: { threads: data.model.threads, path: path.resolve(dir, data.model.path ?? DEFAULT_MODEL_PATH), configured: data.model.path !== undefined },
+      review: { ...data.review, ...(data.review.tls ? { tls: { certFile: path.resolve(dir, data.review.tls.certFile), keyFile: path.resolve(dir, data.review.tls.keyFile) } } : {}) },
       hub,
       cameras,
     },
@@ -219,6 +220,13 @@ export function loadHubConfig(file: string, options: LoadOptions = {}): LoadResu
       missing.push(missingSecret(display, source.lineAt(at), formatPath(at), t.secretName, data.secretsFile));
     } else secrets.set(t.secretName, value);
   });
+  const external = data.broker.mode === 'external' ? data.broker.external : undefined;
+  if (external) {
+    const value = lookupSecret(external.passwordSecret, loaded.secrets, env);
+    const at = ['broker', 'external', 'passwordSecret'];
+    if (value === undefined) missing.push(missingSecret(display, source.lineAt(at), formatPath(at), external.passwordSecret, data.secretsFile));
+    else secrets.set(external.passwordSecret, value);
+  }
   if (missing.length && options.requireSecrets !== false) return { ok: false, problems: missing };
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
   return {
@@ -234,7 +242,9 @@ export function loadHubConfig(file: string, options: LoadOptions = {}): LoadResu
       broker: {
         ...data.broker,
         listeners: data.broker.listeners.map((l) => ({ ...l, ...(l.certFile ? { certFile: abs(l.certFile) } : {}), ...(l.keyFile ? { keyFile: abs(l.keyFile) } : {}) })),
+        ...(data.broker.external ? { external: { ...data.broker.external, ...(data.broker.external.caFile ? { caFile: abs(data.broker.external.caFile) } : {}) } } : {}),
       },
+      http: { ...data.http, ...(data.http.tls ? { tls: { certFile: abs(data.http.tls.certFile)!, keyFile: abs(data.http.tls.keyFile)! } } : {}) },
     },
   };
 }

@@ -249,3 +249,24 @@ describe('live command', () => {
     else expect(d.ok ? 'ok' : d.reason).toMatch(expected);
   });
 });
+
+describe('delivery commands (cmd/ack, cmd/delivery)', () => {
+  const ID = '01JDQ7A00000000000000000EF';
+  const EVENT = '01JDQ6Z7A1B2C3D4E5F6G7H8J9';
+  const body = (o: object) => Buffer.from(JSON.stringify(o));
+  it.each([
+    ['an ack of ids', 'ack', { msgId: ID, msgIds: [ID, EVENT] }, 'ok'],
+    ['an ack of chunks', 'ack', { msgId: ID, msgIds: [], chunks: [{ eventId: EVENT, n: [0, 7] }] }, 'ok'],
+    ['an ack id that is not a ULID', 'ack', { msgId: ID, msgIds: ['x'] }, /msgIds\.0: must be a ULID/],
+    ['a chunk entry without indexes', 'ack', { msgId: ID, msgIds: [], chunks: [{ eventId: EVENT, n: [] }] }, /chunks\.0\.n/],
+    ['more than 1000 ids and chunks together', 'ack', { msgId: ID, msgIds: Array(600).fill(ID), chunks: [{ eventId: EVENT, n: Array.from({ length: 401 }, (_, i) => i) }] }, /at most 1000/],
+    ['an unknown field', 'ack', { msgId: ID, msgIds: [], extra: 1 }, /extra/],
+    ['delivery by ack', 'delivery', { msgId: ID, confirm: 'ack' }, 'ok'],
+    ['delivery by puback', 'delivery', { msgId: ID, confirm: 'puback' }, 'ok'],
+    ['delivery by anything else', 'delivery', { msgId: ID, confirm: 'maybe' }, /confirm/],
+  ])('%s', (_name, name, payload, expected) => {
+    const d = decodeCommand(name, body(payload));
+    if (expected === 'ok') expect(d.ok ? 'ok' : d.reason).toBe('ok');
+    else expect(d.ok ? 'ok' : d.reason).toMatch(expected);
+  });
+});

@@ -1,7 +1,7 @@
 // Turns an MQTT message into a validated contract message, or a reason it was refused.
 import type { z } from 'zod';
 import { parseTopic, type ParsedTopic } from './topics.js';
-import { commandSchemas, payloadSchemas, type CameraStatus, type ClipManifest, type CommandName, type CountsMessage, type EventMessage, type SightingsMessage, type LiveCommand, type RetrievalStatus, type RetrieveCancelCommand, type RetrieveCommand, type WardStatus } from './messages.js';
+import { commandSchemas, payloadSchemas, type AckCommand, type CameraStatus, type ClipManifest, type CommandName, type CountsMessage, type DeliveryCommand, type EventMessage, type SightingsMessage, type LiveCommand, type RetrievalStatus, type RetrieveCancelCommand, type RetrieveCommand, type WardStatus } from './messages.js';
 
 export type Decoded =
   | { kind: 'wardStatus'; topic: ParsedTopic & { kind: 'wardStatus' }; payload: WardStatus }
@@ -79,7 +79,9 @@ export function decodeMessage(topicName: string, payload: Buffer): DecodeResult 
 export type DecodedCommand =
   | { name: 'retrieve'; payload: RetrieveCommand }
   | { name: 'retrieve-cancel'; payload: RetrieveCancelCommand }
-  | { name: 'live'; payload: LiveCommand };
+  | { name: 'live'; payload: LiveCommand }
+  | { name: 'ack'; payload: AckCommand }
+  | { name: 'delivery'; payload: DeliveryCommand };
 
 /** Decodes a command a ward received (`cmd/<name>`): an unknown name or a bad payload is a reason, not a throw. */
 export function decodeCommand(name: string, payload: Buffer): { ok: true; command: DecodedCommand } | { ok: false; reason: string } {

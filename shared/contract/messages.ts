@@ -211,8 +211,13 @@ export const cameraStatusSchema = z
     alertsPerMin: z.number().int().min(0).optional(),
     /** frames the detector could not take in time, over the last minute */
     framesLostPerMin: z.number().int().min(0).optional(),
+    /** frames the detector answered per second over the last minute (the effective detect rate), and frames skipped by the overload plan; older boxes do not say */
+    detectedFps: z.number().min(0).optional(),
+    framesSkippedPerMin: z.number().int().min(0).optional(),
     /** camera clock minus box clock in ms (ONVIF GetSystemDateAndTime); null when unknown (no ONVIF, no answer); older boxes do not say */
     clockSkewMs: z.number().int().nullable().optional(),
+    /** where the camera is (edge.yaml cameras[].location), for the hub's "within R metres" search; older boxes do not say */
+    location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).strict().optional(),
   })
   .strict();
 export type CameraStatus = z.infer<typeof cameraStatusSchema>;
@@ -264,11 +269,46 @@ export const liveCommandSchema = z
   .strict();
 export type LiveCommand = z.infer<typeof liveCommandSchema>;
 
+/** Most message ids, and most clip chunks, one `cmd/ack` confirms (≈ 30 KiB of JSON at most). */
+export const MAX_ACK_IDS = 1000;
+
+/**
+ * `cmd/ack`: the hub has committed these messages (by `msgId`) and clip chunks (by event id and index), or dropped
+ * them as invalid for good; the box may take them out of its outbox. Repeats are harmless.
+ */
+export const ackCommandSchema = z
+  .object({
+    msgId,
+    msgIds: z.array(ulidSchema).max(MAX_ACK_IDS),
+    chunks: z
+      .array(z.object({ eventId: ulidSchema, n: z.array(z.number().int().min(0).max(999_999)).min(1).max(MAX_ACK_IDS) }).strict())
+      .max(MAX_ACK_IDS)
+      .optional(),
+  })
+  .strict()
+  .refine((a) => a.msgIds.length + (a.chunks ?? []).reduce((sum, c) => sum + c.n.length, 0) <= MAX_ACK_IDS, { message: `at most ${MAX_ACK_IDS} message ids and chunks in one ack`, path: ['msgIds'] });
+export type AckCommand = z.infer<typeof ackCommandSchema>;
+
+/** How the hub confirms that it committed a message: its broker's PUBACK (embedded broker) or a `cmd/ack`. */
+export const DELIVERY_CONFIRMATIONS = ['puback', 'ack'] as const;
+export type DeliveryConfirmation = (typeof DELIVERY_CONFIRMATIONS)[number];
+
+/** `cmd/delivery` (retained): how this hub confirms delivery, so a box knows when a message may leave its outbox. */
+export const deliveryCommandSchema = z
+  .object({
+    msgId,
+    confirm: z.enum(DELIVERY_CONFIRMATIONS),
+  })
+  .strict();
+export type DeliveryCommand = z.infer<typeof deliveryCommandSchema>;
+
 /** Payload schema of each command the hub may send, by command name. */
 export const commandSchemas = {
   retrieve: retrieveCommandSchema,
   'retrieve-cancel': retrieveCancelCommandSchema,
   live: liveCommandSchema,
+  ack: ackCommandSchema,
+  delivery: deliveryCommandSchema,
 } as const;
 export type CommandName = keyof typeof commandSchemas;
 

@@ -20,7 +20,7 @@ export interface ReviewBox {
   close(): Promise<void>;
 }
 
-export async function startReviewBox({ ward, cameras, timeZone, clock, clocks }: { ward: { id: string; name: string }; cameras: ReviewCamera[]; timeZone?: string; clock?: () => number; clocks?: ReviewServerOptions['clocks'] }): Promise<ReviewBox> {
+export async function startReviewBox({ ward, cameras, timeZone, clock, clocks, tls, trustProxy, detection }: { ward: { id: string; name: string }; cameras: ReviewCamera[]; timeZone?: string; clock?: () => number; clocks?: ReviewServerOptions['clocks'] } & Pick<ReviewServerOptions, 'tls' | 'trustProxy' | 'detection'>): Promise<ReviewBox> {
   const root = mkdtempSync(path.join(tmpdir(), 'ww-review-box-'));
   const db = openEdgeDb(path.join(root, 'edge.db'));
   const server = await createReviewServer({
@@ -36,6 +36,9 @@ export async function startReviewBox({ ward, cameras, timeZone, clock, clocks }:
     ...(clock && { clock }),
     ...(timeZone && { timeZone }),
     ...(clocks && { clocks }),
+    tls,
+    trustProxy,
+    detection,
   });
   const url = await server.listen('127.0.0.1', 0);
   return {

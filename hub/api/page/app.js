@@ -3,7 +3,9 @@
 import { ApiError, get, post, setCsrf, whenLoggedOut } from './api.js';
 import { currentLang, formatTime, inputTime, setLang, setTimeZone, t, translatePage, zoneNote } from './i18n.js';
 import { stopLive } from './live.js';
+import { startDashboard } from './dashboard.js';
 import { startRetrievals, stopRetrievals } from './retrievals.js';
+import { startSearch } from './search.js';
 import { deadRow, detailView, incidentRow, wardCard } from './views.js';
 
 const HEALTH_EVERY_MS = 5000;
@@ -135,7 +137,7 @@ $('lang').addEventListener('click', () => {
 function route() {
   const hash = location.hash.slice(1) || 'incidents';
   const [tab, arg] = hash.split('/');
-  const tabs = ['incidents', 'health', 'dead', 'retrieve'];
+  const tabs = ['incidents', 'health', 'dead', 'retrieve', 'search', 'dashboard'];
   const current = tab === 'incident' ? 'incidents' : tabs.includes(tab) ? tab : 'incidents';
   for (const name of tabs) {
     $(`${name}-view`).hidden = name !== current;
@@ -148,6 +150,8 @@ function route() {
   if (current === 'incidents') void reloadIncidents();
   if (current === 'health') startHealth();
   if (current === 'dead') void loadDead();
+  if (current === 'search') void startSearch();
+  if (current === 'dashboard') void startDashboard();
   if (tab === 'incident' && arg) void openDetail(arg);
 }
 window.addEventListener('hashchange', () => state.user && route());
