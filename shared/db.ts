@@ -63,3 +63,16 @@ export function migrate(db: Db, migrations: readonly Migration[]): number {
   }
   return migrations.length - current;
 }
+
+/**
+ * Prepares each distinct SQL text once: queries built from a filter's shape (which columns it names) repeat a few
+ * shapes many times. The cache grows with the number of shapes, which the callers bound.
+ */
+export function statementCache(db: Db): (sql: string) => Database.Statement {
+  const cache = new Map<string, Database.Statement>();
+  return (sql) => {
+    let stmt = cache.get(sql);
+    if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+    return stmt;
+  };
+}

@@ -1,7 +1,7 @@
 // The counts query: sums of the counting lines per camera, line, direction and label in minute, hour or day
 // buckets of a time zone, and how many minutes of each bucket the camera reported (a minute not reported is not
 // a zero). Bounded before it runs (countsBudget): its cost is the camera-days it reads.
-import type { Db } from '../../shared/db.js';
+import { statementCache, type Db } from '../../shared/db.js';
 import { localToUtc, offsetSpans, type OffsetSpan } from '../../shared/local-time.js';
 
 export const BUCKETS = ['minute', 'hour', 'day'] as const;
@@ -86,12 +86,7 @@ export interface CountQuery {
 export function createCountQuery(db: Db): CountQuery {
   const allCameras = db.prepare<[], number>('SELECT count(*) FROM cameras').pluck();
   const wardCameras = db.prepare<[string], number>('SELECT count(*) FROM cameras WHERE ward = ?').pluck();
-  const cache = new Map<string, ReturnType<Db['prepare']>>();
-  const prepared = (sql: string) => {
-    let stmt = cache.get(sql);
-    if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
-    return stmt;
-  };
+  const prepared = statementCache(db);
   // better-sqlite3 binds a JS number as REAL, and REAL division does not floor
   const bucketSql = '(c.minute + CAST(@offset AS INTEGER)) / CAST(@size AS INTEGER) * CAST(@size AS INTEGER)';
 

@@ -1,7 +1,7 @@
 // Traffic indicators from the 15-minute rollups (count_quarters): sums per bucket (15 minutes, local hour, local
 // day) and per the dimensions asked (ward, camera, line, direction, label), with the camera-minutes watched per
 // bucket (a minute not reported is not a zero). Bounded before it runs (indicatorBudget).
-import type { Db } from '../../shared/db.js';
+import { statementCache, type Db } from '../../shared/db.js';
 import { localToUtc, offsetSpans, type OffsetSpan } from '../../shared/local-time.js';
 import { BUCKET_MS, type IndicatorBucket } from './buckets.js';
 
@@ -69,12 +69,7 @@ function scope(f: IndicatorFilter, table: string): { from: string; where: string
 export function createIndicatorQuery(db: Db): IndicatorQuery {
   const allCameras = db.prepare<[], number>('SELECT count(*) FROM cameras').pluck();
   const wardCameras = db.prepare<[string], number>('SELECT count(*) FROM cameras WHERE ward = ?').pluck();
-  const cache = new Map<string, ReturnType<Db['prepare']>>();
-  const prepared = (sql: string) => {
-    let stmt = cache.get(sql);
-    if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
-    return stmt;
-  };
+  const prepared = statementCache(db);
   // better-sqlite3 binds a JS number as REAL, and REAL division does not floor
   const local = '(c.quarter + CAST(@offset AS INTEGER)) / CAST(@size AS INTEGER) * CAST(@size AS INTEGER)';
 

@@ -1,7 +1,7 @@
 // The sighting search over the hub's index: a place (wards, cameras, or within R metres of a camera) resolved to
 // cameras, then the streams of the plan read one page each from the cursor on and merged; the total counted on the
 // first page, up to COUNT_CAP.
-import type { Db } from '../../shared/db.js';
+import { statementCache, type Db } from '../../shared/db.js';
 import type { Cursor } from '../api/cursor.js';
 import { mergePages } from './merge.js';
 import { kindPairs, MAX_KIND_STREAMS, MAX_PLACE_STREAMS, searchPlan, streamSql, type Order, type SearchFilter, type StreamKey } from './plan.js';
@@ -80,12 +80,7 @@ export type SightingSearch = (request: SearchRequest, page: { limit: number; aft
 
 export function createSightingSearch(db: Db): SightingSearch {
   const known = db.prepare<[], PlacedCamera>('SELECT ward, camera, lat, lon FROM cameras');
-  const cache = new Map<string, ReturnType<Db['prepare']>>();
-  const prepared = (sql: string) => {
-    let stmt = cache.get(sql);
-    if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
-    return stmt;
-  };
+  const prepared = statementCache(db);
 
   // place or kind: the index entries each would walk, counted on the window's last slice (a 24th, at least 5
   // minutes), the kind's count stopped once it passes the place's. A ward's red cars: the kind walk is ~5× shorter;
