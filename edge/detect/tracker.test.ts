@@ -370,11 +370,26 @@ describe('Tracker: lifetimes', () => {
     expect(confirmed).toEqual([false, false, true, true]);
   });
 
-  it('drops a tentative track at its first miss, without reporting it', () => {
+  it('drops a tentative track seen once at its first miss, without reporting it', () => {
     const tracker = new Tracker();
     tracker.update([det('person', 100, 100, 20, 45, 0.9)], 0);
     expect(tracker.update([], 200)).toEqual({ tracks: [], ended: [] });
     expect(tracker.size).toBe(0);
+  });
+
+  it('lets a tentative track seen twice miss one frame (and confirm after), but not two in a row', () => {
+    const tracker = new Tracker();
+    const seen = (x: number, t: number) => tracker.update([det('car', x, 200, 80, 45, 0.8)], t);
+    seen(100, 0);
+    seen(110, 200);
+    expect(tracker.update([], 400).tracks.map((t) => [t.id, t.confirmed, t.misses])).toEqual([[1, false, 1]]);
+    seen(130, 600);
+    expect(seen(140, 800).tracks.map((t) => [t.id, t.confirmed])).toEqual([[1, true]]);
+    const other = new Tracker();
+    other.update([det('car', 100, 200, 80, 45, 0.8)], 0);
+    other.update([det('car', 110, 200, 80, 45, 0.8)], 200);
+    other.update([], 400);
+    expect(other.update([], 600)).toEqual({ tracks: [], ended: [] });
   });
 
   it('coasts a lost moving track 1.5 s, then reports it ended exactly once', () => {
