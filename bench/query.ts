@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { createIncidentQuery, incidentSql, type IncidentFilter } from '../hub/api/incident-query.js';
 import type { Cursor } from '../hub/api/cursor.js';
 import { openHubStore } from '../hub/store/store.js';
+import { randomSource } from '../test-fixtures/camera/street-scene.js';
 
 const { values } = parseArgs({
   options: { incidents: { type: 'string', default: '1000000' }, queries: { type: 'string', default: '1000' }, seed: { type: 'string', default: '7' }, keep: { type: 'boolean', default: false }, root: { type: 'string' } },
@@ -18,15 +19,8 @@ const { values } = parseArgs({
 let N = Number(values.incidents);
 const Q = Number(values.queries);
 
-// a small seeded PRNG (mulberry32): the same district and the same queries on every run
-let s = Number(values.seed) >>> 0;
-const rnd = () => {
-  s = (s + 0x6d2b79f5) >>> 0;
-  let t = s;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+// seeded pseudo-random numbers (mulberry32): the same district and the same queries on every run
+const rnd = randomSource(Number(values.seed));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 const weighted = <T>(xs: readonly (readonly [T, number])[]): T => {
   let r = rnd() * xs.reduce((a, [, w]) => a + w, 0);

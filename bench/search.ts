@@ -26,6 +26,7 @@ import { IndexWriter, type BatchItem } from '../hub/ingest/index-writer.js';
 import { openHubStore } from '../hub/store/store.js';
 import { storePaths } from '../hub/store/paths.js';
 import { rssMb } from './proc.js';
+import { randomSource } from '../test-fixtures/camera/street-scene.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,15 +51,8 @@ const BATCH_S = 5; // edge.yaml sightings.batchSeconds
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-// a small seeded PRNG (mulberry32): the same district on every run
-let seed = Number(values.seed) >>> 0;
-const rnd = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+// seeded pseudo-random numbers (mulberry32): the same district on every run
+const rnd = randomSource(Number(values.seed));
 const weighted = <T>(xs: readonly (readonly [T, number])[]): T => {
   let r = rnd() * xs.reduce((a, [, w]) => a + w, 0);
   for (const [x, w] of xs) if ((r -= w) < 0) return x;
