@@ -12,6 +12,7 @@ import { createIncidentQuery, incidentSql, type IncidentFilter } from '../hub/ap
 import type { Cursor } from '../hub/api/cursor.js';
 import { openHubStore } from '../hub/store/store.js';
 import { randomSource } from '../test-fixtures/camera/street-scene.js';
+import { seededUlid } from './seeded-ulid.js';
 
 const { values } = parseArgs({
   options: { incidents: { type: 'string', default: '1000000' }, queries: { type: 'string', default: '1000' }, seed: { type: 'string', default: '7' }, keep: { type: 'boolean', default: false }, root: { type: 'string' } },
@@ -28,16 +29,8 @@ const weighted = <T>(xs: readonly (readonly [T, number])[]): T => {
   return xs[xs.length - 1]![0];
 };
 
-// ULIDs of the incidents' start times; the random part from the seeded PRNG (the ulid package draws crypto
-// randomness for every character: 35 µs an id here, a third of the seeding time)
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-function ulidAt(ms: number): string {
-  let time = '';
-  for (let i = 0, t = ms; i < 10; i++, t = Math.floor(t / 32)) time = CROCKFORD[t % 32] + time;
-  let random = '';
-  for (let i = 0; i < 16; i++) random += CROCKFORD[Math.floor(rnd() * 32)];
-  return time + random;
-}
+// ULIDs of the incidents' start times, the same on every run (a third of the seeding time with the ulid package)
+const ulidAt = seededUlid(rnd);
 
 const WARDS = Array.from({ length: 15 }, (_, i) => `p${String(i + 1).padStart(2, '0')}`);
 const CAMERAS = Array.from({ length: 32 }, (_, i) => `cam-${String(i + 1).padStart(2, '0')}`);

@@ -27,6 +27,7 @@ import { openHubStore } from '../hub/store/store.js';
 import { storePaths } from '../hub/store/paths.js';
 import { rssMb } from './proc.js';
 import { randomSource } from '../test-fixtures/camera/street-scene.js';
+import { seededUlid } from './seeded-ulid.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,14 +60,7 @@ const weighted = <T>(xs: readonly (readonly [T, number])[]): T => {
   return xs[xs.length - 1]![0];
 };
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-function ulidAt(ms: number): string {
-  let time = '';
-  for (let i = 0, t = ms; i < 10; i++, t = Math.floor(t / 32)) time = CROCKFORD[t % 32] + time;
-  let random = '';
-  for (let i = 0; i < 16; i++) random += CROCKFORD[Math.floor(rnd() * 32)];
-  return time + random;
-}
+const ulidAt = seededUlid(rnd);
 /** Poisson(λ) for small λ (Knuth). */
 function poisson(lambda: number): number {
   const l = Math.exp(-lambda);

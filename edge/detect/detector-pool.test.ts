@@ -1,19 +1,11 @@
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
-import { DOG_JPG as DOG } from '../../test-fixtures/media/index.js';
-import type { DetectorError, RgbFrame } from './detector.js';
+import { dogFrame } from '../../test-fixtures/media/frames.js';
+import type { DetectorError } from './detector.js';
 import { createDetectorPool, defaultArrangement, pickSession } from './detector-pool.js';
 import { packagedModel } from './model-file.js';
 
 const MODEL = packagedModel().path;
-
-async function dogFrame(): Promise<RgbFrame> {
-  const raw = await sharp(DOG).removeAlpha().resize(640, 360, { fit: 'fill' }).raw().toBuffer();
-  const data = new Uint8Array(new ArrayBuffer(raw.length));
-  data.set(raw);
-  return { data, width: 640, height: 360 };
-}
 
 describe('pickSession', () => {
   const cases: { inHand: number[]; last: number; expected: number }[] = [

@@ -1,20 +1,12 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/log.js';
-import type { DetectorError, RgbFrame } from './detector.js';
+import type { DetectorError } from './detector.js';
 import { createWorkerDetector } from './worker-detector.js';
 import { packagedModel } from './model-file.js';
-import { DOG_JPG as DOG } from '../../test-fixtures/media/index.js';
+import { dogFrame } from '../../test-fixtures/media/frames.js';
 
 const MODEL = packagedModel().path;
-
-async function dogFrame(): Promise<RgbFrame> {
-  const raw = await sharp(DOG).removeAlpha().resize(640, 360, { fit: 'fill' }).raw().toBuffer();
-  const data = new Uint8Array(new ArrayBuffer(raw.length));
-  data.set(raw);
-  return { data, width: 640, height: 360 };
-}
 
 describe('detector in a worker thread', () => {
   it('detects in the worker, hands the transferred frame buffer back, and leaves the main thread free', async () => {
