@@ -1,12 +1,10 @@
 // Finds ffmpeg and ffprobe once (configured path → PATH → npm packages) and reads their versions,
 // so that every other module asks here which flags this build understands.
-import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { runJob } from './job.js';
 
-const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 
 export interface FfmpegTool {
@@ -73,8 +71,8 @@ export function parseVersion(banner: string): { version: string; libavformat: [n
 }
 
 async function describe(file: string, source: FfmpegTool['source']): Promise<FfmpegTool> {
-  const { stdout } = await run(file, ['-version'], { timeout: 10_000 });
-  return { path: file, source, ...parseVersion(stdout) };
+  const stdout = await runJob(file, ['-version'], { timeoutMs: 10_000 });
+  return { path: file, source, ...parseVersion(stdout.toString('utf8')) };
 }
 
 async function locateOne(

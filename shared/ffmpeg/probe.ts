@@ -1,11 +1,8 @@
 // ffprobe wrapper: what a segment, clip or camera stream holds (codec, size, fps, duration, bitrate).
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { probeArgs } from './args.js';
+import { FfmpegJobError, runJob } from './job.js';
 import type { FfmpegTools } from './locate.js';
 import { redactUrl } from '../log.js';
-
-const run = promisify(execFile);
 
 export interface ProbedStream {
   type: 'video' | 'audio' | 'other';
@@ -60,14 +57,14 @@ export class ProbeError extends Error {
 /** Probes a file or an RTSP URL (with an IP host). Rejects with ProbeError carrying ffprobe's own message. */
 export async function probe(tools: FfmpegTools, input: string, timeoutSeconds = 15): Promise<ProbeResult> {
   try {
-    const { stdout } = await run(tools.ffprobe.path, probeArgs(input, { tools, rtspTimeoutSeconds: timeoutSeconds }), {
-      timeout: timeoutSeconds * 1000 + 2000,
-      maxBuffer: 4 * 1024 * 1024,
+    const stdout = await runJob(tools.ffprobe.path, probeArgs(input, { tools, rtspTimeoutSeconds: timeoutSeconds }), {
+      timeoutMs: timeoutSeconds * 1000 + 2000,
+      maxStdoutBytes: 4 * 1024 * 1024,
     });
-    return parseProbe(stdout);
+    return parseProbe(stdout.toString('utf8'));
   } catch (err) {
-    const e = err as { stderr?: string; message: string };
+    const why = err instanceof FfmpegJobError && err.lastLine ? err.lastLine : (err as Error).message;
     // the message may be shown or logged anywhere: never with the camera's password in it
-    throw new ProbeError(redactUrl(`ffprobe could not read ${input}: ${(e.stderr || e.message).trim().split('\n').slice(-1)[0]}`));
+    throw new ProbeError(redactUrl(`ffprobe could not read ${input}: ${why.trim().split('\n').slice(-1)[0]}`));
   }
 }
