@@ -1,9 +1,11 @@
 // One camera's frame source: an ffmpeg that decodes the sub stream to raw RGB frames, restarted on every exit
-// with backoff, killed when it stalls; frames are filled from stdout chunks into pooled buffers.
-import { spawn, type ChildProcess } from 'node:child_process';
+// with backoff, killed when it stalls (shared/ffmpeg/supervisor.ts runs that loop); frames are filled from stdout
+// chunks into pooled buffers and paired with the times ffmpeg prints.
 import { frameReaderArgs } from '../../shared/ffmpeg/args.js';
+import type { FfmpegInstance } from '../../shared/ffmpeg/instance.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import { resolveUrlHost } from '../../shared/ffmpeg/resolve.js';
+import { FfmpegSupervisor, type AfterRun, type RunEnd, type RunPlan } from '../../shared/ffmpeg/supervisor.js';
 import type { Logger } from '../../shared/log.js';
 import { Backoff } from '../../shared/backoff.js';
 import type { RgbFrame } from './detector.js';
@@ -84,16 +86,28 @@ export interface FrameSourceOptions {
 
 export class FrameSource {
   readonly pool: FramePool;
-  private child: ChildProcess | undefined;
+  private readonly camera: string;
+  /** sub stream URL with credentials: handed to ffmpeg only */
+  private readonly url: string;
+  private readonly fps: number;
+  private readonly width: number;
+  private readonly height: number;
+  private readonly tools: FfmpegTools;
+  private readonly logger: Logger;
+  private readonly onFrame: (frame: Frame) => void;
+  private readonly onRestart: (() => void) | undefined;
+  private readonly onState: ((state: FrameSourceState, detail: string) => void) | undefined;
+  private readonly socketTimeoutSeconds: number;
+  private readonly backoff: Backoff;
+  private readonly clock: () => number;
+  private readonly frameBytes: number;
+  private readonly stallMs: number;
+  private readonly supervisor: FfmpegSupervisor;
   private state: FrameSourceState = 'stopped';
   private stopping = true;
   private current: Uint8Array | undefined;
   private filled = 0;
   private seq = 0;
-  private spawnedAtMs = 0;
-  private lastFrameMs = 0;
-  private stderrTail = '';
-  private stderrLine = '';
   /** this run's frame times: the pts `showinfo` printed and the frames that came, paired in order */
   private times: FrameTimes<Uint8Array> | undefined;
   private timeBaseMs = 0;
@@ -101,25 +115,41 @@ export class FrameSource {
   private untimed: { data: Uint8Array; arrivedMs: number }[] = [];
   private warnedUntimed = false;
   private sawTimes = false;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private readonly backoff: Backoff;
-  private readonly clock: () => number;
-  private readonly frameBytes: number;
-  private readonly stallMs: number;
   /** frames and restarts since start, for status; stale: old frames a (re)connect brought, not fed on */
   frames = 0;
   restarts = 0;
   stale = 0;
 
-  constructor(private readonly o: FrameSourceOptions) {
-    this.frameBytes = o.width * o.height * 3;
-    this.pool = o.pool ?? new FramePool(this.frameBytes);
-    if (this.pool.frameBytes !== this.frameBytes) throw new RangeError(`frame pool holds ${this.pool.frameBytes}-byte frames, camera ${o.camera} needs ${this.frameBytes}`);
-    this.backoff = o.backoff ?? new Backoff();
-    this.clock = o.clock ?? Date.now;
-    this.stallMs = o.stallMs ?? Math.max(10_000, 10_000 / o.fps);
+  constructor({ camera, url, fps, width, height, tools, logger, onFrame, onRestart, onState, pool, socketTimeoutSeconds = 5, stallMs, backoff, clock }: FrameSourceOptions) {
+    this.camera = camera;
+    this.url = url;
+    this.fps = fps;
+    this.width = width;
+    this.height = height;
+    this.tools = tools;
+    this.logger = logger;
+    this.onFrame = onFrame;
+    this.onRestart = onRestart;
+    this.onState = onState;
+    this.socketTimeoutSeconds = socketTimeoutSeconds;
+    this.frameBytes = width * height * 3;
+    this.pool = pool ?? new FramePool(this.frameBytes);
+    if (this.pool.frameBytes !== this.frameBytes) throw new RangeError(`frame pool holds ${this.pool.frameBytes}-byte frames, camera ${camera} needs ${this.frameBytes}`);
+    this.backoff = backoff ?? new Backoff();
+    this.clock = clock ?? Date.now;
+    this.stallMs = stallMs ?? Math.max(10_000, 10_000 / fps);
+    this.supervisor = new FfmpegSupervisor({
+      ffmpegPath: tools.ffmpeg.path,
+      prepare: () => this.prepareRun(),
+      onRun: (run) => this.onRun(run),
+      onStderrLine: (line) => this.onStderrLine(line),
+      onEnd: (end) => this.onEnd(end),
+      policy: this.backoff,
+      tailChars: 2048,
+      stall: { afterMs: this.stallMs, onStall: () => this.setState('stalled', `no frame for ${Math.round(this.stallMs / 1000)} s`) },
+      clock: this.clock,
+      logger,
+    });
   }
 
   get currentState(): FrameSourceState {
@@ -127,70 +157,50 @@ export class FrameSource {
   }
 
   pid(): number | undefined {
-    return this.child?.pid;
+    return this.supervisor.pid;
   }
 
   start(): void {
     if (!this.stopping) return;
     this.stopping = false;
     this.setState('starting', 'starting ffmpeg');
-    void this.spawnOnce();
-    this.watchdog = setInterval(() => this.checkStall(), 1000);
+    this.supervisor.start();
   }
 
   /** Kills ffmpeg (a decoder has nothing to flush) and waits for it to go. */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.restartTimer);
-    clearInterval(this.watchdog);
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await this.exited;
+    await this.supervisor.stop();
     this.setState('stopped', 'shutdown');
   }
 
   private setState(state: FrameSourceState, detail: string): void {
     if (state === this.state) return;
     this.state = state;
-    this.o.onState?.(state, detail);
+    this.onState?.(state, detail);
   }
 
-  private async spawnOnce(): Promise<void> {
-    let url: string;
-    try {
-      url = await resolveUrlHost(this.o.url);
-    } catch (err) {
-      this.o.logger.warn({ camera: this.o.camera, err: (err as Error).message }, 'cannot resolve the camera address');
-      this.scheduleRestart('cannot resolve the camera address');
-      return;
-    }
-    if (this.stopping) return;
-    const args = frameReaderArgs(this.o.tools, {
+  /** Before each run: the camera's address (a failure ends the run unstarted: see onEnd) and this run's state. */
+  private async prepareRun(): Promise<RunPlan> {
+    const url = await resolveUrlHost(this.url);
+    if (this.stopping) return undefined;
+    const args = frameReaderArgs(this.tools, {
       url,
-      timeoutSeconds: this.o.socketTimeoutSeconds ?? 5,
-      fps: this.o.fps,
-      width: this.o.width,
-      height: this.o.height,
+      timeoutSeconds: this.socketTimeoutSeconds,
+      fps: this.fps,
+      width: this.width,
+      height: this.height,
     });
-    this.spawnedAtMs = this.lastFrameMs = this.clock();
-    this.stderrTail = '';
-    this.stderrLine = '';
     this.filled = 0;
     this.times = undefined;
     this.timeBaseMs = 0;
     this.pts = [];
-    const child = spawn(this.o.tools.ffmpeg.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.o.onRestart?.();
-    child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => this.onStderr(chunk.toString('utf8')));
-    this.exited = new Promise((resolve) => {
-      child.on('close', (code, signal) => {
-        this.onClose(code, signal);
-        resolve();
-      });
-    });
-    child.on('error', (err) => this.o.logger.error({ camera: this.o.camera, err: err.message }, 'cannot start ffmpeg for detection'));
+    return { args };
+  }
+
+  private onRun(run: FfmpegInstance): void {
+    this.onRestart?.();
+    run.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
   }
 
   /** Copies stdout chunks into the frame being filled (one memcpy per chunk part, never per pixel). */
@@ -210,7 +220,7 @@ export class FrameSource {
         this.current = undefined;
         this.filled = 0;
         const now = this.clock();
-        this.lastFrameMs = now;
+        this.supervisor.alive();
         this.frames++;
         if (this.state !== 'running') {
           this.backoff.reset();
@@ -222,24 +232,21 @@ export class FrameSource {
     }
   }
 
-  /** `showinfo` lines carry the frames' times; anything else is ffmpeg talking (kept for the exit's reason). */
-  private onStderr(text: string): void {
-    const lines = (this.stderrLine + text).split('\n');
-    this.stderrLine = lines.pop() ?? '';
-    for (const line of lines) {
-      const info = parseShowinfo(line);
-      if (info?.kind === 'config') {
-        this.timeBaseMs = info.timeBase * 1000;
-        this.times ??= new FrameTimes(info.frameIntervalMs);
-      } else if (info?.kind === 'frame') {
-        this.sawTimes = true;
-        if (this.timeBaseMs) this.pts.push(info.pts * this.timeBaseMs);
-        if (this.pts.length > PAIRING_LIMIT) this.pts.shift();
-      } else if (line.trim()) {
-        this.stderrTail = (this.stderrTail + line + '\n').slice(-2048);
-      }
+  /** `showinfo` lines carry the frames' times (true: taken); anything else is ffmpeg talking (kept for the exit's reason). */
+  private onStderrLine(line: string): boolean {
+    const info = parseShowinfo(line);
+    if (info?.kind === 'config') {
+      this.timeBaseMs = info.timeBase * 1000;
+      this.times ??= new FrameTimes(info.frameIntervalMs);
+    } else if (info?.kind === 'frame') {
+      this.sawTimes = true;
+      if (this.timeBaseMs) this.pts.push(info.pts * this.timeBaseMs);
+      if (this.pts.length > PAIRING_LIMIT) this.pts.shift();
+    } else {
+      return false;
     }
     this.pairFrames();
+    return true;
   }
 
   /** Frames and their times come on two pipes: pair them in order, then let FrameTimes say which are live. */
@@ -262,43 +269,38 @@ export class FrameSource {
       }
       if (!this.warnedUntimed) {
         this.warnedUntimed = true;
-        this.o.logger.warn({ camera: this.o.camera }, 'ffmpeg prints no frame times: frames are stamped when they arrive');
+        this.logger.warn({ camera: this.camera }, 'ffmpeg prints no frame times: frames are stamped when they arrive');
       }
       this.emit(frame.data, frame.arrivedMs, frame.arrivedMs);
     }
   }
 
   private emit(data: Uint8Array, takenMs: number, arrivedMs: number): void {
-    this.o.onFrame({ camera: this.o.camera, data, width: this.o.width, height: this.o.height, timestampMs: takenMs, arrivedMs, seq: this.seq++ });
+    this.onFrame({ camera: this.camera, data, width: this.width, height: this.height, timestampMs: takenMs, arrivedMs, seq: this.seq++ });
   }
 
-  private checkStall(): void {
-    const child = this.child;
-    if (!child || child.exitCode !== null || this.stopping) return;
-    if (this.clock() - this.lastFrameMs > this.stallMs) {
-      this.setState('stalled', `no frame for ${Math.round(this.stallMs / 1000)} s`);
-      child.kill('SIGKILL');
+  /** A run ended (or could not start): its frames in hand go back to the pool, and it restarts. */
+  private onEnd(end: RunEnd): AfterRun {
+    if (!end.started) {
+      this.logger.warn({ camera: this.camera, err: end.error?.message }, 'cannot resolve the camera address');
+      return this.scheduleRestart('cannot resolve the camera address');
     }
-  }
-
-  private onClose(code: number | null, signal: NodeJS.Signals | null): void {
-    this.child = undefined;
+    if (end.error) this.logger.error({ camera: this.camera, err: end.error.message }, 'cannot start ffmpeg for detection');
     // a partly filled frame is the start of a picture that will never finish; frames never shown live are not fed
     this.filled = 0;
     for (const data of [...this.untimed.map((f) => f.data), ...(this.times?.release() ?? [])]) this.pool.give(data);
     this.untimed = [];
-    if (this.stopping) return;
-    const lastLine = this.stderrTail.trim().split('\n').slice(-1)[0] ?? '';
-    this.o.logger.debug({ camera: this.o.camera, code, signal, stderr: lastLine }, 'detect ffmpeg exited');
-    this.scheduleRestart(lastLine || `ffmpeg exited (${signal ?? code})`);
+    if (this.stopping) return 'idle';
+    const { code, signal, lastLine } = end;
+    this.logger.debug({ camera: this.camera, code, signal, stderr: lastLine }, 'detect ffmpeg exited');
+    return this.scheduleRestart(lastLine || `ffmpeg exited (${signal ?? code})`);
   }
 
-  /** Restart on every exit: a camera that vanishes makes ffmpeg exit 0, silently. */
-  private scheduleRestart(detail: string): void {
-    if (this.stopping) return;
+  /** Restart on every exit (after the backoff): a camera that vanishes makes ffmpeg exit 0, silently. */
+  private scheduleRestart(detail: string): AfterRun {
+    if (this.stopping) return 'idle';
     if (this.state !== 'stalled') this.setState('offline', detail);
-    const delay = this.backoff.next(this.clock() - this.spawnedAtMs);
     this.restarts++;
-    this.restartTimer = setTimeout(() => void this.spawnOnce(), delay);
+    return 'restart';
   }
 }

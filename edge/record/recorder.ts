@@ -1,13 +1,15 @@
 // One camera's recorder: an ffmpeg that copies the main stream into segments, restarted on every exit with
-// backoff, killed when it stalls. It reports closed segments and every stop, so no gap goes unrecorded.
-import { spawn, type ChildProcess } from 'node:child_process';
+// backoff, killed when it stalls (shared/ffmpeg/supervisor.ts runs that loop). It reports closed segments and every
+// stop, so no gap goes unrecorded.
 import { mkdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { recorderArgs } from '../../shared/ffmpeg/args.js';
+import type { FfmpegInstance } from '../../shared/ffmpeg/instance.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import { resolveUrlHost } from '../../shared/ffmpeg/resolve.js';
+import { FfmpegSupervisor, type AfterRun, type RunEnd, type RunPlan } from '../../shared/ffmpeg/supervisor.js';
 import type { Logger } from '../../shared/log.js';
 import { Backoff } from '../../shared/backoff.js';
 import { StreamClock } from '../stream-clock.js';
@@ -77,12 +79,19 @@ export function classifyExit(f: { stderr: string; reachable: boolean; recordedAn
 }
 
 export class CameraRecorder {
-  private child: ChildProcess | undefined;
+  private readonly camera: string;
+  /** main stream URL with credentials: handed to ffmpeg, never logged unredacted */
+  private readonly url: string;
+  private readonly root: string;
+  private readonly segmentSeconds: number;
+  private readonly tools: FfmpegTools;
+  private readonly logger: Logger;
+  private readonly events: RecorderEvents;
+  private readonly socketTimeoutSeconds: number;
+  private readonly backoff: Backoff;
+  private readonly clock: () => number;
+  private readonly supervisor: FfmpegSupervisor;
   private state: RecorderState = 'stopped';
-  private stopping = false;
-  private killedForStall = false;
-  private lastProgressMs = 0;
-  private spawnedAtMs = 0;
   private segmentsThisRun = 0;
   /** when ffmpeg last reported more bytes written, and how many */
   private lastDataMs = 0;
@@ -109,18 +118,35 @@ export class CameraRecorder {
   private shuttingDown = false;
   /** probe-free start; turned off for good when this camera's stream turns out to need probing */
   private fastStart = true;
-  private stderrTail = '';
-  private restartTimer: NodeJS.Timeout | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
-  private exited: Promise<void> = Promise.resolve();
+  /** this run's listed segments, indexed in order, one at a time */
+  private indexing: Promise<void> = Promise.resolve();
   /** the service's handling of the last stop (indexing the last segment, the gap): stop() waits for it */
   private afterStop: Promise<void> = Promise.resolve();
-  private readonly backoff: Backoff;
-  private readonly clock: () => number;
 
-  constructor(private readonly o: RecorderOptions) {
-    this.backoff = o.backoff ?? new Backoff();
-    this.clock = o.clock ?? Date.now;
+  constructor({ camera, url, root, segmentSeconds, tools, logger, events, socketTimeoutSeconds = 5, backoff, clock }: RecorderOptions) {
+    this.camera = camera;
+    this.url = url;
+    this.root = root;
+    this.segmentSeconds = segmentSeconds;
+    this.tools = tools;
+    this.logger = logger;
+    this.events = events;
+    this.socketTimeoutSeconds = socketTimeoutSeconds;
+    this.backoff = backoff ?? new Backoff();
+    this.clock = clock ?? Date.now;
+    this.supervisor = new FfmpegSupervisor({
+      ffmpegPath: tools.ffmpeg.path,
+      prepare: () => this.prepareRun(),
+      onRun: (run) => this.onRun(run),
+      onStderrLine: (line) => this.onStderrLine(line),
+      onEnd: (end) => this.onEnd(end),
+      policy: this.backoff,
+      tailChars: STDERR_KEEP,
+      // no segment growth for 3× the segment time (or no segment at all after a start)
+      stall: { afterMs: segmentSeconds * 3000, onStall: () => this.setState('stalled', `no segment for ${segmentSeconds * 3} s`) },
+      clock: this.clock,
+      logger,
+    });
   }
 
   get currentState(): RecorderState {
@@ -128,10 +154,8 @@ export class CameraRecorder {
   }
 
   start(): void {
-    this.stopping = false;
     this.setState('starting', 'starting ffmpeg');
-    void this.spawnOnce();
-    this.watchdog = setInterval(() => this.checkStall(), 1000);
+    this.supervisor.start();
   }
 
   /** The box is about to stop: what ffmpeg does from now on (it may get the same SIGTERM) is the shutdown. */
@@ -144,58 +168,41 @@ export class CameraRecorder {
    * listed segment is indexed: under systemd the whole group gets SIGTERM, so ffmpeg may have exited already.
    */
   async stop(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.restartTimer);
-    clearInterval(this.watchdog);
-    const child = this.child;
-    let timer: NodeJS.Timeout | undefined;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    }
-    await this.exited;
+    await this.supervisor.stop({ signal: 'SIGINT', killAfterMs: 5000 });
     await this.afterStop;
-    clearTimeout(timer);
     this.setState('stopped', 'shutdown');
   }
 
-  /** Kills ffmpeg at once (tests of crash recovery use SIGKILL from outside instead). */
+  /** ffmpeg's pid, while it runs (tests of crash recovery kill it from outside). */
   pid(): number | undefined {
-    return this.child?.pid;
+    return this.supervisor.pid;
   }
 
   private setState(state: RecorderState, detail: string): void {
     if (state === this.state) return;
     this.state = state;
-    this.o.events.state(state, detail);
+    this.events.state(state, detail);
   }
 
   private ensureDirs(): void {
     const now = this.clock();
-    for (const t of [now, now + this.o.segmentSeconds * 3000]) mkdirSync(hourDir(this.o.root, this.o.camera, t), { recursive: true });
+    for (const t of [now, now + this.segmentSeconds * 3000]) mkdirSync(hourDir(this.root, this.camera, t), { recursive: true });
   }
 
-  private async spawnOnce(): Promise<void> {
-    let url: string;
-    try {
-      url = await resolveUrlHost(this.o.url);
-    } catch (err) {
-      this.o.logger.warn({ camera: this.o.camera, err: (err as Error).message }, 'cannot resolve the camera address');
-      this.afterExit('offline');
-      return;
-    }
-    if (this.stopping) return;
+  /** Before each run: the camera's address (a failure ends the run unstarted: see onEnd), folders, this run's state. */
+  private async prepareRun(): Promise<RunPlan> {
+    const url = await resolveUrlHost(this.url);
+    if (this.supervisor.stopping) return undefined;
     this.ensureDirs();
-    const args = recorderArgs(this.o.tools, {
+    const args = recorderArgs(this.tools, {
       url,
-      timeoutSeconds: this.o.socketTimeoutSeconds ?? 5,
-      segmentSeconds: this.o.segmentSeconds,
-      pattern: segmentPattern(this.o.root, this.o.camera),
+      timeoutSeconds: this.socketTimeoutSeconds,
+      segmentSeconds: this.segmentSeconds,
+      pattern: segmentPattern(this.root, this.camera),
       fastStart: this.fastStart,
     });
-    this.spawnedAtMs = this.lastProgressMs = this.clock();
     this.segmentsThisRun = 0;
-    this.lastDataMs = this.spawnedAtMs;
+    this.lastDataMs = this.clock();
     this.lastTotalSize = -1;
     this.lastEndThisRun = undefined;
     this.runRows = [];
@@ -206,23 +213,15 @@ export class CameraRecorder {
     this.firstReport = undefined;
     this.outTimeKey = undefined;
     this.clockReady = new Promise((resolve) => (this.markClockReady = resolve));
-    this.stderrTail = '';
-    this.killedForStall = false;
-    const child = spawn(this.o.tools.ffmpeg.path, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
-    this.child = child;
-    let pending = Promise.resolve();
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    this.indexing = Promise.resolve();
+    return { args, env: { ...process.env, TZ: 'UTC' } };
+  }
+
+  private onRun(run: FfmpegInstance): void {
+    createInterface({ input: run.stdout }).on('line', (line) => {
       // segments are indexed in order, one at a time
-      pending = pending.then(() => this.onListedSegment(line));
+      this.indexing = this.indexing.then(() => this.onListedSegment(line));
     });
-    createInterface({ input: child.stderr! }).on('line', (line) => this.onStderrLine(line));
-    this.exited = new Promise((resolve) => {
-      child.on('close', (code, signal) => {
-        this.markClockReady(); // listed segments waiting for the clock take what there is
-        void pending.then(() => this.onClose(code, signal)).then(resolve);
-      });
-    });
-    child.on('error', (err) => this.o.logger.error({ camera: this.o.camera, err: err.message }, 'cannot start ffmpeg'));
   }
 
   private async onListedSegment(line: string): Promise<void> {
@@ -239,16 +238,16 @@ export class CameraRecorder {
     this.retimeIfFaster();
     const mapped = this.streamClock.toWall(startStreamMs);
     const now = this.clock();
-    const resolved = resolveListedSegment(this.o.root, this.o.camera, name, now, endStreamMs - startStreamMs);
+    const resolved = resolveListedSegment(this.root, this.camera, name, now, endStreamMs - startStreamMs);
     if (!resolved) return;
     let bytes: number;
     try {
       bytes = (await stat(resolved.path)).size;
     } catch {
-      this.o.logger.warn({ camera: this.o.camera, path: resolved.path }, 'listed segment not found on disk');
+      this.logger.warn({ camera: this.camera, path: resolved.path }, 'listed segment not found on disk');
       return;
     }
-    this.lastProgressMs = now;
+    this.supervisor.alive();
     const firstOfRun = this.segmentsThisRun++ === 0;
     const startMs = chained ?? mapped ?? resolved.startMs;
     const endMs = startMs + Math.round(endStreamMs - startStreamMs);
@@ -256,13 +255,13 @@ export class CameraRecorder {
     this.indexedOffsetMs ??= startMs - startStreamMs;
     this.runRows.push({ path: resolved.path, startStreamMs, endStreamMs, firstOfRun });
     if (this.runRows.length > RUN_ROWS) this.runRows.shift();
-    this.o.events.segment({ camera: this.o.camera, path: resolved.path, startMs, endMs, bytes, firstOfRun });
+    this.events.segment({ camera: this.camera, path: resolved.path, startMs, endMs, bytes, firstOfRun });
     if (this.state !== 'recording') this.setState('recording', 'segments are being written');
     this.ensureDirs();
   }
 
-  /** `-progress` lines (key=value) say whether data still flows; anything else is ffmpeg talking. */
-  private onStderrLine(line: string): void {
+  /** `-progress` lines (key=value) say whether data still flows (true: taken); anything else is ffmpeg talking. */
+  private onStderrLine(line: string): boolean {
     const eq = line.indexOf('=');
     if (eq > 0 && /^[a-z_]+$/.test(line.slice(0, eq))) {
       // out_time_us (out_time_ms in older builds, in microseconds too): the stream time written so far
@@ -276,11 +275,12 @@ export class CameraRecorder {
         if (size > this.lastTotalSize) {
           this.lastTotalSize = size;
           this.lastDataMs = this.clock();
+          this.supervisor.alive();
         }
       }
-      return;
+      return true;
     }
-    this.stderrTail = (this.stderrTail + line + '\n').slice(-STDERR_KEEP);
+    return false;
   }
 
   private onStreamTime(streamMs: number): void {
@@ -297,7 +297,7 @@ export class CameraRecorder {
     if (!this.runStartReported && this.streamClock.samples >= 2 && this.streamClock.frameIntervalMs !== undefined) {
       this.markClockReady();
       this.runStartReported = true;
-      this.o.events.runStarted(this.streamClock.toWall(0)!);
+      this.events.runStarted(this.streamClock.toWall(0)!);
       this.reportedStartMs = this.streamClock.offsetMs;
     }
     this.retimeIfFaster();
@@ -317,11 +317,11 @@ export class CameraRecorder {
     const moved = Math.round(offset - was);
     if (this.runRows.length) {
       const rows = this.runRows.map((r) => ({ path: r.path, startMs: Math.round(offset + r.startStreamMs), endMs: Math.round(offset + r.endStreamMs) }));
-      this.o.events.retimed(rows, this.runRows[0]!.firstOfRun);
+      this.events.retimed(rows, this.runRows[0]!.firstOfRun);
       this.indexedOffsetMs = offset;
       if (this.lastEndThisRun) this.lastEndThisRun = { ...this.lastEndThisRun, wallMs: this.lastEndThisRun.wallMs + moved };
     } else {
-      this.o.events.runStarted(Math.round(offset));
+      this.events.runStarted(Math.round(offset));
     }
     this.reportedStartMs = offset;
   }
@@ -331,54 +331,54 @@ export class CameraRecorder {
     return this.lastEndThisRun?.wallMs ?? this.streamClock.toWall(0);
   }
 
-  private checkStall(): void {
-    const child = this.child;
-    if (!child || child.exitCode !== null || this.stopping) return;
-    // no segment growth for 3× the segment time (or no segment at all after a start)
-    if (this.clock() - Math.max(this.lastDataMs, this.lastProgressMs) > this.o.segmentSeconds * 3000) {
-      this.killedForStall = true;
-      this.setState('stalled', `no segment for ${this.o.segmentSeconds * 3} s`);
-      child.kill('SIGKILL');
+  /** A run ended (or could not start): why, told to the service (a gap), and how to go on. */
+  private async onEnd(end: RunEnd): Promise<AfterRun> {
+    if (!end.started) {
+      this.logger.warn({ camera: this.camera, err: end.error?.message }, 'cannot resolve the camera address');
+      return this.afterExit('offline');
     }
-  }
-
-  private async onClose(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    this.child = undefined;
-    const lastLine = this.stderrTail.trim().split('\n').slice(-1)[0] ?? '';
-    if (this.fastStart && this.segmentsThisRun === 0 && /dimensions not set|Could not find codec parameters|unspecified (size|pixel format)/i.test(this.stderrTail)) {
+    if (end.error) this.logger.error({ camera: this.camera, err: end.error.message }, 'cannot start ffmpeg');
+    this.markClockReady(); // listed segments waiting for the clock take what there is
+    await this.indexing;
+    const { code, signal, stderr, lastLine } = end;
+    const stopping = this.supervisor.stopping;
+    if (this.fastStart && this.segmentsThisRun === 0 && /dimensions not set|Could not find codec parameters|unspecified (size|pixel format)/i.test(stderr)) {
       this.fastStart = false;
-      this.o.logger.info({ camera: this.o.camera }, 'stream parameters are not in its SDP: probing the stream at each start');
+      this.logger.info({ camera: this.camera }, 'stream parameters are not in its SDP: probing the stream at each start');
     }
     // ffmpeg that exits on a signal (255) may have got the box's SIGTERM before the box did: wait for the box to say
-    if (!this.stopping && !this.shuttingDown && (code === 255 || signal === 'SIGTERM' || signal === 'SIGINT')) await new Promise((r) => setTimeout(r, 300));
+    if (!stopping && !this.shuttingDown && (code === 255 || signal === 'SIGTERM' || signal === 'SIGINT')) await new Promise((r) => setTimeout(r, 300));
     let reason: GapReason;
-    if (this.stopping || this.shuttingDown) reason = 'shutdown';
-    else if (this.killedForStall) reason = 'stalled';
+    if (this.supervisor.stopping || this.shuttingDown) reason = 'shutdown';
+    else if (end.endedBy === 'stall') reason = 'stalled';
     else {
       reason = classifyExit({
-        stderr: this.stderrTail,
-        reachable: await rtspReachable(this.o.url, 2000),
+        stderr,
+        reachable: await rtspReachable(this.url, 2000),
         recordedAnything: this.segmentsThisRun > 0 || this.lastTotalSize > 0,
         msSinceData: this.clock() - this.lastDataMs,
       });
     }
-    if (!this.stopping) this.o.logger.debug({ camera: this.o.camera, code, signal, reason, stderr: lastLine }, 'ffmpeg exited');
-    this.afterExit(reason, lastLine, this.openSegmentStart());
+    if (!this.supervisor.stopping) this.logger.debug({ camera: this.camera, code, signal, reason, stderr: lastLine }, 'ffmpeg exited');
+    return this.afterExit(reason, lastLine, this.openSegmentStart());
   }
 
-  private afterExit(reason: GapReason, detail = '', openSegmentStartMs?: number): void {
-    const settled = Promise.resolve(this.o.events.stopped(reason, openSegmentStartMs)).catch((err: unknown) => {
-      this.o.logger.error({ camera: this.o.camera, err: (err as Error).message }, 'after-stop handling failed');
+  private afterExit(reason: GapReason, detail = '', openSegmentStartMs?: number): AfterRun {
+    const settled = Promise.resolve(this.events.stopped(reason, openSegmentStartMs)).catch((err: unknown) => {
+      this.logger.error({ camera: this.camera, err: (err as Error).message }, 'after-stop handling failed');
     });
     this.afterStop = settled;
-    if (this.stopping || this.shuttingDown) return;
+    if (this.supervisor.stopping || this.shuttingDown) return 'idle';
     if (reason !== 'stalled') this.setState('offline', detail || reason);
-    const delay = this.backoff.next(this.clock() - this.spawnedAtMs);
-    void settled.then(() => {
-      if (this.stopping) return;
-      if (reason === 'offline') void this.waitForCamera(delay);
-      else this.restartTimer = setTimeout(() => void this.spawnOnce(), delay);
-    });
+    return {
+      restartWhen: async (delay) => {
+        await settled;
+        if (this.supervisor.stopping) return false;
+        if (reason === 'offline') return this.waitForCamera(delay);
+        await this.supervisor.sleep(delay);
+        return !this.supervisor.stopping;
+      },
+    };
   }
 
   /**
@@ -386,25 +386,24 @@ export class CameraRecorder {
    * outages end, then every 2 s) instead of an ffmpeg start (which costs
    * ~50 ms of CPU): the moment its port answers again, recording restarts, so the gap ends when the outage does.
    * While the port answers but ffmpeg still fails (a wrong password, a broken stream), the backoff applies.
+   * True: start ffmpeg now; false: the recorder stopped meanwhile.
    */
-  private async waitForCamera(backoffMs: number): Promise<void> {
+  private async waitForCamera(backoffMs: number): Promise<boolean> {
     const started = this.clock();
     let sawItDown = false;
-    while (!this.stopping) {
-      const up = await rtspReachable(this.o.url, 1000);
-      if (this.stopping) return;
+    while (!this.supervisor.stopping) {
+      const up = await rtspReachable(this.url, 1000);
+      if (this.supervisor.stopping) return false;
       if (up && (sawItDown || this.clock() - started >= backoffMs)) {
         if (sawItDown) this.backoff.reset();
-        void this.spawnOnce();
-        return;
+        return true;
       }
       if (!up) sawItDown = true;
-      await new Promise<void>((resolve) => {
-        const elapsed = this.clock() - started;
-        const every = elapsed < 60_000 ? 500 : 2000;
-        this.restartTimer = setTimeout(resolve, elapsed < backoffMs ? Math.min(every, backoffMs - elapsed) : every);
-      });
+      const elapsed = this.clock() - started;
+      const every = elapsed < 60_000 ? 500 : 2000;
+      await this.supervisor.sleep(elapsed < backoffMs ? Math.min(every, backoffMs - elapsed) : every);
     }
+    return false;
   }
 }
 
