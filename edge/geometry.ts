@@ -1,13 +1,9 @@
 // The box's plane geometry, one copy for detection, tracking, sightings, counting lines and rules: boxes, IoU,
 // polygons, ground points and which way a path crosses a line. Pure.
+import type { Box } from '../shared/detect/box.js';
 
-/** An axis-aligned box in frame pixels. */
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+// boxes and IoU are the detector's own (shared/detect/box.ts): one copy
+export { iou, type Box } from '../shared/detect/box.js';
 
 /** A box in normalised frame coordinates (0–1 from the top-left), as the contract carries it. */
 export type NormBox = Box;
@@ -17,15 +13,6 @@ export type Point = readonly [number, number];
 
 /** A polygon of normalised points (zones, masks, privacy masks). */
 export type Polygon = ReadonlyArray<Point>;
-
-export function iou(a: Box, b: Box): number {
-  const ix = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
-  const iy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
-  if (ix <= 0 || iy <= 0) return 0;
-  const inter = ix * iy;
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
-}
 
 /** Share of `a`'s area that lies inside `b` (1: a is wholly inside b). */
 export function overlapOf(a: Box, b: Box): number {
