@@ -1,15 +1,23 @@
 // Detector capacity bench: a whole box — 32 fake cameras decoded, detected, tracked, counted and recorded — with 4, 8,
 // 16 and 32 of them showing the dense street scene (20–40 objects at once, always in motion) and the rest quiet. Per
 // row: each busy camera's effective detect rate, frames lost (the detector could not take them in time) and frames
-// skipped by the overload plan (counted apart), the edge's CPU and memory, and the count error on the scene's lines.
+// skipped by the overload plan (counted apart), the edge's CPU and memory, entry → first sighting, and the count error
+// on the scene's lines.
 //
 //   npm run bench:detect [-- --cameras 32 --busy 4,8,16,32 --fps 5 --seconds 150 --warmup 20]
 //
 // The fake cameras run in a child process of their own, so their RTSP serving is not counted as the box's CPU.
 // The last line is one JSON object:
 //   {rows: [{busy, fps_per_busy, lost_pct, planned_skip_pct, edge_cpu_pct, edge_rss_mb, latency_p95_ms, count_error_pct}, …]}
-// latency_p95_ms is null: entry → first sighting needs each sighting matched to its passage in a dense scene, which
-// bench/street.ts does for 2 cameras (not yet here).
+// latency_p95_ms, entry → first sighting: per ground-truth passage on the busy cameras (bench/passages.ts, as
+// bench/street.ts matches them), the wall clock when the box first held a confirmed track of it (the detection service's
+// onTracks, the moment the tracker confirms it) minus the wall clock when the object became wholly in the picture (the
+// farm's loop start is wall clock on this machine). Each track goes to the passage its best box fits (IoU at frame time,
+// ±300 ms); a passage's latency is its earliest such track's. Passages never confirmed are counted as missed and left
+// out of the percentile; p50, p95 and the numbers of passages are printed per row, by kind of object, and from the later
+// of entry and the confirming track's first detection (the tracker's hits and the pipeline's delay alone). Also printed:
+// the intervals between a busy camera's detected frames, what the tracker predicts over (gaps over its 1.5 s coast end
+// every moving track: on a starved box that, more than the mean rate, is what the count error follows).
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,12 +29,15 @@ import { detectDefaults } from '../shared/config/edge.js';
 import { openDb } from '../shared/db.js';
 import { locateFfmpeg } from '../shared/ffmpeg/locate.js';
 import { createLogger } from '../shared/log.js';
-import { expectedCrossings, startCameraFarm, STREET_LINES, type GroundTruth } from '../test-fixtures/camera/index.js';
+import { startCameraFarm, STREET_LINES, type GroundTruth } from '../test-fixtures/camera/index.js';
 import { edgeMigrations } from '../edge/db.js';
 import { packagedModel } from '../edge/detect/model-file.js';
+import type { TrackerUpdate } from '../edge/detect/track.js';
+import { normaliseBox } from '../edge/geometry.js';
 import { boxCamera, boxParts } from '../test/box.js';
 import { RecordStore } from '../edge/record/store.js';
 import { Outbox } from '../edge/uplink/outbox.js';
+import { bestPassage, fullyInAt, group, passagesIn, quantile, truthCounts, type Seen } from './passages.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,6 +81,56 @@ interface Row {
   count_error_pct: number | null;
 }
 
+/** Entry → first sighting over one row's passages (printed beside the row; the last line keeps the issue's fields). */
+interface Latency {
+  passages: number;
+  confirmed: number;
+  missed: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+/** One confirmed track as it ended, with the wall clock of its first update as confirmed. */
+type ConfirmedTrack = Seen & { camera: string; confirmedAtMs: number };
+
+/**
+ * What the bench reads from the detection service's onTracks: for each camera's confirmed tracks, the wall clock of the
+ * first update that had them confirmed, and each such track as it ended (its best box normalised like a sighting's);
+ * and the intervals between a camera's detected frames, which the tracker predicts over.
+ */
+class TrackWatch {
+  readonly tracks: ConfirmedTrack[] = [];
+  /** per camera: [frame time, ms since its previous detected frame] */
+  readonly intervals = new Map<string, [number, number][]>();
+  private readonly confirmedAt = new Map<string, number>();
+  private readonly lastFrameMs = new Map<string, number>();
+
+  constructor(private readonly frameSize: ReadonlyMap<string, { width: number; height: number }>) {}
+
+  /** `frame`: whether the update is a detected frame's (not the stop's), and `frameMs` its time */
+  observe(camera: string, update: TrackerUpdate, frame: boolean, frameMs: number): void {
+    const now = Date.now();
+    if (frame) {
+      const last = this.lastFrameMs.get(camera);
+      if (last !== undefined) {
+        const list = this.intervals.get(camera) ?? [];
+        list.push([frameMs, frameMs - last]);
+        this.intervals.set(camera, list);
+      }
+      this.lastFrameMs.set(camera, frameMs);
+    }
+    for (const t of update.tracks) if (t.confirmed && !this.confirmedAt.has(`${camera} ${t.id}`)) this.confirmedAt.set(`${camera} ${t.id}`, now);
+    for (const t of update.ended) {
+      const key = `${camera} ${t.id}`;
+      const confirmedAtMs = this.confirmedAt.get(key);
+      this.confirmedAt.delete(key);
+      if (!t.confirmed || confirmedAtMs === undefined) continue;
+      const { width, height } = this.frameSize.get(camera)!;
+      this.tracks.push({ camera, label: t.label, box: normaliseBox(t.bestBox, width, height), bestAt: t.bestAtMs, first: t.firstSeenMs, last: Math.max(t.firstSeenMs, t.lastSeenMs), confirmedAtMs });
+    }
+  }
+}
+
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
@@ -79,19 +140,21 @@ async function main(): Promise<void> {
     throw new Error(`--busy must list whole numbers between 0 and --cameras (got ${values.busy})`);
   }
   console.log(`detect capacity bench: load average at start ${load()} (2-core box; other engineers' runs share it)`);
-  const rows: Row[] = [];
+  const rows: { row: Row; latency: Latency }[] = [];
   for (const busy of busyList) {
-    const row = await runOne(busy);
-    rows.push(row);
-    console.log(`row ${JSON.stringify(row)} | load ${load()}`);
+    const one = await runOne(busy);
+    rows.push(one);
+    console.log(`row ${JSON.stringify(one.row)} | entry → first sighting ${JSON.stringify(one.latency)} | load ${load()}`);
   }
-  console.log('busy | fps per busy camera | lost % | planned skips % | edge CPU % of one core | RSS MB | count error %');
-  for (const r of rows) console.log(`${r.busy} | ${r.fps_per_busy} | ${r.lost_pct} | ${r.planned_skip_pct} | ${r.edge_cpu_pct} | ${r.edge_rss_mb} | ${r.count_error_pct ?? '—'}`);
+  console.log('busy | fps per busy camera | lost % | planned skips % | edge CPU % of one core | RSS MB | entry → first sighting p50 / p95 ms (passages, missed) | count error %');
+  for (const { row: r, latency: l } of rows) {
+    console.log(`${r.busy} | ${r.fps_per_busy} | ${r.lost_pct} | ${r.planned_skip_pct} | ${r.edge_cpu_pct} | ${r.edge_rss_mb} | ${l.p50Ms ?? '—'} / ${l.p95Ms ?? '—'} (${l.passages}, ${l.missed} missed) | ${r.count_error_pct ?? '—'}`);
+  }
   console.log(`load average at end ${load()}`);
-  console.log(JSON.stringify({ rows }));
+  console.log(JSON.stringify({ rows: rows.map((r) => r.row) }));
 }
 
-async function runOne(busy: number): Promise<Row> {
+async function runOne(busy: number): Promise<{ row: Row; latency: Latency }> {
   const seconds = Number(values.seconds);
   const warmup = Number(values.warmup);
   const count = Number(values.cameras);
@@ -111,7 +174,11 @@ async function runOne(busy: number): Promise<Row> {
   const resolved = cameras.map((c) =>
     boxCamera(c.id, c.main, c.sub, { ...(c.scene === 'street' ? { lines: STREET_LINES.map(line) } : {}), detect: { ...detectDefaults, fps, labels: [...detectDefaults.labels] } }),
   );
-  const box = boxParts({ cameras: resolved, db, store, outbox, tools, logger, root, modelPath: values.model, threads: Number(values.threads) });
+  const watch = new TrackWatch(new Map(resolved.map((c) => [c.id, { width: c.detect.width, height: c.detect.height }])));
+  const box = boxParts({
+    cameras: resolved, db, store, outbox, tools, logger, root, modelPath: values.model, threads: Number(values.threads),
+    onTracks: (camera, frame, update, nowMs) => watch.observe(camera, update, frame !== undefined, nowMs),
+  });
   const { detection } = box;
   await box.start();
   const busyIds = new Set(cameras.filter((c) => c.scene === 'street').map((c) => c.id));
@@ -175,42 +242,79 @@ async function runOne(busy: number): Promise<Row> {
       ` CPU node ${round(pctOf(selfTicks))} %, ffmpeg ${round(pctOf(childTicks))} %`,
   );
 
+  // what the tracker was told: the intervals between each busy camera's detected frames in the window
+  const gaps = [...busyIds].flatMap((id) => (watch.intervals.get(id) ?? []).filter(([at]) => at >= t0 && at < t1).map(([, dt]) => dt));
+  console.log(
+    `  intervals between a busy camera's detected frames (what the tracker predicts over): p50 ${quantile(gaps, 0.5) ?? '—'} ms, p90 ${quantile(gaps, 0.9) ?? '—'} ms, p99 ${quantile(gaps, 0.99) ?? '—'} ms, max ${gaps.length ? gaps.reduce((a, b) => Math.max(a, b)) : '—'} ms; ${round((100 * gaps.filter((g) => g > 1000).length) / Math.max(1, gaps.length))} % over 1 s`,
+  );
+
   // count error: whole minutes inside the window, every busy camera, per line × direction × kind of object
   const firstMinute = Math.ceil(t0 / 60_000) * 60_000;
   const lastMinute = Math.floor(t1 / 60_000) * 60_000;
-  const GROUP: Record<string, string> = { person: 'person', bicycle: 'two-wheeler', motorcycle: 'two-wheeler', car: 'car', truck: 'car', bus: 'car' };
   let absError = 0;
   let truthTotal = 0;
   for (const cam of farmNow.filter((c) => busyIds.has(c.id) && c.loopStartedAtMs !== undefined)) {
     const measured = new Map<string, number>();
     for (const m of counts.filter((m) => m.camera === cam.id && m.minute >= firstMinute && m.minute < lastMinute)) {
-      for (const c of m.counts) measured.set(`${c.line} ${c.direction} ${GROUP[c.label]}`, (measured.get(`${c.line} ${c.direction} ${GROUP[c.label]}`) ?? 0) + c.n);
+      for (const c of m.counts) measured.set(`${c.line} ${c.direction} ${group(c.label)}`, (measured.get(`${c.line} ${c.direction} ${group(c.label)}`) ?? 0) + c.n);
     }
-    const truth = new Map<string, number>();
-    const loopMs = cam.groundTruth.loopSeconds * 1000;
-    const crossings = expectedCrossings(cam.groundTruth, STREET_LINES);
-    for (let k = Math.floor((firstMinute - cam.loopStartedAtMs!) / loopMs) - 1; cam.loopStartedAtMs! + k * loopMs < lastMinute; k++) {
-      for (const c of crossings) {
-        const at = cam.loopStartedAtMs! + k * loopMs + c.t * 1000;
-        if (at >= firstMinute && at < lastMinute) truth.set(`${c.line} ${c.direction} ${GROUP[c.label]}`, (truth.get(`${c.line} ${c.direction} ${GROUP[c.label]}`) ?? 0) + 1);
-      }
-    }
+    const truth = truthCounts(cam.groundTruth, cam.loopStartedAtMs!, STREET_LINES, firstMinute, lastMinute);
     for (const key of new Set([...measured.keys(), ...truth.keys()])) {
       absError += Math.abs((measured.get(key) ?? 0) - (truth.get(key) ?? 0));
       truthTotal += truth.get(key) ?? 0;
     }
   }
 
-  return {
+  // entry → first sighting: each confirmed track to the passage its best box fits; a passage's earliest track
+  const firstHeld: number[] = [];
+  /** the part of it after the confirming track's first detection: the tracker's hits and the pipeline's delay */
+  const afterFirstDetection: number[] = [];
+  const byKind = new Map<string, { passages: number; ms: number[] }>();
+  let passageCount = 0;
+  for (const cam of farmNow.filter((c) => busyIds.has(c.id) && c.loopStartedAtMs !== undefined)) {
+    const passages = passagesIn(cam.groundTruth, cam.loopStartedAtMs!, t0, t1);
+    const earliest = new Map<(typeof passages)[number], ConfirmedTrack>();
+    for (const t of watch.tracks.filter((t) => t.camera === cam.id)) {
+      const best = bestPassage(t, passages, cam.groundTruth);
+      if (best && t.confirmedAtMs < (earliest.get(best.passage)?.confirmedAtMs ?? Infinity)) earliest.set(best.passage, t);
+    }
+    passageCount += passages.length;
+    for (const p of passages) {
+      const kind = `${p.o.label}${p.o.riders ? '+rider' : ''}`;
+      const k = byKind.get(kind) ?? { passages: 0, ms: [] };
+      k.passages++;
+      byKind.set(kind, k);
+      const t = earliest.get(p);
+      if (t === undefined) continue;
+      firstHeld.push(Math.round(t.confirmedAtMs - fullyInAt(p)));
+      k.ms.push(Math.round(t.confirmedAtMs - fullyInAt(p)));
+      afterFirstDetection.push(Math.round(t.confirmedAtMs - Math.max(t.first, fullyInAt(p))));
+    }
+  }
+  const latency: Latency = {
+    passages: passageCount,
+    confirmed: firstHeld.length,
+    missed: passageCount - firstHeld.length,
+    p50Ms: quantile(firstHeld, 0.5),
+    p95Ms: quantile(firstHeld, 0.95),
+  };
+  console.log(
+    `  entry → first sighting over ${latency.passages} passages: p50 ${latency.p50Ms ?? '—'} ms, p95 ${latency.p95Ms ?? '—'} ms; ${latency.missed} never confirmed (left out);` +
+      ` from the later of entry and the first detection of the track that confirmed it: p50 ${quantile(afterFirstDetection, 0.5) ?? '—'} ms, p95 ${quantile(afterFirstDetection, 0.95) ?? '—'} ms`,
+  );
+  for (const [kind, k] of byKind) console.log(`    ${kind}: ${k.passages} passages, ${k.passages - k.ms.length} never confirmed, p50 ${quantile(k.ms, 0.5) ?? '—'} ms, p95 ${quantile(k.ms, 0.95) ?? '—'} ms`);
+
+  const row: Row = {
     busy: busyIds.size,
     fps_per_busy: round((detected * 1000) / wallMs / Math.max(1, busyIds.size), 2),
     lost_pct: round((100 * lost) / Math.max(1, wanted), 2),
     planned_skip_pct: round((100 * skipped) / Math.max(1, wanted), 1),
     edge_cpu_pct: round(pctOf(selfTicks + childTicks)),
     edge_rss_mb: round(rssMax / 1e6),
-    latency_p95_ms: null,
+    latency_p95_ms: latency.p95Ms,
     count_error_pct: truthTotal > 0 ? round((100 * absError) / truthTotal) : null,
   };
+  return { row, latency };
 }
 
 /** utime + stime of this process and of each child process (the farm's subtree excluded), in clock ticks. */

@@ -23,14 +23,14 @@ import { locateFfmpeg } from '../shared/ffmpeg/locate.js';
 import { createLogger } from '../shared/log.js';
 import { edgeMigrations } from '../edge/db.js';
 import { packagedModel } from '../edge/detect/model-file.js';
-import { iou } from '../edge/geometry.js';
 import { RecordStore } from '../edge/record/store.js';
 import { Outbox } from '../edge/uplink/outbox.js';
 import { startCameraFarm } from '../test-fixtures/camera/index.js';
-import { expectedCrossings, expectedStoppers, pathObjectsOf, streetBoxAt, type CountingLine, type PathObject } from '../test-fixtures/camera/path-truth.js';
+import { expectedStoppers, type CountingLine } from '../test-fixtures/camera/path-truth.js';
 import type { GroundTruth } from '../test-fixtures/camera/scenes.js';
 import { STREET_LINES, STREET_ZONES } from '../test-fixtures/camera/street-scene.js';
 import { boxCamera, boxParts } from '../test/box.js';
+import { bestPassage, group, passagesIn, quantile, truthCounts, type Passage } from './passages.js';
 import { childrenOf, cpuSeconds, round } from './proc.js';
 
 const { values } = parseArgs({
@@ -48,8 +48,6 @@ const { values } = parseArgs({
 
 /** The rule cam-rules carries: a vehicle standing in the bus-stop bay. */
 const DWELL_SECONDS = Number(values['dwell-seconds']);
-/** a passage counts when the object is wholly in the picture this long: two-wheelers cross in ~1.5 s */
-const FULL_VIEW_S = 1;
 const LOOP_SECONDS = 60;
 const COUNTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'street-counts');
 
@@ -63,10 +61,6 @@ interface FarmCamera {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** Detector labels by what the ground truth calls the object (COCO flips look-alikes; a rider's bicycle may be a motorcycle). */
-const GROUP: Record<string, string> = { person: 'person', bicycle: 'two-wheeler', motorcycle: 'two-wheeler', car: 'car', truck: 'car', bus: 'car' };
-const group = (label: string) => GROUP[label] ?? label;
 
 interface ByEyeCounts {
   /** what was counted, and how */
@@ -196,17 +190,10 @@ async function main(): Promise<void> {
     for (const m of counts.filter((m) => m.camera === cam.id && m.minute >= firstMinute && m.minute < lastMinute)) {
       for (const c of m.counts) measured.set(`${c.line} ${c.direction} ${group(c.label)}`, (measured.get(`${c.line} ${c.direction} ${group(c.label)}`) ?? 0) + c.n);
     }
-    const truth = new Map<string, number>();
+    let truth = new Map<string, number>();
     if (farmCam.groundTruth && farmCam.loopStartedAtMs !== undefined) {
       countsKnown = true;
-      const loopMs = farmCam.groundTruth.loopSeconds * 1000;
-      const crossings = expectedCrossings(farmCam.groundTruth, STREET_LINES);
-      for (let k = Math.floor((firstMinute - farmCam.loopStartedAtMs) / loopMs) - 1; farmCam.loopStartedAtMs + k * loopMs < lastMinute; k++) {
-        for (const c of crossings) {
-          const at = farmCam.loopStartedAtMs + k * loopMs + c.t * 1000;
-          if (at >= firstMinute && at < lastMinute) truth.set(`${c.line} ${c.direction} ${group(c.label)}`, (truth.get(`${c.line} ${c.direction} ${group(c.label)}`) ?? 0) + 1);
-        }
-      }
+      truth = truthCounts(farmCam.groundTruth, farmCam.loopStartedAtMs, STREET_LINES, firstMinute, lastMinute);
     } else if (farmCam.file && byEye.has(farmCam.file)) {
       countsKnown = true;
       const eye = byEye.get(farmCam.file)!;
@@ -238,28 +225,12 @@ async function main(): Promise<void> {
     const farmCam = farmNow[i]!;
     if (!farmCam.groundTruth || farmCam.loopStartedAtMs === undefined) return;
     const truth = farmCam.groundTruth;
-    const loopMs = truth.loopSeconds * 1000;
-    const passages: { o: PathObject; base: number; sightings: number }[] = [];
-    for (let k = Math.floor((t0 - farmCam.loopStartedAtMs) / loopMs) - 1; farmCam.loopStartedAtMs + k * loopMs < t1; k++) {
-      const base = farmCam.loopStartedAtMs + k * loopMs;
-      for (const o of pathObjectsOf(truth)) {
-        const full = o.fullyInFrame;
-        // passages wholly inside the window, long enough in full view for the tracker to confirm them (5 detect frames)
-        if (!full || full[1] - full[0] < FULL_VIEW_S || base + o.inFrame[0] * 1000 < t0 + 5000 || base + o.inFrame[1] * 1000 > t1 - 5000) continue;
-        passages.push({ o, base, sightings: 0 });
-      }
-    }
+    const passages: (Passage & { sightings: number })[] = passagesIn(truth, farmCam.loopStartedAtMs, t0, t1).map((p) => ({ ...p, sightings: 0 }));
     for (const s of finals.filter((f) => f.camera === cam.id)) {
-      let best: (typeof passages)[number] | undefined;
-      let bestFit = 0.3;
-      let lag = 0;
-      for (const p of passages) {
-        const f = fitOf(s, p.o, p.base, truth);
-        if (f.fit >= bestFit) [best, bestFit, lag] = [p, f.fit, f.lagMs];
-      }
+      const best = bestPassage(s, passages, truth);
       if (best) {
-        best.sightings++;
-        lags.push(lag);
+        best.passage.sightings++;
+        lags.push(best.lagMs);
       }
     }
     objects += passages.length;
@@ -310,41 +281,13 @@ async function main(): Promise<void> {
     edge_rss_mb: Math.round(rssMax / 1024 / 1024),
   };
   console.log(`ground-truth passages ${objects}: ${missed} without a sighting, ${switches} extra sightings (identity switches)`);
-  const q = (p: number) => [...lags].sort((a, b) => a - b)[Math.floor(p * (lags.length - 1))] ?? 0;
+  const q = (p: number) => quantile(lags, p) ?? 0;
   console.log(`  sighting time − truth time at the best fit: p10 ${q(0.1)} ms, median ${q(0.5)} ms, p90 ${q(0.9)} ms`);
   for (const [kind, k] of byKind) console.log(`  ${kind}: ${k.passages} passages, ${k.missed} without a sighting, ${k.extra} extra`);
   console.log(`load average at end ${load()}`);
   rmSync(root, { recursive: true, force: true });
   console.log(JSON.stringify(figures));
   process.exit(0);
-}
-
-/**
- * How far a sighting's time may be from the truth's: frames carry the time the camera took them (edge/stream-clock.ts),
- * measured within 50 ms (p90) on this bench; ±300 ms leaves room. A wider window (it was 0–2 s when frame times were
- * arrival times) lets a sighting fit a neighbour's earlier position: walkers on a pavement were given to each other.
- */
-const LAG_MS = [-300, 300] as const;
-
-/**
- * How well a final sighting fits this passage: the IoU of its best box with the object's (0 for another kind or time),
- * and the time offset where it fits best.
- */
-function fitOf(s: Sighting, o: PathObject, loopBaseMs: number, truth: GroundTruth): { fit: number; lagMs: number } {
-  const none = { fit: 0, lagMs: 0 };
-  if (group(s.label) !== group(o.label) && !(o.riders && s.label === 'person')) return none;
-  const from = loopBaseMs + o.inFrame[0] * 1000;
-  const to = loopBaseMs + o.inFrame[1] * 1000;
-  if (s.last < from - 1500 || s.first > to + 1500) return none;
-  const { width, height } = truth.frame;
-  let fit = 0;
-  let bestLag = 0;
-  for (let lagMs = LAG_MS[0]; lagMs <= LAG_MS[1]; lagMs += 50) {
-    const box = streetBoxAt(o, (s.bestAt - lagMs - loopBaseMs) / 1000);
-    const f = box ? iou({ x: box.x / width, y: box.y / height, w: box.width / width, h: box.height / height }, s.box) : 0;
-    if (f > fit) [fit, bestLag] = [f, lagMs];
-  }
-  return { fit, lagMs: bestLag };
 }
 
 function clipSeconds(file: string): number {

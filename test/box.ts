@@ -7,7 +7,7 @@ import type { Db } from '../shared/db.js';
 import type { FfmpegTools } from '../shared/ffmpeg/locate.js';
 import type { Logger } from '../shared/log.js';
 import { packagedModel } from '../edge/detect/model-file.js';
-import { DetectionService } from '../edge/detect/service.js';
+import { DetectionService, type DetectionServiceOptions } from '../edge/detect/service.js';
 import { EventService } from '../edge/events/service.js';
 import type { DiskFloor } from '../edge/record/retention.js';
 import { RecordingService } from '../edge/record/service.js';
@@ -60,6 +60,8 @@ export function boxParts(o: {
   diskGuardEveryMs?: number;
   threads?: number;
   modelPath?: string;
+  /** also told every camera's tracks after each detected frame, before events are (benches: when a track is confirmed) */
+  onTracks?: DetectionServiceOptions['onTracks'];
 }): BoxParts {
   const recording = new RecordingService({
     root: path.join(o.root, 'rec'),
@@ -89,7 +91,10 @@ export function boxParts(o: {
     logger: o.logger,
     modelPath: o.modelPath ?? packagedModel().path,
     threads: o.threads ?? 1,
-    onTracks: (camera, frame, update, now) => events.onTracks(camera, frame, update, now),
+    onTracks: (camera, frame, update, now) => {
+      o.onTracks?.(camera, frame, update, now);
+      events.onTracks(camera, frame, update, now);
+    },
   });
   return {
     recording,
