@@ -3,7 +3,8 @@
 // `wardwatch provision model` makes for 640×360 cameras), and 2×2 tiles of the frame through the 416×416 model — with
 // the cost of each (one thread), so that found objects per core-second can be compared.
 //
-//   npm run bench:detect-recall -- --clips ../shared/media/streets [--min-score 0.3]
+//   npm run bench:detect-recall -- --clips ../shared/media/streets [--min-score 0.3] [--model FILE.onnx]
+// (--model: another square 416×416 model to feed the same three ways, e.g. an int8 one from tools/int8/)
 //
 // The counts are by eye (bench/recall-counts/frames.json): per frame, cars (car, van, bus, truck) and two-wheelers,
 // large (≥ 36 px high at 640×360) or small. The clips are not in the repository: the bench needs their folder.
@@ -26,6 +27,7 @@ import { inputSizeFor, withInputSize } from '../provisioning/model-shape.js';
 const { values } = parseArgs({
   options: {
     clips: { type: 'string' },
+    model: { type: 'string', default: packagedModel().path },
     'min-score': { type: 'string', default: '0.3' },
     repeat: { type: 'string', default: '3' },
   },
@@ -101,14 +103,17 @@ interface Way {
 const dir = mkdtempSync(path.join(tmpdir(), 'ww-recall-'));
 const shapedFile = path.join(dir, 'yolox_nano_shaped.onnx');
 const input = inputSizeFor(WIDTH, HEIGHT);
-writeFileSync(shapedFile, withInputSize(readFileSync(packagedModel().path), input.width, input.height));
+const modelFile = values.model;
+if (!existsSync(modelFile)) throw new Error(`--model ${modelFile}: no such file`);
+writeFileSync(shapedFile, withInputSize(readFileSync(modelFile), input.width, input.height));
 const ways: Way[] = [
-  { name: 'square', what: '416×416 model, frame letterboxed (as shipped)', model: packagedModel().path, detect: (d, f) => d.detect(f) },
+  { name: 'square', what: '416×416 model, frame letterboxed (as shipped)', model: modelFile, detect: (d, f) => d.detect(f) },
   { name: 'shaped', what: `${input.width}×${input.height} model, shaped like the frame`, model: shapedFile, detect: (d, f) => d.detect(f) },
-  { name: 'tiles', what: '416×416 model on 2×2 overlapping tiles', model: packagedModel().path, detect: detectTiles },
+  { name: 'tiles', what: '416×416 model on 2×2 overlapping tiles', model: modelFile, detect: detectTiles },
 ];
 
 const frames = await Promise.all(counts.frames.map((c) => frameAt(c.clip, c.t)));
+console.log(`model ${modelFile}`);
 console.log(`recall on ${frames.length} frames counted by eye (${path.relative(process.cwd(), countsFile)}), min score ${minScore}; load ${loadavg()[0]!.toFixed(2)}`);
 const totals = { car: { large: 0, small: 0 }, 'two-wheeler': { large: 0, small: 0 } };
 for (const c of counts.frames) for (const k of KINDS) for (const s of SIZES) totals[k][s] += c[k][s];

@@ -10,7 +10,8 @@
 // each, keeping the best slice of each (other work on a shared machine then weighs on both alike), and from the CPU
 // time per inference what the cores would give if the detector had them to itself. The last line is one JSON object:
 //   {"pipeline_per_s_fp32":…,"bare_per_s_two_sessions":…,"pipeline_per_s_int8":…,"int8_kept_pct":…,"int8_added_pct":…}
-// where pipeline_per_s_fp32 is the product's default arrangement (defaultArrangement in detector-pool.ts).
+// where pipeline_per_s_fp32 is the product's default arrangement (defaultArrangement in detector-pool.ts), and the
+// int8 figures are its pipeline in that arrangement and the kept/added of its gate report (null without --int8).
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ import { silentLogger } from '../shared/log.js';
 import { createDetectorPool, defaultArrangement, type DetectorArrangement } from '../edge/detect/detector-pool.js';
 import { INPUT_SIZE, letterbox, type RgbFrame } from '../edge/detect/detector.js';
 import { packagedModel } from '../edge/detect/model-file.js';
+import { int8GateProblem, readGateReport, sha256File, type GateReportFields } from '../tools/int8/gate-report.js';
 import { workerEntry } from '../edge/detect/worker-entry.js';
 import { DOG_JPG } from '../test-fixtures/media/index.js';
 
@@ -192,13 +194,38 @@ const product = rows.find((r) => same(r.a, chosen))!;
 const twoSessions = rows.find((r) => r.a.sessions === 2 && r.a.threads === 1 && !r.a.spinning)!;
 console.log(`best here: ${name(best.a)} (${best.pipe.perSecond.toFixed(1)}/s); the product default is ${name(chosen)} (${product.pipe.perSecond.toFixed(1)}/s)`);
 
-// int8: only a model that passed its accuracy gate is measured; without one the figures stay null.
-let int8: { perSecond: number } | null = null;
+// int8: measured with the figures of its accuracy gate report (tools/int8/gate.ts writes it beside the model); a
+// model without a report is refused, one whose report failed is measured and said to have failed.
+let int8: { perSecond: number; gate: GateReportFields } | null = null;
 const int8Path = values.int8;
 if (int8Path !== undefined) {
   if (!existsSync(int8Path)) throw new Error(`--int8 ${int8Path}: no such file`);
-  int8 = (await measure(int8Path, chosen, frame, input, false)).pipe;
-  console.log(`int8 ${int8Path}, ${name(chosen)}: pipeline ${int8.perSecond.toFixed(1)}/s | load ${load()}`);
+  const gate = readGateReport(int8Path);
+  if (typeof gate === 'string') throw new Error(`--int8 ${int8Path}: ${gate}: run \`npx tsx tools/int8/gate.ts ${int8Path}\` first (tools/int8/README.md)`);
+  const problem = int8GateProblem(int8Path, sha256File(values.model));
+  // int8 against fp32 in the product arrangement, both pipelines loaded and measured in alternating slices, so that
+  // other work on a shared machine weighs on both alike (the table above ran earlier, perhaps at another load)
+  const f = await pipelinePool(values.model, chosen, frame);
+  const q = await pipelinePool(int8Path, chosen, frame);
+  let fp32Best: PipeSlice | undefined;
+  let int8Best: PipeSlice | undefined;
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const a = await f.slice(seconds * 1000);
+      if (fp32Best === undefined || a.perSecond > fp32Best.perSecond) fp32Best = a;
+      const b = await q.slice(seconds * 1000);
+      if (int8Best === undefined || b.perSecond > int8Best.perSecond) int8Best = b;
+    }
+  } finally {
+    await f.close();
+    await q.close();
+  }
+  int8 = { perSecond: int8Best!.perSecond, gate };
+  console.log(
+    `int8 ${int8Path}, ${name(chosen)}: pipeline ${int8Best!.perSecond.toFixed(1)}/s (CPU ${int8Best!.cpuMs.toFixed(1)} ms, run ${int8Best!.runMs.toFixed(2)} ms) against fp32's ${fp32Best!.perSecond.toFixed(1)}/s (CPU ${fp32Best!.cpuMs.toFixed(1)} ms, run ${fp32Best!.runMs.toFixed(2)} ms) in the same slices: ` +
+      `${(int8Best!.perSecond / fp32Best!.perSecond).toFixed(2)}× by rate, ${(fp32Best!.cpuMs / int8Best!.cpuMs).toFixed(2)}× by CPU per inference (target ≥ 1.4×) | load ${load()}`,
+  );
+  console.log(`int8 gate: kept ${gate.kept_pct} %, added ${gate.added_pct} % on ${gate.frames} frames: ${problem === undefined ? 'passed' : `NOT PASSED (${problem})`}`);
 } else console.log('int8: no int8 model given (--int8 FILE): figures null');
 
 console.log(
@@ -206,7 +233,7 @@ console.log(
     pipeline_per_s_fp32: round(product.pipe.perSecond),
     bare_per_s_two_sessions: round(twoSessions.bare.perSecond),
     pipeline_per_s_int8: int8 === null ? null : round(int8.perSecond),
-    int8_kept_pct: null,
-    int8_added_pct: null,
+    int8_kept_pct: int8 === null ? null : int8.gate.kept_pct,
+    int8_added_pct: int8 === null ? null : int8.gate.added_pct,
   }),
 );
