@@ -1,6 +1,6 @@
 // `wardwatch demo`: the whole district on this machine. It lives in demo/ and stands on the test fixtures, so it
 // runs from a source checkout (`npm run demo`) and is not part of what a box installs.
-import { EXIT, type Command } from './command.js';
+import { EXIT, type Command } from '../shared/command.js';
 
 export const demoCommand: Command = {
   name: '',

@@ -1,5 +1,5 @@
 // Process entry: runs the CLI with this process's arguments and sets the exit code.
-import { EXIT } from './command.js';
+import { EXIT } from '../shared/command.js';
 import { errorReport, wantsStack } from './error-report.js';
 import { main } from './wardwatch.js';
 

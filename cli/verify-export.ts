@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { verifyExport } from '../edge/review/export-manifest.js';
-import { EXIT, UsageError, type Command } from './command.js';
+import { EXIT, UsageError, type Command } from '../shared/command.js';
 
 export const verifyExportCommand: Command = {
   name: '',

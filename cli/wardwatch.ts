@@ -1,10 +1,10 @@
 // The one executable: `wardwatch <command> …`. Parses the command line and hands over; no logic here.
-import { asksHelp, consoleOutput, EXIT, UsageError, type Command, type Output } from './command.js';
+import { asksHelp, consoleOutput, EXIT, UsageError, type Command, type Output } from '../shared/command.js';
 import { provisionCommands } from '../provisioning/index.js';
 import { hubCommands } from '../hub/command.js';
 import { edgeCommands } from '../edge/command.js';
 import { verifyExportCommand } from './verify-export.js';
-import { edgeUserCommand } from '../edge/review/user-command.js';
+import { edgeUserCommand } from '../edge/user-command.js';
 import { packageVersion } from '../shared/package.js';
 import { demoCommand } from './demo.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { UsageError } from '../cli/command.js';
+import { UsageError } from '../shared/command.js';
 import { DEMO_PASSWORD, findModel, startDistrict, type District } from './district.js';
 
 export interface Summary {

@@ -1,7 +1,7 @@
 // `wardwatch edge --config edge.yaml`: runs the ward box daemon until SIGTERM or SIGINT.
 // Exit codes: 0 after a clean stop, 78 for a bad edge.yaml (every problem printed), 64 for a bad command line.
 import { parseArgs } from 'node:util';
-import { EXIT, printProblems, stopSignal, UsageError, type Command } from '../cli/command.js';
+import { EXIT, printProblems, stopSignal, UsageError, type Command } from '../shared/command.js';
 import { loadEdgeForStart } from '../shared/config/start-checks.js';
 import { createLogger } from '../shared/log.js';
 import { startEdge } from './main.js';

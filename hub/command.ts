@@ -6,7 +6,7 @@
 // so a test or supervisor started with `port: 0` reads the real port from the first line with a `port`.
 // Exit codes: 0 after a clean stop, 78 for a bad hub.yaml (every problem printed), 64 for a bad command line.
 import { parseArgs } from 'node:util';
-import { EXIT, printProblems, stopSignal, UsageError, type Command } from '../cli/command.js';
+import { EXIT, printProblems, stopSignal, UsageError, type Command } from '../shared/command.js';
 import { loadHubConfig } from '../shared/config/load.js';
 import { formatProblem } from '../shared/config/problems.js';
 import { loadHubForStart } from '../shared/config/start-checks.js';

@@ -3,7 +3,7 @@
 // with the box's token and CA: one line per check, and the edge.yaml key to fix when one fails.
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { EXIT, printProblems, UsageError, type Command, type Output } from '../cli/command.js';
+import { EXIT, printProblems, UsageError, type Command, type Output } from '../shared/command.js';
 import type { EdgeConfig, ResolvedCamera } from '../shared/config/load.js';
 import { loadEdgeForStart } from '../shared/config/start-checks.js';
 import { OnvifClient } from '../shared/onvif/client.js';

@@ -1,7 +1,7 @@
 // What every provisioning command shares: --help text with exit codes, password files, host:port, tables, progress.
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { asksHelp, UsageError, type Output } from '../cli/command.js';
+import { asksHelp, UsageError, type Output } from '../shared/command.js';
 import type { Credentials } from '../shared/onvif/soap.js';
 
 export const EXIT_CODES_HELP = 'exit codes: 0 ok, 1 failure (named on stderr), 64 bad command line, 78 bad configuration';

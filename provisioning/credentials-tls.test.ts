@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError, type Output } from '../cli/command.js';
+import { UsageError, type Output } from '../shared/command.js';
 import { credentialsCommand } from './credentials.js';
 
 function io(): Output & { lines: string[] } {

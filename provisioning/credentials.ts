@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { EXIT, UsageError, type Command, type Output } from '../cli/command.js';
+import { EXIT, UsageError, type Command, type Output } from '../shared/command.js';
 import { hubConfigSchema } from '../shared/config/hub.js';
 import { isId } from '../shared/contract/ids.js';
 import { hashSecretAsync, randomToken } from '../shared/scrypt.js';

@@ -1,5 +1,5 @@
 // `wardwatch provision discover`: finds ONVIF cameras (WS-Discovery) and lists maker, model and firmware of each.
-import { EXIT, type Command, type Output } from '../cli/command.js';
+import { EXIT, type Command, type Output } from '../shared/command.js';
 import { discover, DISCOVERY_PORT, scopeValue, type Found } from '../shared/onvif/discovery.js';
 import type { Credentials } from '../shared/onvif/soap.js';
 import { credentialsFrom, formatTable, mapLimit, parseCommand, parseHostPort, parseSeconds, progress } from './cli-util.js';

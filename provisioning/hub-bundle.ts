@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import os from 'node:os';
 import path from 'node:path';
 import { isMap, isScalar, parseDocument, parse as parseYaml, stringify } from 'yaml';
-import { EXIT, UsageError, type Output } from '../cli/command.js';
+import { EXIT, UsageError, type Output } from '../shared/command.js';
 import { isId } from '../shared/contract/ids.js';
 import { parseCommand, parseHostPort } from './cli-util.js';
 import { replaceFile } from './replace-file.js';

@@ -1,5 +1,5 @@
 // `wardwatch provision …`: the installer's commands.
-import type { Command } from '../cli/command.js';
+import type { Command } from '../shared/command.js';
 import { credentialsCommand } from './credentials.js';
 import { checkCommand } from './check.js';
 import { discoverCommand } from './discover.js';

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { Document, isMap, isScalar } from 'yaml';
-import { EXIT, UsageError, type Command, type Output } from '../cli/command.js';
+import { EXIT, UsageError, type Command, type Output } from '../shared/command.js';
 import { writeFileAtomicSync } from '../shared/atomic.js';
 import { edgeConfigSchema, type EdgeConfigInput } from '../shared/config/edge.js';
 import { formatProblem, type ConfigProblem } from '../shared/config/problems.js';

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { EXIT, UsageError, type Command, type Output } from '../cli/command.js';
+import { EXIT, UsageError, type Command, type Output } from '../shared/command.js';
 import { writeFileAtomicSync } from '../shared/atomic.js';
 import { packageRoot } from '../shared/package.js';
 import { parseCommand } from './cli-util.js';

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDetector } from '../edge/detect/detector.js';
+import { createDetector } from '../shared/detect/session.js';
 import { iou } from '../edge/geometry.js';
 import { packagedModel } from '../edge/detect/model-file.js';
 import { DOG_JPG } from '../test-fixtures/media/index.js';
-import { UsageError } from '../cli/command.js';
+import { UsageError } from '../shared/command.js';
 import { chooseInput } from './model.js';
 import { inputSizeFor, modelShape, ModelShapeError, outputRows, withInputSize } from './model-shape.js';
 

@@ -2,7 +2,7 @@
 // same topic table as the embedded broker. Wards' password lines come from `credentials issue --mosquitto-passwd`.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT, UsageError, type Command, type Output } from '../cli/command.js';
+import { EXIT, UsageError, type Command, type Output } from '../shared/command.js';
 import { loadHubConfig } from '../shared/config/load.js';
 import { formatProblem } from '../shared/config/problems.js';
 import { mergePasswordFile, mosquittoAcl, mosquittoPasswordLine, passwordFileUsers } from '../hub/broker/mosquitto-files.js';

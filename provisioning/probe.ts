@@ -1,5 +1,5 @@
 // `wardwatch provision probe`: a camera's ONVIF profiles and stream URIs, ffprobe of each stream, and what to fix.
-import { EXIT, UsageError, type Command, type Output } from '../cli/command.js';
+import { EXIT, UsageError, type Command, type Output } from '../shared/command.js';
 import { CLOCK_SKEW_WARN_MS, clockSkewed } from '../shared/contract/messages.js';
 import { locateFfmpeg } from '../shared/ffmpeg/locate.js';
 import { redactUrl } from '../shared/log.js';

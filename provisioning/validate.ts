@@ -1,6 +1,6 @@
 // `wardwatch provision validate FILE`: prints "ok" or every problem of an edge.yaml or hub.yaml — the same checks
 // the daemons run before they start (schema, secrets, the files the config names), so the two cannot disagree.
-import { EXIT, printProblems, UsageError, type Command, type Output } from '../cli/command.js';
+import { EXIT, printProblems, UsageError, type Command, type Output } from '../shared/command.js';
 import { guessKind } from '../shared/config/load.js';
 import { formatProblem } from '../shared/config/problems.js';
 import { loadEdgeForStart, loadHubForStart } from '../shared/config/start-checks.js';

@@ -1,6 +1,6 @@
 // `wardwatch hub audit verify --config hub.yaml`: walks the audit chain; exit 0 "ok, N rows", or 1 naming the row.
 import { parseArgs } from 'node:util';
-import { EXIT, UsageError, type Command } from '../../cli/command.js';
+import { EXIT, UsageError, type Command } from '../../shared/command.js';
 import { withHubAccounts } from './open.js';
 
 export const auditCommand: Command = {

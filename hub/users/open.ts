@@ -1,6 +1,6 @@
 // Opens the hub's accounts and audit log from hub.yaml for the administrator's commands.
-import { EXIT, printProblems, type Output } from '../../cli/command.js';
-import { cliActor } from '../../cli/user-command.js';
+import { EXIT, printProblems, type Output } from '../../shared/command.js';
+import { cliActor } from '../../shared/accounts/user-command.js';
 import { createAccounts, type Accounts } from '../../shared/accounts/index.js';
 import { createAudit, type Audit, type AuditContext } from '../../shared/audit/index.js';
 import { loadHubConfig } from '../../shared/config/load.js';

@@ -1,5 +1,5 @@
 // `wardwatch hub user add|passwd|lock|unlock|list --config hub.yaml`: the hub's accounts, from its console.
-import { makeUserCommand } from '../../cli/user-command.js';
+import { makeUserCommand } from '../../shared/accounts/user-command.js';
 import { withHubAccounts } from './open.js';
 
 export const userCommand = makeUserCommand({

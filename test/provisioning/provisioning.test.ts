@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/wardwatch.js';
-import type { Output } from '../../cli/command.js';
+import type { Output } from '../../shared/command.js';
 import { loadEdgeConfig, loadHubConfig } from '../../shared/config/load.js';
 import { openDb } from '../../shared/db.js';
 import { silentLogger } from '../../shared/log.js';

@@ -1,12 +1,12 @@
 // `wardwatch edge user add|passwd|lock|unlock|list --config edge.yaml`: the ward box's own accounts (officers of
 // this ward, administrators) for the review page, from the box's console; every change audited in the edge db.
 import path from 'node:path';
-import { EXIT, printProblems, type Output } from '../../cli/command.js';
-import { cliActor, makeUserCommand, type OpenAccounts } from '../../cli/user-command.js';
-import { createAccounts } from '../../shared/accounts/index.js';
-import { createAudit } from '../../shared/audit/index.js';
-import { loadEdgeConfig } from '../../shared/config/load.js';
-import { openEdgeDb } from '../db.js';
+import { EXIT, printProblems, type Output } from '../shared/command.js';
+import { cliActor, makeUserCommand, type OpenAccounts } from '../shared/accounts/user-command.js';
+import { createAccounts } from '../shared/accounts/index.js';
+import { createAudit } from '../shared/audit/index.js';
+import { loadEdgeConfig } from '../shared/config/load.js';
+import { openEdgeDb } from './db.js';
 
 async function withEdgeAccounts(configFile: string, io: Output, fn: (open: OpenAccounts) => Promise<number>): Promise<number> {
   const loaded = loadEdgeConfig(configFile, { requireSecrets: false });

@@ -1,5 +1,5 @@
 // What a subcommand looks like, and the exit codes every command uses.
-import { formatProblem, type ConfigProblem } from '../shared/config/problems.js';
+import { formatProblem, type ConfigProblem } from './config/problems.js';
 export const EXIT = {
   ok: 0,
   failure: 1,

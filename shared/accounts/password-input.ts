@@ -1,7 +1,7 @@
 // Where an administrator's new password comes from: a file, a prompt on a terminal, or generated.
 import { readFileSync } from 'node:fs';
-import { UsageError } from './command.js';
-import { generatePassword } from '../shared/accounts/policy.js';
+import { UsageError } from '../command.js';
+import { generatePassword } from './policy.js';
 
 export type PasswordSource = { password: string; generated: boolean };
 

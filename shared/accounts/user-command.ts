@@ -2,9 +2,9 @@
 // on its own database. Add, change a password, lock, unlock, list — every change audited.
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AccountError, type Accounts, type User } from '../shared/accounts/index.js';
-import type { AuditContext } from '../shared/audit/index.js';
-import { EXIT, UsageError, type Command, type Output } from './command.js';
+import { AccountError, type Accounts, type User } from './index.js';
+import type { AuditContext } from '../audit/index.js';
+import { EXIT, UsageError, type Command, type Output } from '../command.js';
 import { readNewPassword } from './password-input.js';
 
 const ACTIONS = ['add', 'passwd', 'lock', 'unlock', 'list'] as const;
