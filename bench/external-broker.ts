@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { testWard } from '../hub/test-support.js';
+import { testWard } from '../testing/hub/test-support.js';
 import { startExternalHub, writeBrokerFiles, writeExternalHubConfig } from '../test/external/external-hub.js';
 import { findMosquitto, freePort, mosquitto, type Mosquitto } from '../test/external/mosquitto.js';
 import { hubCount, startHubProcess, startProducer, writeHubConfig, type Child } from '../test/uplink/processes.js';

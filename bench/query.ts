@@ -9,7 +9,7 @@ import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createIncidentQuery, incidentSql, type IncidentFilter } from '../hub/api/incident-query.js';
-import type { Cursor } from '../hub/api/cursor.js';
+import type { Cursor } from '../hub/store/cursor.js';
 import { openHubStore } from '../hub/store/store.js';
 import { randomSource } from '../test-fixtures/camera/street-scene.js';
 import { seededUlid } from './seeded-ulid.js';

@@ -29,7 +29,7 @@ interface HubReady { http: string; mqttPort: number; wardToken: string }
 async function serveHub(arg: string): Promise<void> {
   const { relays } = JSON.parse(arg) as { relays: number };
   const { startHub } = await import('../hub/main.js');
-  const { testWard } = await import('../hub/test-support.js');
+  const { testWard } = await import('../testing/hub/test-support.js');
   const { hubConfigSchema } = await import('../shared/config/hub.js');
   const { silentLogger } = await import('../shared/log.js');
   const dir = mkdtempSync(path.join(tmpdir(), 'ww-bench-relay-hub-'));

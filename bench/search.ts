@@ -21,8 +21,9 @@ import { createAudit } from '../shared/audit/index.js';
 import { decodeMessage, topics, type CountsMessage, type Sighting, type SightingsMessage } from '../shared/contract/index.js';
 import { silentLogger } from '../shared/log.js';
 import { hashSecret } from '../shared/scrypt.js';
-import { Client } from '../hub/api/test-client.js';
+import { Client } from '../testing/hub/api/test-client.js';
 import { IndexWriter, type BatchItem } from '../hub/ingest/index-writer.js';
+import { RetrievalStore } from '../hub/retrieval/store.js';
 import { openHubStore } from '../hub/store/store.js';
 import { storePaths } from '../hub/store/paths.js';
 import { rssMb } from './proc.js';
@@ -154,7 +155,7 @@ let filled = 0;
   if (!accounts.get('bench')) {
     await accounts.addUser({ name: 'bench', role: 'operator', password: 'bench-pass-1' }, { actor: 'cli:bench', ip: null });
   }
-  const writer = new IndexWriter(store, silentLogger(), clock);
+  const writer = new IndexWriter({ store, retrievals: new RetrievalStore(store.db, audit), logger: silentLogger(), clock });
   const apply = (items: BatchItem[]) => {
     const { outcomes } = writer.applyBatch(items);
     const bad = outcomes.find((o) => !o.ok);

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { packageRoot } from '../shared/package.js';
-import { testWard } from '../hub/test-support.js';
+import { testWard } from '../testing/hub/test-support.js';
 import { cpuSeconds, edgeState, hubCount, hubRoot, rssMb, startHubProcess, startProducer, writeHubConfig, type Child } from '../test/uplink/processes.js';
 
 const { values } = parseArgs({

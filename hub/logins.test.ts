@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubConfig } from '../shared/config/load.js';
 import { hashSecret, verifySecretAsync } from '../shared/scrypt.js';
 import { ClientFrom, type Answer } from '../test/http-from.js';
-import { CLI, startApiHub } from './api/test-client.js';
+import { CLI, startApiHub } from '../testing/hub/api/test-client.js';
 import type { RunningHub } from './main.js';
-import { testWard } from './test-support.js';
+import { testWard } from '../testing/hub/test-support.js';
 
 let hub: RunningHub;
 let base: string;

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../shared/package.js';
 import { hashSecret } from '../shared/scrypt.js';
-import { closed, connectWard, eventMessage, tempDir, testWard } from './test-support.js';
+import { closed, connectWard, eventMessage, tempDir, testWard } from '../testing/hub/test-support.js';
 import { topics } from '../shared/contract/index.js';
 import { openHubStore } from './store/store.js';
 

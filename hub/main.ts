@@ -91,17 +91,21 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     deps.audit ??
     ((action, detail) =>
       audit.record({ actor: String(detail.actor ?? 'system'), action, target: typeof detail.incidentId === 'string' ? detail.incidentId : typeof detail.retrievalId === 'string' ? detail.retrievalId : null, ip: typeof detail.ip === 'string' ? detail.ip : null, detail }));
+  // the one retrievals table: ingest applies the wards' answers to it (and audits a request's end through it), the
+  // forwarder reads shared recordings from it, the operators' retrievals and live relays ask it
+  const retrievalStore = new RetrievalStore(store.db, audit);
   let linkKey: Buffer;
   let forwarder: Forwarder;
   try {
     linkKey = loadLinkKey(store.root);
-    forwarder = createForwarder({ store, config, linkKey, audit: shareAudit, logger, clock });
+    forwarder = createForwarder({ store, recordings: retrievalStore, config, linkKey, audit: shareAudit, logger, clock });
   } catch (err) {
     store.close();
     throw err;
   }
   let retrievals: Retrievals | undefined = undefined; // needs the broker, which needs ingest
   const ingest = createIngest({
+    retrievals: retrievalStore,
     store,
     logger,
     clock,
@@ -141,7 +145,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     throw err;
   }
   retrievals = new Retrievals({
-    store: new RetrievalStore(store.db),
+    store: retrievalStore,
     audit,
     publish: (ward, name, payload) => broker.publishCommand(ward, name, payload),
     limits: config.remoteAccess,

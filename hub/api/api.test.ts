@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCityReceiver, type CityReceiver } from '../../test-fixtures/city/index.js';
 import type { RunningHub } from '../main.js';
-import { noiseJpeg } from '../forward/test-images.js';
-import { CLI, Client, startApiHub } from './test-client.js';
-import { seedIncident, type Seeded } from './test-seed.js';
+import { noiseJpeg } from '../../testing/hub/forward/test-images.js';
+import { CLI, Client, startApiHub } from '../../testing/hub/api/test-client.js';
+import { seedIncident, type Seeded } from '../../testing/hub/api/test-seed.js';
 
 const DAY = 86_400_000;
 const T0 = Date.now() - 30 * DAY;

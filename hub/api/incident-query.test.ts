@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from '../store/cursor.js';
 import { openHubStore } from '../store/store.js';
-import { tempDir } from '../test-support.js';
+import { tempDir } from '../../testing/hub/test-support.js';
 import { createIncidentQuery, driverFor } from './incident-query.js';
-import { seedIncident } from './test-seed.js';
+import { seedIncident } from '../../testing/hub/api/test-seed.js';
 
 const now = 1_780_000_000_000;
 

@@ -6,7 +6,7 @@
 // both, so no row is skipped or shown twice however many incidents arrive meanwhile.
 import type { Db } from '../../shared/db.js';
 import type { IncidentRow } from '../store/store.js';
-import type { Cursor } from './cursor.js';
+import type { Cursor } from '../store/cursor.js';
 
 export interface IncidentFilter {
   ward?: string | undefined;

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { ApiContext } from './context.js';
-import { encodeCursor } from './cursor.js';
+import { encodeCursor } from '../store/cursor.js';
 import { createIncidentQuery } from './incident-query.js';
 import { incidentView } from './incident-view.js';
 import { incidentIdParams, listQuery, shareBody, snapshotQuery } from './inputs.js';

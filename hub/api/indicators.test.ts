@@ -5,8 +5,8 @@ import type { CountsMessage } from '../../shared/contract/index.js';
 import { CountsWriter } from '../ingest/counts.js';
 import type { RunningHub } from '../main.js';
 import { cameraSeen } from '../store/cameras.js';
-import { nextUlid } from '../test-support.js';
-import { CLI, Client, startApiHub } from './test-client.js';
+import { nextUlid } from '../../testing/hub/test-support.js';
+import { CLI, Client, startApiHub } from '../../testing/hub/api/test-client.js';
 
 const MIN = 60_000;
 const Q = 15 * MIN;

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { COLOURS, ID_HINT, ID_PATTERN, LABELS, ULID_PATTERN } from '../../shared/contract/index.js';
 import { BUCKETS } from './count-query.js';
-import { decodeCursor } from './cursor.js';
+import { decodeCursor } from '../store/cursor.js';
 import { MAX_PAGE } from './incident-query.js';
 import { isTimeZone, machineTimeZone } from '../../shared/local-time.js';
 import { MAX_FOLLOW_MINUTES, MAX_FOLLOW_RADIUS_M } from '../search/follow.js';

@@ -1,7 +1,7 @@
 // What every answer of the hub's API carries, and changes sent from another site's page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHub } from '../main.js';
-import { CLI, Client, startApiHub } from './test-client.js';
+import { CLI, Client, startApiHub } from '../../testing/hub/api/test-client.js';
 
 let hub: RunningHub;
 let base: string;

@@ -2,7 +2,7 @@
 // to the cameras around (audited as a search), a vehicle's thumbnail (audited as a view), and the cameras a search
 // can name (with their positions, for "near").
 import type { ApiContext } from './context.js';
-import { encodeCursor } from './cursor.js';
+import { encodeCursor } from '../store/cursor.js';
 import { followQuery, sightingIdParams, sightingsQuery } from './inputs.js';
 import type { RouteTable } from './route.js';
 import { sightingView } from './sighting-view.js';

@@ -7,8 +7,8 @@ import { CountsWriter } from '../ingest/counts.js';
 import { SightingsWriter } from '../ingest/sightings.js';
 import { cameraPlaced, cameraSeen } from '../store/cameras.js';
 import type { RunningHub } from '../main.js';
-import { CLI, Client, startApiHub } from './test-client.js';
-import { seedIncident } from './test-seed.js';
+import { CLI, Client, startApiHub } from '../../testing/hub/api/test-client.js';
+import { seedIncident } from '../../testing/hub/api/test-seed.js';
 
 const ulid = monotonicFactory();
 const MINUTE = 60_000;

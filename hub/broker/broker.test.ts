@@ -5,7 +5,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../shared/contract/index.js';
 import { silentLogger } from '../../shared/log.js';
-import { closed, connectWard, eventMessage, publishEvent, startTestHub, tempDir, testWard, type TestHub } from '../test-support.js';
+import { closed, connectWard, eventMessage, publishEvent, startTestHub, tempDir, testWard, type TestHub } from '../../testing/hub/test-support.js';
 import { startBroker } from './broker.js';
 
 const p07 = testWard('p07');

@@ -14,11 +14,11 @@ import { RetrievalStore } from '../retrieval/store.js';
 import { resolveSharedClip } from '../share/shared-clip.js';
 import { loadLinkKey } from '../share/link-key.js';
 import { verifyClipLink } from '../share/link.js';
-import { captureLogger, connectWard, eventMessage, FIXED_START, nextUlid, tempDir, testWard } from '../test-support.js';
+import { captureLogger, connectWard, eventMessage, FIXED_START, nextUlid, tempDir, testWard } from '../../testing/hub/test-support.js';
 import type { Alert } from './alert.js';
 import { createForwarder, ForwardError, type AuditFn, type Forwarder, type ForwardConfig } from './forwarder.js';
-import { noiseJpeg, variance } from './test-images.js';
-import { forwardConfig, rule, SECRET, sendIncident, storeWithIngest, waitFor, webhook, type StoreWithIngest } from './test-support.js';
+import { noiseJpeg, variance } from '../../testing/hub/forward/test-images.js';
+import { forwardConfig, rule, SECRET, sendIncident, storeWithIngest, waitFor, webhook, type StoreWithIngest } from '../../testing/hub/forward/test-support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -41,6 +41,7 @@ function rig(config: ForwardConfig, extra: { audit?: AuditFn; initialMs?: number
   const s = storeWithIngest(logger, (ids) => forwarder.incidentsChanged(ids), extra.root);
   const forwarder = createForwarder({
     store: s.store,
+    recordings: s.retrievals,
     config,
     linkKey: loadLinkKey(s.root),
     audit: extra.audit ?? (() => undefined),
@@ -167,7 +168,7 @@ describe('the city forwarder', () => {
     await s.close();
 
     c.failNext(1, 'timeout'); // the child's attempt hangs: it is killed with the row in flight
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot(), 'hub/forward/kill-child.ts'), JSON.stringify({ root, url: c.url, timeoutSeconds: 60 })], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot(), 'testing/hub/forward/kill-child.ts'), JSON.stringify({ root, url: c.url, timeoutSeconds: 60 })], {
       cwd: packageRoot(),
       stdio: ['ignore', 'pipe', 'inherit'],
     });

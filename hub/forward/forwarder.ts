@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { Box } from '../../shared/contract/index.js';
 import type { HubConfig } from '../../shared/config/load.js';
 import type { Logger } from '../../shared/log.js';
-import { RetrievalStore } from '../retrieval/store.js';
+import type { RetrievalStore } from '../retrieval/store.js';
 import { signClipLink } from '../share/link.js';
 import type { HubStore, IncidentRow } from '../store/store.js';
 import { buildAlert, buildRecordingAlert, type IncidentAlert } from './alert.js';
@@ -29,6 +29,8 @@ export type ForwardConfig = Pick<HubConfig, 'district' | 'http' | 'forward' | 's
 
 export interface ForwarderOptions {
   store: HubStore;
+  /** the retrievals table (the one hub/main.ts builds): shared recordings are read from it */
+  recordings: RetrievalStore;
   config: ForwardConfig;
   /** signs clip links (hub/share/link-key.ts) */
   linkKey: Buffer;
@@ -106,13 +108,12 @@ function buildSinks(config: ForwardConfig, mqttTimeoutMs: number, clock: () => n
 }
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const { store, config, linkKey, audit } = options;
+  const { store, recordings, config, linkKey, audit } = options;
   const log = options.logger.child({ part: 'forward' });
   const clock = options.clock ?? Date.now;
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const maxInFlight = options.maxInFlight ?? 4;
   const outbox = new ForwardOutbox(store.db);
-  const recordings = new RetrievalStore(store.db);
   const sinks = buildSinks(config, options.mqttTimeoutMs ?? DEFAULT_MQTT_TIMEOUT_MS, clock);
   const publicUrl = config.http.publicUrl?.replace(/\/+$/, '') ?? '';
   if (!publicUrl && sinks.size) log.warn('http.publicUrl is not set: clip links in alerts are paths without the hub\'s address; set it in hub.yaml');

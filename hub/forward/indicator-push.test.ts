@@ -7,9 +7,9 @@ import { silentLogger } from '../../shared/log.js';
 import { CountsWriter } from '../ingest/counts.js';
 import { cameraSeen } from '../store/cameras.js';
 import { openHubStore, type HubStore } from '../store/store.js';
-import { nextUlid, tempDir } from '../test-support.js';
+import { nextUlid, tempDir } from '../../testing/hub/test-support.js';
 import { MAX_BACKLOG_QUARTERS, QUARTER_MS as Q, quartersDue, startIndicatorPush, type IndicatorMessage } from './indicator-push.js';
-import { SECRET } from './test-support.js';
+import { SECRET } from '../../testing/hub/forward/test-support.js';
 import { webhookSink } from './webhook.js';
 
 const T = Date.parse('2026-12-06T04:00:00Z');

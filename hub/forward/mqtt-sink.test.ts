@@ -3,10 +3,10 @@ import mqtt from 'mqtt';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLinkKey } from '../share/link-key.js';
-import { captureLogger } from '../test-support.js';
+import { captureLogger } from '../../testing/hub/test-support.js';
 import type { Alert } from './alert.js';
 import { createForwarder } from './forwarder.js';
-import { forwardConfig, rule, sendIncident, storeWithIngest, waitFor } from './test-support.js';
+import { forwardConfig, rule, sendIncident, storeWithIngest, waitFor } from '../../testing/hub/forward/test-support.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -47,6 +47,7 @@ describe('the MQTT bridge', () => {
     const s = storeWithIngest(logger, (ids) => forwarder.incidentsChanged(ids));
     const forwarder = createForwarder({
       store: s.store,
+      recordings: s.retrievals,
       config: forwardConfig(
         [{ id: 'city-mqtt', type: 'mqtt', url: `mqtt://127.0.0.1:${port}`, topic: 'wardwatch/alerts', username: 'phu-nhuan', secretName: 'city-mqtt' }],
         [rule({ target: 'city-mqtt' })],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planBlur, protectSnapshot } from './privacy.js';
-import { noiseJpeg, variance } from './test-images.js';
+import { noiseJpeg, variance } from '../../testing/hub/forward/test-images.js';
 
 const person = { x: 0.4, y: 0.3, w: 0.1, h: 0.4 };
 

@@ -10,7 +10,7 @@ import { cameraSeen } from '../store/cameras.js';
 import { hubMigrations } from '../store/schema.js';
 import { openHubStore, type HubStore } from '../store/store.js';
 import { pruneStreetRecords } from '../store/street-prune.js';
-import { nextUlid, tempDir } from '../test-support.js';
+import { nextUlid, tempDir } from '../../testing/hub/test-support.js';
 import { createIndicatorQuery } from './query.js';
 
 const Q = 900_000;

@@ -1,6 +1,5 @@
 // Applies decoded contract messages to the incident index: one SQLite transaction per batch, one savepoint
 // per message, chunk data fsynced before the commit. Clips whose chunks are all in are verified afterwards.
-import { createAudit } from '../../shared/audit/index.js';
 import type { ClipManifest, CountsMessage, Decoded, EventMessage, SightingsMessage } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import { fsyncDir } from '../../shared/atomic.js';
@@ -11,10 +10,10 @@ import type { ClipState } from '../store/schema.js';
 import { cameraPlaced, cameraSeen, type CameraPlaced, type CameraSeen } from '../store/cameras.js';
 import { storePaths } from '../store/paths.js';
 import { chunkSlot, emptyBitmap, hasChunk, withChunk } from './clip-chunks.js';
-import { RetrievalStore } from '../retrieval/store.js';
+import type { RetrievalStore } from '../retrieval/store.js';
 import { CountsWriter } from './counts.js';
 import { mergeIncident, type Incident } from './incident-merge.js';
-import { Invalid, type InvalidKind } from './invalid.js';
+import { Invalid, type InvalidKind } from '../store/invalid.js';
 import { SightingsWriter } from './sightings.js';
 
 export interface IngestStats {
@@ -91,6 +90,17 @@ function incidentClipState(t: TransferRow): ClipState {
   return t.state === 'verifying' ? 'receiving' : t.state;
 }
 
+export interface IndexWriterOptions {
+  store: HubStore;
+  /**
+   * the retrievals table (built once, in hub/main.ts): a ward's answers and retrieved clips land in it, and a
+   * request's end (ready, failed) is audited through its audit with the commit that records it
+   */
+  retrievals: RetrievalStore;
+  logger: Logger;
+  clock: () => number;
+}
+
 export class IndexWriter {
   readonly stats = emptyStats();
   private readonly log: Logger;
@@ -102,12 +112,13 @@ export class IndexWriter {
   private readonly cameraPlaced: CameraPlaced;
   /** nested in the batch transaction, so better-sqlite3 runs it as a savepoint */
   private readonly applyInSavepoint;
+  private readonly store: HubStore;
+  private readonly clock: () => number;
 
-  constructor(
-    private readonly store: HubStore,
-    logger: Logger,
-    private readonly clock: () => number,
-  ) {
+  constructor({ store, retrievals, logger, clock }: IndexWriterOptions) {
+    this.store = store;
+    this.retrievals = retrievals;
+    this.clock = clock;
     this.log = logger.child({ part: 'ingest' });
     const db = store.db;
     this.s = {
@@ -141,8 +152,6 @@ export class IndexWriter {
       invalid: db.prepare(`INSERT INTO invalid_messages (ward, kind, count, last_reason, last_at) VALUES (?, ?, 1, ?, ?)
         ON CONFLICT (ward, kind) DO UPDATE SET count = count + 1, last_reason = excluded.last_reason, last_at = excluded.last_at`),
     };
-    // a request's end (ready, failed) is audited with the commit that records it
-    this.retrievals = new RetrievalStore(db, createAudit(db, { clock }));
     this.cameraSeen = cameraSeen(db);
     this.cameraPlaced = cameraPlaced(db);
     this.sightings = new SightingsWriter(db, this.cameraSeen);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics, type ClipManifest } from '../../shared/contract/index.js';
-import { connectWard, eventMessage, FIXED_START, nextUlid, publishEvent, startTestHub, testWard, type TestHub } from '../test-support.js';
+import { connectWard, eventMessage, FIXED_START, nextUlid, publishEvent, startTestHub, testWard, type TestHub } from '../../testing/hub/test-support.js';
 
 const p07 = testWard('p07');
 const JPEG = '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/2Q==';

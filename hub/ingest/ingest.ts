@@ -3,15 +3,18 @@
 import { decodeMessage } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import type { IncomingMessage, MessageSink } from '../broker/broker.js';
+import type { RetrievalStore } from '../retrieval/store.js';
 import { discardSnapshot, sweepSnapshotTemps, writeSnapshotTemp, type PendingSnapshot } from '../store/snapshots.js';
 import type { HubStore } from '../store/store.js';
 import { IndexWriter, type BatchItem, type IngestStats } from './index-writer.js';
-import { decodeFailureKind } from './invalid.js';
+import { decodeFailureKind } from '../store/invalid.js';
 
 export type { IngestStats } from './index-writer.js';
 
 export interface IngestOptions {
   store: HubStore;
+  /** the retrievals table, the one hub/main.ts builds; its audit records a request's end (ready, failed) */
+  retrievals: RetrievalStore;
   logger: Logger;
   clock?: () => number;
   /** most messages in one transaction */
@@ -44,7 +47,7 @@ export function createIngest(options: IngestOptions): Ingest {
   const log = logger.child({ part: 'ingest' });
   const maxBatch = options.maxBatch ?? 1000;
   const maxWaitMs = options.maxWaitMs ?? 4;
-  const writer = new IndexWriter(store, logger, options.clock ?? Date.now);
+  const writer = new IndexWriter({ store, retrievals: options.retrievals, logger, clock: options.clock ?? Date.now });
 
   let queue: Pending[] = [];
   let running = false;

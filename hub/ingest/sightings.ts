@@ -2,7 +2,7 @@
 import type { Sighting, SightingsMessage } from '../../shared/contract/index.js';
 import type { Db } from '../../shared/db.js';
 import type { CameraSeen } from '../store/cameras.js';
-import { Invalid } from './invalid.js';
+import { Invalid } from '../store/invalid.js';
 import { supersedes } from './sighting-merge.js';
 
 interface StoredVersion {

@@ -4,7 +4,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics, type CountsMessage, type Sighting, type SightingsMessage } from '../../shared/contract/index.js';
-import { connectWard, eventMessage, FIXED_START, nextUlid, publishEvent, startTestHub, testWard, type TestHub } from '../test-support.js';
+import { connectWard, eventMessage, FIXED_START, nextUlid, publishEvent, startTestHub, testWard, type TestHub } from '../../testing/hub/test-support.js';
 
 const p07 = testWard('p07');
 const p08 = testWard('p08');

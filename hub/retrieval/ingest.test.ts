@@ -5,8 +5,8 @@ import { topics } from '../../shared/contract/index.js';
 import { silentLogger } from '../../shared/log.js';
 import { createIngest, type Ingest } from '../ingest/ingest.js';
 import { openHubStore, type HubStore } from '../store/store.js';
-import { nextUlid, tempDir } from '../test-support.js';
-import { RetrievalStore } from './store.js';
+import { nextUlid, retrievalStore, tempDir } from '../../testing/hub/test-support.js';
+import type { RetrievalStore } from './store.js';
 
 let store: HubStore;
 let ingest: Ingest;
@@ -16,8 +16,8 @@ const REQ = nextUlid();
 beforeEach(() => {
   store = openHubStore(tempDir());
   store.syncWards([{ id: 'p01', name: 'P1' }, { id: 'p02', name: 'P2' }]);
-  ingest = createIngest({ store, logger: silentLogger() });
-  retrievals = new RetrievalStore(store.db);
+  retrievals = retrievalStore(store);
+  ingest = createIngest({ store, retrievals, logger: silentLogger() });
   retrievals.create({ id: REQ, ward: 'p01', camera: 'cam-1', from: 1000, to: 61_000, requestedBy: 'lan' }, 1);
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { afterWardStatus, checkRequest, viewState, type RequestCheckInput } from './policy.js';
-import type { StoredRetrievalState } from './schema.js';
+import type { StoredRetrievalState } from '../store/retrieval-schema.js';
 
 const NOW = 1_764_061_200_000;
 const base: RequestCheckInput = { from: NOW - 60_000, to: NOW, now: NOW, cameraKnown: true, wardKnown: true, openByOperator: 0, maxRetrieveMinutes: 30, maxOpenPerOperator: 3 };

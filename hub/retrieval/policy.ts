@@ -1,7 +1,7 @@
 // Retrieval policy (pure): whether an operator's request may go to a ward, how ward answers move a request on,
 // and what state and progress the operator sees.
 import type { RetrievalStatus } from '../../shared/contract/index.js';
-import type { StoredRetrievalState } from './schema.js';
+import type { StoredRetrievalState } from '../store/retrieval-schema.js';
 
 export interface RequestCheckInput {
   from: number;

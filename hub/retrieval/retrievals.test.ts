@@ -11,7 +11,7 @@ import { silentLogger } from '../../shared/log.js';
 import { createIngest, type Ingest } from '../ingest/ingest.js';
 import { hubMigrations } from '../store/schema.js';
 import { openHubStore, type HubStore } from '../store/store.js';
-import { nextUlid, tempDir } from '../test-support.js';
+import { nextUlid, tempDir } from '../../testing/hub/test-support.js';
 import { Retrievals } from './retrievals.js';
 import { RetrievalStore } from './store.js';
 
@@ -28,11 +28,12 @@ beforeEach(() => {
   store = openHubStore(tempDir());
   store.syncWards([{ id: 'p01', name: 'P1' }]);
   store.db.prepare("INSERT INTO camera_status (ward, camera, state, status, at, updated_at) VALUES ('p01', 'cam-1', 'recording', '{}', 1, 1)").run();
-  ingest = createIngest({ store, logger: silentLogger(), clock: () => now });
   audit = createAudit(store.db, { clock: () => now });
+  const table = new RetrievalStore(store.db, audit);
+  ingest = createIngest({ store, retrievals: table, logger: silentLogger(), clock: () => now });
   published.length = 0;
   retrievals = new Retrievals({
-    store: new RetrievalStore(store.db),
+    store: table,
     audit,
     publish: async (_ward, name, payload) => void published.push(`${name}:${payload.requestId}`),
     limits: { maxRetrieveMinutes: 30, maxOpenPerOperator: 1 },

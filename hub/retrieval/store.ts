@@ -2,9 +2,9 @@
 import type { Audit } from '../../shared/audit/index.js';
 import type { RetrievalStatus } from '../../shared/contract/index.js';
 import type { Db } from '../../shared/db.js';
-import { Invalid } from '../ingest/invalid.js';
+import { Invalid } from '../store/invalid.js';
 import { afterWardStatus, OPEN_STATES, viewState, type RetrievalState, type TransferProgress } from './policy.js';
-import type { StoredRetrievalState } from './schema.js';
+import type { StoredRetrievalState } from '../store/retrieval-schema.js';
 
 export interface RetrievalRow {
   id: string;

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { SightingsWriter } from '../ingest/sightings.js';
 import { cameraSeen } from '../store/cameras.js';
 import { openHubStore } from '../store/store.js';
-import { nextUlid, tempDir } from '../test-support.js';
-import type { Cursor } from '../api/cursor.js';
+import { nextUlid, tempDir } from '../../testing/hub/test-support.js';
+import type { Cursor } from '../store/cursor.js';
 import { streamSql, type Driver, type SearchFilter } from './plan.js';
 import { createSightingSearch, placeCameras } from './search.js';
 

@@ -2,7 +2,7 @@
 // cameras, then the streams of the plan read one page each from the cursor on and merged; the total counted on the
 // first page, up to COUNT_CAP.
 import { statementCache, type Db } from '../../shared/db.js';
-import type { Cursor } from '../api/cursor.js';
+import type { Cursor } from '../store/cursor.js';
 import { mergePages } from './merge.js';
 import { kindPairs, MAX_KIND_STREAMS, MAX_PLACE_STREAMS, searchPlan, streamSql, type Order, type SearchFilter, type StreamKey } from './plan.js';
 import { camerasWithin, type CameraRef, type PlacedCamera } from './radius.js';

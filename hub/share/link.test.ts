@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RetrievalStore } from '../retrieval/store.js';
 import { openHubStore } from '../store/store.js';
-import { tempDir } from '../test-support.js';
+import { tempDir } from '../../testing/hub/test-support.js';
 import { LINK_KEY_FILE, loadLinkKey } from './link-key.js';
 import { signClipLink, signClipToken, verifyClipLink } from './link.js';
 import { resolveSharedClip } from './shared-clip.js';

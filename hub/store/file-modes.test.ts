@@ -1,7 +1,7 @@
 import { chmodSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../test-support.js';
+import { tempDir } from '../../testing/hub/test-support.js';
 import { commitClip, createPartialClip } from './clip-files.js';
 import { storePaths } from './paths.js';
 import { commitSnapshot, writeSnapshotTemp } from './snapshots.js';

@@ -6,7 +6,7 @@ import { silentLogger } from '../../shared/log.js';
 import { CountsWriter } from '../ingest/counts.js';
 import { SightingsWriter } from '../ingest/sightings.js';
 import { cameraSeen } from './cameras.js';
-import { tempDir } from '../test-support.js';
+import { tempDir } from '../../testing/hub/test-support.js';
 import { chooseRetention, DAY_MS, type IncidentCandidate, type RetentionPolicy } from './retention.js';
 import { applyRetention } from './retention-run.js';
 import { openHubStore } from './store.js';

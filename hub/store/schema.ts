@@ -2,7 +2,7 @@
 import type { Migration } from '../../shared/db.js';
 import { accountMigrations } from '../../shared/accounts/schema.js';
 import { auditMigrations } from '../../shared/audit/schema.js';
-import { retrievalEndStatesMigration, retrievalMigration } from '../retrieval/schema.js';
+import { retrievalEndStatesMigration, retrievalMigration } from './retrieval-schema.js';
 
 /** Clip state of an incident. `expired`: retention deleted the file after clipDays. */
 export const CLIP_STATES = ['none', 'receiving', 'present', 'failed', 'expired'] as const;

@@ -9,7 +9,7 @@ import { createAudit } from '../../shared/audit/index.js';
 import { storePaths } from '../store/paths.js';
 import { openHubStore } from '../store/store.js';
 import { hubMigrations } from '../store/schema.js';
-import { tempDir, testWard } from '../test-support.js';
+import { tempDir, testWard } from '../../testing/hub/test-support.js';
 
 const root = packageRoot();
 

@@ -1,6 +1,6 @@
 // Where the scenes' people, bicycles and cars are cut from: boxes in the two photos of test-fixtures/media
 // (darknet's samples), in source pixels. One table for every scene.
-import type { ObjectLabel } from './scenes.js';
+import type { ObjectLabel } from './truth-types.js';
 
 export interface Cutout {
   source: 'person.jpg' | 'dog.jpg';

@@ -1,51 +1,14 @@
 // Ground truth of objects that follow piecewise-linear paths (the street scene; the traffic scene's crossings
 // fit too): where each is at a loop offset, which counting lines it crosses which way, how long it stays in a
 // zone. Pure. Lines, zones and the ground point use the product's own geometry (edge/geometry.ts).
-import { crossing, insidePolygon, sideOf, type Point, type Polygon } from '../../edge/geometry.js';
-import type { Box, GroundTruth, ObjectLabel } from './scenes.js';
+import { crossing, insidePolygon, sideOf, type Point } from '../../edge/geometry.js';
+import type { Box, CountingLine, GroundTruth, Interval, Keyframe, ObjectLabel, PathObject, Zone } from './truth-types.js';
 
-/** `[t, x, y]`: loop offset in seconds, and the box's top-left corner in main-stream pixels. */
-export type Keyframe = [t: number, x: number, y: number];
-
-/** A time interval `[from, to]` in loop seconds. */
-export type Interval = [from: number, to: number];
-
-export interface PathObject {
-  id: string;
-  label: ObjectLabel;
-  /** 1: a person rides it (one object in the truth, its box spans bicycle and rider) */
-  riders: 0 | 1;
-  /**
-   * Keyframes with strictly increasing times; the box moves in a straight line at constant speed between two,
-   * stands still between two with the same position, and is not drawn before the first or after the last.
-   */
-  path: Keyframe[];
-  /** the box's size, constant along the path (main-stream pixels) */
-  width: number;
-  height: number;
-  /** some of it is in frame (exact: the first and last keyframes lie outside the frame) */
-  inFrame: Interval;
-  /** all of it is in frame; null if never */
-  fullyInFrame: Interval | null;
-  /** where it stands still */
-  stops: Interval[];
-}
+export type { CountingLine, Interval, Keyframe, PathObject, Zone } from './truth-types.js';
 
 export interface Frame {
   width: number;
   height: number;
-}
-
-/** A counting line as edge.yaml has it: normalised ends (0–1 from the top-left). */
-export interface CountingLine {
-  id: string;
-  points: [Point, Point];
-}
-
-/** A zone as edge.yaml has it: a normalised polygon. */
-export interface Zone {
-  id: string;
-  polygon: Polygon;
 }
 
 export type Direction = 'forward' | 'backward';

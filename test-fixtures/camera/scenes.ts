@@ -2,10 +2,12 @@
 // fixed schedule, and the ground truth of that schedule. Pure: builds the ffmpeg filter graph,
 // the encoding happens in scene-cache.ts. The dense `street` scene lives in street-scene.ts.
 import { CUTOUTS_BY_LABEL, type Cutout } from './cutouts.js';
-import { pathObjectsOf, streetBoxAt, type CountingLine, type Zone } from './path-truth.js';
-import { STREET_LINES, STREET_SEED, STREET_ZONES, streetObjects, streetOverlays, streetScenery, type StreetObject } from './street-scene.js';
+import { pathObjectsOf, streetBoxAt } from './path-truth.js';
+import { STREET_LINES, STREET_SEED, STREET_ZONES, streetObjects, streetOverlays, streetScenery } from './street-scene.js';
+import type { Box, GroundTruth, GroundTruthObject, ObjectLabel, SceneName } from './truth-types.js';
 
-export type SceneName = 'quiet' | 'traffic' | 'jump' | 'street';
+export type { Box, GroundTruth, GroundTruthObject, ObjectLabel, SceneName, StreetTruth } from './truth-types.js';
+
 export const SCENE_NAMES: readonly SceneName[] = ['quiet', 'traffic', 'jump', 'street'];
 
 export type StreamName = 'main' | 'sub';
@@ -25,58 +27,6 @@ export const DEFAULT_FORMATS: Record<StreamName, StreamFormat> = {
 
 /** GOP length in seconds for both streams, as most cameras ship (keyint = 2 × fps). */
 export const GOP_SECONDS = 2;
-
-export type ObjectLabel = 'person' | 'bicycle' | 'car';
-
-/**
- * One object crossing the picture. Coordinates are main-stream pixels (scale for the sub stream).
- * The object moves at constant speed with its left edge going from `xAtEnter` to `xAtLeave`:
- * - `enterSeconds` … `leaveSeconds`: any part of it is in frame (it is drawn only then);
- * - `fullyInFrom` … `fullyInUntil`: all of it is in frame (best window for a detector to see it).
- */
-export interface GroundTruthObject {
-  label: ObjectLabel;
-  enterSeconds: number;
-  leaveSeconds: number;
-  fullyInFrom: number;
-  fullyInUntil: number;
-  direction: 'left-to-right' | 'right-to-left';
-  xAtEnter: number;
-  xAtLeave: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export interface GroundTruth {
-  scene: SceneName;
-  /** seconds of one loop; every time below is a loop offset in [0, loopSeconds) */
-  loopSeconds: number;
-  /** the frame the boxes are measured in (the main stream) */
-  frame: { width: number; height: number };
-  objects: GroundTruthObject[];
-  /**
-   * `jump` scene: at every loop wrap (offset 0) the RTP timestamps of both streams jump forward by
-   * `jumpSeconds` (cumulative: after n loops they are n × jumpSeconds ahead of the wall clock).
-   */
-  timestampJump?: { atLoopOffsetSeconds: 0; jumpSeconds: number } | undefined;
-  /** `street` scene: its objects (`objects` above is empty there) and the lines and zones it suggests */
-  street?: StreetTruth | undefined;
-}
-
-export interface StreetTruth {
-  seed: number;
-  objects: StreetObject[];
-  lines: readonly CountingLine[];
-  zones: readonly Zone[];
-}
-
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
 
 /** Where an object is at a loop offset (unclipped; undefined when it is not in frame). */
 export function boxAt(object: GroundTruthObject, loopOffsetSeconds: number): Box | undefined {

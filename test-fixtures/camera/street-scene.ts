@@ -4,24 +4,12 @@
 // its ground truth, the scenery, and the overlays of the ffmpeg graph (scenes.ts wraps them; scene-cache.ts
 // encodes).
 import { CUTOUTS_BY_LABEL, type Cutout } from './cutouts.js';
-import { frameIntervals, stopsOf, type CountingLine, type Frame, type Interval, type Keyframe, type PathObject, type Zone } from './path-truth.js';
-import type { ObjectLabel } from './scenes.js';
+import { frameIntervals, stopsOf, type Frame } from './path-truth.js';
+import type { CountingLine, Interval, Keyframe, ObjectLabel, StreetObject, StreetRole, Zone } from './truth-types.js';
+
+export type { StreetObject, StreetRole } from './truth-types.js';
 
 export const STREET_SEED = 20261205;
-
-/** What an object does in the scene (tests pick by it). */
-export type StreetRole = 'lane' | 'walk' | 'turn' | 'cross' | 'stop' | 'overtake';
-
-export interface StreetObject extends PathObject {
-  role: StreetRole;
-  colour: string;
-  /** drawn mirrored: it moves the other way from the photo it is cut from */
-  flipped: boolean;
-  /** drawing order, lowest first: nearer lanes cover further ones; crossers are drawn over everything */
-  layer: number;
-  /** a rider's two cut-outs inside the box, as offsets from its top-left, in drawing order (the box spans both) */
-  parts?: { label: 'person' | 'bicycle'; dx: number; dy: number; width: number; height: number; colour: string }[];
-}
 
 // ---------------------------------------------------------------------------------------------
 // Layout, in the pixels of a 1280×720 picture (scaled to the main stream's size)

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { mosquittoPasswordLine } from '../../hub/broker/mosquitto-files.js';
-import type { TestWard } from '../../hub/test-support.js';
+import type { TestWard } from '../../testing/hub/test-support.js';
 import { mosquittoCommand } from '../../provisioning/mosquitto.js';
 import { packageRoot } from '../../shared/package.js';
 import { watch, type Child } from '../uplink/processes.js';

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'vitest';
-import { testWard } from '../../hub/test-support.js';
+import { testWard } from '../../testing/hub/test-support.js';
 import { edgeState, hubCount, hubIncidents, producedEvents, sleep, startProducer } from '../uplink/processes.js';
 import { COUNTS_PER_MINUTE, SIGHTINGS_PER_BATCH } from '../uplink/street-load.js';
 import { startExternalHub, writeBrokerFiles, writeExternalHubConfig } from './external-hub.js';

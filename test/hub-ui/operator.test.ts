@@ -8,11 +8,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../../shared/ffmpeg/locate.js';
 import { startCityReceiver, type CityReceiver } from '../../test-fixtures/city/index.js';
-import { CLI, startApiHub } from '../../hub/api/test-client.js';
-import { seedIncident, type Seeded } from '../../hub/api/test-seed.js';
-import { noiseJpeg } from '../../hub/forward/test-images.js';
+import { CLI, startApiHub } from '../../testing/hub/api/test-client.js';
+import { seedIncident, type Seeded } from '../../testing/hub/api/test-seed.js';
+import { noiseJpeg } from '../../testing/hub/forward/test-images.js';
 import type { RunningHub } from '../../hub/main.js';
-import { tempDir } from '../../hub/test-support.js';
+import { tempDir } from '../../testing/hub/test-support.js';
 import { browserOrSkip, launchBrowser } from '../browser.js';
 
 const hasBrowser = browserOrSkip('operator page UI tests');

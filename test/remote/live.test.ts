@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunningEdge } from '../../edge/main.js';
-import type { Client } from '../../hub/api/test-client.js';
+import type { Client } from '../../testing/hub/api/test-client.js';
 import type { RunningHub } from '../../hub/main.js';
 import { hubConfigSchema } from '../../shared/config/hub.js';
 import { childBoxes, fragmentStartsWithKeyframe } from '../../shared/mp4-boxes.js';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge, type RunningEdge } from '../../edge/main.js';
-import type { Client } from '../../hub/api/test-client.js';
+import type { Client } from '../../testing/hub/api/test-client.js';
 import type { RunningHub } from '../../hub/main.js';
 import { silentLogger } from '../../shared/log.js';
 import { startCityReceiver, type CityReceiver } from '../../test-fixtures/city/index.js';

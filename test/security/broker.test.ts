@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type Broker, type IncomingMessage } from '../../hub/broker/broker.js';
-import { captureLogger, connectWard, tempDir, testWard } from '../../hub/test-support.js';
+import { captureLogger, connectWard, tempDir, testWard } from '../../testing/hub/test-support.js';
 import { topics } from '../../shared/contract/index.js';
 import { randomToken } from '../../shared/scrypt.js';
 import { rssMb, sleep, startHubProcess, writeHubConfig, type HubChild } from '../uplink/processes.js';

@@ -12,7 +12,7 @@ import { startHub, type RunningHub } from '../../hub/main.js';
 import { hubConfigSchema } from '../../shared/config/hub.js';
 import type { HubConfig } from '../../shared/config/load.js';
 import { readPageTls } from '../../shared/http/index.js';
-import { captureLogger } from '../../hub/test-support.js';
+import { captureLogger } from '../../testing/hub/test-support.js';
 import { silentLogger } from '../../shared/log.js';
 import { startReviewBox, type ReviewBox } from '../review/review-box.js';
 import { makeTestTls, type TestTls } from '../tls-files.js';

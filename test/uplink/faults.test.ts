@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it, type ExpectStatic, type TestContext } from 'vitest';
-import { testWard } from '../../hub/test-support.js';
+import { testWard } from '../../testing/hub/test-support.js';
 import {
   edgeState,
   hubCount,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { packageRoot } from '../../shared/package.js';
-import type { TestWard } from '../../hub/test-support.js';
+import type { TestWard } from '../../testing/hub/test-support.js';
 
 const root = packageRoot();
 const tsx = ['--import', 'tsx'];

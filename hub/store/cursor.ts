@@ -1,4 +1,5 @@
-// The keyset cursor of the incident list: the (start, id) of the last row shown, as opaque base64url.
+// The keyset cursor of the incident and sighting lists: the (start, id) of the last row shown, as opaque base64url
+// (the API encodes and decodes it; the search pages by it).
 import { ULID_PATTERN } from '../../shared/contract/index.js';
 
 export interface Cursor {

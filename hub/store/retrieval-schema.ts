@@ -1,4 +1,5 @@
-// The hub's retrievals table: recorded ranges operators asked the wards for (a migration of hub/store/schema.ts).
+// The hub's retrievals table: recorded ranges operators asked the wards for (migrations of hub/store/schema.ts;
+// hub/retrieval/ owns the statements on it and the policy).
 import type { Migration } from '../../shared/db.js';
 
 /**

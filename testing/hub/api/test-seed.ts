@@ -2,8 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { monotonicFactory } from 'ulid';
-import { storePaths } from '../store/paths.js';
-import type { HubStore } from '../store/store.js';
+import { storePaths } from '../../../hub/store/paths.js';
+import type { HubStore } from '../../../hub/store/store.js';
 
 const ulid = monotonicFactory();
 

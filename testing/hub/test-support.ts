@@ -5,14 +5,21 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { monotonicFactory } from 'ulid';
-import { topics, type EventMessage } from '../shared/contract/index.js';
-import { createLogger, type Logger } from '../shared/log.js';
-import { hashSecret } from '../shared/scrypt.js';
-import { startBroker, type Broker } from './broker/broker.js';
-import { createIngest, type Ingest } from './ingest/ingest.js';
-import { openHubStore, type HubStore } from './store/store.js';
+import { topics, type EventMessage } from '../../shared/contract/index.js';
+import { createAudit } from '../../shared/audit/index.js';
+import { createLogger, type Logger } from '../../shared/log.js';
+import { hashSecret } from '../../shared/scrypt.js';
+import { startBroker, type Broker } from '../../hub/broker/broker.js';
+import { createIngest, type Ingest } from '../../hub/ingest/ingest.js';
+import { RetrievalStore } from '../../hub/retrieval/store.js';
+import { openHubStore, type HubStore } from '../../hub/store/store.js';
 
 export const nextUlid = monotonicFactory();
+
+/** The retrievals table over a test store, audited in its audit log: what hub/main.ts hands ingest and the forwarder. */
+export function retrievalStore(store: HubStore, clock?: () => number): RetrievalStore {
+  return new RetrievalStore(store.db, createAudit(store.db, clock && { clock }));
+}
 
 export function tempDir(prefix = 'ww-hub-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
@@ -60,7 +67,7 @@ export async function startTestHub(options: { wards: TestWard[]; maxPayloadBytes
   const { logger, lines } = captureLogger();
   const store = openHubStore(root);
   store.syncWards(options.wards.map((w) => ({ id: w.id, name: w.id })));
-  const ingest = createIngest({ store, logger, ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}) });
+  const ingest = createIngest({ store, retrievals: retrievalStore(store), logger, ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}) });
   const broker = await startBroker({
     listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
     maxPayloadBytes: options.maxPayloadBytes ?? 1024 * 1024,

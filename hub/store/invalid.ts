@@ -1,4 +1,5 @@
-// Kinds of refused messages: a short, bounded key for counters, from the free-text reason (pure).
+// Kinds of refused messages: a short, bounded key for counters, from the free-text reason (pure). Here, under
+// the index, because ingest and the retrievals table (hub/retrieval/store.ts) both refuse with it.
 
 export type InvalidKind =
   | 'malformed-json'

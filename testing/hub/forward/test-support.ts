@@ -1,10 +1,11 @@
 // Test helpers for the forwarder: a real store and ingest in a temp dir, contract messages, config builders.
-import { topics, type EventMessage } from '../../shared/contract/index.js';
-import type { Logger } from '../../shared/log.js';
-import { createIngest, type Ingest } from '../ingest/ingest.js';
-import { openHubStore, type HubStore } from '../store/store.js';
-import { FIXED_START, nextUlid, tempDir } from '../test-support.js';
-import type { ForwardConfig } from './forwarder.js';
+import { topics, type EventMessage } from '../../../shared/contract/index.js';
+import type { Logger } from '../../../shared/log.js';
+import { createIngest, type Ingest } from '../../../hub/ingest/ingest.js';
+import type { RetrievalStore } from '../../../hub/retrieval/store.js';
+import { openHubStore, type HubStore } from '../../../hub/store/store.js';
+import { FIXED_START, nextUlid, retrievalStore, tempDir } from '../test-support.js';
+import type { ForwardConfig } from '../../../hub/forward/forwarder.js';
 
 type Target = ForwardConfig['forward']['targets'][number];
 type Rule = ForwardConfig['forward']['rules'][number];
@@ -31,6 +32,8 @@ export function rule(over: Partial<Rule> = {}): Rule {
 export interface StoreWithIngest {
   root: string;
   store: HubStore;
+  /** the retrievals table ingest writes to: hand it to the forwarder as `recordings` */
+  retrievals: RetrievalStore;
   ingest: Ingest;
   close(): Promise<void>;
 }
@@ -39,10 +42,12 @@ export interface StoreWithIngest {
 export function storeWithIngest(logger: Logger, changed: (ids: readonly string[]) => void, root = tempDir('ww-fwd-')): StoreWithIngest {
   const store = openHubStore(root);
   store.syncWards([{ id: 'p07', name: 'Phường 7' }]);
-  const ingest = createIngest({ store, logger, maxWaitMs: 1, onIncidentsChanged: (ids) => changed(ids) });
+  const retrievals = retrievalStore(store);
+  const ingest = createIngest({ store, retrievals, logger, maxWaitMs: 1, onIncidentsChanged: (ids) => changed(ids) });
   return {
     root,
     store,
+    retrievals,
     ingest,
     async close() {
       await ingest.close();

@@ -1,9 +1,9 @@
 // Test helpers: a hub on 127.0.0.1:0 (real broker, store, forwarder and HTTP API) and a browser-like HTTP client.
 import path from 'node:path';
-import { hubConfigSchema } from '../../shared/config/hub.js';
-import type { HubConfig } from '../../shared/config/load.js';
-import { silentLogger } from '../../shared/log.js';
-import { startHub, type RunningHub } from '../main.js';
+import { hubConfigSchema } from '../../../shared/config/hub.js';
+import type { HubConfig } from '../../../shared/config/load.js';
+import { silentLogger } from '../../../shared/log.js';
+import { startHub, type RunningHub } from '../../../hub/main.js';
 import { tempDir } from '../test-support.js';
 
 /** A cookie jar and the CSRF header, as the page keeps them. */
