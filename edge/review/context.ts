@@ -1,12 +1,10 @@
-// What every review route needs, handed in by the server (no globals), and the small checks they share.
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+// What every review route needs, handed in by the server (no globals), and the small answers they share.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { can, type Permission } from '../../shared/accounts/index.js';
 import type { Audit } from '../../shared/audit/index.js';
 import type { cameraSchema } from '../../shared/config/edge.js';
 import type { Db } from '../../shared/db.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
-import { parseBody } from '../../shared/http/index.js';
 import type { Logger } from '../../shared/log.js';
 import type { RecordStore } from '../record/store.js';
 import type { CountsQuery } from './counts-query.js';
@@ -60,25 +58,6 @@ export interface CameraDetection {
   detectedFps: number;
   framesSkippedPerMin: number;
   framesLostPerMin: number;
-}
-
-/** Parses query strings or bodies with zod: the value, or undefined after answering 400 naming the field. */
-export function checked<S extends z.ZodType>(schema: S, input: unknown, reply: FastifyReply): z.output<S> | undefined {
-  const result = parseBody(schema, input ?? {});
-  if (result.ok) return result.value;
-  void reply.code(400).send(result.answer);
-  return undefined;
-}
-
-/** Allows the request when the session's user may do any of `permissions` for this box's ward. */
-export function allowAny(ward: string, ...permissions: Permission[]): preHandlerAsyncHookHandler {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const session = request.session;
-    if (!session) return reply.code(401).send({ error: 'log in first (POST /api/login)', code: 'LOGIN' });
-    if (session.user.mustChange) return reply.code(403).send({ error: 'change your initial password first (POST /api/password)', code: 'MUST_CHANGE' });
-    if (permissions.some((p) => can(session.user, p, ward))) return undefined;
-    return reply.code(403).send({ error: `not allowed: ${permissions.join(' or ')}${session.user.ward ? ` (this account sees ward ${session.user.ward} only)` : ''}`, code: 'FORBIDDEN' });
-  };
 }
 
 export function notFound(reply: FastifyReply, what: string): FastifyReply {

@@ -4,7 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
-import { allowAny, type ReviewContext } from './context.js';
+import { requirePermission } from '../../shared/http/index.js';
+import type { ReviewContext } from './context.js';
 import type { LiveViewer } from './live-streams.js';
 
 /** A viewer further behind than this skips fragments until the next keyframe (a slow station link). */
@@ -38,8 +39,9 @@ export function socketViewer(socket: WebSocket): LiveViewer {
   };
 }
 
+/** A WebSocket, so not in the route table (it answers with JSON); the same guard as the table's routes. */
 export function liveRoutes(app: FastifyInstance, ctx: ReviewContext): void {
-  app.get('/api/live/:camera', { websocket: true, preHandler: allowAny(ctx.ward.id, 'live') }, (socket, request) => {
+  app.get('/api/live/:camera', { websocket: true, preHandler: requirePermission('live', () => ctx.ward.id) }, (socket, request) => {
     const { camera: id } = request.params as { camera: string };
     const camera = ctx.cameras.find((c) => c.id === id);
     const query = liveQuery.safeParse(request.query ?? {});

@@ -1,8 +1,8 @@
 // A camera's street: its zones, counting lines and alert rules, and what crossed its lines today (the box's time zone).
-import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { allowAny, checked, type ReviewCamera, type ReviewContext } from './context.js';
+import type { RouteTable } from '../../shared/http/index.js';
 import { localDay } from '../../shared/local-time.js';
+import type { ReviewCamera, ReviewContext } from './context.js';
 
 const streetQuery = z.strictObject({ camera: z.string().min(1).max(64) });
 
@@ -25,19 +25,28 @@ function layoutOf(cam: ReviewCamera) {
   };
 }
 
-export function streetRoutes(app: FastifyInstance, ctx: ReviewContext): void {
+export function streetRoutes(routes: RouteTable, ctx: ReviewContext): void {
   // counts are not about anyone, and the events list is not audited either: no audit record
-  app.get('/api/street', { preHandler: allowAny(ctx.ward.id, 'events') }, async (request, reply) => {
-    const q = checked(streetQuery, request.query, reply);
-    if (!q) return reply;
-    const cam = ctx.cameras.find((c) => c.id === q.camera);
-    if (!cam) return reply.code(404).send({ error: `camera "${q.camera}" is not in this ward (GET /api/box lists its cameras)`, code: 'NOT_FOUND', field: 'camera' });
-    const { from, to } = localDay(ctx.clock(), ctx.timeZone);
-    return {
-      camera: cam.id,
-      ...layoutOf(cam),
-      today: { from, counts: ctx.counts.totals(cam.id, from, to), byHour: ctx.counts.byHour(cam.id, from, to) },
-      detection: ctx.detection?.(cam.id) ?? null,
-    };
-  });
+  routes.add(
+    {
+      method: 'GET',
+      url: '/api/street',
+      summary: "A camera's zones, counting lines and alert rules, today's counts (the box's day) and its detection figures",
+      tag: 'street',
+      auth: 'events',
+      query: streetQuery,
+      responses: { 200: '{ camera, lines, zones, alerts, today, detection }', 400: 'no camera', 404: 'the camera is not in this ward' },
+    },
+    async (_request, reply, { query: q }) => {
+      const cam = ctx.cameras.find((c) => c.id === q.camera);
+      if (!cam) return reply.code(404).send({ error: `camera "${q.camera}" is not in this ward (GET /api/box lists its cameras)`, code: 'NOT_FOUND', field: 'camera' });
+      const { from, to } = localDay(ctx.clock(), ctx.timeZone);
+      return {
+        camera: cam.id,
+        ...layoutOf(cam),
+        today: { from, counts: ctx.counts.totals(cam.id, from, to), byHour: ctx.counts.byHour(cam.id, from, to) },
+        detection: ctx.detection?.(cam.id) ?? null,
+      };
+    },
+  );
 }

@@ -8,7 +8,7 @@ import { can, createAccounts, LoginThrottle, type Accounts } from '../../shared/
 import type { Audit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
-import { MSE_APPENDER, securityHeaders, servePageFiles, sessionPlugin, ZONE_TIME, type PageTls } from '../../shared/http/index.js';
+import { errorAnswers, MSE_APPENDER, RouteTable, securityHeaders, servePageFiles, sessionPlugin, ZONE_TIME, type PageTls } from '../../shared/http/index.js';
 import type { Logger } from '../../shared/log.js';
 import { packageRoot } from '../../shared/package.js';
 import { clockSkewed } from '../../shared/contract/index.js';
@@ -115,6 +115,7 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
 
   // https null: plain HTTP; the routes see the same requests either way, only the server type differs
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: o.trustProxy ?? false, https: o.tls ?? null }) as unknown as FastifyInstance;
+  errorAnswers(app, { logger: o.logger, logWhere: 'the box log' });
   securityHeaders(app);
   await app.register(sessionPlugin, { accounts, clock });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
@@ -127,33 +128,38 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
     'x-content-type-options': 'nosniff',
   });
 
+  // every route of the table is about this box's ward: an officer of another ward is refused
+  const routes = new RouteTable(app, { wardOf: () => o.ward.id });
   // what the page shows this user: the ward, its cameras (no URLs), which tabs apply, the time zone of its times and
   // the clocks (the page asks again every minute)
-  app.get('/api/box', async (request, reply) => {
-    const session = request.session;
-    if (!session) return reply.code(401).send({ error: 'log in first (POST /api/login)', code: 'LOGIN' });
-    const may = (p: Parameters<typeof can>[1]) => can(session.user, p, o.ward.id);
-    const skew = (camera: string) => o.clocks?.skewMs(camera) ?? null;
-    return {
-      ward: o.ward,
-      cameras: o.cameras.map((c) => ({ id: c.id, name: c.name, clockSkewMs: skew(c.id), clockSkewed: clockSkewed(skew(c.id)) })),
-      may: { live: may('live'), playback: may('playback'), events: may('events'), export: may('export'), holdPlace: may('hold.place'), holdManage: may('hold.manage') },
-      now: clock(),
-      timeZone,
-      clock: { ntp: o.clocks?.ntp() ?? 'unknown' },
-    };
-  });
+  routes.add(
+    {
+      method: 'GET',
+      url: '/api/box',
+      summary: 'The ward, its cameras (no URLs) with their clock skew, what this user may do, the time zone and the clocks',
+      tag: 'box',
+      auth: 'session',
+      responses: { 200: '{ ward, cameras, may, now, timeZone, clock }', 401: 'not logged in' },
+    },
+    async (request) => {
+      const user = request.session!.user;
+      const may = (p: Parameters<typeof can>[1]) => can(user, p, o.ward.id);
+      const skew = (camera: string) => o.clocks?.skewMs(camera) ?? null;
+      return {
+        ward: o.ward,
+        cameras: o.cameras.map((c) => ({ id: c.id, name: c.name, clockSkewMs: skew(c.id), clockSkewed: clockSkewed(skew(c.id)) })),
+        may: { live: may('live'), playback: may('playback'), events: may('events'), export: may('export'), holdPlace: may('hold.place'), holdManage: may('hold.manage') },
+        now: clock(),
+        timeZone,
+        clock: { ntp: o.clocks?.ntp() ?? 'unknown' },
+      };
+    },
+  );
 
   liveRoutes(app, ctx);
-  recordingRoutes(app, ctx);
-  evidenceRoutes(app, ctx);
-  streetRoutes(app, ctx);
-
-  app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) o.logger.error({ err: err.message }, 'review request failed');
-    return reply.code(status).send({ error: status === 500 ? 'internal error; see the box log' : err.message, code: status === 500 ? 'INTERNAL' : 'BAD_REQUEST' });
-  });
+  recordingRoutes(routes, ctx);
+  evidenceRoutes(routes, ctx);
+  streetRoutes(routes, ctx);
 
   return {
     app,

@@ -3,7 +3,7 @@
 import type { ApiContext } from './context.js';
 import { countsBudget, createCountQuery } from './count-query.js';
 import { countsQuery } from './inputs.js';
-import type { RouteTable } from './route.js';
+import type { RouteTable } from '../../shared/http/index.js';
 
 export function countRoutes(routes: RouteTable, ctx: ApiContext): void {
   const counts = createCountQuery(ctx.store.db);

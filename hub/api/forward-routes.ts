@@ -1,7 +1,7 @@
 // /api/forward: what the city refused for good (dead letters), a retry for each, and the forwarder's counts.
 import type { ApiContext } from './context.js';
 import { deadLetterParams, deadLettersQuery } from './inputs.js';
-import type { RouteTable } from './route.js';
+import type { RouteTable } from '../../shared/http/index.js';
 
 export function forwardRoutes(routes: RouteTable, ctx: ApiContext): void {
   routes.add(

@@ -2,7 +2,7 @@
 import type { ApiContext } from './context.js';
 import { wardHealth, type CameraRow, type WardRow } from './health.js';
 import { wardParams } from './inputs.js';
-import type { RouteTable } from './route.js';
+import type { RouteTable } from '../../shared/http/index.js';
 
 export function healthRoutes(routes: RouteTable, ctx: ApiContext): void {
   const { db } = ctx.store;

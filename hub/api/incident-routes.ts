@@ -2,51 +2,22 @@
 // audited), and the operator's share to the city.
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { beginsView, fileSize, fileUnder, sendFile, type RouteTable } from '../../shared/http/index.js';
+import { createForwardHistory } from '../forward/history.js';
 import type { ApiContext } from './context.js';
 import { encodeCursor } from '../store/cursor.js';
 import { createIncidentQuery } from './incident-query.js';
 import { incidentView } from './incident-view.js';
 import { incidentIdParams, listQuery, shareBody, snapshotQuery } from './inputs.js';
-import { fileSize, sendFileRange, startsView } from './range.js';
-import type { RouteTable } from './route.js';
 import { shareReply } from './share-reply.js';
-import { storedFile } from './stored-file.js';
 
 const DEFAULT_PAGE = 50;
 const THUMB_WIDTH = 320;
 
-interface ForwardRow {
-  key: string;
-  target: string;
-  state: 'pending' | 'delivered' | 'dead';
-  cause: string;
-  sharedBy: string | null;
-  unblurred: number;
-  attempts: number;
-  at: number;
-  reason: string | null;
-}
-
-interface ForwardState {
-  key: string;
-  target: string;
-  state: 'pending' | 'delivered' | 'dead';
-  cause: string;
-  sharedBy: string | null;
-  unblurred: boolean;
-  attempts: number;
-  at: number;
-  reason: string | null;
-}
-
 export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
   const { store, audit } = ctx;
   const query = createIncidentQuery(store.db);
-  const forwards = store.db.prepare<[string, string, string], ForwardRow>(`
-    SELECT key, target, 'pending' AS state, cause, shared_by AS sharedBy, unblurred, attempts, created_at AS at, last_error AS reason FROM forward_outbox WHERE incident_id = ?
-    UNION ALL SELECT key, target, 'delivered', cause, shared_by, unblurred, attempts, delivered_at, NULL FROM forward_delivered WHERE incident_id = ?
-    UNION ALL SELECT key, target, 'dead', cause, shared_by, unblurred, attempts, dead_at, reason FROM forward_dead WHERE incident_id = ?
-    ORDER BY at`);
+  const forwards = createForwardHistory(store.db);
 
   const notFound = { error: 'no such incident (or it is no longer kept)', code: 'NOT_FOUND' };
 
@@ -80,8 +51,7 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
     async (_req, reply, { params }) => {
       const row = store.getIncident(params.id);
       if (!row) return reply.code(404).send(notFound);
-      const fw: ForwardState[] = forwards.all(row.id, row.id, row.id).map((f) => ({ ...f, unblurred: f.unblurred === 1 }));
-      return { ...incidentView(row), forwards: fw };
+      return { ...incidentView(row), forwards: forwards({ kind: 'incident', id: row.id }) };
     },
   );
 
@@ -99,7 +69,7 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
     },
     async (req, reply, { params, query: q }) => {
       const row = store.getIncident(params.id);
-      const file = row && storedFile(store, row.snapshot_path);
+      const file = row && fileUnder(store.root, row.snapshot_path);
       if (!row || !file) return reply.code(404).send({ error: 'this incident has no snapshot', code: 'NOT_FOUND' });
       let jpeg: Buffer;
       try {
@@ -131,14 +101,12 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
     async (req, reply, { params }) => {
       const row = store.getIncident(params.id);
       if (!row) return reply.code(404).send(notFound);
-      const file = row.clip_state === 'present' ? storedFile(store, row.clip_path) : undefined;
+      const file = row.clip_state === 'present' ? fileUnder(store.root, row.clip_path) : undefined;
       const size = file === undefined ? undefined : await fileSize(file);
       if (!file || size === undefined) return reply.code(404).send({ error: `no clip at the hub (clip state: ${row.clip_state})`, code: 'NO_CLIP', clipState: row.clip_state });
-      const range = req.headers.range;
       // a HEAD shows nothing; a Range from byte 0 (or none) is where a player's view begins
-      const startsAView = req.method === 'GET' && startsView(range, size);
-      if (startsAView) audit.record({ actor: req.session!.user.name, action: 'clip.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera } });
-      return sendFileRange(reply, file, size, 'video/mp4', range);
+      if (beginsView(req, size)) audit.record({ actor: req.session!.user.name, action: 'clip.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera } });
+      return sendFile(reply, { file, size, type: 'video/mp4', range: req.headers.range });
     },
   );
 

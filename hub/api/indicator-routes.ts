@@ -9,7 +9,7 @@ import { indicatorCsv } from '../indicators/csv.js';
 import { createIndicatorQuery, DIMENSIONS, indicatorBudget, type Dimension } from '../indicators/query.js';
 import { busiestHour, nowAgainstUsual, peakHourOfDay, usualWindows } from '../indicators/summary.js';
 import type { ApiContext } from './context.js';
-import type { RouteTable } from './route.js';
+import type { RouteTable } from '../../shared/http/index.js';
 
 const id = (what: string) => z.string().regex(ID_PATTERN, { message: `not a ${what} id: ${ID_HINT}` });
 const ms = (what: string) => z.string().regex(/^\d{1,15}$/, { message: `${what}: a time in milliseconds since the Unix epoch (digits only)` }).transform(Number);

@@ -2,10 +2,9 @@
 // GET /relay/:relayId is the ward's WebSocket (token, once); GET /api/live/:relayId the operators' (MSE player).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { requirePermission } from '../../shared/http/index.js';
+import { requirePermission, type RouteTable } from '../../shared/http/index.js';
 import type { LiveRelays } from '../live/relays.js';
 import { bodyId, ulidParam } from './inputs.js';
-import type { RouteTable } from './route.js';
 
 
 export const liveBody = z.strictObject({

@@ -2,7 +2,7 @@
 // trusted network: it shows counts only (no ids, names or footage). Put it behind the firewall like the API.
 import type { ApiContext } from './context.js';
 import { wardLiveness } from './health.js';
-import type { RouteTable } from './route.js';
+import type { RouteTable } from '../../shared/http/index.js';
 
 export interface Metric {
   name: string;

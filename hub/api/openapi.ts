@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 description of the hub's HTTP API, built from the route table's zod schemas.
 import { z } from 'zod';
-import type { RouteDoc } from './route.js';
+import type { RouteDoc } from '../../shared/http/index.js';
 
 type Json = Record<string, unknown>;
 

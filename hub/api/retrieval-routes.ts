@@ -5,10 +5,9 @@ import { z } from 'zod';
 import type { Retrievals } from '../retrieval/retrievals.js';
 import type { ApiContext } from './context.js';
 import { bodyId, limitQuery, shareBody, ulidParam } from './inputs.js';
-import { fileSize, sendFileRange, startsView } from './range.js';
-import type { RouteTable } from './route.js';
+import { beginsView, fileSize, fileUnder, sendFile, type RouteTable } from '../../shared/http/index.js';
+import { createForwardHistory } from '../forward/history.js';
 import { shareReply } from './share-reply.js';
-import { storedFile } from './stored-file.js';
 
 const ms = (what: string) => z.number({ message: `${what}: a time in milliseconds since the Unix epoch` }).int({ message: 'must be a whole number of milliseconds' }).min(0).max(8_640_000_000_000_000);
 
@@ -32,25 +31,14 @@ export const retrievalListQuery = z.strictObject({
 /** An incident's share without `unblurred`: a recording has no snapshot to blur. */
 export const retrievalShareBody = shareBody.omit({ unblurred: true });
 
-/** Where a shared recording stands with each forward target. */
-interface ForwardState {
-  target: string;
-  state: 'pending' | 'delivered' | 'dead';
-  sharedBy: string | null;
-  attempts: number;
-  at: number;
-  reason: string | null;
-}
-
 export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx: ApiContext): void {
   const { store: hubStore, audit } = ctx;
   const store = retrievals.store;
   const notFound = { error: 'no such retrieval', code: 'NOT_FOUND' };
-  const forwards = hubStore.db.prepare<[string, string, string], ForwardState>(`
-    SELECT target, 'pending' AS state, shared_by AS sharedBy, attempts, created_at AS at, last_error AS reason FROM forward_outbox WHERE incident_id = ? AND subject = 'recording'
-    UNION ALL SELECT target, 'delivered', shared_by, attempts, delivered_at, NULL FROM forward_delivered WHERE incident_id = ? AND subject = 'recording'
-    UNION ALL SELECT target, 'dead', shared_by, attempts, dead_at, reason FROM forward_dead WHERE incident_id = ? AND subject = 'recording'
-    ORDER BY at`);
+  const history = createForwardHistory(hubStore.db);
+  /** where a shared recording stands with each forward target */
+  const forwards = (id: string) =>
+    history({ kind: 'recording', id }).map(({ target, state, sharedBy, attempts, at, reason }) => ({ target, state, sharedBy, attempts, at, reason }));
 
   routes.add(
     {
@@ -95,7 +83,7 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
     async (_req, reply, { params }) => {
       const view = store.view(params.id);
       if (!view) return reply.code(404).send(notFound);
-      return { ...view, forwards: forwards.all(params.id, params.id, params.id) };
+      return { ...view, forwards: forwards(params.id) };
     },
   );
 
@@ -144,14 +132,13 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
     async (req, reply, { params }) => {
       const row = store.get(params.id);
       if (!row) return reply.code(404).send(notFound);
-      const file = row.state === 'ready' ? storedFile(hubStore, row.clip_path) : undefined;
+      const file = row.state === 'ready' ? fileUnder(hubStore.root, row.clip_path) : undefined;
       const size = file === undefined ? undefined : await fileSize(file);
       if (!file || size === undefined) return reply.code(404).send({ error: `the clip is not at the hub (state: ${store.view(row.id)!.state})`, code: 'NO_CLIP' });
-      const range = req.headers.range;
-      if (req.method === 'GET' && startsView(range, size)) {
+      if (beginsView(req, size)) {
         audit.record({ actor: req.session!.user.name, action: 'clip.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera, retrieval: true, from: row.from_ms, to: row.to_ms } });
       }
-      return sendFileRange(reply, file, size, 'video/mp4', range);
+      return sendFile(reply, { file, size, type: 'video/mp4', range: req.headers.range });
     },
   );
 }

@@ -1,7 +1,7 @@
 // The hub's HTTP server: sessions, the /api routes, /share links, /metrics, the OpenAPI document and the page.
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { securityHeaders, sessionPlugin, type PageTls } from '../../shared/http/index.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { errorAnswers, RouteTable, securityHeaders, sessionPlugin, type PageTls, type RouteDoc } from '../../shared/http/index.js';
 import { packageVersion } from '../../shared/package.js';
 import type { ApiContext } from './context.js';
 import { forwardRoutes } from './forward-routes.js';
@@ -15,7 +15,6 @@ import { indicatorRoutes } from './indicator-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { pageRoutes } from './page.js';
 import { retrievalRoutes } from './retrieval-routes.js';
-import { RouteTable, type RouteDoc } from './route.js';
 import { shareRoute } from './share-route.js';
 import { sightingRoutes } from './sighting-routes.js';
 
@@ -63,17 +62,8 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
     for (const method of [r.method].flat()) registered.push({ method, url: r.url });
   });
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status === 400) return reply.code(400).send({ error: `body: ${err.message}`, code: 'BAD_REQUEST', field: 'body' });
-    if (status === 415) return reply.code(415).send({ error: 'send JSON (Content-Type: application/json)', code: 'MEDIA_TYPE', field: 'body' });
-    if (status === 413) return reply.code(413).send({ error: 'body too large', code: 'TOO_LARGE', field: 'body' });
-    if (status < 500) return reply.code(status).send({ error: err.message, code: err.code ?? 'ERROR' });
-    request.log.error({ err, url: request.url }, 'request failed');
-    return reply.code(500).send({ error: 'internal error: see the hub log', code: 'INTERNAL' });
-  });
+  errorAnswers(app, { logger: ctx.logger.child({ part: 'http' }), logWhere: 'the hub log' });
   securityHeaders(app);
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such route: ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`, code: 'NOT_FOUND' }));
 
   await app.register(sessionPlugin, { accounts: ctx.accounts, clock: ctx.clock, allowedOrigins: options.allowedOrigins ?? [] });
   // live relays: a ward pushes whole fMP4 fragments (a main-stream GOP can be a few MB)

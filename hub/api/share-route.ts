@@ -1,12 +1,11 @@
 // GET /share/<token>: the city follows a signed, time-limited link to an incident's clip or a recording retrieved
 // from a ward (Range supported). Each view is audited (the request without Range or from byte 0), actor `city`.
+import { beginsView, fileSize, sendFile, type RouteTable } from '../../shared/http/index.js';
 import { RetrievalStore } from '../retrieval/store.js';
 import { resolveSharedClip } from '../share/shared-clip.js';
 import { verifyClipLink } from '../share/link.js';
 import type { ApiContext } from './context.js';
 import { shareTokenParams } from './inputs.js';
-import { fileSize, sendFileRange, startsView } from './range.js';
-import type { RouteTable } from './route.js';
 
 export function shareRoute(routes: RouteTable, ctx: ApiContext): void {
   const recordings = ctx.retrievals?.store ?? new RetrievalStore(ctx.store.db);
@@ -30,12 +29,11 @@ export function shareRoute(routes: RouteTable, ctx: ApiContext): void {
       if (!clip.ok) return reply.code(clip.status).send({ error: clip.reason, code: 'CLIP' });
       const size = await fileSize(clip.file);
       if (size === undefined) return reply.code(410).send({ error: 'clip removed by retention', code: 'CLIP' });
-      const range = req.headers.range;
-      if (req.method === 'GET' && startsView(range, size)) {
+      if (beginsView(req, size)) {
         ctx.audit.record({ actor: 'city', action: 'share.open', target: clip.subject.id, ip: req.ip, detail: { via: 'share-link', subject: clip.subject.kind, ward: clip.ward, camera: clip.camera, linkExpiresAt: clip.expiresAt } });
       }
       void reply.header('cache-control', 'private, no-store');
-      return sendFileRange(reply, clip.file, size, 'video/mp4', range);
+      return sendFile(reply, { file: clip.file, size, type: 'video/mp4', range: req.headers.range });
     },
   );
 }

@@ -4,7 +4,7 @@
 import type { ApiContext } from './context.js';
 import { encodeCursor } from '../store/cursor.js';
 import { followQuery, sightingIdParams, sightingsQuery } from './inputs.js';
-import type { RouteTable } from './route.js';
+import type { RouteTable } from '../../shared/http/index.js';
 import { sightingView } from './sighting-view.js';
 import { followRequest, type Followed } from '../search/follow.js';
 import { createSightingSearch, type SearchRequest, type SightingRow } from '../search/search.js';

@@ -25,13 +25,14 @@ export function requireRole(...roles: Role[]): preHandlerAsyncHookHandler {
 }
 
 /**
- * Allows the request when the user's role grants `permission`. For ward-scoped permissions (officers),
- * `wardOf` says which ward the request is about (e.g. the route's `:ward`, or the box's own ward).
+ * Allows the request when the user's role grants `permission` (or, given several, any of them). For ward-scoped
+ * permissions (officers), `wardOf` says which ward the request is about (e.g. the route's `:ward`, or the box's own ward).
  */
-export function requirePermission(permission: Permission, wardOf?: (request: FastifyRequest) => string | undefined): preHandlerAsyncHookHandler {
+export function requirePermission(permission: Permission | readonly Permission[], wardOf?: (request: FastifyRequest) => string | undefined): preHandlerAsyncHookHandler {
+  const any: readonly Permission[] = typeof permission === 'string' ? [permission] : permission;
   return guard((session, request) =>
-    can(session.user, permission, wardOf?.(request))
+    any.some((p) => can(session.user, p, wardOf?.(request)))
       ? undefined
-      : { status: 403, body: { error: `not allowed: ${permission}${session.user.ward ? ` (this account sees ward ${session.user.ward} only)` : ''}`, code: 'FORBIDDEN' } },
+      : { status: 403, body: { error: `not allowed: ${any.join(' or ')}${session.user.ward ? ` (this account sees ward ${session.user.ward} only)` : ''}`, code: 'FORBIDDEN' } },
   );
 }

@@ -1,12 +1,15 @@
-// One way to add an API route: its zod schemas check the input (400 naming the field) and describe it in the
-// OpenAPI document, so the document cannot leave a route out or tell a different story about its input.
+// One way to add a route, on the box and at the hub: its zod schemas check the input (400 naming the field, params
+// first: a bad id is the most useful thing to name) and describe it (the hub's OpenAPI document is built from
+// `docs`), so a document cannot leave a route out or tell a different story about its input. Who may call it is
+// part of the spec, checked before anything else.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Permission } from '../../shared/accounts/index.js';
-import { parseBody, requirePermission } from '../../shared/http/index.js';
+import type { Permission } from '../accounts/index.js';
+import { parseBody } from './body.js';
+import { requirePermission } from './guards.js';
 
-/** public: anyone who reaches the port; session: any logged-in user; or the permission the route needs */
-export type Auth = 'public' | 'session' | 'token' | Permission;
+/** public: anyone who reaches the port; session: any logged-in user; token: the signed token in the path; or the permission the route needs (given several, any of them) */
+export type Auth = 'public' | 'session' | 'token' | Permission | readonly Permission[];
 
 const EMPTY = z.strictObject({});
 type Empty = typeof EMPTY;
@@ -18,6 +21,7 @@ export interface RouteSpec<Q extends z.ZodType, P extends z.ZodType, B extends z
   summary: string;
   tag: string;
   auth: Auth;
+  /** absent: no query field (any is refused); the same for params (a route with `:id` names it) and body */
   query?: Q;
   params?: P;
   body?: B;
@@ -33,7 +37,8 @@ export interface RouteDoc {
   url: string;
   summary: string;
   tag: string;
-  auth: Auth;
+  /** public, session, token, or the permission (several: `a or b`) */
+  auth: string;
   query?: z.ZodType | undefined;
   params?: z.ZodType | undefined;
   body?: z.ZodType | undefined;
@@ -53,14 +58,24 @@ export type Handler<Q extends z.ZodType, P extends z.ZodType, B extends z.ZodTyp
   input: Input<Q, P, B>,
 ) => Promise<unknown>;
 
+export interface RouteTableOptions {
+  /** the ward a ward-scoped permission is checked against (the box: its own ward); absent: the account's role alone */
+  wardOf?: ((request: FastifyRequest) => string | undefined) | undefined;
+}
+
 export class RouteTable {
   readonly docs: RouteDoc[] = [];
+  private readonly app: FastifyInstance;
+  private readonly wardOf: RouteTableOptions['wardOf'];
 
-  constructor(private readonly app: FastifyInstance) {}
+  constructor(app: FastifyInstance, { wardOf }: RouteTableOptions = {}) {
+    this.app = app;
+    this.wardOf = wardOf;
+  }
 
   add<Q extends z.ZodType = Empty, P extends z.ZodType = Empty, B extends z.ZodType = Empty>(spec: RouteSpec<Q, P, B>, handler: Handler<Q, P, B>): void {
-    this.docs.push({ method: spec.method, url: spec.url, summary: spec.summary, tag: spec.tag, auth: spec.auth, query: spec.query, params: spec.params, body: spec.body, responses: spec.responses, produces: spec.produces });
-    const guard = spec.auth === 'public' || spec.auth === 'token' ? undefined : spec.auth === 'session' ? undefined : requirePermission(spec.auth);
+    this.docs.push({ method: spec.method, url: spec.url, summary: spec.summary, tag: spec.tag, auth: typeof spec.auth === 'string' ? spec.auth : spec.auth.join(' or '), query: spec.query, params: spec.params, body: spec.body, responses: spec.responses, produces: spec.produces });
+    const guard = spec.auth === 'public' || spec.auth === 'token' || spec.auth === 'session' ? undefined : requirePermission(spec.auth, this.wardOf);
     this.app.route({
       method: spec.method,
       url: spec.url,
@@ -68,7 +83,6 @@ export class RouteTable {
       ...(spec.csrf === false ? { config: { csrf: false } } : {}),
       handler: async (request, reply) => {
         if (spec.auth === 'session' && !request.session) return reply.code(401).send({ error: 'log in first (POST /api/login)', code: 'LOGIN' });
-        // params first: a bad id is the most useful thing to name
         const params = parseBody(spec.params ?? EMPTY, request.params ?? {});
         if (!params.ok) return reply.code(400).send(params.answer);
         const query = parseBody(spec.query ?? EMPTY, request.query ?? {});

@@ -16,10 +16,12 @@ describe('parseRange', () => {
     ['an empty suffix', 'bytes=-0', 1000, { kind: 'unsatisfiable' }],
     ['any range of an empty file', 'bytes=0-', 0, { kind: 'unsatisfiable' }],
     ['an absurd start', 'bytes=99999999999999999999-', 1000, { kind: 'unsatisfiable' }],
-    ['an end before the start (invalid: ignored)', 'bytes=500-100', 1000, { kind: 'full' }],
+    ['an end before the start (RFC 9110: 416)', 'bytes=500-100', 1000, { kind: 'unsatisfiable' }],
     ['several ranges (served whole)', 'bytes=0-10,20-30', 1000, { kind: 'full' }],
     ['another unit', 'items=0-10', 1000, { kind: 'full' }],
     ['nothing in it', 'bytes=-', 1000, { kind: 'full' }],
+    ['the unit in capitals', 'BYTES=0-9', 1000, { kind: 'partial', start: 0, end: 9 }],
+    ['one byte of a one-byte file', 'bytes=0-0', 1, { kind: 'partial', start: 0, end: 0 }],
   ])('%s', (_name, header, size, expected) => {
     expect(parseRange(header, size)).toEqual(expected);
   });
@@ -33,6 +35,8 @@ describe('startsView', () => {
     ['bytes=1024-', false],
     ['bytes=-100', false],
     ['bytes=5000-', false],
+    ['bytes=500-100', false],
+    ['bytes=-5000', true],
   ])('%s → %s', (header, expected) => {
     expect(startsView(header, 2000)).toBe(expected);
   });
