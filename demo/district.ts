@@ -9,6 +9,9 @@ import { createInterface } from 'node:readline';
 import { hashSecret, randomToken } from '../shared/scrypt.js';
 import { packageRoot } from '../shared/package.js';
 import { packagedModel } from '../edge/detect/model-file.js';
+import { CityGrants } from '../hub/city/grants.js';
+import { openHubStore } from '../hub/store/store.js';
+import { createAudit } from '../shared/audit/index.js';
 import { startCameraFarm, DEFAULT_CREDENTIALS, type CameraFarm, type SceneName } from '../test-fixtures/camera/index.js';
 import { STREET_LINES, STREET_ZONES } from '../test-fixtures/camera/street-scene.js';
 import { startCityReceiver, type CityReceiver } from '../test-fixtures/city/index.js';
@@ -33,7 +36,10 @@ export interface DistrictOptions {
   loopSeconds?: number;
   segmentSeconds?: number;
   log?: (line: string) => void;
-  /** demo logins: an operator at the hub and an officer per ward, with DEMO_PASSWORD (changed at first login) */
+  /**
+   * demo logins: an operator at the hub and an officer per ward, with DEMO_PASSWORD (changed at first login); and a
+   * city account with an RTSP credential and a standing grant of the first ward's first camera (District.cityRtsp)
+   */
   users?: boolean;
 }
 
@@ -57,6 +63,10 @@ export interface District {
   hubDataDir: string;
   hubHttpPort: number;
   hubMqttPort: number;
+  /** the hub's RTSP for the city's video system (hub.yaml cityRtsp) */
+  hubRtspPort: number;
+  /** with `users`: the granted camera's RTSP URL with the city account's credential in it */
+  cityRtsp?: { url: string; user: string; ward: string; camera: string; grantDays: number } | undefined;
   wards: WardProcess[];
   /** (re)starts a ward's edge; resolves when it says it is running */
   startWard(ward: WardProcess): Promise<void>;
@@ -125,6 +135,7 @@ export async function startDistrict(o: DistrictOptions): Promise<District> {
   mkdirSync(hubDataDir, { recursive: true });
   const hubMqttPort = await freePort();
   const hubHttpPort = await freePort();
+  const hubRtspPort = await freePort();
   const wardIds = Array.from({ length: o.wards }, (_, i) => `p${String(i + 1).padStart(2, '0')}`);
   const tokens = new Map(wardIds.map((id) => [id, randomToken()]));
   const hubConfig = path.join(hubDataDir, 'hub.yaml');
@@ -139,6 +150,7 @@ export async function startDistrict(o: DistrictOptions): Promise<District> {
       'wards:',
       ...wardIds.map((id, i) => `  - { id: ${id}, name: "Phường ${i + 1}", tokenHash: "${hashSecret(tokens.get(id)!)}" }`),
       `http: { host: 127.0.0.1, port: ${hubHttpPort}, publicUrl: "http://127.0.0.1:${hubHttpPort}" }`,
+      `cityRtsp: { listen: { host: 127.0.0.1, port: ${hubRtspPort} } }`,
       'forward:',
       '  targets:',
       `    - { id: city, type: webhook, url: "${city.url}", secretName: city-webhook, timeoutSeconds: 5 }`,
@@ -207,6 +219,7 @@ export async function startDistrict(o: DistrictOptions): Promise<District> {
     hubDataDir,
     hubHttpPort,
     hubMqttPort,
+    hubRtspPort,
     wards,
     async startWard(ward) {
       ward.child = await startProcess(['edge', '--config', ward.config], path.join(o.dataDir, `${ward.id}.log`), 'ward box running');
@@ -235,8 +248,34 @@ export async function startDistrict(o: DistrictOptions): Promise<District> {
     for (const w of wards) {
       runWardwatch(['edge', 'user', 'add', '--config', w.config, '--name', `officer-${w.id}`, '--role', 'officer', '--ward', w.id, '--display-name', `Cán bộ ${w.name}`, '--password-file', pw]);
     }
+    district.cityRtsp = cityAccess(hubConfig, path.join(hubDataDir, 'data'), hubRtspPort, pw, wards[0]?.id);
   }
   return district;
+}
+
+/**
+ * The city's demo account: a `city` login, its RTSP credential (the command prints the password once), and a standing
+ * grant of one camera, live only, made as an operator would (audited `city.grant`).
+ */
+function cityAccess(hubConfig: string, hubData: string, rtspPort: number, passwordFile: string, ward: string | undefined): District['cityRtsp'] {
+  if (!ward) return undefined;
+  const user = 'city-centre';
+  const camera = 'cam-01';
+  const grantDays = 365;
+  runWardwatch(['hub', 'user', 'add', '--config', hubConfig, '--name', user, '--role', 'city', '--display-name', 'Trung tâm giám sát thành phố', '--password-file', passwordFile]);
+  const made = runWardwatch(['hub', 'rtsp-credential', '--config', hubConfig, '--name', user]);
+  const password = /password \(shown once\): (\S+)/.exec(made)?.[1];
+  if (!password) throw new Error(`wardwatch hub rtsp-credential printed no password: ${made}`);
+  // the hub has the database open; SQLite's WAL lets this process add the grant next to it, and the hub checks grants per request
+  const store = openHubStore(hubData);
+  try {
+    new CityGrants({ db: store.db, clock: Date.now, audit: createAudit(store.db) }).grant({
+      by: 'operator', ward, camera, minutes: grantDays * 24 * 60, live: true, recordings: null, reason: 'demo: a standing grant for the city\'s video system',
+    });
+  } finally {
+    store.close();
+  }
+  return { url: `rtsp://${user}:${password}@127.0.0.1:${rtspPort}/${ward}/${camera}`, user, ward, camera, grantDays };
 }
 
 /** Runs `wardwatch <args>` to completion (user setup and the like); throws with its output on failure. */

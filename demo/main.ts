@@ -71,6 +71,11 @@ export async function runDemo(args: string[]): Promise<number> {
   for (const w of district.wards) say(`${w.name.padEnd(10)} review:  http://127.0.0.1:${w.reviewPort}/   login: officer-${w.id} / ${DEMO_PASSWORD}`);
   say('(every first login asks for a new password: that is the rule for initial passwords)');
   say(`city centre receiver:  ${district.city.url}  (alerts also in ${path.join(dataDir, 'city-alerts.jsonl')})`);
+  if (district.cityRtsp) {
+    const r = district.cityRtsp;
+    say(`city video system:     ${r.url}`);
+    say(`                       (RTSP over TCP, Digest; ${r.ward}/${r.camera} granted to the city for ${r.grantDays} days: try \`ffplay -rtsp_transport tcp "${r.url}"\` or VLC)`);
+  }
   say(`logs:                  ${dataDir}/*.log`);
   say('');
 

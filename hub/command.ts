@@ -13,6 +13,7 @@ import { loadHubForStart } from '../shared/config/start-checks.js';
 import { createLogger } from '../shared/log.js';
 import type { RunningHub } from './main.js';
 import { auditCommand } from './users/audit-command.js';
+import { rtspCredentialCommand } from './users/rtsp-credential-command.js';
 import { userCommand } from './users/user-command.js';
 
 /** The group's default: `wardwatch hub --config …` is `wardwatch hub run --config …`. */
@@ -64,4 +65,4 @@ export const hubRunCommand: Command = {
   },
 };
 
-export const hubCommands: Command[] = [hubRunCommand, userCommand, auditCommand];
+export const hubCommands: Command[] = [hubRunCommand, userCommand, auditCommand, rtspCredentialCommand];

@@ -12,6 +12,11 @@ import { announceDelivery } from './broker/delivery.js';
 import { connectExternalBroker } from './broker/external.js';
 import type { BoundListener } from './broker/listeners.js';
 import { createForwarder, type AuditFn, type Forwarder } from './forward/forwarder.js';
+import { CityGrants } from './city/grants.js';
+import { CityViewers, type CityParts } from './city/viewers.js';
+import { RtspCredentials } from './city-rtsp/credentials.js';
+import { startCityRtsp } from './city-rtsp/start.js';
+import type { CityRtsp } from './city-rtsp/server.js';
 import { createIngest, type Ingest } from './ingest/ingest.js';
 import { LiveRelays } from './live/relays.js';
 import { Retrievals } from './retrieval/retrievals.js';
@@ -35,6 +40,10 @@ export interface RunningHub {
   retrievals: Retrievals;
   /** operators' live views of ward cameras, relayed through the hub */
   live: LiveRelays;
+  /** the city's grants, emergency access and current viewers (hub/city/) */
+  city: CityParts;
+  /** RTSP for the city's video system (hub.yaml cityRtsp); undefined when off or its port could not be taken */
+  cityRtsp: CityRtsp | undefined;
   audit: Audit;
   accounts: Accounts;
   /** the API and operator page; undefined when its port could not be taken (logged as an error) */
@@ -82,6 +91,9 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   store.syncWards(config.wards);
   let wards = config.wards;
   const audit = createAudit(store.db, { clock });
+  // the one retrievals table: ingest applies the wards' answers to it (and audits a request's end through it), the
+  // forwarder reads shared recordings from it, the operators' retrievals and live relays ask it
+  const retrievalStore = new RetrievalStore(store.db, audit);
   // one throttle for operators' logins and wards' MQTT logins: one scrypt budget, and an address failing at one is
   // failing at both
   const throttle = new LoginThrottle({ clock, logger: logger.child({ part: 'logins' }), audit });
@@ -91,9 +103,6 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     deps.audit ??
     ((action, detail) =>
       audit.record({ actor: String(detail.actor ?? 'system'), action, target: typeof detail.incidentId === 'string' ? detail.incidentId : typeof detail.retrievalId === 'string' ? detail.retrievalId : null, ip: typeof detail.ip === 'string' ? detail.ip : null, detail }));
-  // the one retrievals table: ingest applies the wards' answers to it (and audits a request's end through it), the
-  // forwarder reads shared recordings from it, the operators' retrievals and live relays ask it
-  const retrievalStore = new RetrievalStore(store.db, audit);
   let linkKey: Buffer;
   let forwarder: Forwarder;
   try {
@@ -105,8 +114,8 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   }
   let retrievals: Retrievals | undefined = undefined; // needs the broker, which needs ingest
   const ingest = createIngest({
-    retrievals: retrievalStore,
     store,
+    retrievals: retrievalStore,
     logger,
     clock,
     onIncidentsChanged: (ids) => forwarder.incidentsChanged(ids),
@@ -162,6 +171,9 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     clock,
     logger,
   });
+  const cityGrants = new CityGrants({ db: store.db, clock, audit });
+  cityGrants.start();
+  const city: CityParts = { grants: cityGrants, viewers: new CityViewers({ grants: cityGrants, live, audit, clock }) };
   // one parseable line per listener: tests and supervisors read the real port from it
   for (const l of broker.listeners) logger.info({ listener: l.type, host: l.host, port: l.port }, `mqtt ${l.type} listening on ${l.host}:${l.port}`);
   if (external) logger.info({ externalBroker: external.url, group: external.group }, `ingest subscribed at ${external.url} (shared group ${external.group})`);
@@ -175,7 +187,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     // a certificate that cannot serve is the same loud error as a taken port; never a fallback to plain HTTP
     const tls = config.http.tls && readPageTls(config.http.tls, { key: 'http.tls', make: 'wardwatch provision credentials tls --out DIR --host NAME' });
     http = await startHubHttp(
-      { store, audit, accounts, forwarder, linkKey, district: config.district.name, timeZone: config.timeZone, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats(), loginStats: () => throttle.stats(), retrievals, live },
+      { store, audit, accounts, forwarder, linkKey, district: config.district.name, timeZone: config.timeZone, clock, logger, ingestStats: () => ingest.stats(), brokerStats: () => broker.stats(), loginStats: () => throttle.stats(), retrievals, live, city },
       listen,
       { allowedOrigins: config.http.publicUrl ? [config.http.publicUrl] : [], trustProxy: config.http.trustProxy ?? false, tls },
     );
@@ -187,6 +199,9 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     if (err instanceof PageTlsError) logger.error({ err: err.message, host: listen.host, httpPort: listen.port }, `http: ${err.message}. The operator page and API are down; the broker and ingest go on`);
     else logger.error({ err, host: listen.host, httpPort: listen.port }, `http: cannot listen on ${listen.host}:${listen.port} (${(err as Error).message}): the operator page and API are down; fix http.host / http.port in hub.yaml`);
   }
+
+  const cityRtsp = await startCityRtsp(config, { credentials: new RtspCredentials({ db: store.db, audit, clock }), throttle, audit, grants: cityGrants, live, http, logger });
+  if (cityRtsp) city.rtspReaders = () => cityRtsp.readers();
 
   const retention = () => {
     try {
@@ -210,6 +225,8 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     linkKey,
     retrievals,
     live,
+    city,
+    cityRtsp,
     audit,
     accounts,
     http,
@@ -224,6 +241,8 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        cityGrants.stop();
+        await cityRtsp?.close();
         live.close();
         await http?.close();
         await broker.close();

@@ -3,6 +3,7 @@ import type { Accounts, LoginThrottleStats } from '../../shared/accounts/index.j
 import type { Audit } from '../../shared/audit/index.js';
 import type { Logger } from '../../shared/log.js';
 import type { BrokerStats } from '../broker/broker.js';
+import type { CityParts } from '../city/viewers.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import type { IngestStats } from '../ingest/index-writer.js';
 import type { LiveRelays } from '../live/relays.js';
@@ -30,4 +31,6 @@ export interface ApiContext {
   retrievals?: Retrievals;
   /** operators' live views of ward cameras (hub/live/); the routes are left out without it */
   live?: LiveRelays;
+  /** the city's grants, emergency access and viewers (hub/city/); the city routes are left out without it */
+  city?: CityParts;
 }

@@ -1,9 +1,13 @@
 // Live view through the hub: POST /api/live opens a relay (audited live.view) and sends cmd/live to the ward;
 // GET /relay/:relayId is the ward's WebSocket (token, once); GET /api/live/:relayId the operators' (MSE player).
-import type { FastifyInstance } from 'fastify';
+// A city account may open and watch a relay of a camera the city is granted live (hub/city/; audited city.live).
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
+import { can } from '../../shared/accounts/index.js';
 import { requirePermission, type RouteTable } from '../../shared/http/index.js';
+import type { CityParts } from '../city/viewers.js';
 import type { LiveRelays } from '../live/relays.js';
+import { refuseUnless } from './city-routes.js';
 import { bodyId, ulidParam } from './inputs.js';
 
 
@@ -17,20 +21,31 @@ export const relayParams = z.strictObject({
   relayId: ulidParam('relay'),
 });
 
-export function liveRoutes(app: FastifyInstance, routes: RouteTable, live: LiveRelays): void {
+export function liveRoutes(app: FastifyInstance, routes: RouteTable, live: LiveRelays, city?: CityParts): void {
   routes.add(
     {
       method: 'POST',
       url: '/api/live',
-      summary: 'Watch a ward camera live: opens a relay and asks the ward to push the stream to it (audited live.view); then open the WebSocket GET /api/live/{relayId}',
+      summary: 'Watch a ward camera live: opens a relay and asks the ward to push the stream to it (audited live.view); then open the WebSocket GET /api/live/{relayId}. A city account: only a camera the city is granted live (audited city.live, naming the grant); its relay ends when the grant does',
       tag: 'live',
-      auth: 'incidents',
+      auth: city ? 'session' : 'incidents',
       body: liveBody,
-      responses: { 201: '{ relayId }', 400: 'unknown ward or camera (`field` names it)', 403: 'not an operator, or CSRF', 409: 'the ward is offline', 429: 'the ward already sends as many live views as allowed (remoteAccess.maxRelaysPerWard)' },
+      responses: { 201: '{ relayId }', 400: 'unknown ward or camera (`field` names it)', 403: 'not an operator, a city account and the camera not granted to the city (the reason says why), or CSRF', 409: 'the ward is offline', 429: 'the ward already sends as many live views as allowed (remoteAccess.maxRelaysPerWard)' },
     },
     async (req, reply, { body }) => {
-      const r = await live.open({ ...body, by: req.session!.user.name, ip: req.ip, origin: `${req.protocol}://${req.host}` });
+      const user = req.session!.user;
+      let grantId: string | undefined;
+      if (city) {
+        if (refuseUnless(req, reply, ['incidents', 'city.view'])) return reply;
+        if (!can(user, 'incidents')) {
+          const access = city.grants.check(body.ward, body.camera, 'live');
+          if (!access.ok) return reply.code(403).send({ error: access.reason, code: 'NOT_GRANTED', field: 'camera' });
+          grantId = access.grantId;
+        }
+      }
+      const r = await live.open({ ...body, by: user.name, ip: req.ip, origin: `${req.protocol}://${req.host}` });
       if (!r.ok) return reply.code(r.status).send({ error: `${r.field}: ${r.error}`, code: r.code, field: r.field });
+      if (city && grantId) city.viewers.opening({ relayId: r.relayId, user: user.name, ward: body.ward, camera: body.camera, stream: body.stream, ip: req.ip, grantId });
       return reply.code(201).send({ relayId: r.relayId });
     },
   );
@@ -48,9 +63,21 @@ export function liveRoutes(app: FastifyInstance, routes: RouteTable, live: LiveR
     tag: 'live',
     auth: 'incidents',
     params: relayParams,
-    responses: { 101: 'switching to WebSocket', 401: 'not logged in', 403: 'not an operator' },
+    responses: { 101: 'switching to WebSocket', 401: 'not logged in', 403: 'not an operator; a city account: a relay no city account opened, or the city\'s access to it ended' },
   });
-  app.get('/api/live/:relayId', { websocket: true, preHandler: requirePermission('incidents') }, (socket, req) => {
+  // operators watch any relay; a city account only a relay a city account opened, while the city may still see it
+  const operators = requirePermission('incidents');
+  const viewers: preHandlerAsyncHookHandler = async function (req, reply) {
+    const user = req.session?.user;
+    if (city && user && !user.mustChange && can(user, 'city.view')) {
+      const relayId = (req.params as { relayId?: string }).relayId ?? '';
+      city.viewers.enforce();
+      if (city.viewers.isCityRelay(relayId)) return undefined;
+      return reply.code(403).send({ error: 'not allowed: this live view was not opened by the city, or the city\'s access to it ended', code: 'FORBIDDEN' });
+    }
+    return operators.call(this, req, reply);
+  };
+  app.get('/api/live/:relayId', { websocket: true, preHandler: viewers }, (socket, req) => {
     const params = relayParams.safeParse(req.params);
     if (!params.success) {
       socket.send(JSON.stringify({ type: 'problem', code: 'bad-request', message: 'relayId: must be a relay id (a ULID)' }));

@@ -6,7 +6,7 @@ import { MSE_APPENDER, servePageFiles, ZONE_TIME } from '../../shared/http/index
 import { packageRoot } from '../../shared/package.js';
 
 /** The page's files: a fixed list (shared/http/page-files.ts reads each once). */
-export const PAGE_FILES = ['index.html', 'app.js', 'api.js', 'i18n.js', 'views.js', 'retrievals.js', 'live.js', 'search.js', 'dashboard.js', 'style.css'] as const;
+export const PAGE_FILES = ['index.html', 'app.js', 'api.js', 'i18n.js', 'views.js', 'retrievals.js', 'live.js', 'search.js', 'dashboard.js', 'city.js', 'style.css'] as const;
 
 /** The dashboard's charts: Chart.js (MIT), served by the hub itself from its npm package, never from a CDN. */
 export const CHART_JS = { url: '/chart.umd.min.js', file: path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js') };

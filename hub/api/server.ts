@@ -3,6 +3,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { errorAnswers, RouteTable, securityHeaders, sessionPlugin, type PageTls, type RouteDoc } from '../../shared/http/index.js';
 import { packageVersion } from '../../shared/package.js';
+import { cityRoutes } from './city-routes.js';
 import type { ApiContext } from './context.js';
 import { forwardRoutes } from './forward-routes.js';
 import { healthRoutes } from './health-routes.js';
@@ -79,7 +80,8 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
   forwardRoutes(routes, ctx);
   shareRoute(routes, ctx);
   if (ctx.retrievals) retrievalRoutes(routes, ctx.retrievals, ctx);
-  if (ctx.live) liveRoutes(app, routes, ctx.live);
+  if (ctx.live) liveRoutes(app, routes, ctx.live, ctx.city);
+  if (ctx.city) cityRoutes(routes, ctx.city, ctx);
   metricsRoute(routes, ctx);
   let openapi: string | undefined;
   routes.add(

@@ -1,5 +1,6 @@
 // One live relay: the single edge WebSocket that pushes a camera's fragmented MP4, fanned out to the operators'
-// viewer sockets. A new viewer gets the init segment, then fragments from the latest keyframe on.
+// viewer sockets and to readers in the hub (the city's RTSP). A new viewer or reader gets the init segment, then
+// fragments from the latest keyframe on.
 import type { RawData, WebSocket } from 'ws';
 import { childBoxes, fragmentStartsWithKeyframe } from '../../shared/mp4-boxes.js';
 import type { Logger } from '../../shared/log.js';
@@ -21,6 +22,13 @@ interface Viewer {
   needKeyframe: boolean;
 }
 
+/** A reader in the hub (not a WebSocket): told the init segment, each fragment, and the end. It keeps up or drops. */
+export interface RelayReader {
+  init(init: Buffer, note: string): void;
+  fragment(bytes: Buffer, keyframe: boolean): void;
+  end(message: string): void;
+}
+
 type EndReason = 'linger' | 'edge-closed' | 'edge-timeout' | 'stopped';
 
 const toBuffer = (data: RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
@@ -34,6 +42,7 @@ export class Relay {
   private gop: Buffer[] = [];
   private gopBytes = 0;
   private readonly viewers = new Map<WebSocket, Viewer>();
+  private readonly readers = new Set<RelayReader>();
   private lingerTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private ended = false;
@@ -54,7 +63,7 @@ export class Relay {
   }
 
   get viewerCount(): number {
-    return this.viewers.size;
+    return this.viewers.size + this.readers.size;
   }
 
   get edgeConnected(): boolean {
@@ -91,6 +100,25 @@ export class Relay {
     }
   }
 
+  /** Adds a reader in the hub; returns its leave function (the last one leaving starts the linger). */
+  addReader(reader: RelayReader): () => void {
+    if (this.ended) {
+      reader.end(this.endMessage ?? 'the live view ended');
+      return () => undefined;
+    }
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    this.readers.add(reader);
+    if (this.init && this.initNote) {
+      reader.init(this.init, this.initNote);
+      for (const f of this.gop) reader.fragment(f, f === this.gop[0]);
+    }
+    return () => {
+      if (!this.readers.delete(reader) || this.viewerCount || this.ended) return;
+      this.lingerTimer = setTimeout(() => this.end('linger'), this.o.lingerMs);
+    };
+  }
+
   /** Ends the relay: the ward's socket is closed (which stops its reader), viewers are told why. */
   end(reason: EndReason): void {
     if (this.ended) return;
@@ -107,13 +135,15 @@ export class Relay {
       socket.close(1000, 'relay ended');
     }
     this.viewers.clear();
+    for (const reader of this.readers) reader.end(message);
+    this.readers.clear();
     if (this.edge && this.edge.readyState !== this.edge.CLOSED) this.edge.close(1000, 'relay ended');
     this.o.logger.info({ relayId: this.info.relayId, ward: this.info.ward, camera: this.info.camera, reason, bytesIn: this.bytesIn }, 'live relay ended');
     this.o.onEnd(this, reason);
   }
 
   private removeViewer(socket: WebSocket): void {
-    if (!this.viewers.delete(socket) || this.viewers.size || this.ended) return;
+    if (!this.viewers.delete(socket) || this.viewerCount || this.ended) return;
     this.lingerTimer = setTimeout(() => this.end('linger'), this.o.lingerMs);
   }
 
@@ -133,6 +163,7 @@ export class Relay {
         socket.send(data);
         viewer.needKeyframe = true;
       }
+      for (const reader of this.readers) reader.init(data, this.initNote);
       return;
     }
     if (!this.init) return; // a fragment before any init segment cannot be played
@@ -151,6 +182,7 @@ export class Relay {
       this.gopBytes += data.length;
     }
     for (const [socket, viewer] of this.viewers) this.sendFragment(socket, viewer, data, keyframe);
+    for (const reader of this.readers) reader.fragment(data, keyframe);
   }
 
   private note(text: string): void {

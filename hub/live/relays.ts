@@ -7,7 +7,7 @@ import type { Audit } from '../../shared/audit/index.js';
 import type { LiveCommand } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import { bearerMatches, checkLive, relayUrl, type LiveCheck } from './policy.js';
-import { Relay, type RelayInfo } from './relay.js';
+import { Relay, type RelayInfo, type RelayReader } from './relay.js';
 
 const ulid = monotonicFactory();
 /** How long a ward has to connect after cmd/live. */
@@ -101,6 +101,11 @@ export class LiveRelays {
     const message = this.endedMessages.get(relayId) ?? 'no such live view (it ended or never existed): start it again';
     socket.send(JSON.stringify({ type: 'problem', code: 'ended', message }));
     socket.close(1000, 'no such relay');
+  }
+
+  /** A reader in the hub (the city's RTSP) of a relay; its leave function, or undefined for a relay that is gone. */
+  read(relayId: string, reader: RelayReader): (() => void) | undefined {
+    return this.relays.get(relayId)?.addReader(reader);
   }
 
   list(): RelayView[] {

@@ -172,7 +172,8 @@ describe('retention of retrieved clips', () => {
 describe('the migration to cancelled and expired retrievals', () => {
   it('keeps every retrieval and forward row of a hub db made before it', () => {
     const root = tempDir();
-    const before = hubMigrations.length - 2;
+    // migrations 1–6 (list positions 0–5): the hub as it was before migration 7 (cancelled and expired retrievals)
+    const before = 6;
     const db = openDb(path.join(root, 'hub.db'), hubMigrations.slice(0, before));
     db.prepare(`INSERT INTO retrievals (id, ward, camera, from_ms, to_ms, requested_by, state, created_at, updated_at)
       VALUES ('01KAXG4Z7M5P2V8N3Q6R9T0W1Y', 'p01', 'cam-1', 1, 2, 'lan', 'sent-to-ward', 3, 4)`).run();

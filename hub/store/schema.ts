@@ -354,4 +354,26 @@ export const hubMigrations: readonly Migration[] = [
     quarter       INTEGER NOT NULL
   ) STRICT;
   `,
+  // 11: the city's access (hub/city/): grants of wards or cameras to the city (every `city` account) for a time
+  // window, live and/or recordings within a range, and the admin's city-wide emergency access; the city accounts'
+  // RTSP Digest credentials (hub/city-rtsp/).
+  `
+  CREATE TABLE city_grants (
+    id          TEXT PRIMARY KEY,                 -- ULID
+    kind        TEXT NOT NULL CHECK (kind IN ('grant', 'emergency')),
+    ward        TEXT,                             -- NULL: every ward (emergency)
+    camera      TEXT,                             -- NULL: every camera of the ward (or of every ward)
+    live        INTEGER NOT NULL,                 -- 1: live view (hub page relay and RTSP) allowed
+    rec_from    INTEGER, rec_to INTEGER,          -- recordings retrievable in this range (ms); NULL: none (emergency: any)
+    starts_at   INTEGER NOT NULL, ends_at INTEGER NOT NULL,
+    reason      TEXT NOT NULL, granted_by TEXT NOT NULL, created_at INTEGER NOT NULL,
+    revoked_at  INTEGER, revoked_by TEXT
+  ) STRICT;
+  CREATE INDEX city_grants_ends ON city_grants (ends_at);
+  CREATE TABLE city_rtsp_credentials (
+    user        TEXT PRIMARY KEY,                 -- a city account's name
+    ha1         TEXT NOT NULL,                    -- MD5(user:realm:password), realm "wardwatch" (RTSP Digest)
+    created_at  INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

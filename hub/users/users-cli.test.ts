@@ -81,4 +81,36 @@ describe('wardwatch hub user / audit', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain('audit log broken: row 4 changed');
   });
+
+  it('makes a city account\'s RTSP credential: printed once, only its HA1 kept, audited; refused for other roles', async () => {
+    const { config, dbFile } = hubConfig();
+    const store = openHubStore(path.dirname(dbFile));
+    const accounts = createAccounts(store.db, { audit: createAudit(store.db) });
+    await accounts.addUser({ name: 'city-vms', role: 'city', password: 'seed-pass-1' }, { actor: 'test' });
+    await accounts.addUser({ name: 'lan', role: 'operator', password: 'seed-pass-1' }, { actor: 'test' });
+    store.close();
+    const made = wardwatch('hub', 'rtsp-credential', '--name', 'city-vms', '--config', config);
+    expect(made.code, made.stderr).toBe(0);
+    const password = /password \(shown once\): (\S+)\n/.exec(made.stdout)?.[1];
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(made.stdout).toContain('cityRtsp is not set in hub.yaml');
+    const again = wardwatch('hub', 'rtsp-credential', '--name', 'city-vms', '--config', config);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).not.toContain(password!);
+    for (const [name, message] of [['lan', '--name: "lan" has the role operator; RTSP credentials are for city accounts only'], ['nobody', '--name: no account "nobody"']] as const) {
+      const refused = wardwatch('hub', 'rtsp-credential', '--name', name, '--config', config);
+      expect(refused.code).toBe(64);
+      expect(refused.stderr).toContain(message);
+    }
+
+    const db = openDb(dbFile, hubMigrations);
+    const row = db.prepare('SELECT ha1 FROM city_rtsp_credentials WHERE user = ?').get('city-vms') as { ha1: string };
+    expect(row.ha1).toMatch(/^[0-9a-f]{32}$/);
+    expect(JSON.stringify(db.prepare('SELECT * FROM city_rtsp_credentials').all())).not.toContain(password!);
+    expect(db.prepare("SELECT target, detail FROM audit WHERE action = 'city.rtsp.credential' ORDER BY id").all()).toEqual([
+      { target: 'city-vms', detail: '{"replaced":false}' },
+      { target: 'city-vms', detail: '{"replaced":true}' },
+    ]);
+    db.close();
+  });
 });

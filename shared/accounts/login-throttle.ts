@@ -23,7 +23,8 @@ import {
   type ThrottleState,
 } from './throttle.js';
 
-export type LoginRealm = 'http' | 'mqtt';
+/** `rtsp`: the city's video system at the hub (hub/city-rtsp/, Digest) */
+export type LoginRealm = 'http' | 'mqtt' | 'rtsp';
 
 export interface LoginAttempt {
   realm: LoginRealm;
@@ -114,7 +115,7 @@ class RecentMap<V> {
   }
 }
 
-const realmCounts = (): Record<LoginRealm, number> => ({ http: 0, mqtt: 0 });
+const realmCounts = (): Record<LoginRealm, number> => ({ http: 0, mqtt: 0, rtsp: 0 });
 
 export class LoginThrottle {
   private readonly clock: () => number;

@@ -82,12 +82,23 @@ describe('roles → permissions', () => {
     ['city, traffic indicators', city, 'indicators', undefined, true],
     ['city, health', city, 'health', undefined, false],
     ['operator, traffic indicators', operator, 'indicators', undefined, true],
+    ['operator, grant the city a camera', operator, 'city.grant', undefined, true],
+    ['operator, open emergency access (admins only)', operator, 'city.emergency', undefined, false],
+    ['operator, the city\'s own view', operator, 'city.view', undefined, false],
+    ['admin, grant the city a camera', admin, 'city.grant', undefined, true],
+    ['admin, open emergency access', admin, 'city.emergency', undefined, true],
+    ['admin, the city\'s own view', admin, 'city.view', undefined, false],
+    ['city, its granted cameras', city, 'city.view', undefined, true],
+    ['city, grant itself a camera', city, 'city.grant', undefined, false],
+    ['city, open emergency access', city, 'city.emergency', undefined, false],
+    ['officer, grant the city a camera', officer, 'city.grant', undefined, false],
+    ['officer, the city\'s own view', officer, 'city.view', undefined, false],
   ])('%s → %s', (_name, who, permission, ward, allowed) => {
     expect(can(who, permission, ward)).toBe(allowed);
   });
 
-  it('gives every role at least one permission and the city nothing but shared links and the traffic indicators', () => {
+  it('gives every role at least one permission and the city nothing but shared links, the traffic indicators and what it is granted', () => {
     for (const perms of Object.values(ROLE_PERMISSIONS)) expect(perms.length).toBeGreaterThan(0);
-    expect(ROLE_PERMISSIONS.city).toEqual(['shared-link', 'indicators']);
+    expect(ROLE_PERMISSIONS.city).toEqual(['shared-link', 'indicators', 'city.view']);
   });
 });

@@ -19,6 +19,11 @@ export const PERMISSIONS = [
   'shared-link',
   // the traffic indicators (numbers only): the operators' dashboard, and the city's operations centre polling them
   'indicators',
+  // the city's access (hub/city/): granting it a ward or camera for a while, opening city-wide emergency access, and
+  // the city's own use of what it was granted (live view and recordings, each checked against a grant)
+  'city.grant',
+  'city.emergency',
+  'city.view',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -27,9 +32,9 @@ const WARD_SCOPED: ReadonlySet<Permission> = new Set(['live', 'playback', 'event
 /** The roles → permissions table. Least privilege: an admin manages, and views footage only with an operator account. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   officer: ['live', 'playback', 'events', 'export', 'hold.place'],
-  operator: ['incidents', 'health', 'share', 'indicators'],
-  admin: ['users', 'hold.manage', 'settings'],
-  city: ['shared-link', 'indicators'],
+  operator: ['incidents', 'health', 'share', 'indicators', 'city.grant'],
+  admin: ['users', 'hold.manage', 'settings', 'city.grant', 'city.emergency'],
+  city: ['shared-link', 'indicators', 'city.view'],
 };
 
 export interface Principal {

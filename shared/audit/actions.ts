@@ -11,6 +11,11 @@ export const AUDIT_ACTIONS = [
   'user.lock',
   'user.unlock',
   'live.view',
+  /** the city's video system played a camera over RTSP through the hub (hub/city-rtsp/), and that session's end */
+  'city.rtsp.view',
+  'city.rtsp.end',
+  /** an RTSP credential was made (or replaced) for a city account */
+  'city.rtsp.credential',
   'playback.view',
   /** a search through what the cameras saw (hub: sightings); `detail.subject` says which, `detail.filter` what was asked */
   'search',
@@ -26,6 +31,16 @@ export const AUDIT_ACTIONS = [
   'retrieve.result',
   /** an operator cancelled a retrieval still on its way (hub) */
   'retrieve.cancel',
+  /** an operator or admin granted the city a ward or a camera (hub/city/); `target` the grant's id */
+  'city.grant',
+  'city.revoke',
+  /** an admin opened (closed) city-wide emergency access; a close by the system is its end by itself */
+  'city.emergency.open',
+  'city.emergency.close',
+  /** a city account viewed a camera live / asked for a recorded range / downloaded it; `detail.grant` names the grant */
+  'city.live',
+  'city.retrieve',
+  'city.download',
   'hold.add',
   'hold.release',
   'setting.change',

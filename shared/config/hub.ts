@@ -175,6 +175,29 @@ export const hubConfigSchema = z
         .default({ maxRetrieveMinutes: 30, maxOpenPerOperator: 3, maxRelaysPerWard: 2, liveLingerSeconds: 30 }),
       'operators pulling recorded ranges from, and watching cameras live at, the wards through the hub',
     ),
+    cityRtsp: doc(
+      z
+        .object({
+          listen: doc(
+            z
+              .object({
+                host: doc(host().default('0.0.0.0'), 'address the RTSP server listens on', '0.0.0.0'),
+                port: doc(port().default(8554), 'its TCP port (8554 is usual for RTSP, 8322 for RTSPS; 0: any free port)', 8554),
+              })
+              .strict()
+              .default({ host: '0.0.0.0', port: 8554 }),
+            'where the city\'s video system connects',
+          ),
+          tls: doc(z.boolean().default(false), 'RTSPS: serve over TLS with the page\'s certificate (http.tls), for a video system that supports it; the Digest credential then also travels encrypted', false),
+          lingerMs: doc(wholeNumber(0, 600_000).default(10_000), 'a camera\'s relay is ended this long after its last RTSP reader leaves (a player reconnecting reuses it)', 10000),
+          maxConnections: doc(wholeNumber(1, 1000).default(64), 'RTSP connections at once, in all', 64),
+          maxConnectionsPerAddress: doc(wholeNumber(1, 1000).default(16), 'RTSP connections at once from one address (a VMS opens one per camera)', 16),
+          sessionTimeoutSeconds: doc(wholeNumber(10, 600).default(60), 'a connection that sends nothing (no request, no RTCP) for this long is closed', 60),
+        })
+        .strict()
+        .optional(),
+      'RTSP for the city\'s video management system: cameras granted to the city, read on demand through live relays (README "Connecting the city\'s video system"); absent: off',
+    ),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -183,6 +206,9 @@ export const hubConfigSchema = z
     }
     if (cfg.broker.mode === 'external' && !cfg.broker.external) {
       ctx.addIssue({ code: 'custom', path: ['broker', 'external'], message: 'broker.mode external needs broker.external (url, username, passwordSecret)', params: { hint: 'add broker.external: { url: mqtts://BROKER:8883, username: wardwatch-hub, passwordSecret: broker-password }' } });
+    }
+    if (cfg.cityRtsp?.tls && !cfg.http.tls) {
+      ctx.addIssue({ code: 'custom', path: ['cityRtsp', 'tls'], message: 'cityRtsp.tls uses the page\'s certificate, and http.tls has none', params: { hint: 'set http.tls (certFile, keyFile), or cityRtsp.tls: false' } });
     }
     const wardIds = new Map<string, number>();
     cfg.wards.forEach((w, i) => {

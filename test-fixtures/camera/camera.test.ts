@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg, type FfmpegTools } from '../../shared/ffmpeg/locate.js';
-import { digestResponse, parseAuthorization } from './digest.js';
+import { digestResponse, parseAuthorization } from '../../shared/rtsp/digest.js';
 import { startCameraFarm, type CameraFarm } from './farm.js';
 import type { FakeCamera } from './camera.js';
 

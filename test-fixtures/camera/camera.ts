@@ -1,11 +1,13 @@
 // One fake IP camera: an RTSP server on 127.0.0.1:<OS port> serving /main and /sub from shared
-// feeders, Digest auth, session timeouts, and the faults tests inject (freeze, drop, restart).
+// feeders, Digest auth, session timeouts, and the faults tests inject (freeze, drop, restart). The RTSP protocol
+// is the product's (shared/rtsp/); the camera says what its URLs name.
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from '../../shared/log.js';
-import { createDigestPolicy, type Credentials, type DigestPolicy } from './digest.js';
+import { RtspConnection, type Resolved, type RtspService, type RtspStream } from '../../shared/rtsp/connection.js';
+import { createDigestPolicy, type Credentials, type DigestPolicy } from '../../shared/rtsp/digest.js';
+import { describeStream } from '../../shared/rtsp/sdp.js';
 import type { Feeder } from './feeder.js';
-import { RtspConnection, type CameraSide } from './rtsp-connection.js';
 import type { GroundTruth, StreamFormat, StreamName } from './scenes.js';
 
 export interface CameraStream {
@@ -25,10 +27,11 @@ export interface CameraOptions<Truth extends GroundTruth | undefined = GroundTru
   logger: Logger;
 }
 
-export class FakeCamera<Truth extends GroundTruth | undefined = GroundTruth> implements CameraSide {
+export class FakeCamera<Truth extends GroundTruth | undefined = GroundTruth> implements RtspService {
   readonly id: string;
   readonly auth: DigestPolicy | undefined;
   readonly sessionTimeoutSeconds: number;
+  readonly serverName = 'Wardwatch fake camera';
   readonly sdpSessionId = String(randomInt(1, 2 ** 47));
   readonly groundTruth: Truth;
   private readonly server = net.createServer((socket) => this.accept(socket));
@@ -37,6 +40,7 @@ export class FakeCamera<Truth extends GroundTruth | undefined = GroundTruth> imp
   private droppedUntilMs = 0;
   private dropTimer: NodeJS.Timeout | undefined;
   private isFrozen = false;
+  private readonly mounts: Record<StreamName, RtspStream>;
 
   private constructor(private readonly options: CameraOptions<Truth>) {
     this.id = options.id;
@@ -45,6 +49,7 @@ export class FakeCamera<Truth extends GroundTruth | undefined = GroundTruth> imp
     this.auth = options.credentials ? createDigestPolicy(options.credentials) : undefined;
     this.sweeper = setInterval(() => this.dropIdleSessions(), Math.min(5_000, (this.sessionTimeoutSeconds * 1000) / 4));
     this.sweeper.unref();
+    this.mounts = { main: this.mount('main'), sub: this.mount('sub') };
   }
 
   static async start<Truth extends GroundTruth | undefined>(options: CameraOptions<Truth>): Promise<FakeCamera<Truth>> {
@@ -102,6 +107,34 @@ export class FakeCamera<Truth extends GroundTruth | undefined = GroundTruth> imp
   /** Wall-clock ms when the current scene loop began on `stream`. */
   loopStartedAtMs(nowMs = Date.now(), stream: StreamName = 'main'): number | undefined {
     return this.options.streams[stream].feeder.loopStartedAtMs(nowMs);
+  }
+
+  /** `rtsp://host:port/<stream>[/trackID=0]`; anything else is 404. */
+  resolve(url: string): Resolved {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return { ok: false, status: 404 };
+    }
+    const [stream, track, ...rest] = parsed.pathname.split('/').filter(Boolean);
+    if ((stream !== 'main' && stream !== 'sub') || rest.length > 0) return { ok: false, status: 404 };
+    if (track !== undefined && track !== 'trackID=0') return { ok: false, status: 404 };
+    return { ok: true, stream: this.mounts[stream], track: track !== undefined, base: `${parsed.protocol}//${parsed.host}/${stream}/` };
+  }
+
+  private mount(name: StreamName): RtspStream {
+    const { feeder, fps } = this.stream(name);
+    const frozen = () => this.frozen;
+    return {
+      key: name,
+      get paused() {
+        return frozen();
+      },
+      describe: () => (feeder.media ? describeStream(feeder.media, { sessionId: this.sdpSessionId, fps, name: `${this.id} ${name}` }) : undefined),
+      subscribe: (subscriber) => feeder.subscribe(subscriber),
+      unsubscribe: (subscriber) => feeder.unsubscribe(subscriber),
+    };
   }
 
   /** Sockets stay open, RTSP still answers, but no video packet leaves (a hung encoder). */

@@ -5,8 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import type { Logger } from '../../shared/log.js';
-import { KeyframeSpotter, rtpTimestamp } from './h264-rtp.js';
-import { parseVideoMedia, type VideoMedia } from './sdp.js';
+import { KeyframeSpotter, rtpTimestamp } from '../../shared/rtsp/h264-rtp.js';
+import { PacketBatch, type BatchSubscriber } from '../../shared/rtsp/rtp-batch.js';
+import { parseVideoMedia, type VideoMedia } from '../../shared/rtsp/sdp.js';
 import { RTP_CLOCK_HZ, Timeline, type TimelineView } from './timeline.js';
 
 /** Holds an I-frame burst at 4 Mbit/s with room to spare (the kernel caps it at rmem_max). */
@@ -16,42 +17,8 @@ const MAX_GOP_BYTES = 8 * 1024 * 1024;
 const RESTART_MIN_MS = 500;
 const RESTART_MAX_MS = 10_000;
 
-/** The packets that arrived in one turn of the event loop (usually one frame). */
-export class PacketBatch {
-  private readonly framedByChannel = new Map<number, { bytes: Buffer; offsets: number[] }>();
-
-  constructor(
-    readonly packets: readonly Buffer[],
-    /** index of the first packet that starts a keyframe, or -1 */
-    readonly keyframeAt: number,
-  ) {}
-
-  /** The batch as `$ channel length packet …` bytes; built once per channel however many readers. */
-  framed(channel: number, fromPacket = 0): Buffer {
-    let entry = this.framedByChannel.get(channel);
-    if (!entry) {
-      const total = this.packets.reduce((sum, p) => sum + 4 + p.length, 0);
-      const bytes = Buffer.allocUnsafe(total);
-      const offsets: number[] = [];
-      let at = 0;
-      for (const packet of this.packets) {
-        offsets.push(at);
-        bytes[at] = 0x24;
-        bytes[at + 1] = channel;
-        bytes.writeUInt16BE(packet.length, at + 2);
-        packet.copy(bytes, at + 4);
-        at += 4 + packet.length;
-      }
-      entry = { bytes, offsets };
-      this.framedByChannel.set(channel, entry);
-    }
-    return fromPacket === 0 ? entry.bytes : entry.bytes.subarray(entry.offsets[fromPacket]);
-  }
-}
-
-export interface FeederSubscriber {
-  deliver(batch: PacketBatch): void;
-}
+/** A reader of the feeder's batches (a playing track of an RTSP session). */
+export type FeederSubscriber = BatchSubscriber;
 
 export interface FeederOptions {
   ffmpegPath: string;

@@ -1,6 +1,8 @@
 // The operator page: login (with the forced password change), incidents with filters and "load more",
-// incident detail with clip playback and sharing, the self-refreshing health board, dead letters.
+// incident detail with clip playback and sharing, the self-refreshing health board, dead letters; the city's access
+// (city.js): admins see only that tab, a city account only its own page, everyone the emergency banner.
 import { ApiError, get, post, setCsrf, whenLoggedOut } from './api.js';
+import { startBanner, startCityAccess, startCityHome, stopBanner, stopCity, stopCityHome } from './city.js';
 import { currentLang, formatTime, inputTime, setLang, setTimeZone, t, translatePage, zoneNote } from './i18n.js';
 import { stopLive } from './live.js';
 import { startDashboard } from './dashboard.js';
@@ -53,20 +55,38 @@ function enter(s) {
     $('password-form').elements.current.focus();
     return;
   }
-  if (s.user.role !== 'operator') {
+  if (!['operator', 'admin', 'city'].includes(s.user.role)) {
     show('login-view');
     message(t('noPermission'), true);
     return;
   }
   show('app-view');
   message('');
+  startBanner();
+  if (s.user.role === 'city') return enterCity();
+  if (s.user.role === 'admin') return route();
   void loadWards().then(route);
 }
 
-whenLoggedOut(() => {
+/** A city account: no tabs, only the cameras granted to the city. */
+function enterCity() {
+  document.querySelector('nav.tabs').hidden = true;
+  for (const name of TABS) $(`${name}-view`).hidden = true;
+  $('city-home').hidden = false;
+  void startCityHome();
+}
+
+function stopAll() {
   stopHealth();
   stopRetrievals();
   stopLive();
+  stopCity();
+  stopCityHome();
+}
+
+whenLoggedOut(() => {
+  stopAll();
+  stopBanner();
   state.user = null;
   show('login-view');
   message(t('sessionEnded'), true);
@@ -111,15 +131,16 @@ $('password-form').addEventListener('submit', async (e) => {
 });
 
 $('logout').addEventListener('click', async () => {
-  stopHealth();
-  stopRetrievals();
-  stopLive();
+  stopAll();
+  stopBanner();
   try {
     await post('/api/logout');
   } catch {
     // already logged out
   }
   state.user = null;
+  document.querySelector('nav.tabs').hidden = false;
+  $('city-home').hidden = true;
   show('login-view');
 });
 
@@ -134,18 +155,24 @@ $('lang').addEventListener('click', () => {
 
 // ---- navigation ----
 
+const TABS = ['incidents', 'health', 'dead', 'retrieve', 'search', 'dashboard', 'city'];
+
 function route() {
+  if (state.user?.role === 'city') return enterCity();
   const hash = location.hash.slice(1) || 'incidents';
   const [tab, arg] = hash.split('/');
-  const tabs = ['incidents', 'health', 'dead', 'retrieve', 'search', 'dashboard'];
-  const current = tab === 'incident' ? 'incidents' : tabs.includes(tab) ? tab : 'incidents';
-  for (const name of tabs) {
+  // an admin's page holds the city's access only
+  const tabs = state.user?.role === 'admin' ? ['city'] : TABS;
+  const current = tab === 'incident' ? 'incidents' : tabs.includes(tab) ? tab : tabs[0];
+  document.querySelector('nav.tabs').hidden = false;
+  $('city-home').hidden = true;
+  for (const name of TABS) {
     $(`${name}-view`).hidden = name !== current;
+    $(`tab-${name}`).hidden = !tabs.includes(name);
     $(`tab-${name}`).setAttribute('aria-selected', String(name === current));
   }
-  stopHealth();
-  stopRetrievals();
-  stopLive();
+  stopAll();
+  if (current === 'city') void startCityAccess(state.user);
   if (current === 'retrieve') void startRetrievals();
   if (current === 'incidents') void reloadIncidents();
   if (current === 'health') startHealth();

@@ -12,6 +12,8 @@ const Appender = window.MseAppender;
 
 function refusal(err) {
   if (!(err instanceof ApiError)) return t('error', { msg: String(err) });
+  // NOT_GRANTED (a city account): the API's sentence says which grant is missing
+  if (err.code === 'NOT_GRANTED') return err.message;
   const known = { UNKNOWN_WARD: 'retrieve.unknownWard', UNKNOWN_CAMERA: 'retrieve.unknownCamera', WARD_OFFLINE: 'live.offline', TOO_MANY_RELAYS: 'live.tooMany' }[err.code];
   return known ? `${t(known)} (${err.message})` : t('error', { msg: err.message });
 }
@@ -21,18 +23,19 @@ export function stopLive() {
   current.stopped = true;
   current.ws?.close();
   current.appender?.close();
+  current.container.replaceChildren();
   current = null;
-  $('live-player').replaceChildren();
 }
 
-async function watch(ward, camera, stream) {
+/** Plays a camera live in `container` (the operator's retrieve tab, or a city account's page). */
+export async function watch(ward, camera, stream, container = $('live-player')) {
   stopLive();
   const note = el('p', { id: 'live-note', role: 'status' }, t('live.connecting'));
   const video = el('video', { id: 'live-video', muted: '', playsinline: '', controls: '' });
   video.muted = true;
   const stop = el('button', { type: 'button', class: 'secondary', onclick: stopLive }, t('live.stop'));
-  $('live-player').replaceChildren(el('p', { class: 'muted small' }, `${ward} · ${camera} · ${stream} · ${t('viewAudited')}`), video, note, stop);
-  const player = { stopped: false, ws: null, appender: null };
+  container.replaceChildren(el('p', { class: 'muted small' }, `${ward} · ${camera} · ${stream} · ${t('viewAudited')}`), video, note, stop);
+  const player = { stopped: false, ws: null, appender: null, container };
   current = player;
   let relayId;
   try {

@@ -1,6 +1,6 @@
-// Digest authentication as cameras do it: pure cases, no sockets.
+// Digest authentication as cameras and the hub do it: pure cases, no sockets.
 import { describe, expect, it } from 'vitest';
-import { challenge, createDigestPolicy, digestResponse, makeNonce, parseAuthorization, verify } from './digest.js';
+import { authenticate, challenge, createDigestPolicy, digestHa1, digestResponse, makeNonce, parseAuthorization, verify } from './digest.js';
 
 const policy = createDigestPolicy({ username: 'admin', password: 's3cret-pass' }, 'Cam Realm');
 const now = 1_700_000_000_000;
@@ -39,5 +39,22 @@ describe('digest verification', () => {
     expect(fields?.get('algorithm')).toBe('MD5');
     expect(fields?.get('stale')).toBe('TRUE');
     expect(fields?.get('nonce')).toMatch(/^[0-9a-f]{30,}$/);
+  });
+});
+
+describe('a server that knows only HA1s (the hub: one per city account)', () => {
+  const users = new Map([['city-vms', digestHa1({ username: 'city-vms', password: 'long-random-1' }, 'wardwatch')]]);
+  const hub = { ...createDigestPolicy({ username: 'unused', password: 'unused' }, 'wardwatch'), ha1: (name: string) => users.get(name) };
+  const nonce = makeNonce(hub, now);
+  const as = (username: string, password: string) =>
+    header({ username, realm: 'wardwatch', nonce, uri, response: digestResponse({ credentials: { username, password }, realm: 'wardwatch', method: 'PLAY', uri, nonce }) });
+
+  it.each([
+    ['its user with the right password', as('city-vms', 'long-random-1'), { verdict: 'ok', username: 'city-vms' }],
+    ['its user with a wrong password', as('city-vms', 'long-random-2'), { verdict: 'wrong', username: 'city-vms' }],
+    ['a name with no credential', as('lan', 'long-random-1'), { verdict: 'wrong', username: 'lan' }],
+    ['no header', undefined, { verdict: 'missing' }],
+  ])('%s', (_name, authorization, expected) => {
+    expect(authenticate(hub, 'PLAY', authorization, now)).toEqual(expected);
   });
 });

@@ -1,5 +1,6 @@
-// SDP: reads the media description ffmpeg's RTP muxer prints for a feeder, and writes the
-// session description a camera answers DESCRIBE with (one H.264 track per stream URL).
+// SDP: reads the media description ffmpeg's RTP muxer prints for a feeder, makes one from an H.264 stream's
+// SPS and PPS (the hub, from a relay's init segment), and writes the session description a server answers
+// DESCRIBE with (one H.264 track per stream URL).
 
 export interface VideoMedia {
   payloadType: number;
@@ -28,8 +29,16 @@ export function parseVideoMedia(sdp: string): VideoMedia {
   return { payloadType, rtpmap, fmtp, bandwidthKbps: bw ? Number(bw) : undefined };
 }
 
+/** The media of an H.264 stream sent with H264Packetizer (packetization-mode 1), from its parameter sets. */
+export function h264Media(sps: Buffer, pps: readonly Buffer[], payloadType = 96): VideoMedia {
+  if (sps.length < 4) throw new Error(`an H.264 SPS of ${sps.length} bytes is too short`);
+  const profileLevelId = sps.subarray(1, 4).toString('hex').toUpperCase();
+  const sets = [sps, ...pps].map((b) => b.toString('base64')).join(',');
+  return { payloadType, rtpmap: 'H264/90000', fmtp: `packetization-mode=1; sprop-parameter-sets=${sets}; profile-level-id=${profileLevelId}` };
+}
+
 /** The DESCRIBE answer for one stream: a single video track whose control URL is `trackID=0`. */
-export function describeStream(media: VideoMedia, options: { sessionId: string; fps: number; name: string }): string {
+export function describeStream(media: VideoMedia, options: { sessionId: string; fps?: number | undefined; name: string }): string {
   const lines = [
     'v=0',
     `o=- ${options.sessionId} 1 IN IP4 127.0.0.1`,
@@ -41,7 +50,7 @@ export function describeStream(media: VideoMedia, options: { sessionId: string; 
     ...(media.bandwidthKbps ? [`b=AS:${media.bandwidthKbps}`] : []),
     `a=rtpmap:${media.payloadType} ${media.rtpmap}`,
     `a=fmtp:${media.payloadType} ${media.fmtp}`,
-    `a=framerate:${options.fps}`,
+    ...(options.fps ? [`a=framerate:${options.fps}`] : []),
     'a=recvonly',
     'a=control:trackID=0',
   ];

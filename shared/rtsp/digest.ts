@@ -1,5 +1,6 @@
 // RTSP Digest authentication (RFC 2617, MD5) as IP cameras do it: a realm, a signed nonce that
-// expires, `qop=auth` accepted when the client offers it. Pure functions, no sockets.
+// expires, `qop=auth` accepted when the client offers it. The server knows each user's HA1
+// (MD5(user:realm:password)), never the password. Pure functions, no sockets.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface Credentials {
@@ -9,7 +10,8 @@ export interface Credentials {
 
 export interface DigestPolicy {
   realm: string;
-  credentials: Credentials;
+  /** a user's HA1 (lower-case hex), or undefined for a name with no credential */
+  ha1(username: string): string | undefined;
   /** a nonce older than this is refused with `stale=TRUE` (the client retries with a fresh one) */
   nonceLifetimeMs: number;
   /** signs nonces, so no table of issued nonces is needed */
@@ -20,8 +22,15 @@ export type DigestVerdict = 'ok' | 'missing' | 'wrong' | 'stale';
 
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
 
+/** MD5(user:realm:password): what a server stores instead of the password. */
+export function digestHa1(credentials: Credentials, realm: string): string {
+  return md5(`${credentials.username}:${realm}:${credentials.password}`);
+}
+
+/** A policy for one user (a camera's admin account). */
 export function createDigestPolicy(credentials: Credentials, realm = 'Wardwatch Camera'): DigestPolicy {
-  return { realm, credentials, nonceLifetimeMs: 5 * 60_000, secret: randomBytes(16) };
+  const ha1 = digestHa1(credentials, realm);
+  return { realm, ha1: (name) => (name === credentials.username ? ha1 : undefined), nonceLifetimeMs: 5 * 60_000, secret: randomBytes(16) };
 }
 
 /** A nonce is `<issued ms, hex>.<hmac>`: the server can check it was its own and how old it is. */
@@ -68,7 +77,19 @@ export function digestResponse(args: {
   nc?: string | undefined;
   cnonce?: string | undefined;
 }): string {
-  const ha1 = md5(`${args.credentials.username}:${args.realm}:${args.credentials.password}`);
+  return responseFromHa1({ ...args, ha1: digestHa1(args.credentials, args.realm) });
+}
+
+function responseFromHa1(args: {
+  ha1: string;
+  method: string;
+  uri: string;
+  nonce: string;
+  qop?: string | undefined;
+  nc?: string | undefined;
+  cnonce?: string | undefined;
+}): string {
+  const { ha1 } = args;
   const ha2 = md5(`${args.method}:${args.uri}`);
   if (args.qop) return md5(`${ha1}:${args.nonce}:${args.nc ?? ''}:${args.cnonce ?? ''}:${args.qop}:${ha2}`);
   return md5(`${ha1}:${args.nonce}:${ha2}`);
@@ -76,18 +97,28 @@ export function digestResponse(args: {
 
 /** Checks a request's `Authorization` header against the policy. */
 export function verify(policy: DigestPolicy, method: string, header: string | undefined, nowMs: number): DigestVerdict {
-  if (!header) return 'missing';
+  return authenticate(policy, method, header, nowMs).verdict;
+}
+
+/** Like verify, and names the user the header claims (whatever the verdict: a throttle counts failures per name). */
+export function authenticate(policy: DigestPolicy, method: string, header: string | undefined, nowMs: number): { verdict: DigestVerdict; username?: string } {
+  if (!header) return { verdict: 'missing' };
   const fields = parseAuthorization(header);
-  if (!fields) return 'wrong';
+  if (!fields) return { verdict: 'wrong' };
+  const username = fields.get('username');
+  return { verdict: check(policy, method, fields, nowMs), ...(username !== undefined && { username }) };
+}
+
+function check(policy: DigestPolicy, method: string, fields: Map<string, string>, nowMs: number): DigestVerdict {
   const nonce = fields.get('nonce') ?? '';
   const uri = fields.get('uri') ?? '';
   const given = (fields.get('response') ?? '').toLowerCase();
-  if (fields.get('username') !== policy.credentials.username || fields.get('realm') !== policy.realm) return 'wrong';
+  const ha1 = policy.ha1(fields.get('username') ?? '');
+  if (ha1 === undefined || fields.get('realm') !== policy.realm) return 'wrong';
   const qop = fields.get('qop');
   if (qop !== undefined && qop !== 'auth') return 'wrong';
-  const expected = digestResponse({
-    credentials: policy.credentials,
-    realm: policy.realm,
+  const expected = responseFromHa1({
+    ha1,
     method,
     uri,
     nonce,
