@@ -13,7 +13,7 @@
 // The last line is one JSON object: {square: {car_large, car_small, two_wheeler_large, two_wheeler_small,
 // two_wheeler_or_rider_large, two_wheeler_or_rider_small, ms_per_frame, found_per_core_s}, shaped: {…}, tiles: {…}}
 // with recall in %.
-import { spawn } from 'node:child_process';
+import { runJob } from '../shared/ffmpeg/job.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -64,20 +64,11 @@ if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a
 const tools = await locateFfmpeg();
 
 /** The frame at `t` of a clip, scaled to the detect size as the box's frame reader does. */
-function frameAt(clip: string, t: number): Promise<RgbFrame> {
-  return new Promise((resolve, reject) => {
-    const ff = spawn(tools.ffmpeg.path, ['-v', 'error', '-ss', String(t), '-i', path.join(clipsDir, clip), '-frames:v', '1', '-vf', `scale=${WIDTH}:${HEIGHT}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let err = '';
-    ff.stdout.on('data', (c: Buffer) => chunks.push(c));
-    ff.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    ff.on('error', reject);
-    ff.on('close', (code) => {
-      const data = Buffer.concat(chunks);
-      if (code !== 0 || data.length !== WIDTH * HEIGHT * 3) reject(new Error(`ffmpeg could not give the frame at ${t} s of ${clip} (exit ${code}): ${err.trim()}`));
-      else resolve({ data: new Uint8Array(data), width: WIDTH, height: HEIGHT });
-    });
-  });
+async function frameAt(clip: string, t: number): Promise<RgbFrame> {
+  const size = WIDTH * HEIGHT * 3;
+  const data = await runJob(tools.ffmpeg.path, ['-v', 'error', '-ss', String(t), '-i', path.join(clipsDir, clip), '-frames:v', '1', '-vf', `scale=${WIDTH}:${HEIGHT}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxStdoutBytes: size });
+  if (data.length !== size) throw new Error(`ffmpeg gave no frame at ${t} s of ${clip}`);
+  return { data: new Uint8Array(data), width: WIDTH, height: HEIGHT };
 }
 
 /** 2×2 tiles, each half the frame plus an overlap, so that an object on a seam is whole in one tile. */

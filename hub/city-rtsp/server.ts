@@ -11,6 +11,7 @@ import type { Logger } from '../../shared/log.js';
 import { RtspConnection, type Resolved, type RtspService } from '../../shared/rtsp/connection.js';
 import { createDigestPolicy, type DigestPolicy } from '../../shared/rtsp/digest.js';
 import type { CityAccess } from '../city/grants.js';
+import type { CityRtspReader } from '../city/viewers.js';
 import type { LiveRelays } from '../live/relays.js';
 import type { RtspCredentials } from './credentials.js';
 import { RTSP_REALM } from './credentials.js';
@@ -49,14 +50,7 @@ export interface CityRtspOptions {
 }
 
 /** A playing RTSP session, as GET /api/city/viewers lists it. */
-export interface RtspReader {
-  user: string;
-  ward: string;
-  camera: string;
-  stream: string;
-  ip: string | null;
-  since: number;
-}
+export type RtspReader = CityRtspReader;
 
 interface Session {
   connection: RtspConnection;

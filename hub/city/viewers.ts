@@ -4,27 +4,25 @@ import type { Audit } from '../../shared/audit/index.js';
 import type { LiveRelays } from '../live/relays.js';
 import type { CityGrants } from './grants.js';
 
-export interface CityViewer {
+/** Who of the city watches which camera, since when and from where: a page viewer or an RTSP reader. */
+export interface CityReading {
   user: string;
   ward: string;
   camera: string;
   stream: string;
   ip: string | null;
   since: number;
+}
+
+export interface CityViewer extends CityReading {
   /** `hub` (the page's relay) or `rtsp` (the city's video system, hub/city-rtsp/) */
   via: 'hub' | 'rtsp';
   relayId?: string;
   grantId?: string;
 }
 
-interface Opened {
+interface Opened extends CityReading {
   relayId: string;
-  user: string;
-  ward: string;
-  camera: string;
-  stream: string;
-  ip: string | null;
-  since: number;
   grantId: string;
 }
 
@@ -81,14 +79,7 @@ export class CityViewers {
 }
 
 /** An RTSP reader of the city's video system (hub/city-rtsp/), as `GET /api/city/viewers` lists it. */
-export interface CityRtspReader {
-  user: string;
-  ward: string;
-  camera: string;
-  stream: string;
-  ip: string | null;
-  since: number;
-}
+export type CityRtspReader = CityReading;
 
 /** What the API's city routes and the city's checks in the live and retrieval routes are given. */
 export interface CityParts {

@@ -2,7 +2,7 @@
 // set (what the accuracy gate compares fp32 and int8 on). They never share a frame: the reference takes the shipped
 // pictures, the dense street scene at t = 0, 0.25, 0.5 … s and the street clips at t = 0, 0.2, 0.4 … s; the
 // calibration takes no picture, the scene at t = 0.125, 0.625 … s and the clips at t = 0.1, 0.5, 0.9 … s.
-import { spawn } from 'node:child_process';
+import { runJob } from '../../shared/ffmpeg/job.js';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -43,26 +43,16 @@ export function framePlan(set: FrameSetName, scene: string, clips: readonly stri
 }
 
 /** Frames of a video run, scaled to the box's detect size (640×360) as its frame reader does. */
-function videoFrames(ffmpeg: string, run: VideoRun): Promise<SetFrame[]> {
-  return new Promise((resolve, reject) => {
-    const args = ['-v', 'error', '-ss', String(run.start), '-i', run.file, '-vf', `fps=${run.fps},scale=${WIDTH}:${HEIGHT}`, ...(run.count ? ['-frames:v', String(run.count)] : []), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
-    const ff = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let err = '';
-    ff.stdout.on('data', (c: Buffer) => chunks.push(c));
-    ff.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    ff.on('error', reject);
-    ff.on('close', (code) => {
-      const data = Buffer.concat(chunks);
-      const size = WIDTH * HEIGHT * 3;
-      if (code !== 0 || data.length < size) return reject(new Error(`ffmpeg could not decode ${run.file} (exit ${code}): ${err.trim()}`));
-      const out: SetFrame[] = [];
-      for (let i = 0; (i + 1) * size <= data.length; i++) {
-        out.push({ source: `${run.name}@${(run.start + i / run.fps).toFixed(3)}s`, frame: { data: new Uint8Array(data.subarray(i * size, (i + 1) * size)), width: WIDTH, height: HEIGHT } });
-      }
-      resolve(out);
-    });
-  });
+async function videoFrames(ffmpeg: string, run: VideoRun): Promise<SetFrame[]> {
+  const args = ['-v', 'error', '-ss', String(run.start), '-i', run.file, '-vf', `fps=${run.fps},scale=${WIDTH}:${HEIGHT}`, ...(run.count ? ['-frames:v', String(run.count)] : []), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const data = await runJob(ffmpeg, args, { timeoutMs: 600_000 });
+  const size = WIDTH * HEIGHT * 3;
+  if (data.length < size) throw new Error(`ffmpeg gave no frame of ${run.file}`);
+  const out: SetFrame[] = [];
+  for (let i = 0; (i + 1) * size <= data.length; i++) {
+    out.push({ source: `${run.name}@${(run.start + i / run.fps).toFixed(3)}s`, frame: { data: new Uint8Array(data.subarray(i * size, (i + 1) * size)), width: WIDTH, height: HEIGHT } });
+  }
+  return out;
 }
 
 async function picture(file: string): Promise<SetFrame> {
