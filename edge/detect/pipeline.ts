@@ -73,12 +73,23 @@ export class CameraPipeline {
   detected = 0;
   /** frames lost since the start */
   lostTotal = 0;
+  private readonly camera: PipelineCamera;
+  private readonly mode: PipelineOptions['mode'];
+  private readonly submit: (frame: Frame) => void;
+  private readonly release: (frame: Frame) => void;
+  private readonly onTracks: PipelineOptions['onTracks'];
+  private readonly refreshMs: number | undefined;
 
-  constructor(private readonly o: PipelineOptions) {
-    const cam = o.camera;
-    this.motion = new MotionDetector({ width: cam.width, height: cam.height, masks: cam.masks });
+  constructor({ camera, mode, submit, release, onTracks, refreshMs }: PipelineOptions) {
+    this.camera = camera;
+    this.mode = mode;
+    this.submit = submit;
+    this.release = release;
+    this.onTracks = onTracks;
+    this.refreshMs = refreshMs;
+    this.motion = new MotionDetector({ width: camera.width, height: camera.height, masks: camera.masks });
     // the camera's minScore is what a detection needs to start a track
-    this.tracker = new Tracker({ highScore: cam.minScore, minHits: Math.max(MIN_HITS, cam.minFrames) });
+    this.tracker = new Tracker({ highScore: camera.minScore, minHits: Math.max(MIN_HITS, camera.minFrames) });
   }
 
   onFrame(frame: Frame): void {
@@ -88,23 +99,23 @@ export class CameraPipeline {
     try {
       motion = this.motion.update(frame).motion;
     } catch (err) {
-      this.o.release(frame);
+      this.release(frame);
       throw err;
     }
     if (motion) this.motionFrames++;
-    const refresh = this.tracker.size > 0 && frame.timestampMs - this.lastSubmitMs >= (this.o.refreshMs ?? 1000);
-    if (this.o.mode === 'onnx' && (motion || refresh)) {
+    const refresh = this.tracker.size > 0 && frame.timestampMs - this.lastSubmitMs >= (this.refreshMs ?? 1000);
+    if (this.mode === 'onnx' && (motion || refresh)) {
       this.wanted++;
       if (this.gate.take(frame.timestampMs)) {
         this.lastSubmitMs = frame.timestampMs;
         this.submitted++;
-        this.o.submit(frame);
+        this.submit(frame);
         return;
       }
       this.skipped++;
       this.skippedWindow.add(frame.timestampMs);
     }
-    this.o.release(frame);
+    this.release(frame);
   }
 
   /** The overload plan's rate for this camera, frames/s, or null for every frame that wants the detector. */
@@ -122,9 +133,9 @@ export class CameraPipeline {
     this.detectedWindow.add(frame.timestampMs);
     // the tracker takes each detected frame's own time: the interval it predicts over is the real one, skips included
     // each detection's colours, while the frame is at hand: the tracker tells neighbours apart by them
-    const described = keepDetections(detections, this.o.camera).map((d) => ({ ...d, appearance: appearanceOf(frame, d.box) }));
+    const described = keepDetections(detections, this.camera).map((d) => ({ ...d, appearance: appearanceOf(frame, d.box) }));
     const update = this.tracker.update(described, frame.timestampMs);
-    this.o.onTracks(frame, update, frame.timestampMs);
+    this.onTracks(frame, update, frame.timestampMs);
   }
 
   /** The camera restarted: the picture may have jumped, so the background is rebuilt. */
@@ -135,7 +146,7 @@ export class CameraPipeline {
   /** Ends every track (the box stops). */
   endAll(nowMs: number): void {
     const ended = this.tracker.endAll();
-    if (ended.length > 0) this.o.onTracks(undefined, { tracks: [], ended }, nowMs);
+    if (ended.length > 0) this.onTracks(undefined, { tracks: [], ended }, nowMs);
   }
 
   /** Live tracks (confirmed or not). */

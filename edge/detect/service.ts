@@ -87,15 +87,30 @@ export class DetectionService {
   private planTimer: NodeJS.Timeout | undefined;
   private capacityPerS = Infinity;
 
-  constructor(private readonly o: DetectionServiceOptions) {
-    this.clock = o.clock ?? Date.now;
-    this.arrangement = defaultArrangement(o.threads);
+  private readonly cameras: readonly ResolvedCamera[];
+  private readonly tools: FfmpegTools;
+  private readonly logger: Logger;
+  private readonly modelPath: string;
+  private readonly onTracks: DetectionServiceOptions['onTracks'];
+  private readonly socketTimeoutSeconds: number | undefined;
+  private readonly detectorMinScore: number | undefined;
+
+  constructor({ cameras, tools, logger, modelPath, threads, onTracks, clock, socketTimeoutSeconds, detectorMinScore }: DetectionServiceOptions) {
+    this.cameras = cameras;
+    this.tools = tools;
+    this.logger = logger;
+    this.modelPath = modelPath;
+    this.onTracks = onTracks;
+    this.socketTimeoutSeconds = socketTimeoutSeconds;
+    this.detectorMinScore = detectorMinScore;
+    this.clock = clock ?? Date.now;
+    this.arrangement = defaultArrangement(threads);
   }
 
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const detecting = this.o.cameras.filter((c) => c.detect.enabled);
+    const detecting = this.cameras.filter((c) => c.detect.enabled);
     if (detecting.length > 0) await this.startDetector();
 
     for (const cam of detecting) {
@@ -112,7 +127,7 @@ export class DetectionService {
         mode: this.mode === 'onnx' ? 'onnx' : 'motion-only',
         submit: (frame) => this.submit(frame),
         release: (frame) => this.release(frame),
-        onTracks: (frame, update, now) => this.o.onTracks?.(cam.id, frame, update, now),
+        onTracks: (frame, update, now) => this.onTracks?.(cam.id, frame, update, now),
       });
       const source = new FrameSource({
         camera: cam.id,
@@ -120,19 +135,19 @@ export class DetectionService {
         fps: cam.detect.fps,
         width: cam.detect.width,
         height: cam.detect.height,
-        tools: this.o.tools,
-        logger: this.o.logger,
+        tools: this.tools,
+        logger: this.logger,
         clock: this.clock,
-        ...(this.o.socketTimeoutSeconds ? { socketTimeoutSeconds: this.o.socketTimeoutSeconds } : {}),
+        ...(this.socketTimeoutSeconds ? { socketTimeoutSeconds: this.socketTimeoutSeconds } : {}),
         onFrame: (frame) => {
           try {
             pipeline.onFrame(frame);
           } catch (err) {
-            this.o.logger.error({ camera: cam.id, err: (err as Error).message }, 'frame pipeline failed');
+            this.logger.error({ camera: cam.id, err: (err as Error).message }, 'frame pipeline failed');
           }
         },
         onRestart: () => pipeline.reset(),
-        onState: (state, detail) => this.o.logger.info({ camera: cam.id, state, detail }, `detect stream ${cam.id} ${state}`),
+        onState: (state, detail) => this.logger.info({ camera: cam.id, state, detail }, `detect stream ${cam.id} ${state}`),
       });
       this.pipelines.set(cam.id, pipeline);
       this.sources.set(cam.id, source);
@@ -184,7 +199,7 @@ export class DetectionService {
     const scheduler = this.scheduler?.stats() ?? null;
     return {
       detector: this.mode,
-      cameras: this.o.cameras.map((c): CameraDetectStatus => {
+      cameras: this.cameras.map((c): CameraDetectStatus => {
         const p = this.pipelines.get(c.id);
         const s = this.sources.get(c.id);
         return {
@@ -218,14 +233,14 @@ export class DetectionService {
 
   private async startDetector(): Promise<void> {
     try {
-      this.detector = await createDetectorPool({ modelPath: this.o.modelPath, ...this.arrangement, minScore: this.o.detectorMinScore ?? FAINT_SCORE, logger: this.o.logger });
+      this.detector = await createDetectorPool({ modelPath: this.modelPath, ...this.arrangement, minScore: this.detectorMinScore ?? FAINT_SCORE, logger: this.logger });
     } catch (err) {
       this.mode = 'motion-only';
       const code = err instanceof DetectorError ? err.code : 'UNKNOWN';
       // An event needs a label the contract knows; motion alone has none, so a box without its model makes
       // no events at all rather than invent one. Said loudly, and shown in status as "motion-only".
-      this.o.logger.warn(
-        { code, modelPath: this.o.modelPath },
+      this.logger.warn(
+        { code, modelPath: this.modelPath },
         `object detector unavailable (${(err as Error).message}): running motion-only, NO events will be made until the model is installed (wardwatch provision model)`,
       );
       return;
@@ -246,9 +261,9 @@ export class DetectionService {
           this.release(frame);
         }
       },
-      onError: (camera, err) => this.o.logger.warn({ camera, err: (err as Error).message }, 'detection failed'),
+      onError: (camera, err) => this.logger.warn({ camera, err: (err as Error).message }, 'detection failed'),
     });
-    this.o.logger.info({ modelPath: this.o.modelPath, ...this.arrangement }, 'object detector ready (worker threads)');
+    this.logger.info({ modelPath: this.modelPath, ...this.arrangement }, 'object detector ready (worker threads)');
   }
 
   private submit(frame: Frame): void {

@@ -46,8 +46,23 @@ export class EventFinisher {
   private readonly clipping = new Map<string, EventState>();
   private running: Promise<void> | undefined;
 
-  constructor(private readonly o: FinisherOptions) {
-    if (o.recordStore.db !== o.store.db) throw new Error('events and recordings must share the edge db (one transaction protects a clip and queues it)');
+  private readonly store: EventStore;
+  private readonly recordStore: RecordStore;
+  private readonly tools: FfmpegTools;
+  private readonly logger: Logger;
+  private readonly clipsDir: string;
+  private readonly cameras: ReadonlyMap<string, FinisherCamera>;
+  private readonly clock: () => number;
+
+  constructor({ store, recordStore, tools, logger, clipsDir, cameras, clock }: FinisherOptions) {
+    this.store = store;
+    this.recordStore = recordStore;
+    this.tools = tools;
+    this.logger = logger;
+    this.clipsDir = clipsDir;
+    this.cameras = cameras;
+    this.clock = clock;
+    if (recordStore.db !== store.db) throw new Error('events and recordings must share the edge db (one transaction protects a clip and queues it)');
   }
 
   /** Events waiting for their snapshot, and ended ones waiting for their clip. */
@@ -62,14 +77,14 @@ export class EventFinisher {
 
   /** Until its clip is cut (or given up), the event's recording must outlive a full disk. */
   private protectPending(ev: EventState, cam: FinisherCamera): void {
-    const now = this.o.clock();
-    this.o.recordStore.protect({ camera: ev.camera, fromMs: ev.start - cam.preRollMs, toMs: (ev.end ?? ev.lastSeenMs) + cam.postRollMs, kind: 'event', ref: ev.id, keepUntilMs: now + PENDING_CLIP_MS, now });
+    const now = this.clock();
+    this.recordStore.protect({ camera: ev.camera, fromMs: ev.start - cam.preRollMs, toMs: (ev.end ?? ev.lastSeenMs) + cam.postRollMs, kind: 'event', ref: ev.id, keepUntilMs: now + PENDING_CLIP_MS, now });
   }
 
   private clipGivenUp(id: string): void {
-    this.o.store.db.transaction(() => {
-      this.o.store.clipMissing(id);
-      this.o.recordStore.releaseRef('event', id, this.o.clock());
+    this.store.db.transaction(() => {
+      this.store.clipMissing(id);
+      this.recordStore.releaseRef('event', id, this.clock());
     })();
   }
 
@@ -99,7 +114,7 @@ export class EventFinisher {
       try {
         await this.tryEnd(ev, now);
       } catch (err) {
-        this.o.logger.error({ event: ev.id, err: (err as Error).message }, 'cannot end the event');
+        this.logger.error({ event: ev.id, err: (err as Error).message }, 'cannot end the event');
         this.ending.delete(ev.id);
       }
     }
@@ -108,7 +123,7 @@ export class EventFinisher {
       try {
         await this.tryClip(ev);
       } catch (err) {
-        this.o.logger.error({ event: ev.id, err: (err as Error).message }, 'cannot cut the event clip');
+        this.logger.error({ event: ev.id, err: (err as Error).message }, 'cannot cut the event clip');
         this.clipping.delete(ev.id);
         this.clipGivenUp(ev.id);
       }
@@ -116,14 +131,14 @@ export class EventFinisher {
   }
 
   private async tryEnd(ev: EventState, now: boolean): Promise<void> {
-    const cam = this.o.cameras.get(ev.camera);
-    const segment = cam?.recording ? this.o.recordStore.segmentsInRange(ev.camera, ev.bestAtMs, ev.bestAtMs + 1)[0] : undefined;
-    if (segment === undefined && cam?.recording && !now && this.o.clock() - ev.bestAtMs < segmentWaitMs(cam)) return;
+    const cam = this.cameras.get(ev.camera);
+    const segment = cam?.recording ? this.recordStore.segmentsInRange(ev.camera, ev.bestAtMs, ev.bestAtMs + 1)[0] : undefined;
+    if (segment === undefined && cam?.recording && !now && this.clock() - ev.bestAtMs < segmentWaitMs(cam)) return;
     let snapshot: { path: string; base64: string } | undefined;
     if (segment !== undefined && cam !== undefined) {
       try {
         const jpeg = await takeSnapshot({
-          ffmpegPath: this.o.tools.ffmpeg.path,
+          ffmpegPath: this.tools.ffmpeg.path,
           segmentPath: segment.path,
           // ffmpeg gives the first frame at or after the offset: half a frame earlier makes it the nearest one
           offsetSeconds: Math.max(0, (ev.bestAtMs - segment.startMs - NEAREST_FRAME_MS) / 1000),
@@ -134,22 +149,22 @@ export class EventFinisher {
         await writeFileAtomic(file, jpeg);
         snapshot = { path: file, base64: jpeg.toString('base64') };
       } catch (err) {
-        this.o.logger.warn({ event: ev.id, err: (err as Error).message }, 'no snapshot for the event');
+        this.logger.warn({ event: ev.id, err: (err as Error).message }, 'no snapshot for the event');
       }
     }
     this.ending.delete(ev.id);
     // the end and the protection of its clip's recording in one transaction: a SIGKILL leaves both or neither
-    const ended = this.o.store.db.transaction(() => {
-      const changed = this.o.store.end(ev, snapshot);
+    const ended = this.store.db.transaction(() => {
+      const changed = this.store.end(ev, snapshot);
       if (changed && cam?.recording) this.protectPending(ev, cam);
       return changed;
     })();
     if (ended) this.clipping.set(ev.id, ev);
-    this.o.logger.info({ event: ev.id, camera: ev.camera, label: ev.label, snapshot: snapshot !== undefined }, 'event ended');
+    this.logger.info({ event: ev.id, camera: ev.camera, label: ev.label, snapshot: snapshot !== undefined }, 'event ended');
   }
 
   private async tryClip(ev: EventState): Promise<void> {
-    const cam = this.o.cameras.get(ev.camera);
+    const cam = this.cameras.get(ev.camera);
     const end = ev.end ?? ev.lastSeenMs;
     if (cam === undefined || !cam.recording) {
       this.clipping.delete(ev.id);
@@ -158,27 +173,27 @@ export class EventFinisher {
     }
     const fromMs = ev.start - cam.preRollMs;
     const toMs = end + cam.postRollMs;
-    const last = this.o.recordStore.lastSegment(ev.camera);
+    const last = this.recordStore.lastSegment(ev.camera);
     const recorded = last !== undefined && last.endMs >= toMs;
-    if (!recorded && this.o.clock() - toMs < segmentWaitMs(cam)) return;
+    if (!recorded && this.clock() - toMs < segmentWaitMs(cam)) return;
     this.clipping.delete(ev.id);
-    const plan = clipPlan(this.o.recordStore.segmentsInRange(ev.camera, fromMs, toMs), fromMs, toMs);
+    const plan = clipPlan(this.recordStore.segmentsInRange(ev.camera, fromMs, toMs), fromMs, toMs);
     if (plan === undefined) {
-      this.o.logger.warn({ event: ev.id, camera: ev.camera }, 'no recording covers the event: no clip');
+      this.logger.warn({ event: ev.id, camera: ev.camera }, 'no recording covers the event: no clip');
       this.clipGivenUp(ev.id);
       return;
     }
     const file = path.join(this.cameraDir(ev.camera), `${ev.id}.mp4`);
-    await cutClip(this.o.tools.ffmpeg.path, plan, file);
+    await cutClip(this.tools.ffmpeg.path, plan, file);
     const clip = await describeClip(file);
-    this.o.store.clipDone(ev.id, { ...clip, camera: ev.camera, start: plan.start, end: plan.end }, () => {
-      this.o.recordStore.releaseRef('event', ev.id, this.o.clock());
+    this.store.clipDone(ev.id, { ...clip, camera: ev.camera, start: plan.start, end: plan.end }, () => {
+      this.recordStore.releaseRef('event', ev.id, this.clock());
     });
-    this.o.logger.info({ event: ev.id, camera: ev.camera, bytes: clip.bytes, seconds: plan.durationSeconds }, 'event clip cut');
+    this.logger.info({ event: ev.id, camera: ev.camera, bytes: clip.bytes, seconds: plan.durationSeconds }, 'event clip cut');
   }
 
   private cameraDir(camera: string): string {
-    const dir = path.join(this.o.clipsDir, camera);
+    const dir = path.join(this.clipsDir, camera);
     mkdirSync(dir, { recursive: true });
     return dir;
   }

@@ -96,13 +96,26 @@ export class EventService {
   private readonly pruneCounts;
   private lastPruneMs = 0;
 
-  constructor(private readonly o: EventServiceOptions) {
-    this.clock = o.clock ?? Date.now;
-    this.keepCount = o.db.prepare('INSERT OR REPLACE INTO line_counts (camera, minute, line, direction, label, n) VALUES (?, ?, ?, ?, ?, ?)');
-    this.pruneCounts = o.db.prepare('DELETE FROM line_counts WHERE minute < ?');
-    this.store = new EventStore(o.db, o.ward, o.outbox, this.clock);
+  private readonly ward: string;
+  private readonly db: Db;
+  private readonly outbox: Outbox | undefined;
+  private readonly logger: Logger;
+  private readonly sightings: EventServiceOptions['sightings'];
+  private readonly watching: (camera: string) => boolean;
+
+  constructor({ cameras, ward, db, outbox, recordStore, tools, logger, clipsDir, sightings, timeZone, watching, clock }: EventServiceOptions) {
+    this.ward = ward;
+    this.db = db;
+    this.outbox = outbox;
+    this.logger = logger;
+    this.sightings = sightings;
+    this.watching = watching;
+    this.clock = clock ?? Date.now;
+    this.keepCount = db.prepare('INSERT OR REPLACE INTO line_counts (camera, minute, line, direction, label, n) VALUES (?, ?, ?, ?, ?, ?)');
+    this.pruneCounts = db.prepare('DELETE FROM line_counts WHERE minute < ?');
+    this.store = new EventStore(db, ward, outbox, this.clock);
     const finisherCameras = new Map<string, FinisherCamera>(
-      o.cameras.map((c) => [
+      cameras.map((c) => [
         c.id,
         {
           recording: c.record.enabled,
@@ -113,17 +126,17 @@ export class EventService {
         },
       ]),
     );
-    this.finisher = new EventFinisher({ store: this.store, recordStore: o.recordStore, tools: o.tools, logger: o.logger, clipsDir: o.clipsDir, cameras: finisherCameras, clock: this.clock });
-    for (const cam of o.cameras) {
+    this.finisher = new EventFinisher({ store: this.store, recordStore, tools, logger, clipsDir, cameras: finisherCameras, clock: this.clock });
+    for (const cam of cameras) {
       const geometry = { camera: cam.id, width: cam.detect.width, height: cam.detect.height, zones: cam.zones, lines: cam.lines };
       this.cams.set(cam.id, {
         camera: cam,
-        book: new SightingBook({ ...geometry, longStayMs: o.sightings.longStayMinutes * MINUTE, newId: (now) => newId(now) }),
+        book: new SightingBook({ ...geometry, longStayMs: sightings.longStayMinutes * MINUTE, newId: (now) => newId(now) }),
         counts: cam.lines.length > 0 ? new LineCounts({ camera: cam.id, lines: cam.lines, graceMs: COUNT_GRACE_MS }) : undefined,
         rules: new AlertRules({
           ...geometry,
           rules: cam.alerts,
-          timeZone: o.timeZone,
+          timeZone,
           endAfterMs: cam.events.endAfterSeconds * 1000,
           updateEveryMs: 2000,
           newEventId: (now) => newId(now),
@@ -153,7 +166,7 @@ export class EventService {
   onTracks(camera: string, frame: Frame | undefined, update: TrackerUpdate, nowMs: number): void {
     const s = this.cams.get(camera);
     if (s === undefined) return;
-    if (frame !== undefined && this.o.sightings.thumbnails) this.keepCrops(s, frame, update);
+    if (frame !== undefined && this.sightings.thumbnails) this.keepCrops(s, frame, update);
     const { crossings, sightings } = s.book.observe(update, nowMs);
     // rules see a crossing at once (wrong-way); counts wait for the sighting, whose label is the object's final one
     // (a rider first seen alone is a person until its speed shows it is a two-wheeler)
@@ -166,8 +179,8 @@ export class EventService {
   tick(now = this.clock()): void {
     for (const s of this.cams.values()) {
       this.apply(s, s.rules.tick(now));
-      if (s.counts && this.o.watching(s.camera.id)) this.sendCounts(s, s.counts.flush(now));
-      if (s.batch.length > 0 && now - s.batchSince >= this.o.sightings.batchSeconds * 1000) this.sendBatch(s);
+      if (s.counts && this.watching(s.camera.id)) this.sendCounts(s, s.counts.flush(now));
+      if (s.batch.length > 0 && now - s.batchSince >= this.sightings.batchSeconds * 1000) this.sendBatch(s);
     }
     // the box keeps its counts for the review page (the hub keeps the long series), and alerts' files retainDays
     if (now - this.lastPruneMs >= 3_600_000) {
@@ -204,7 +217,7 @@ export class EventService {
         n++;
       }
     }
-    if (n > 0) this.o.logger.info({ alerts: n }, 'alert clips past their retention deleted');
+    if (n > 0) this.logger.info({ alerts: n }, 'alert clips past their retention deleted');
     return n;
   }
 
@@ -248,10 +261,10 @@ export class EventService {
       return;
     }
     const colour = vehicleColour(crop.data, crop.width, crop.height);
-    const picture = (this.o.sightings.thumbnails ? thumbnailJpeg(crop) : Promise.resolve(undefined))
+    const picture = (this.sightings.thumbnails ? thumbnailJpeg(crop) : Promise.resolve(undefined))
       .then((jpeg) => this.queue(s, { ...sighting, colour, ...(jpeg ? { thumbnail: jpeg.toString('base64') } : {}) }))
       .catch((err: unknown) => {
-        this.o.logger.warn({ camera: s.camera.id, err: (err as Error).message }, 'no thumbnail for a sighting');
+        this.logger.warn({ camera: s.camera.id, err: (err as Error).message }, 'no thumbnail for a sighting');
         this.queue(s, { ...sighting, colour });
       })
       .finally(() => this.pictures.delete(picture));
@@ -280,12 +293,12 @@ export class EventService {
   private sendBatch(s: CameraState): void {
     const sightings = s.batch.splice(0);
     s.batchBytes = 0;
-    if (this.o.outbox === undefined || sightings.length === 0) return;
+    if (this.outbox === undefined || sightings.length === 0) return;
     try {
-      const message = sightingsMessageSchema.parse({ msgId: newMsgId(this.clock()), ward: this.o.ward, camera: s.camera.id, sightings });
-      this.o.outbox.enqueue(topics.sightings(this.o.ward), message);
+      const message = sightingsMessageSchema.parse({ msgId: newMsgId(this.clock()), ward: this.ward, camera: s.camera.id, sightings });
+      this.outbox.enqueue(topics.sightings(this.ward), message);
     } catch (err) {
-      this.o.logger.error({ camera: s.camera.id, sightings: sightings.length, err: (err as Error).message }, 'cannot queue sightings');
+      this.logger.error({ camera: s.camera.id, sightings: sightings.length, err: (err as Error).message }, 'cannot queue sightings');
     }
   }
 
@@ -293,13 +306,13 @@ export class EventService {
   private sendCounts(s: CameraState, minutes: CountedMinute[]): void {
     for (const m of minutes) {
       try {
-        const message = countsMessageSchema.parse({ msgId: newMsgId(this.clock()), ward: this.o.ward, camera: s.camera.id, minute: m.minute, counts: m.counts });
-        this.o.db.transaction(() => {
+        const message = countsMessageSchema.parse({ msgId: newMsgId(this.clock()), ward: this.ward, camera: s.camera.id, minute: m.minute, counts: m.counts });
+        this.db.transaction(() => {
           for (const c of m.counts) this.keepCount.run(s.camera.id, m.minute, c.line, c.direction, c.label, c.n);
-          this.o.outbox?.enqueue(topics.counts(this.o.ward), message);
+          this.outbox?.enqueue(topics.counts(this.ward), message);
         })();
       } catch (err) {
-        this.o.logger.error({ camera: s.camera.id, minute: m.minute, err: (err as Error).message }, 'cannot keep or queue counts');
+        this.logger.error({ camera: s.camera.id, minute: m.minute, err: (err as Error).message }, 'cannot keep or queue counts');
       }
     }
   }
@@ -312,9 +325,9 @@ export class EventService {
           s.alertsWindow.add(this.clock());
         } else if (c.type === 'update') this.store.update(c.event);
         else this.finisher.end(c.event);
-        if (c.type !== 'update') this.o.logger.info({ event: c.event.id, camera: c.event.camera, label: c.event.label, rule: c.event.rule?.id, type: c.type }, `alert ${c.type}`);
+        if (c.type !== 'update') this.logger.info({ event: c.event.id, camera: c.event.camera, label: c.event.label, rule: c.event.rule?.id, type: c.type }, `alert ${c.type}`);
       } catch (err) {
-        this.o.logger.error({ event: c.event.id, type: c.type, err: (err as Error).message }, 'cannot record the alert');
+        this.logger.error({ event: c.event.id, type: c.type, err: (err as Error).message }, 'cannot record the alert');
       }
     }
   }

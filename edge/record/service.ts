@@ -59,40 +59,63 @@ export class RecordingService {
   private readonly clock: () => number;
   private guardRunning = false;
 
-  constructor(private readonly o: RecordingOptions) {
-    this.clock = o.clock ?? Date.now;
+  private readonly root: string;
+  private readonly cameras: RecordedCamera[];
+  private readonly store: RecordStore;
+  private readonly tools: FfmpegTools;
+  private readonly logger: Logger;
+  private readonly disk: DiskFloor;
+  private readonly diskState: ((root: string) => Promise<DiskState>) | undefined;
+  private readonly diskGuardEveryMs: number | undefined;
+  private readonly retentionEveryMs: number | undefined;
+  private readonly socketTimeoutSeconds: number | undefined;
+  private readonly onStatusChange: ((status: CameraRecordingStatus) => void) | undefined;
+
+  constructor({ root, cameras, store, tools, logger, disk, clock, diskState, diskGuardEveryMs, retentionEveryMs, socketTimeoutSeconds, onStatusChange }: RecordingOptions) {
+    this.root = root;
+    this.cameras = cameras;
+    this.store = store;
+    this.tools = tools;
+    this.logger = logger;
+    this.disk = disk;
+    this.diskState = diskState;
+    this.diskGuardEveryMs = diskGuardEveryMs;
+    this.retentionEveryMs = retentionEveryMs;
+    this.socketTimeoutSeconds = socketTimeoutSeconds;
+    this.onStatusChange = onStatusChange;
+    this.clock = clock ?? Date.now;
   }
 
   async start(): Promise<void> {
     // the disk guard measures this file system before any recorder has written into it
-    await mkdir(this.o.root, { recursive: true });
+    await mkdir(this.root, { recursive: true });
     const now = this.clock();
-    for (const cam of this.o.cameras) {
-      const r = await reconcileCamera(this.o.root, cam.id, this.o.store, this.o.tools, this.o.logger);
-      if (r.adopted || r.dropped || r.deletedUnreadable) this.o.logger.info({ camera: cam.id, ...r }, 'segment index reconciled with the disk');
-      const last = this.o.store.lastSegment(cam.id);
+    for (const cam of this.cameras) {
+      const r = await reconcileCamera(this.root, cam.id, this.store, this.tools, this.logger);
+      if (r.adopted || r.dropped || r.deletedUnreadable) this.logger.info({ camera: cam.id, ...r }, 'segment index reconciled with the disk');
+      const last = this.store.lastSegment(cam.id);
       if (last) {
         this.lastSegmentAt.set(cam.id, last.endMs);
         // a box that died without closing its gap (power loss, SIGKILL) still gets the gap on record
-        this.o.store.openGap(cam.id, last.endMs, 'restarted');
+        this.store.openGap(cam.id, last.endMs, 'restarted');
       }
       if (!cam.enabled) continue;
       const recorder = new CameraRecorder({
         camera: cam.id,
         url: cam.url,
-        root: this.o.root,
+        root: this.root,
         segmentSeconds: cam.segmentSeconds,
-        tools: this.o.tools,
-        logger: this.o.logger,
-        ...(this.o.socketTimeoutSeconds ? { socketTimeoutSeconds: this.o.socketTimeoutSeconds } : {}),
-        ...(this.o.clock ? { clock: this.o.clock } : {}),
+        tools: this.tools,
+        logger: this.logger,
+        ...(this.socketTimeoutSeconds ? { socketTimeoutSeconds: this.socketTimeoutSeconds } : {}),
+        clock: this.clock,
         events: {
           segment: (seg) => this.onSegment(seg),
-          runStarted: (firstFrameMs) => this.o.store.endGapAt(cam.id, firstFrameMs),
-          retimed: (rows, firstOfRun) => this.o.store.retime(cam.id, rows, { firstOfRun }),
+          runStarted: (firstFrameMs) => this.store.endGapAt(cam.id, firstFrameMs),
+          retimed: (rows, firstOfRun) => this.store.retime(cam.id, rows, { firstOfRun }),
           stopped: (reason, openSegmentStartMs) => this.onStopped(cam.id, reason, openSegmentStartMs),
           state: (state, detail) => {
-            this.o.logger.info({ camera: cam.id, state, detail }, `camera ${cam.id} ${state}`);
+            this.logger.info({ camera: cam.id, state, detail }, `camera ${cam.id} ${state}`);
             this.persistStatus(cam.id);
           },
         },
@@ -102,8 +125,8 @@ export class RecordingService {
     }
     await this.runDiskGuard();
     await this.runRetention(now);
-    this.timers.push(setInterval(() => void this.runDiskGuard(), this.o.diskGuardEveryMs ?? 10_000));
-    this.timers.push(setInterval(() => void this.runRetention(), this.o.retentionEveryMs ?? 600_000));
+    this.timers.push(setInterval(() => void this.runDiskGuard(), this.diskGuardEveryMs ?? 10_000));
+    this.timers.push(setInterval(() => void this.runRetention(), this.retentionEveryMs ?? 600_000));
   }
 
   /** The box is stopping: from now on, recorders that end end for the shutdown (even before stop() reaches them). */
@@ -128,7 +151,7 @@ export class RecordingService {
   }
 
   status(camera: string): CameraRecordingStatus {
-    const cam = this.o.cameras.find((c) => c.id === camera);
+    const cam = this.cameras.find((c) => c.id === camera);
     const recorder = this.recorders.get(camera);
     const recent = this.recent.get(camera) ?? [];
     const ms = recent.reduce((a, r) => a + r.ms, 0);
@@ -136,24 +159,24 @@ export class RecordingService {
       camera,
       state: !cam?.enabled ? 'disabled' : (recorder?.currentState ?? 'stopped'),
       lastSegmentAt: this.lastSegmentAt.get(camera) ?? null,
-      gapsToday: this.o.store.gapsSince(camera, startOfTodayUtc(this.clock())),
+      gapsToday: this.store.gapsSince(camera, startOfTodayUtc(this.clock())),
       bytesPerSecond: ms ? Math.round((recent.reduce((a, r) => a + r.bytes, 0) * 1000) / ms) : 0,
     };
   }
 
   statuses(): CameraRecordingStatus[] {
-    return this.o.cameras.map((c) => this.status(c.id));
+    return this.cameras.map((c) => this.status(c.id));
   }
 
   private persistStatus(camera: string): void {
     const s = this.status(camera);
-    this.o.store.setStatus(camera, s.state, s.lastSegmentAt, s.bytesPerSecond, this.clock());
-    this.o.onStatusChange?.(s);
+    this.store.setStatus(camera, s.state, s.lastSegmentAt, s.bytesPerSecond, this.clock());
+    this.onStatusChange?.(s);
   }
 
   private onSegment(seg: ClosedSegment): void {
     const { firstOfRun, ...row } = seg;
-    this.o.store.addSegment(row, { firstOfRun });
+    this.store.addSegment(row, { firstOfRun });
     this.lastSegmentAt.set(seg.camera, seg.endMs);
     const list = this.recent.get(seg.camera) ?? [];
     list.push({ bytes: seg.bytes, ms: seg.endMs - seg.startMs, at: seg.endMs });
@@ -164,22 +187,22 @@ export class RecordingService {
   private async onStopped(camera: string, reason: Parameters<RecordStore['openGap']>[2], openSegmentStartMs: number | undefined): Promise<void> {
     // a killed (or signalled) ffmpeg may leave its open segment unlisted: index it, so the gap starts where
     // recording really ended and the index matches the disk
-    await reconcileRecent(this.o.root, camera, this.o.store, this.o.tools, this.o.logger, this.clock(), openSegmentStartMs);
-    const last = this.o.store.lastSegment(camera);
-    this.o.store.openGap(camera, last?.endMs ?? this.clock(), reason);
+    await reconcileRecent(this.root, camera, this.store, this.tools, this.logger, this.clock(), openSegmentStartMs);
+    const last = this.store.lastSegment(camera);
+    this.store.openGap(camera, last?.endMs ?? this.clock(), reason);
     this.persistStatus(camera);
   }
 
   /** Deletes segments past their camera's retention, unless an event clip or a hold needs them. */
   async runRetention(now = this.clock()): Promise<number> {
-    const days = new Map(this.o.cameras.map((c) => [c.id, c.retainDays]));
-    const minDays = Math.min(...this.o.cameras.map((c) => c.retainDays));
-    const protections = this.o.store.protectionsInForce(now);
+    const days = new Map(this.cameras.map((c) => [c.id, c.retainDays]));
+    const minDays = Math.min(...this.cameras.map((c) => c.retainDays));
+    const protections = this.store.protectionsInForce(now);
     let deleted = 0;
     // in pages, oldest first: a year of 32 cameras is millions of rows
     const cutoff = now - minDays * 86_400_000;
     for (let after = { startMs: -1, id: 0 }; ; ) {
-      const page = this.o.store.oldestSegments(2000, after);
+      const page = this.store.oldestSegments(2000, after);
       const candidates = page.filter((s) => s.endMs < cutoff);
       const victims = expiredSegments(candidates, protections, (c) => days.get(c) ?? minDays, now);
       if (victims.length) await this.deleteSegments(victims);
@@ -187,7 +210,7 @@ export class RecordingService {
       if (page.length < 2000 || candidates.length < page.length) break;
       after = page[page.length - 1]!;
     }
-    if (deleted) this.o.logger.info({ deleted }, 'retention deleted old segments');
+    if (deleted) this.logger.info({ deleted }, 'retention deleted old segments');
     return deleted;
   }
 
@@ -196,19 +219,19 @@ export class RecordingService {
     if (this.guardRunning) return 0;
     this.guardRunning = true;
     try {
-      const state = await (this.o.diskState ?? realDiskState)(this.o.root);
-      let need = bytesToFree(state, this.o.disk);
+      const state = await (this.diskState ?? realDiskState)(this.root);
+      let need = bytesToFree(state, this.disk);
       if (need <= 0) {
-        if (this.alarm) this.o.logger.info('disk space is back above the floor');
+        if (this.alarm) this.logger.info('disk space is back above the floor');
         this.alarm = undefined;
         return 0;
       }
       const now = this.clock();
-      const protections = this.o.store.protectionsInForce(now);
+      const protections = this.store.protectionsInForce(now);
       let freed = 0;
       let after = { startMs: -1, id: 0 };
       while (need > 0) {
-        const page = this.o.store.oldestSegments(500, after);
+        const page = this.store.oldestSegments(500, after);
         if (!page.length) break;
         after = page[page.length - 1]!;
         const victims = segmentsToFree(page, protections, need, now);
@@ -219,12 +242,12 @@ export class RecordingService {
       }
       if (need > 0) {
         const message = `disk below its floor and nothing left to delete (${Math.round(state.freeBytes / 1e6)} MB free; everything older is held)`;
-        if (this.alarm !== message) this.o.logger.error({ freeBytes: state.freeBytes }, message);
+        if (this.alarm !== message) this.logger.error({ freeBytes: state.freeBytes }, message);
         this.alarm = message;
       } else {
         this.alarm = undefined;
       }
-      if (freed) this.o.logger.warn({ freedBytes: freed, freeBytes: state.freeBytes }, 'disk guard deleted the oldest segments');
+      if (freed) this.logger.warn({ freedBytes: freed, freeBytes: state.freeBytes }, 'disk guard deleted the oldest segments');
       return freed;
     } finally {
       this.guardRunning = false;
@@ -233,6 +256,6 @@ export class RecordingService {
 
   private async deleteSegments(victims: readonly SegmentRow[]): Promise<void> {
     for (const v of victims) await rm(v.path, { force: true });
-    this.o.store.deleteSegments(victims.map((v) => v.id));
+    this.store.deleteSegments(victims.map((v) => v.id));
   }
 }

@@ -35,8 +35,21 @@ export class LiveRelayService {
   private readonly log: Logger;
   private readonly sockets = new Map<string, WebSocket>();
 
-  constructor(private readonly o: LiveRelayServiceOptions) {
-    this.log = o.logger.child({ part: 'live-relay' });
+  private readonly live: Pick<LiveStreams, 'watch'>;
+  private readonly ward: string;
+  private readonly cameras: readonly LiveCamera[];
+  private readonly audit: Audit;
+  private readonly ca: Buffer | undefined;
+  private readonly maxRelays: number | undefined;
+
+  constructor({ live, ward, cameras, audit, ca, logger, maxRelays }: LiveRelayServiceOptions) {
+    this.live = live;
+    this.ward = ward;
+    this.cameras = cameras;
+    this.audit = audit;
+    this.ca = ca;
+    this.maxRelays = maxRelays;
+    this.log = logger.child({ part: 'live-relay' });
   }
 
   /** A `cmd/live` from the hub (the uplink's onCommand). Never throws. */
@@ -61,10 +74,10 @@ export class LiveRelayService {
 
   private start(cmd: LiveCommand): void {
     if (this.sockets.has(cmd.relayId)) return; // QoS 1 may deliver a command twice
-    const decision = decideLive(cmd, { ward: this.o.ward, cameras: this.o.cameras, open: this.open(), ...(this.o.maxRelays !== undefined ? { maxRelays: this.o.maxRelays } : {}) });
+    const decision = decideLive(cmd, { ward: this.ward, cameras: this.cameras, open: this.open(), ...(this.maxRelays !== undefined ? { maxRelays: this.maxRelays } : {}) });
     let socket: WebSocket;
     try {
-      socket = new WebSocket(cmd.url, { headers: { authorization: `Bearer ${cmd.token}` }, maxPayload: MAX_INBOUND_BYTES, handshakeTimeout: 10_000, generateMask: zeroMask, ...(this.o.ca ? { ca: this.o.ca } : {}) });
+      socket = new WebSocket(cmd.url, { headers: { authorization: `Bearer ${cmd.token}` }, maxPayload: MAX_INBOUND_BYTES, handshakeTimeout: 10_000, generateMask: zeroMask, ...(this.ca ? { ca: this.ca } : {}) });
     } catch (err) {
       this.log.warn({ relayId: cmd.relayId, err: (err as Error).message }, 'cannot connect to the hub for a live view');
       return;
@@ -87,9 +100,9 @@ export class LiveRelayService {
         return;
       }
       const camera = decision.camera;
-      this.o.audit.record({ actor: `hub:${cmd.requestedBy}`, action: 'live.view', target: camera.id, ip: null, detail: { stream: cmd.stream, relayId: cmd.relayId, via: 'hub' } });
+      this.audit.record({ actor: `hub:${cmd.requestedBy}`, action: 'live.view', target: camera.id, ip: null, detail: { stream: cmd.stream, relayId: cmd.relayId, via: 'hub' } });
       this.log.info({ relayId: cmd.relayId, camera: camera.id, stream: cmd.stream, by: cmd.requestedBy }, 'live view to the hub started');
-      leave = this.o.live.watch({ camera: camera.id, stream: cmd.stream, url: cmd.stream === 'main' ? camera.mainUrl : camera.subUrl, loopFile: camera.loopFile === true }, socketViewer(socket));
+      leave = this.live.watch({ camera: camera.id, stream: cmd.stream, url: cmd.stream === 'main' ? camera.mainUrl : camera.subUrl, loopFile: camera.loopFile === true }, socketViewer(socket));
     });
     socket.on('close', () => {
       clearInterval(ping);

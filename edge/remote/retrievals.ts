@@ -48,9 +48,29 @@ export class RetrievalService {
   private stopped = false;
   private sweepTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: RetrievalServiceOptions) {
-    this.log = o.logger.child({ part: 'retrieve' });
-    const db = o.db;
+  private readonly db: Db;
+  private readonly outbox: Outbox;
+  private readonly recordStore: RecordStore;
+  private readonly audit: Audit;
+  private readonly ffmpegPath: string;
+  private readonly ward: string;
+  private readonly cameras: readonly string[];
+  private readonly dir: string;
+  private readonly clock: () => number;
+  private readonly maxRetrieveMs: number | undefined;
+
+  constructor({ db, outbox, recordStore, audit, ffmpegPath, ward, cameras, dir, logger, clock, maxRetrieveMs }: RetrievalServiceOptions) {
+    this.db = db;
+    this.outbox = outbox;
+    this.recordStore = recordStore;
+    this.audit = audit;
+    this.ffmpegPath = ffmpegPath;
+    this.ward = ward;
+    this.cameras = cameras;
+    this.dir = dir;
+    this.clock = clock;
+    this.maxRetrieveMs = maxRetrieveMs;
+    this.log = logger.child({ part: 'retrieve' });
     this.s = {
       get: db.prepare<[string], Row>('SELECT * FROM retrievals WHERE request_id = ?'),
       insert: db.prepare(`INSERT INTO retrievals (request_id, camera, from_ms, to_ms, requested_by, state, reason, created_at, updated_at)
@@ -108,22 +128,21 @@ export class RetrievalService {
 
   /** Stores the request with its first answer, in one transaction; true when there is a clip to cut. */
   private accept(cmd: RetrieveCommand): boolean {
-    const { db, audit } = this.o;
-    return db.transaction(() => {
+    return this.db.transaction(() => {
       if (this.s.get.get(cmd.requestId)) {
         this.log.info({ requestId: cmd.requestId }, 'retrieve repeated: already handled');
         return false;
       }
-      const now = this.o.clock();
+      const now = this.clock();
       const decision = decideRetrieval(cmd, {
-        ward: this.o.ward,
-        cameras: this.o.cameras,
-        segments: this.o.cameras.includes(cmd.camera) ? this.o.recordStore.segmentsInRange(cmd.camera, cmd.from, cmd.to) : [],
-        ...(this.o.maxRetrieveMs !== undefined ? { maxRetrieveMs: this.o.maxRetrieveMs } : {}),
+        ward: this.ward,
+        cameras: this.cameras,
+        segments: this.cameras.includes(cmd.camera) ? this.recordStore.segmentsInRange(cmd.camera, cmd.from, cmd.to) : [],
+        ...(this.maxRetrieveMs !== undefined ? { maxRetrieveMs: this.maxRetrieveMs } : {}),
       });
       const reason = decision.ok ? null : decision.reason;
       this.s.insert.run({ requestId: cmd.requestId, camera: cmd.camera, from: cmd.from, to: cmd.to, requestedBy: cmd.requestedBy, state: decision.ok ? 'cutting' : 'failed', reason, now });
-      audit.record({ actor: cmd.requestedBy, action: 'retrieve.request', target: cmd.requestId, ip: null, detail: { via: 'hub', camera: cmd.camera, from: cmd.from, to: cmd.to } });
+      this.audit.record({ actor: cmd.requestedBy, action: 'retrieve.request', target: cmd.requestId, ip: null, detail: { via: 'hub', camera: cmd.camera, from: cmd.from, to: cmd.to } });
       if (decision.ok) this.status({ requestId: cmd.requestId, state: 'cutting' });
       else this.fail(cmd.requestId, cmd.requestedBy, decision.reason);
       return decision.ok;
@@ -136,16 +155,15 @@ export class RetrievalService {
    * transaction; the hub needs no answer (it cancelled first).
    */
   private cancel(cmd: RetrieveCancelCommand): void {
-    const { db, outbox, audit } = this.o;
-    const file = db.transaction((): string | null | undefined => {
+    const file = this.db.transaction((): string | null | undefined => {
       const row = this.s.get.get(cmd.requestId);
       if (!row || row.state === 'failed') return undefined; // never had it, or over already: nothing to drop
-      const dropped = outbox.dropClip(cmd.requestId);
+      const dropped = this.outbox.dropClip(cmd.requestId);
       if (row.state === 'sent' && !dropped) return undefined; // the hub has the whole clip already
       const reason = `cancelled by ${cmd.cancelledBy}`;
-      this.s.failed.run(reason, this.o.clock(), cmd.requestId);
+      this.s.failed.run(reason, this.clock(), cmd.requestId);
       this.s.forget.run(cmd.requestId);
-      audit.record({ actor: `hub:${cmd.cancelledBy}`, action: 'retrieve.cancel', target: cmd.requestId, ip: null, detail: { via: 'hub', was: row.state, clipDropped: dropped } });
+      this.audit.record({ actor: `hub:${cmd.cancelledBy}`, action: 'retrieve.cancel', target: cmd.requestId, ip: null, detail: { via: 'hub', was: row.state, clipDropped: dropped } });
       return row.path;
     })();
     if (file === undefined) return;
@@ -154,14 +172,14 @@ export class RetrievalService {
   }
 
   private status(s: Omit<RetrievalStatus, 'msgId'>): void {
-    this.o.outbox.enqueue(topics.retrievals(this.o.ward), { msgId: newMsgId(this.o.clock()), ...s });
+    this.outbox.enqueue(topics.retrievals(this.ward), { msgId: newMsgId(this.clock()), ...s });
   }
 
   /** Inside a transaction: the row, the answer to the hub and the audit row together. */
   private fail(requestId: string, requestedBy: string, reason: string): void {
-    this.s.failed.run(reason, this.o.clock(), requestId);
+    this.s.failed.run(reason, this.clock(), requestId);
     this.status({ requestId, state: 'failed', reason });
-    this.o.audit.record({ actor: requestedBy, action: 'retrieve.result', target: requestId, ip: null, detail: { state: 'failed', reason } });
+    this.audit.record({ actor: requestedBy, action: 'retrieve.result', target: requestId, ip: null, detail: { state: 'failed', reason } });
     this.log.warn({ requestId, reason }, `retrieve failed: ${reason}`);
   }
 
@@ -172,27 +190,26 @@ export class RetrievalService {
   private async cut(requestId: string): Promise<void> {
     const row = this.s.get.get(requestId);
     if (!row || row.state !== 'cutting') return;
-    const { db, outbox, audit } = this.o;
     // segments are read again: retention may have taken some since the request came
-    const plan = clipPlan(this.o.recordStore.segmentsInRange(row.camera, row.from_ms, row.to_ms), row.from_ms, row.to_ms);
+    const plan = clipPlan(this.recordStore.segmentsInRange(row.camera, row.from_ms, row.to_ms), row.from_ms, row.to_ms);
     let failure: string | undefined;
     let file: string | undefined;
     if (!plan) failure = 'no recording left in the range (removed by retention since the request?)';
     else {
-      const dir = path.join(this.o.dir, row.camera);
+      const dir = path.join(this.dir, row.camera);
       mkdirSync(dir, { recursive: true });
       file = path.join(dir, `${requestId}.mp4`);
       try {
-        await cutClip(this.o.ffmpegPath, plan, file);
+        await cutClip(this.ffmpegPath, plan, file);
         const clip = await describeClip(file);
         if (clip.bytes > MAX_CLIP_BYTES) failure = `the clip is ${Math.round(clip.bytes / 1e6)} MB, more than one clip may carry: ask for a shorter range`;
         else {
-          const queued = db.transaction(() => {
+          const queued = this.db.transaction(() => {
             if (this.s.get.get(requestId)?.state !== 'cutting') return false; // cancelled while it was being cut
-            outbox.enqueueClip({ ...clip, eventId: requestId, requestId, camera: row.camera, start: plan.start, end: plan.end });
-            this.s.sent.run(file!, this.o.clock(), requestId);
+            this.outbox.enqueueClip({ ...clip, eventId: requestId, requestId, camera: row.camera, start: plan.start, end: plan.end });
+            this.s.sent.run(file!, this.clock(), requestId);
             this.status({ requestId, state: 'sent', bytes: clip.bytes });
-            audit.record({ actor: row.requested_by, action: 'retrieve.result', target: requestId, ip: null, detail: { state: 'sent', bytes: clip.bytes, sha256: clip.sha256, start: plan.start, end: plan.end } });
+            this.audit.record({ actor: row.requested_by, action: 'retrieve.result', target: requestId, ip: null, detail: { state: 'sent', bytes: clip.bytes, sha256: clip.sha256, start: plan.start, end: plan.end } });
             return true;
           })();
           if (!queued) {
@@ -208,6 +225,6 @@ export class RetrievalService {
       }
     }
     if (file) rmSync(file, { force: true });
-    db.transaction(() => this.fail(requestId, row.requested_by, failure!))();
+    this.db.transaction(() => this.fail(requestId, row.requested_by, failure!))();
   }
 }

@@ -65,23 +65,44 @@ export class ExportService {
   private readonly live = new Map<string, { progress: number; step: string | null; done: Promise<void> }>();
   private readonly clock: () => number;
 
-  constructor(private readonly o: ExportServiceOptions) {
-    this.clock = o.clock ?? Date.now;
-    mkdirSync(o.dir, { recursive: true });
+  private readonly db: Db;
+  private readonly audit: Audit;
+  private readonly store: RecordStore;
+  private readonly signer: ExportSigner;
+  private readonly ffmpegPath: string;
+  private readonly dir: string;
+  private readonly ward: { id: string; name: string };
+  private readonly cameraName: (camera: string) => string;
+  private readonly timeZone: string;
+  private readonly logger: Logger;
+
+  constructor({ db, audit, store, signer, ffmpegPath, dir, ward, cameraName, timeZone, logger, clock }: ExportServiceOptions) {
+    this.db = db;
+    this.audit = audit;
+    this.store = store;
+    this.signer = signer;
+    this.ffmpegPath = ffmpegPath;
+    this.dir = dir;
+    this.ward = ward;
+    this.cameraName = cameraName;
+    this.timeZone = timeZone;
+    this.logger = logger;
+    this.clock = clock ?? Date.now;
+    mkdirSync(dir, { recursive: true });
     // a box stopped mid-export: its partial folder is useless, the row says so
-    o.db.prepare("UPDATE exports SET state = 'failed', error = 'the box stopped while it ran', finished_at = ? WHERE state = 'running'").run(this.clock());
-    for (const f of readdirSync(o.dir)) if (f.startsWith('.') && f.endsWith('.partial')) rmSync(path.join(o.dir, f), { recursive: true, force: true });
+    db.prepare("UPDATE exports SET state = 'failed', error = 'the box stopped while it ran', finished_at = ? WHERE state = 'running'").run(this.clock());
+    for (const f of readdirSync(dir)) if (f.startsWith('.') && f.endsWith('.partial')) rmSync(path.join(dir, f), { recursive: true, force: true });
   }
 
   /** Starts an export (audited) and returns its id; `whenDone(id)` resolves when it has finished either way. */
   start(req: ExportRequest): string {
     const id = ulid(this.clock());
     const now = this.clock();
-    this.o.db.transaction(() => {
-      this.o.db
+    this.db.transaction(() => {
+      this.db
         .prepare('INSERT INTO exports (id, state, cameras, from_ms, to_ms, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(id, 'running', JSON.stringify(req.cameras), req.fromMs, req.toMs, req.reason, req.by.name, now);
-      this.o.audit.record({ actor: req.by.name, action: 'export', target: id, ip: req.by.ip, detail: { cameras: req.cameras, fromMs: req.fromMs, toMs: req.toMs, reason: req.reason } });
+      this.audit.record({ actor: req.by.name, action: 'export', target: id, ip: req.by.ip, detail: { cameras: req.cameras, fromMs: req.fromMs, toMs: req.toMs, reason: req.reason } });
     })();
     const entry = { progress: 0, step: null as string | null, done: Promise.resolve() };
     this.live.set(id, entry);
@@ -94,18 +115,18 @@ export class ExportService {
   }
 
   get(id: string): ExportStatus | undefined {
-    const row = this.o.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM exports WHERE id = ?`).get(id);
+    const row = this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM exports WHERE id = ?`).get(id);
     return row && this.status(row);
   }
 
   list(limit = 50): ExportStatus[] {
-    return this.o.db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM exports ORDER BY id DESC LIMIT ?`).all(limit).map((r) => this.status(r));
+    return this.db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM exports ORDER BY id DESC LIMIT ?`).all(limit).map((r) => this.status(r));
   }
 
   /** The folder of a finished export, or undefined. */
   folder(id: string): string | undefined {
     const s = this.get(id);
-    return s?.state === 'done' ? path.join(this.o.dir, id) : undefined;
+    return s?.state === 'done' ? path.join(this.dir, id) : undefined;
   }
 
   /** The files of a finished export: name and size. */
@@ -124,8 +145,8 @@ export class ExportService {
   }
 
   private async run(id: string, req: ExportRequest, entry: { progress: number; step: string | null }): Promise<void> {
-    const partial = path.join(this.o.dir, `.${id}.partial`);
-    const at = (ms: number) => manifestTimes(ms, this.o.timeZone);
+    const partial = path.join(this.dir, `.${id}.partial`);
+    const at = (ms: number) => manifestTimes(ms, this.timeZone);
     try {
       mkdirSync(partial, { recursive: true });
       const cameras: ExportManifest['cameras'] = [];
@@ -133,18 +154,18 @@ export class ExportService {
       const steps = req.cameras.length + 1;
       for (const [i, camera] of req.cameras.entries()) {
         entry.step = camera;
-        const plan = clipPlan(this.o.store.segmentsInRange(camera, req.fromMs, req.toMs), req.fromMs, req.toMs);
+        const plan = clipPlan(this.store.segmentsInRange(camera, req.fromMs, req.toMs), req.fromMs, req.toMs);
         if (!plan) {
           missing.push(camera);
         } else {
           const file = `${camera}.mp4`;
-          await cutClip(this.o.ffmpegPath, plan, path.join(partial, file));
+          await cutClip(this.ffmpegPath, plan, path.join(partial, file));
           entry.step = `${camera} sha256`;
           const full = path.join(partial, file);
           const [from, to] = [at(plan.start), at(plan.end)];
           cameras.push({
             camera,
-            name: this.o.cameraName(camera),
+            name: this.cameraName(camera),
             file,
             bytes: statSync(full).size,
             sha256: await sha256File(full),
@@ -164,8 +185,8 @@ export class ExportService {
       const manifest: ExportManifest = {
         format: MANIFEST_FORMAT,
         id,
-        box: { ward: this.o.ward.id, wardName: this.o.ward.name },
-        timeZone: this.o.timeZone,
+        box: { ward: this.ward.id, wardName: this.ward.name },
+        timeZone: this.timeZone,
         range: { from: from.utc, to: to.utc, fromMs: req.fromMs, toMs: req.toMs, fromLocal: from.local, toLocal: to.local },
         cameras,
         missing,
@@ -173,21 +194,21 @@ export class ExportService {
         reason: req.reason,
         createdAt: created.utc,
         createdAtLocal: created.local,
-        keyId: keyIdOf(this.o.signer.publicKeyPem),
+        keyId: keyIdOf(this.signer.publicKeyPem),
       };
       const bytes = manifestBytes(manifest);
       writeFileAtomicSync(path.join(partial, MANIFEST_FILE), bytes);
-      writeFileAtomicSync(path.join(partial, SIGNATURE_FILE), this.o.signer.sign(bytes).toString('base64') + '\n');
-      writeFileAtomicSync(path.join(partial, PUBLIC_KEY_COPY), this.o.signer.publicKeyPem);
-      renameSync(partial, path.join(this.o.dir, id));
+      writeFileAtomicSync(path.join(partial, SIGNATURE_FILE), this.signer.sign(bytes).toString('base64') + '\n');
+      writeFileAtomicSync(path.join(partial, PUBLIC_KEY_COPY), this.signer.publicKeyPem);
+      renameSync(partial, path.join(this.dir, id));
       const total = cameras.reduce((a, c) => a + c.bytes, 0);
-      this.o.db.prepare("UPDATE exports SET state = 'done', finished_at = ?, bytes = ? WHERE id = ?").run(this.clock(), total, id);
-      this.o.logger.info({ export: id, cameras: cameras.length, bytes: total }, 'export done');
+      this.db.prepare("UPDATE exports SET state = 'done', finished_at = ?, bytes = ? WHERE id = ?").run(this.clock(), total, id);
+      this.logger.info({ export: id, cameras: cameras.length, bytes: total }, 'export done');
     } catch (err) {
       rmSync(partial, { recursive: true, force: true });
       const message = (err as Error).message.slice(0, 500);
-      this.o.db.prepare("UPDATE exports SET state = 'failed', finished_at = ?, error = ? WHERE id = ?").run(this.clock(), message, id);
-      this.o.logger.warn({ export: id, err: message }, 'export failed');
+      this.db.prepare("UPDATE exports SET state = 'failed', finished_at = ?, error = ? WHERE id = ?").run(this.clock(), message, id);
+      this.logger.warn({ export: id, err: message }, 'export failed');
     }
   }
 }

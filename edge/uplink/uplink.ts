@@ -112,12 +112,39 @@ export class Uplink {
   private readonly backoff: Backoff;
   private readonly counters = { published: 0, acked: 0, chunksAcked: 0, connects: 0, resends: 0 };
 
-  constructor(private readonly o: UplinkOptions) {
-    this.window = o.window ?? 128;
-    this.chunkWindow = o.chunkWindow ?? 16;
-    this.backoff = o.backoff ?? new Backoff();
-    this.awaitWindow = o.awaitWindow ?? 4096;
-    this.confirm = storedConfirmation(o.outbox.state(CONFIRM_STATE));
+  private readonly outbox: Outbox;
+  private readonly ward: string;
+  private readonly url: string;
+  private readonly username: string;
+  private readonly password: string;
+  private readonly ca: Buffer | undefined;
+  private readonly logger: Logger;
+  private readonly status: (() => object) | undefined;
+  private readonly statusEveryMs: number | undefined;
+  private readonly onCommand: ((name: string, payload: Buffer) => void) | undefined;
+  private readonly hubKeys: UplinkOptions['hubKeys'];
+  private readonly resend: ResendTiming | undefined;
+  private readonly deliveryWaitMs: number | undefined;
+
+  constructor({ outbox, ward, url, username, password, ca, logger, window, chunkWindow, status, statusEveryMs, onCommand, backoff, hubKeys, awaitWindow, resend, deliveryWaitMs }: UplinkOptions) {
+    this.outbox = outbox;
+    this.ward = ward;
+    this.url = url;
+    this.username = username;
+    this.password = password;
+    this.ca = ca;
+    this.logger = logger;
+    this.status = status;
+    this.statusEveryMs = statusEveryMs;
+    this.onCommand = onCommand;
+    this.hubKeys = hubKeys;
+    this.resend = resend;
+    this.deliveryWaitMs = deliveryWaitMs;
+    this.window = window ?? 128;
+    this.chunkWindow = chunkWindow ?? 16;
+    this.backoff = backoff ?? new Backoff();
+    this.awaitWindow = awaitWindow ?? 4096;
+    this.confirm = storedConfirmation(outbox.state(CONFIRM_STATE));
   }
 
   start(): void {
@@ -159,18 +186,18 @@ export class Uplink {
   private connect(): void {
     if (this.stopped) return;
     const generation = ++this.generation;
-    const client = mqtt.connect(this.o.url, {
-      clientId: `ward-${this.o.ward}`,
-      username: this.o.username,
-      password: this.o.password,
+    const client = mqtt.connect(this.url, {
+      clientId: `ward-${this.ward}`,
+      username: this.username,
+      password: this.password,
       protocolVersion: 4,
       clean: true,
       // we reconnect ourselves, from the database: a fresh client each time, no in-memory resend queue
       reconnectPeriod: 0,
       connectTimeout: 10_000,
       keepalive: 30,
-      ...(this.o.ca ? { ca: this.o.ca, rejectUnauthorized: true } : {}),
-      will: { topic: topics.wardStatus(this.o.ward), payload: Buffer.from(JSON.stringify({ state: 'offline', ward: this.o.ward })), qos: 1, retain: true },
+      ...(this.ca ? { ca: this.ca, rejectUnauthorized: true } : {}),
+      will: { topic: topics.wardStatus(this.ward), payload: Buffer.from(JSON.stringify({ state: 'offline', ward: this.ward })), qos: 1, retain: true },
     });
     this.client = client;
     client.on('connect', () => {
@@ -178,25 +205,25 @@ export class Uplink {
       this.connected = true;
       this.connectedAt = Date.now();
       this.counters.connects++;
-      this.o.logger.info({ url: this.o.url, backlog: this.o.outbox.depth() }, this.lastProblem ? 'connected to the hub (the problem before is gone)' : 'connected to the hub');
+      this.logger.info({ url: this.url, backlog: this.outbox.depth() }, this.lastProblem ? 'connected to the hub (the problem before is gone)' : 'connected to the hub');
       this.lastProblem = undefined;
       this.ready = false;
       // rows wait for the SUBACK: the hub's retained `cmd/delivery` comes with it and says when a row may leave
-      client.subscribe(topics.commandFilter(this.o.ward), { qos: 1 }, () => {
+      client.subscribe(topics.commandFilter(this.ward), { qos: 1 }, () => {
         if (generation !== this.generation) return;
         if (this.confirm !== undefined) this.setReady();
-        else this.readyTimer = setTimeout(() => this.setReady(), this.o.deliveryWaitMs ?? 1000);
+        else this.readyTimer = setTimeout(() => this.setReady(), this.deliveryWaitMs ?? 1000);
       });
       this.sendStatus();
       clearInterval(this.statusTimer);
-      this.statusTimer = setInterval(() => this.sendStatus(), this.o.statusEveryMs ?? 30_000);
+      this.statusTimer = setInterval(() => this.sendStatus(), this.statusEveryMs ?? 30_000);
       this.pump();
     });
     client.on('message', (topic, payload) => {
       const name = topic.split('/').pop();
       if (generation !== this.generation) return;
       if (name === 'ack' || name === 'delivery') this.deliveryCommand(name, payload);
-      else if (name && this.o.onCommand) this.o.onCommand(name, payload);
+      else if (name && this.onCommand) this.onCommand(name, payload);
     });
     client.on('error', (err) => {
       if (generation === this.generation) this.reportProblem(err);
@@ -208,8 +235,8 @@ export class Uplink {
   }
 
   private target(): HubTarget {
-    const u = new URL(this.o.url);
-    return { host: u.hostname, port: Number(u.port), tls: u.protocol === 'mqtts:', caFile: this.o.hubKeys?.caFile, tokenSecret: this.o.hubKeys?.tokenSecret ?? 'hub-token', ward: this.o.ward };
+    const u = new URL(this.url);
+    return { host: u.hostname, port: Number(u.port), tls: u.protocol === 'mqtts:', caFile: this.hubKeys?.caFile, tokenSecret: this.hubKeys?.tokenSecret ?? 'hub-token', ward: this.ward };
   }
 
   /** A failed connection names the edge.yaml key to fix; the same problem again (every retry) is not logged again. */
@@ -218,7 +245,7 @@ export class Uplink {
     const text = formatHubProblem(problem);
     if (text === this.lastProblem) return;
     this.lastProblem = text;
-    this.o.logger.warn({ err: err.message, problem: problem.kind, key: problem.key, fix: problem.fix }, `hub connection: ${text}`);
+    this.logger.warn({ err: err.message, problem: problem.kind, key: problem.key, fix: problem.fix }, `hub connection: ${text}`);
   }
 
   private onDisconnect(): void {
@@ -234,7 +261,7 @@ export class Uplink {
     this.startOver();
     if (this.stopped) return;
     const delay = this.backoff.next(wasConnected ? Date.now() - this.connectedAt : 0);
-    if (wasConnected) this.o.logger.warn({ retryInMs: delay, backlog: this.o.outbox.depth() }, 'lost the hub connection');
+    if (wasConnected) this.logger.warn({ retryInMs: delay, backlog: this.outbox.depth() }, 'lost the hub connection');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
@@ -261,7 +288,7 @@ export class Uplink {
   private deliveryCommand(name: string, payload: Buffer): void {
     const decoded = decodeCommand(name, payload);
     if (!decoded.ok) {
-      this.o.logger.warn({ command: name, reason: decoded.reason }, `command from the hub ignored: ${decoded.reason}`);
+      this.logger.warn({ command: name, reason: decoded.reason }, `command from the hub ignored: ${decoded.reason}`);
       return;
     }
     const cmd = decoded.command;
@@ -269,8 +296,8 @@ export class Uplink {
     else if (cmd.name === 'delivery') {
       const changed = cmd.payload.confirm !== this.confirm;
       if (changed) {
-        this.o.logger.info({ confirm: cmd.payload.confirm }, cmd.payload.confirm === 'ack' ? "the hub confirms each message (cmd/ack): rows leave the outbox on the hub's ack" : "the hub's broker confirms each message after its commit: rows leave the outbox on PUBACK");
-        this.o.outbox.setState(CONFIRM_STATE, cmd.payload.confirm);
+        this.logger.info({ confirm: cmd.payload.confirm }, cmd.payload.confirm === 'ack' ? "the hub confirms each message (cmd/ack): rows leave the outbox on the hub's ack" : "the hub's broker confirms each message after its commit: rows leave the outbox on PUBACK");
+        this.outbox.setState(CONFIRM_STATE, cmd.payload.confirm);
         const wasAck = this.confirm === 'ack';
         this.confirm = cmd.payload.confirm;
         // what waited for an ack that will not come any more is sent again, under the new rule
@@ -283,7 +310,7 @@ export class Uplink {
   /** The hub committed these: their rows leave the outbox, their chunks count as delivered. */
   private hubAck(ack: AckCommand): void {
     this.flushAcks();
-    const settled = this.o.outbox.settle(ack.msgIds);
+    const settled = this.outbox.settle(ack.msgIds);
     this.counters.acked += settled;
     // bounded: entries of rows sent in an earlier round never meet their PUBACK
     if (this.ackedEarly.size > 2 * this.awaitWindow) this.ackedEarly.clear();
@@ -309,8 +336,8 @@ export class Uplink {
   private checkResend(): void {
     if (!this.connected || this.stopped || this.awaiting.size === 0) return;
     const oldest = this.awaiting.values().next().value;
-    if (!resendDue(Date.now(), oldest, this.resendAttempt, this.o.resend ?? RESEND_DEFAULTS)) return;
-    this.o.logger.warn({ waiting: this.awaiting.size, attempt: this.resendAttempt + 1 }, "the hub has not confirmed messages the broker took: sending them again");
+    if (!resendDue(Date.now(), oldest, this.resendAttempt, this.resend ?? RESEND_DEFAULTS)) return;
+    this.logger.warn({ waiting: this.awaiting.size, attempt: this.resendAttempt + 1 }, "the hub has not confirmed messages the broker took: sending them again");
     this.resendAttempt++;
     this.counters.resends++;
     this.startOver();
@@ -318,7 +345,7 @@ export class Uplink {
   }
 
   private sendStatus(): void {
-    if (this.o.status) this.publishRetained(topics.wardStatus(this.o.ward), this.o.status());
+    if (this.status) this.publishRetained(topics.wardStatus(this.ward), this.status());
   }
 
   private pump(): void {
@@ -343,7 +370,7 @@ export class Uplink {
     const chunkShare = Math.max(4, Math.floor(this.window / 4));
     const rowRoom = Math.min(this.window - this.inFlight - (this.clips.size || this.hasClipsWaiting() ? chunkShare : 0), this.awaitWindow - this.awaiting.size);
     if (rowRoom > 0) {
-      for (const row of this.o.outbox.next(this.cursor, rowRoom)) {
+      for (const row of this.outbox.next(this.cursor, rowRoom)) {
         this.cursor = row.seq;
         this.inFlight++;
         this.counters.published++;
@@ -364,12 +391,12 @@ export class Uplink {
   }
 
   private hasClipsWaiting(): boolean {
-    return this.o.outbox.clipsToSend(1).length > 0;
+    return this.outbox.clipsToSend(1).length > 0;
   }
 
   private async fillChunks(client: MqttClient, round: number): Promise<void> {
     if (this.clips.size === 0) {
-      for (const c of this.o.outbox.clipsToSend(2)) {
+      for (const c of this.outbox.clipsToSend(2)) {
         this.clips.set(c.event_id, { eventId: c.event_id, path: c.path, chunks: c.chunks, chunkBytes: c.chunk_bytes, bytes: c.bytes, nextToSend: c.next_chunk, acked: new Set(), ackedBelow: c.next_chunk });
       }
     }
@@ -378,8 +405,8 @@ export class Uplink {
         try {
           clip.file = await open(clip.path, 'r');
         } catch (err) {
-          this.o.logger.error({ eventId: clip.eventId, path: clip.path, err: (err as Error).message }, 'clip file is gone; its upload failed');
-          this.o.outbox.failClip(clip.eventId, `cannot read ${clip.path}: ${(err as Error).message}`);
+          this.logger.error({ eventId: clip.eventId, path: clip.path, err: (err as Error).message }, 'clip file is gone; its upload failed');
+          this.outbox.failClip(clip.eventId, `cannot read ${clip.path}: ${(err as Error).message}`);
           this.clips.delete(clip.eventId);
           continue;
         }
@@ -396,12 +423,12 @@ export class Uplink {
         if (bytesRead !== length) {
           this.inFlight--;
           this.chunksInFlight--;
-          this.o.outbox.failClip(clip.eventId, `clip file shorter than its manifest (${clip.path})`);
+          this.outbox.failClip(clip.eventId, `clip file shorter than its manifest (${clip.path})`);
           this.clips.delete(clip.eventId);
           break;
         }
         this.counters.published++;
-        client.publish(topics.clipChunk(this.o.ward, clip.eventId, index), buffer, { qos: 1 }, (err) => {
+        client.publish(topics.clipChunk(this.ward, clip.eventId, index), buffer, { qos: 1 }, (err) => {
           if (round !== this.round) return;
           this.inFlight--;
           this.chunksInFlight--;
@@ -426,7 +453,7 @@ export class Uplink {
       this.clipProgress.delete(clip.eventId);
       void clip.file?.close();
       this.clips.delete(clip.eventId);
-      this.o.logger.info({ eventId: clip.eventId, bytes: clip.bytes }, 'clip delivered to the hub');
+      this.logger.info({ eventId: clip.eventId, bytes: clip.bytes }, 'clip delivered to the hub');
       // at once, so the next fill does not read this clip back from the database as still pending
       this.flushAcks();
       return;
@@ -449,7 +476,7 @@ export class Uplink {
     const finished = this.finishedClips.splice(0);
     const progress = new Map(this.clipProgress);
     this.clipProgress.clear();
-    this.o.outbox.acknowledge(rows, progress, finished);
+    this.outbox.acknowledge(rows, progress, finished);
   }
 
   private async closeClips(): Promise<void> {

@@ -53,13 +53,21 @@ export class Relay {
   /** bytes received from the ward (for status and the bench) */
   bytesIn = 0;
 
+  /** how long the relay stays up after its last viewer leaves */
+  private readonly lingerMs: number;
+  private readonly logger: Logger;
+  private readonly onEnd: (relay: Relay, reason: EndReason) => void;
+
   constructor(
     readonly info: RelayInfo,
-    private readonly o: { lingerMs: number; connectTimeoutMs: number; logger: Logger; onEnd: (relay: Relay, reason: EndReason) => void },
+    { lingerMs, connectTimeoutMs, logger, onEnd }: { lingerMs: number; connectTimeoutMs: number; logger: Logger; onEnd: (relay: Relay, reason: EndReason) => void },
   ) {
+    this.lingerMs = lingerMs;
+    this.logger = logger;
+    this.onEnd = onEnd;
     // nobody may come: the operator's page closes before it connects, or the ward never gets the command
-    this.lingerTimer = setTimeout(() => this.end('linger'), o.lingerMs);
-    this.connectTimer = setTimeout(() => this.end('edge-timeout'), o.connectTimeoutMs);
+    this.lingerTimer = setTimeout(() => this.end('linger'), lingerMs);
+    this.connectTimer = setTimeout(() => this.end('edge-timeout'), connectTimeoutMs);
   }
 
   get viewerCount(): number {
@@ -115,7 +123,7 @@ export class Relay {
     }
     return () => {
       if (!this.readers.delete(reader) || this.viewerCount || this.ended) return;
-      this.lingerTimer = setTimeout(() => this.end('linger'), this.o.lingerMs);
+      this.lingerTimer = setTimeout(() => this.end('linger'), this.lingerMs);
     };
   }
 
@@ -138,13 +146,13 @@ export class Relay {
     for (const reader of this.readers) reader.end(message);
     this.readers.clear();
     if (this.edge && this.edge.readyState !== this.edge.CLOSED) this.edge.close(1000, 'relay ended');
-    this.o.logger.info({ relayId: this.info.relayId, ward: this.info.ward, camera: this.info.camera, reason, bytesIn: this.bytesIn }, 'live relay ended');
-    this.o.onEnd(this, reason);
+    this.logger.info({ relayId: this.info.relayId, ward: this.info.ward, camera: this.info.camera, reason, bytesIn: this.bytesIn }, 'live relay ended');
+    this.onEnd(this, reason);
   }
 
   private removeViewer(socket: WebSocket): void {
     if (!this.viewers.delete(socket) || this.viewerCount || this.ended) return;
-    this.lingerTimer = setTimeout(() => this.end('linger'), this.o.lingerMs);
+    this.lingerTimer = setTimeout(() => this.end('linger'), this.lingerMs);
   }
 
   private fromEdge(data: Buffer, isBinary: boolean): void {
@@ -169,7 +177,7 @@ export class Relay {
     if (!this.init) return; // a fragment before any init segment cannot be played
     const moof = childBoxes(data, 0)[0];
     if (moof?.type !== 'moof') {
-      this.o.logger.warn({ relayId: this.info.relayId, box: moof?.type }, 'live relay: a message from the ward is not a media fragment; ending');
+      this.logger.warn({ relayId: this.info.relayId, box: moof?.type }, 'live relay: a message from the ward is not a media fragment; ending');
       this.end('edge-closed');
       return;
     }

@@ -51,31 +51,47 @@ export class LiveRelays {
   private readonly endedMessages = new Map<string, string>();
   private readonly log: Logger;
 
-  constructor(private readonly o: LiveRelaysOptions) {
-    this.log = o.logger.child({ part: 'live' });
+  private readonly audit: Audit;
+  private readonly publish: LiveRelaysOptions['publish'];
+  private readonly wards: LiveRelaysOptions['wards'];
+  private readonly maxRelaysPerWard: number;
+  private readonly lingerMs: number;
+  private readonly connectTimeoutMs: number | undefined;
+  private readonly publicUrl: string | undefined;
+  private readonly clock: () => number;
+
+  constructor({ audit, publish, wards, maxRelaysPerWard, lingerMs, connectTimeoutMs, publicUrl, clock, logger }: LiveRelaysOptions) {
+    this.audit = audit;
+    this.publish = publish;
+    this.wards = wards;
+    this.maxRelaysPerWard = maxRelaysPerWard;
+    this.lingerMs = lingerMs;
+    this.connectTimeoutMs = connectTimeoutMs;
+    this.publicUrl = publicUrl;
+    this.clock = clock;
+    this.log = logger.child({ part: 'live' });
   }
 
   /** Checks, audits and opens a relay, then sends cmd/live to the ward; refusals name the field. */
   async open(r: LiveRequest): Promise<{ ok: true; relayId: string } | Extract<LiveCheck, { ok: false }>> {
-    const { wards } = this.o;
     const check = checkLive({
-      wardKnown: wards.wardKnown(r.ward),
-      cameraKnown: wards.cameraKnown(r.ward, r.camera),
-      wardOnline: wards.wardOnline(r.ward),
+      wardKnown: this.wards.wardKnown(r.ward),
+      cameraKnown: this.wards.cameraKnown(r.ward, r.camera),
+      wardOnline: this.wards.wardOnline(r.ward),
       openForWard: [...this.relays.values()].filter((x) => x.info.ward === r.ward).length,
-      maxRelaysPerWard: this.o.maxRelaysPerWard,
+      maxRelaysPerWard: this.maxRelaysPerWard,
     });
     if (!check.ok) return check;
-    const relayId = ulid(this.o.clock());
+    const relayId = ulid(this.clock());
     const token = randomBytes(32).toString('base64url');
     const info: RelayInfo = { relayId, ward: r.ward, camera: r.camera, stream: r.stream, requestedBy: r.by };
-    const relay = new Relay(info, { lingerMs: this.o.lingerMs, connectTimeoutMs: this.o.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, logger: this.log, onEnd: (x) => this.forget(x) });
+    const relay = new Relay(info, { lingerMs: this.lingerMs, connectTimeoutMs: this.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, logger: this.log, onEnd: (x) => this.forget(x) });
     this.relays.set(relayId, relay);
     this.tokens.set(relayId, token);
-    this.o.audit.record({ actor: r.by, action: 'live.view', target: relayId, ip: r.ip, detail: { ward: r.ward, camera: r.camera, stream: r.stream, via: 'hub' } });
-    const cmd: LiveCommand = { msgId: ulid(this.o.clock()), relayId, camera: r.camera, stream: r.stream, url: relayUrl(this.o.publicUrl ?? r.origin, relayId), token, requestedBy: r.by };
+    this.audit.record({ actor: r.by, action: 'live.view', target: relayId, ip: r.ip, detail: { ward: r.ward, camera: r.camera, stream: r.stream, via: 'hub' } });
+    const cmd: LiveCommand = { msgId: ulid(this.clock()), relayId, camera: r.camera, stream: r.stream, url: relayUrl(this.publicUrl ?? r.origin, relayId), token, requestedBy: r.by };
     try {
-      await this.o.publish(r.ward, 'live', cmd);
+      await this.publish(r.ward, 'live', cmd);
     } catch (err) {
       relay.end('stopped');
       this.log.error({ err, relayId }, 'cmd/live could not be published');

@@ -41,18 +41,31 @@ export interface RetrievalsOptions {
 export class Retrievals {
   private readonly log: Logger;
 
-  constructor(private readonly o: RetrievalsOptions) {
-    this.log = o.logger.child({ part: 'retrievals' });
+  /** the requests' rows (also handed out by the `store` getter) */
+  private readonly retrievalStore: RetrievalStore;
+  private readonly audit: Audit;
+  /** the options' `publish`: sends a command to a ward (`publish(id)` below sends a stored request) */
+  private readonly publishCommand: RetrievalsOptions['publish'];
+  private readonly limits: RetrievalLimits;
+  private readonly clock: () => number;
+
+  constructor({ store, audit, publish, limits, clock, logger }: RetrievalsOptions) {
+    this.retrievalStore = store;
+    this.audit = audit;
+    this.publishCommand = publish;
+    this.limits = limits;
+    this.clock = clock;
+    this.log = logger.child({ part: 'retrievals' });
   }
 
   get store(): RetrievalStore {
-    return this.o.store;
+    return this.retrievalStore;
   }
 
   /** Checks, stores and audits a request, then publishes it; refusals name the field. */
   async request(r: RetrievalRequest): Promise<{ ok: true; retrieval: RetrievalView } | Extract<RequestCheck, { ok: false }>> {
-    const { store, audit, limits } = this.o;
-    const now = this.o.clock();
+    const store = this.retrievalStore;
+    const now = this.clock();
     const id = ulid(now);
     const check = store.db.transaction(() => {
       const c = checkRequest({
@@ -62,12 +75,12 @@ export class Retrievals {
         wardKnown: store.wardKnown(r.ward),
         cameraKnown: store.cameraKnown(r.ward, r.camera),
         openByOperator: store.openBy(r.by),
-        ...limits,
+        ...this.limits,
       });
       if (!c.ok) return c;
       store.create({ id, ward: r.ward, camera: r.camera, from: r.from, to: r.to, requestedBy: r.by }, now);
       // in the same transaction: no request reaches a ward unaudited
-      audit.record({ actor: r.by, action: 'retrieve.request', target: id, ip: r.ip, detail: { ward: r.ward, camera: r.camera, from: r.from, to: r.to } });
+      this.audit.record({ actor: r.by, action: 'retrieve.request', target: id, ip: r.ip, detail: { ward: r.ward, camera: r.camera, from: r.from, to: r.to } });
       return c;
     })();
     if (!check.ok) return check;
@@ -81,15 +94,15 @@ export class Retrievals {
    * that arrives all the same is removed at the hub. Audited in the same transaction.
    */
   cancel(id: string, by: string, ip: string | null): { ok: true; retrieval: RetrievalView } | { ok: false; status: 404 | 409; error: string } {
-    const { store, audit } = this.o;
-    const now = this.o.clock();
+    const store = this.retrievalStore;
+    const now = this.clock();
     const result = store.db.transaction(() => {
       const row = store.get(id);
       if (!row) return { ok: false as const, status: 404 as const, error: 'no such retrieval' };
       if (!isOpen(row.state) || !store.cancel(id, `cancelled by ${by}`, now)) {
         return { ok: false as const, status: 409 as const, error: `the retrieval is ${store.view(id)!.state}: only a request still on its way can be cancelled` };
       }
-      audit.record({ actor: by, action: 'retrieve.cancel', target: id, ip, detail: { ward: row.ward, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by } });
+      this.audit.record({ actor: by, action: 'retrieve.cancel', target: id, ip, detail: { ward: row.ward, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by } });
       return { ok: true as const };
     })();
     if (!result.ok) return result;
@@ -103,8 +116,8 @@ export class Retrievals {
    * for event clips) are removed; the request stays, `expired`. Rows first, files after the commit.
    */
   applyRetention(hub: Pick<HubStore, 'resolve'>, clipDays: number): number {
-    const { store } = this.o;
-    const now = this.o.clock();
+    const store = this.retrievalStore;
+    const now = this.clock();
     const files: string[] = [];
     store.db.transaction(() => {
       for (const row of store.readyBefore(now - clipDays * 86_400_000, 10_000)) {
@@ -124,21 +137,21 @@ export class Retrievals {
 
   /** Wards that just said "online": send them what they have not answered. Never throws. */
   wardsOnline(wards: readonly string[]): void {
-    const before = this.o.clock() - REPUBLISH_AFTER_MS;
+    const before = this.clock() - REPUBLISH_AFTER_MS;
     for (const ward of wards) {
-      for (const row of this.o.store.waiting(ward, before)) void this.publish(row.id);
-      for (const row of this.o.store.cancelsToSend(ward, before)) void this.publishCancel(row.id, null);
+      for (const row of this.retrievalStore.waiting(ward, before)) void this.publish(row.id);
+      for (const row of this.retrievalStore.cancelsToSend(ward, before)) void this.publishCancel(row.id, null);
     }
   }
 
   private async publishCancel(id: string, by: string | null): Promise<void> {
-    const row = this.o.store.get(id);
+    const row = this.retrievalStore.get(id);
     if (!row?.cancel_pending) return;
     const cancelledBy = by ?? row.reason?.replace(/^cancelled by /, '') ?? 'operator';
     try {
-      await this.o.publish(row.ward, 'retrieve-cancel', { msgId: ulid(this.o.clock()), requestId: row.id, cancelledBy });
-      const online = this.o.store.wardOnline(row.ward);
-      this.o.store.cancelPublished(row.id, online, this.o.clock());
+      await this.publishCommand(row.ward, 'retrieve-cancel', { msgId: ulid(this.clock()), requestId: row.id, cancelledBy });
+      const online = this.retrievalStore.wardOnline(row.ward);
+      this.retrievalStore.cancelPublished(row.id, online, this.clock());
       this.log.info({ ward: row.ward, requestId: row.id, online }, online ? 'retrieve-cancel sent to the ward' : 'retrieve-cancel kept for the ward: it is offline');
     } catch (err) {
       this.log.warn({ err, ward: row.ward, requestId: row.id }, 'retrieve-cancel could not be published; it goes again when the ward is online');
@@ -146,13 +159,13 @@ export class Retrievals {
   }
 
   private async publish(id: string): Promise<void> {
-    const row = this.o.store.get(id);
+    const row = this.retrievalStore.get(id);
     if (!row) return;
-    const command: RetrieveCommand = { msgId: ulid(this.o.clock()), requestId: row.id, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by };
+    const command: RetrieveCommand = { msgId: ulid(this.clock()), requestId: row.id, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by };
     try {
-      await this.o.publish(row.ward, 'retrieve', command);
-      const online = this.o.store.wardOnline(row.ward);
-      this.o.store.published(row.id, online, this.o.clock());
+      await this.publishCommand(row.ward, 'retrieve', command);
+      const online = this.retrievalStore.wardOnline(row.ward);
+      this.retrievalStore.published(row.id, online, this.clock());
       this.log.info({ ward: row.ward, requestId: row.id, online }, online ? 'retrieve sent to the ward' : 'retrieve kept for the ward: it is offline');
     } catch (err) {
       this.log.warn({ err, ward: row.ward, requestId: row.id }, 'retrieve could not be published; it goes again when the ward is online');

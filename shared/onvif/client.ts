@@ -84,14 +84,17 @@ export class OnvifClient {
   private readonly timeoutMs: number;
   private readonly now: () => number;
 
-  constructor(private readonly o: OnvifClientOptions) {
-    this.url = o.url;
-    this.timeoutMs = o.timeoutMs ?? 5000;
-    this.now = o.now ?? Date.now;
+  private readonly credentials: Credentials | undefined;
+
+  constructor({ url, credentials, timeoutMs, now }: OnvifClientOptions) {
+    this.credentials = credentials;
+    this.url = url;
+    this.timeoutMs = timeoutMs ?? 5000;
+    this.now = now ?? Date.now;
   }
 
   private call(url: string, ns: string, op: string, inner = '', authenticated = true): Promise<Xml> {
-    const header = authenticated && this.o.credentials ? securityHeader(this.o.credentials, this.now() + this.skewMs) : '';
+    const header = authenticated && this.credentials ? securityHeader(this.credentials, this.now() + this.skewMs) : '';
     const prefix = ns === NS.trt ? 'trt' : 'tds';
     return soapCall(url, `${ns}/${op}`, `<${prefix}:${op}>${inner}</${prefix}:${op}>`, header, this.timeoutMs);
   }
