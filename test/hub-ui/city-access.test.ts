@@ -114,7 +114,8 @@ describe.skipIf(!hasBrowser)('the city\'s access in Chromium', () => {
 
   it('an operator grants camera X for 10 minutes: the city sees X live and pulls a minute of it; Y stays refused', async () => {
     // the city's page before any grant: nothing to see, and the API says why
-    expect(await cityPage.isVisible('#city-my-empty')).toBe(true);
+    // the page fills its grants after login: wait for that answer (a loaded CI machine is slow), then look
+    await cityPage.waitForSelector('#city-my-empty', { state: 'visible', timeout: 15_000 });
     expect(await cityPage.isHidden('nav.tabs')).toBe(true);
 
     await operatorPage.click('#tab-city');
@@ -172,7 +173,7 @@ describe.skipIf(!hasBrowser)('the city\'s access in Chromium', () => {
   it('an admin\'s emergency shows the banner on the operator\'s page and lets the city see Y until it ends by itself', async () => {
     const adminPage = await loggedIn('quan');
     await adminPage.waitForSelector('#city-emergency-form:not([hidden])');
-    expect(await adminPage.isHidden('#tab-incidents')).toBe(true);
+    await adminPage.waitForSelector('#tab-incidents', { state: 'hidden' });
     await adminPage.fill('#city-emergency-form [name=hours]', String(EMERGENCY_HOURS));
     await adminPage.fill('#city-emergency-form [name=reason]', 'bão số 5');
     await adminPage.click('#city-emergency-open');
