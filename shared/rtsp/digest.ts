@@ -66,29 +66,22 @@ export function parseAuthorization(header: string): Map<string, string> | undefi
   return fields;
 }
 
-/** The response a client with these credentials computes; exported so tests can play the client. */
-export function digestResponse(args: {
-  credentials: Credentials;
-  realm: string;
+/** What a request's Digest answer is computed over, besides the secret. */
+interface DigestRequest {
   method: string;
   uri: string;
   nonce: string;
   qop?: string | undefined;
   nc?: string | undefined;
   cnonce?: string | undefined;
-}): string {
+}
+
+/** The response a client with these credentials computes; exported so tests can play the client. */
+export function digestResponse(args: DigestRequest & { credentials: Credentials; realm: string }): string {
   return responseFromHa1({ ...args, ha1: digestHa1(args.credentials, args.realm) });
 }
 
-function responseFromHa1(args: {
-  ha1: string;
-  method: string;
-  uri: string;
-  nonce: string;
-  qop?: string | undefined;
-  nc?: string | undefined;
-  cnonce?: string | undefined;
-}): string {
+function responseFromHa1(args: DigestRequest & { ha1: string }): string {
   const { ha1 } = args;
   const ha2 = md5(`${args.method}:${args.uri}`);
   if (args.qop) return md5(`${ha1}:${args.nonce}:${args.nc ?? ''}:${args.cnonce ?? ''}:${args.qop}:${ha2}`);
