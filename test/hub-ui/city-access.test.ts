@@ -3,29 +3,22 @@
 // pulls a minute of its recording; camera Y (cam-2) stays refused; after the revoke X is refused too and the city's
 // relay ends. An admin opens a short emergency: the banner shows on the operator's page, the city sees Y, and at its
 // end by itself Y is refused again. The audit table names each grant, each city view and each pull.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdge, type RunningEdge } from '../../edge/main.js';
+import type { RunningEdge } from '../../edge/main.js';
 import { CLI, Client } from '../../testing/hub/api/test-client.js';
-import { startHub, type RunningHub } from '../../hub/main.js';
-import { testWard } from '../../testing/hub/test-support.js';
-import { hubConfigSchema } from '../../shared/config/hub.js';
-import { loadEdgeConfig, type HubConfig } from '../../shared/config/load.js';
-import { silentLogger } from '../../shared/log.js';
-import { startCameraFarm, type CameraFarm } from '../../test-fixtures/camera/index.js';
+import type { RunningHub } from '../../hub/main.js';
 import { browserOrSkip, launchBrowser } from '../browser.js';
+import { OPERATOR_PASSWORD, startRemoteRig, type RemoteRig } from '../remote/rig.js';
 import { untilWith } from '../until.js';
 
 const hasBrowser = browserOrSkip('city access page test');
 const until = untilWith(60_000, 250);
-const PASSWORD = 'changed-pass-2';
+const PASSWORD = OPERATOR_PASSWORD;
 /** the emergency's length: long enough to watch Y, short enough to see it end by itself */
 const EMERGENCY_HOURS = 0.006; // 21.6 s
 
-let farm: CameraFarm;
+let rig: RemoteRig;
 let hub: RunningHub;
 let edge: RunningEdge;
 let browser: Browser;
@@ -34,34 +27,6 @@ let cityPage: Page;
 let cityApi: Client;
 /** uncaught errors of the pages' scripts: none expected */
 const pageErrors: string[] = [];
-
-async function startDistrict(dir: string) {
-  const p01 = testWard('p01');
-  farm = await startCameraFarm({ count: 2, scene: 'quiet', loopSeconds: 12 });
-  const config: HubConfig = {
-    ...hubConfigSchema.parse({
-      district: { name: 'Phú Nhuận' },
-      storage: { root: path.join(dir, 'hub') },
-      broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
-      wards: [{ id: 'p01', name: 'Phường 1', tokenHash: p01.tokenHash }],
-      http: { host: '127.0.0.1', port: 0 },
-      remoteAccess: { liveLingerSeconds: 2 },
-    }),
-    file: path.join(dir, 'hub.yaml'),
-    secrets: new Map(),
-  };
-  hub = await startHub(config, { logger: silentLogger() });
-  const cameras = farm.cameras
-    .map((cam, i) => `  - id: cam-${i + 1}\n    name: Camera ${i + 1}\n    streams:\n      main: { url: "${cam.mainUrl}" }\n      sub: { url: "${cam.subUrl}" }\n` +
-      '    credentials: { username: admin, passwordSecret: cam }\n    record: { segmentSeconds: 3 }\n')
-    .join('');
-  const file = path.join(dir, 'edge.yaml');
-  writeFileSync(file, `ward: { id: p01, name: Phường 1 }\nstorage: { root: ${dir}/edge }\nreview: { host: 127.0.0.1, port: 0 }\ndetect: { enabled: false }\n` +
-    `hub: { host: 127.0.0.1, port: ${hub.listeners[0]!.port}, tls: false }\ncameras:\n${cameras}`);
-  const loaded = loadEdgeConfig(file, { env: { WARDWATCH_SECRET_CAM: 'wardwatch-cam', WARDWATCH_SECRET_HUB_TOKEN: p01.token } });
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  edge = await startEdge(loaded.config, { logger: silentLogger() });
-}
 
 async function loggedIn(name: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
@@ -86,17 +51,15 @@ const audit = () => hub.store.db.prepare("SELECT actor, action, target, detail F
 
 describe.skipIf(!hasBrowser)('the city\'s access in Chromium', () => {
   beforeAll(async () => {
-    await startDistrict(mkdtempSync(path.join(tmpdir(), 'ww-city-ui-')));
-    for (const [name, role] of [['lan', 'operator'], ['quan', 'admin'], ['city1', 'city']] as const) {
+    // a real hub and ward box, two cameras (the rig logs operator `lan` in); 3 s segments, short relay linger
+    rig = await startRemoteRig({ cameras: 2, hub: { remoteAccess: { liveLingerSeconds: 2 } }, cameraYaml: '    record: { segmentSeconds: 3 }\n' });
+    ({ hub, edge } = rig);
+    for (const [name, role] of [['quan', 'admin'], ['city1', 'city']] as const) {
       await hub.accounts.addUser({ name, role, password: 'initial-pass-1' }, CLI);
       const c = new Client(`http://127.0.0.1:${hub.http!.port}`);
       expect((await c.login(name, 'initial-pass-1', PASSWORD)).status).toBe(200);
       if (name === 'city1') cityApi = c;
     }
-    for (const camera of ['cam-1', 'cam-2']) {
-      await until(`${camera}'s status at the hub`, () => hub.store.db.prepare("SELECT 1 FROM camera_status WHERE ward = 'p01' AND camera = ?").get(camera));
-    }
-    await until('the ward online at the hub', () => hub.retrievals.store.wardOnline('p01'));
     await until('three recorded segments of cam-1', () => edge.recordStore.segmentsInRange('cam-1', 0, Date.now() + 60_000).length >= 3, 60_000);
     browser = await launchBrowser();
     operatorPage = await loggedIn('lan');
@@ -105,9 +68,7 @@ describe.skipIf(!hasBrowser)('the city\'s access in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await edge?.close();
-    await hub?.close();
-    await farm?.stop();
+    await rig?.stop();
   });
 
   let grantId = '';

@@ -1,4 +1,4 @@
-// The district in small for the remote-access tests: one fake RTSP camera, a real hub (broker, ingest, API,
+// The district in small for the remote-access tests: one fake RTSP camera (or `cameras`), a real hub (broker, ingest, API,
 // forwarder, relays) on loopback with operator `lan` logged in, and a real ward box (startEdge) recording the camera
 // and connected to the hub. `edge` may be replaced (a test stops and restarts the box with `edgeConfig`).
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -32,8 +32,10 @@ export interface RemoteRigOptions {
   /** more of hub.yaml (e.g. remoteAccess, forward) */
   hub?: Record<string, unknown>;
   secrets?: Map<string, string>;
-  /** more YAML lines under the camera (indented 4) */
+  /** more YAML lines under each camera (indented 4) */
   cameraYaml?: string;
+  /** fake cameras, named cam-1, cam-2, …; default 1 */
+  cameras?: number;
 }
 
 const until = untilWith(60_000, 250);
@@ -41,7 +43,7 @@ const until = untilWith(60_000, 250);
 export async function startRemoteRig(options: RemoteRigOptions = {}): Promise<RemoteRig> {
   const p01 = testWard('p01');
   const dir = mkdtempSync(path.join(tmpdir(), 'ww-remote-'));
-  const farm = await startCameraFarm({ count: 1, scene: 'quiet', loopSeconds: 12 });
+  const farm = await startCameraFarm({ count: options.cameras ?? 1, scene: 'quiet', loopSeconds: 12 });
   const hubConfig: HubConfig = {
     ...hubConfigSchema.parse({
       district: { name: 'Phú Nhuận' },
@@ -59,14 +61,16 @@ export async function startRemoteRig(options: RemoteRigOptions = {}): Promise<Re
   const operator = new Client(`http://127.0.0.1:${hub.http!.port}`);
   expect((await operator.login('lan', 'initial-pass-1', OPERATOR_PASSWORD)).status).toBe(200);
 
-  const cam = farm.cameras[0]!;
+  const cameras = farm.cameras
+    .map((cam, i) => `  - id: cam-${i + 1}\n    name: Camera ${i + 1}\n    streams:\n      main: { url: "${cam.mainUrl}" }\n      sub: { url: "${cam.subUrl}" }\n` +
+      `    credentials: { username: admin, passwordSecret: cam }\n${options.cameraYaml ?? ''}`)
+    .join('');
   const file = path.join(dir, 'edge.yaml');
   writeFileSync(
     file,
     `ward: { id: p01, name: Phường 1 }\nstorage: { root: ${dir}/edge }\nreview: { host: 127.0.0.1, port: 0 }\ndetect: { enabled: false }\n` +
       `hub: { host: 127.0.0.1, port: ${hub.listeners[0]!.port}, tls: false }\n` +
-      `cameras:\n  - id: cam-1\n    name: Camera 1\n    streams:\n      main: { url: "${cam.mainUrl}" }\n      sub: { url: "${cam.subUrl}" }\n` +
-      `    credentials: { username: admin, passwordSecret: cam }\n${options.cameraYaml ?? ''}`,
+      `cameras:\n${cameras}`,
   );
   const loaded = loadEdgeConfig(file, { env: { WARDWATCH_SECRET_CAM: 'wardwatch-cam', WARDWATCH_SECRET_HUB_TOKEN: p01.token } });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
@@ -83,7 +87,9 @@ export async function startRemoteRig(options: RemoteRigOptions = {}): Promise<Re
       await farm.stop();
     },
   };
-  await until('the camera status at the hub', () => hub.store.db.prepare("SELECT 1 FROM camera_status WHERE ward = 'p01' AND camera = 'cam-1'").get());
+  for (let i = 1; i <= farm.cameras.length; i++) {
+    await until(`cam-${i}'s status at the hub`, () => hub.store.db.prepare("SELECT 1 FROM camera_status WHERE ward = 'p01' AND camera = ?").get(`cam-${i}`));
+  }
   await until('the ward online at the hub', () => hub.retrievals.store.wardOnline('p01'));
   return rig;
 }
