@@ -80,6 +80,23 @@ describe('CityGrants over SQLite', () => {
     expect(actions()).toEqual([`root city.emergency.open ${e.id}`, `system city.emergency.close ${e.id}`]);
   });
 
+  it('a running hub notices an end at its moment, also of a grant made while it slept (not at its next 5 s look)', async () => {
+    db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'ww-city-')), 'hub.db'), hubMigrations);
+    const audit = createAudit(db, { clock: Date.now });
+    const grants = new CityGrants({ db, clock: Date.now, audit });
+    grants.start();
+    try {
+      const e = grants.openEmergency({ by: 'root', hours: 0.3 / 3600, reason: 'drill' }); // 300 ms
+      const closed = () => audit.list({ target: e.id, limit: 10 }).some((a) => a.action === 'city.emergency.close');
+      await new Promise((r) => setTimeout(r, 150));
+      expect(closed()).toBe(false);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(closed()).toBe(true);
+    } finally {
+      grants.stop();
+    }
+  });
+
   it('refuses nonsense before writing anything', () => {
     const { grants, actions } = setup();
     expect(() => grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 0, live: true, recordings: null, reason: 'x' })).toThrow(/minutes/);

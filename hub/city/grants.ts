@@ -63,6 +63,7 @@ export class CityGrants {
   /** ends up to this moment have been noticed */
   private sweptTo: number;
   private timer: NodeJS.Timeout | undefined;
+  private running = false;
 
   constructor(o: { db: Database; clock: () => number; audit: Audit }) {
     this.db = o.db;
@@ -107,6 +108,7 @@ export class CityGrants {
         detail: { ward: g.ward, camera: g.camera, minutes: g.minutes, live: g.live, recordings: g.recordings, reason: g.reason, endsAt } });
     })();
     this.changed();
+    if (this.running) this.tick();
     return { id, endsAt };
   }
 
@@ -121,6 +123,7 @@ export class CityGrants {
       this.audit.record({ actor: e.by, ip: e.ip ?? null, action: 'city.emergency.open', target: id, detail: { hours: e.hours, reason: e.reason, endsAt } });
     })();
     this.changed();
+    if (this.running) this.tick();
     return { id, endsAt };
   }
 
@@ -185,20 +188,25 @@ export class CityGrants {
 
   /** Sweeps at each grant's end (and every few seconds) until `stop()`. */
   start(): void {
-    if (this.timer) return;
-    const tick = (): void => {
-      this.sweep();
-      const next = this.active()[0]?.endsAt;
-      const wait = next === undefined ? SWEEP_MAX_MS : Math.min(SWEEP_MAX_MS, Math.max(10, next - this.clock()));
-      this.timer = setTimeout(tick, wait);
-      this.timer.unref();
-    };
-    tick();
+    if (this.running) return;
+    this.running = true;
+    this.tick();
   }
 
   stop(): void {
+    this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** sweeps now, then sleeps until the soonest end (a new grant re-arms it, so its end is noticed at its moment) */
+  private tick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.sweep();
+    const next = this.active()[0]?.endsAt;
+    const wait = next === undefined ? SWEEP_MAX_MS : Math.min(SWEEP_MAX_MS, Math.max(10, next - this.clock()));
+    this.timer = setTimeout(() => this.tick(), wait);
+    this.timer.unref();
   }
 
   private insert(row: Row): void {
