@@ -133,7 +133,7 @@ function sighting(c: BenchCamera, first: number): Sighting {
 function item(ward: string, topic: string, payload: unknown): BatchItem {
   const decoded = decodeMessage(topic, Buffer.from(JSON.stringify(payload)));
   if (!decoded.ok) throw new Error(`bench message refused: ${decoded.reason}`);
-  return { ward, topic, decoded: { ok: true, message: decoded.message } };
+  return { box: ward, topic, decoded: { ok: true, message: decoded.message } };
 }
 
 const dir = values.root ?? mkdtempSync(path.join(tmpdir(), 'ww-bench-search-'));
@@ -155,7 +155,7 @@ let filled = 0;
   if (!accounts.get('bench')) {
     await accounts.addUser({ name: 'bench', role: 'operator', password: 'bench-pass-1' }, { actor: 'cli:bench', ip: null });
   }
-  const writer = new IndexWriter({ store, retrievals: new RetrievalStore(store.db, audit), logger: silentLogger(), clock });
+  const writer = new IndexWriter({ store, retrievals: new RetrievalStore(store.db, audit), wardOf: (box) => box, logger: silentLogger(), clock });
   const apply = (items: BatchItem[]) => {
     const { outcomes } = writer.applyBatch(items);
     const bad = outcomes.find((o) => !o.ok);

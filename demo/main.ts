@@ -25,7 +25,7 @@ export interface Summary {
 export function summary(d: District): Summary {
   const db = new Database(path.join(d.hubDataDir, 'data', 'hub.db'), { readonly: true, fileMustExist: true });
   try {
-    const statuses = db.prepare("SELECT status FROM ward_status WHERE state = 'online'").pluck().all() as string[];
+    const statuses = db.prepare("SELECT status FROM box_status WHERE state = 'online'").pluck().all() as string[];
     const recording = statuses.map((s) => (JSON.parse(s) as { cameras?: { recording?: number } }).cameras?.recording ?? 0);
     const camerasRecording = recording.reduce((n, r) => n + r, 0);
     const rows = db.prepare('SELECT label, count(*) AS n FROM incidents GROUP BY label').all() as { label: string; n: number }[];

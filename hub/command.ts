@@ -48,7 +48,7 @@ export const hubRunCommand: Command = {
         return;
       }
       const changes = hub.reloadWards(again.config.wards);
-      logger.info({ ...changes, wards: again.config.wards.length }, `wards reloaded from ${values.config}: ${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed (other settings take effect at the next restart)`);
+      logger.info({ ...changes, wards: again.config.wards.length }, `wards reloaded from ${values.config}: boxes ${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed (other settings take effect at the next restart)`);
     };
     process.on('SIGHUP', reload);
     // loaded here, not at the top: `hub user …` and `hub audit …` need none of the broker, ingest or forwarder

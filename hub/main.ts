@@ -1,4 +1,5 @@
 // The district hub process: wires store, accounts and audit, ingest, broker, forwarder, HTTP API and retention.
+import { boxDirectory, boxesOf, type Box } from '../shared/config/boxes.js';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createAccounts, LoginThrottle, type Accounts } from '../shared/accounts/index.js';
@@ -49,29 +50,32 @@ export interface RunningHub {
   /** the API and operator page; undefined when its port could not be taken (logged as an error) */
   http: HubHttp | undefined;
   /**
-   * Takes a new list of wards (hub.yaml re-read on SIGHUP): new wards and tokens are accepted from now on, and a
-   * ward whose token was revoked or replaced is disconnected. Returns what changed.
+   * Takes a new list of wards and their boxes (hub.yaml re-read on SIGHUP): new boxes and tokens are accepted from
+   * now on, a box whose token was revoked or replaced is disconnected, a box moved to another ward sends there.
+   * Returns what changed, by box.
    */
-  reloadWards(wards: HubConfig['wards']): WardChanges;
+  reloadWards(wards: HubConfig['wards']): BoxChanges;
   /** closes the HTTP server, the broker (wards see the hub go), commits what ingest holds, closes the db */
   close(): Promise<void>;
 }
 
-export interface WardChanges {
+export interface BoxChanges {
   added: string[];
   removed: string[];
-  /** a new token, a revoked one, or a new name */
+  /** a new token, a revoked one, a new name or another ward */
   changed: string[];
 }
 
-/** What differs between two ward lists of hub.yaml (pure). */
-export function wardChanges(before: HubConfig['wards'], after: HubConfig['wards']): WardChanges {
-  const old = new Map(before.map((w) => [w.id, w] as const));
-  const next = new Map(after.map((w) => [w.id, w] as const));
+/** What differs, box by box, between two ward lists of hub.yaml (pure). */
+export function boxChanges(before: HubConfig['wards'], after: HubConfig['wards']): BoxChanges {
+  const was = boxDirectory(before);
+  const now = boxesOf(after);
+  const next = new Set(now.map((b) => b.id));
+  const differs = (a: Box, b: Box) => a.tokenHash !== b.tokenHash || a.name !== b.name || a.ward !== b.ward;
   return {
-    added: after.filter((w) => !old.has(w.id)).map((w) => w.id),
-    removed: before.filter((w) => !next.has(w.id)).map((w) => w.id),
-    changed: after.filter((w) => old.has(w.id) && (old.get(w.id)!.tokenHash !== w.tokenHash || old.get(w.id)!.name !== w.name)).map((w) => w.id),
+    added: now.filter((b) => !was.has(b.id)).map((b) => b.id),
+    removed: [...was.keys()].filter((id) => !next.has(id)),
+    changed: now.filter((b) => was.has(b.id) && differs(was.get(b.id)!, b)).map((b) => b.id),
   };
 }
 
@@ -90,6 +94,8 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   const store = openHubStore(config.storage.root);
   store.syncWards(config.wards);
   let wards = config.wards;
+  // box → its ward: ingest files each box's messages under its ward (docs/wards-and-boxes.md); replaced on reload
+  let boxes = boxDirectory(config.wards);
   const audit = createAudit(store.db, { clock });
   // the one retrievals table: ingest applies the wards' answers to it (and audits a request's end through it), the
   // forwarder reads shared recordings from it, the operators' retrievals and live relays ask it
@@ -116,10 +122,11 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   const ingest = createIngest({
     store,
     retrievals: retrievalStore,
+    wardOf: (box) => boxes.get(box)?.ward,
     logger,
     clock,
     onIncidentsChanged: (ids) => forwarder.incidentsChanged(ids),
-    onWardsOnline: (wards) => retrievals?.wardsOnline(wards),
+    onBoxesOnline: (online) => retrievals?.boxesOnline(online),
   });
   let broker: Broker;
   const external = config.broker.mode === 'external' ? config.broker.external : undefined;
@@ -133,7 +140,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
           clientId: external.clientId ?? `wardwatch-hub-${hostname()}`,
           group: external.group,
           sessionExpirySeconds: external.sessionExpirySeconds,
-          wards: config.wards,
+          wards: boxesOf(config.wards),
           sink: ingest,
           logger,
         })
@@ -142,7 +149,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
           maxPayloadBytes: config.broker.maxPayloadBytes,
           connectTimeoutSeconds: config.broker.connectTimeoutSeconds,
           maxUnauthenticatedPerAddress: config.broker.maxUnauthenticatedPerAddress,
-          wards: config.wards,
+          wards: boxesOf(config.wards),
           sink: ingest,
           logger,
           throttle,
@@ -178,7 +185,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   for (const l of broker.listeners) logger.info({ listener: l.type, host: l.host, port: l.port }, `mqtt ${l.type} listening on ${l.host}:${l.port}`);
   if (external) logger.info({ externalBroker: external.url, group: external.group }, `ingest subscribed at ${external.url} (shared group ${external.group})`);
   // the embedded broker's PUBACK comes after the commit; behind an external broker the hub acks each message itself
-  else void announceDelivery((w, n, p, o) => broker.publishCommand(w, n, p, o), config.wards.map((w) => w.id), 'puback', logger);
+  else void announceDelivery((b, n, p, o) => broker.publishCommand(b, n, p, o), [...boxes.keys()], 'puback', logger);
 
   // The page and API are for people; ingest is what must not stop. A taken port is a loud error, not a dead hub.
   const listen = deps.http ?? { host: config.http.host, port: config.http.port };
@@ -231,10 +238,11 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     accounts,
     http,
     reloadWards(next) {
-      const changes = wardChanges(wards, next);
+      const changes = boxChanges(wards, next);
       store.syncWards(next);
-      broker.setWards(next);
-      if (!external) void announceDelivery((w, n, p, o) => broker.publishCommand(w, n, p, o), changes.added, 'puback', logger);
+      boxes = boxDirectory(next);
+      broker.setWards(boxesOf(next));
+      if (!external) void announceDelivery((b, n, p, o) => broker.publishCommand(b, n, p, o), changes.added, 'puback', logger);
       wards = next;
       return changes;
     },

@@ -326,7 +326,7 @@ describe('health, metrics and the OpenAPI document', () => {
   it('reports wards online from the retained status, offline from the Last Will, stale when quiet, with their cameras', async () => {
     const now = clock();
     const status = (ward: string, extra: object) => JSON.stringify({ state: 'online', ward, version: '0.1.0', startedAt: now - 1000, at: now, disk: { freeBytes: 5e11, totalBytes: 2e12 }, outboxDepth: 3, cameras: { recording: 1, total: 2 }, detector: 'onnx', alarms: [], ...extra });
-    const put = hub.store.db.prepare('INSERT OR REPLACE INTO ward_status (ward, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?)');
+    const put = hub.store.db.prepare('INSERT OR REPLACE INTO box_status (box_id, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?)');
     put.run('p07', 'online', status('p07', {}), now, now - 5_000);
     put.run('p08', 'offline', JSON.stringify({ state: 'offline', ward: 'p08' }), null, now - 5_000);
     put.run('p09', 'online', status('p09', {}), now, now - 10 * 60_000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cameraHealth, STALE_AFTER_MS, wardHealth, wardLiveness } from './health.js';
+import type { BoxHealth } from './health.js';
+import { boxHealth, cameraHealth, STALE_AFTER_MS, wardHealth, wardLiveness } from './health.js';
 
 const now = 1_780_000_000_000;
 
@@ -60,18 +61,18 @@ describe('clocks on the health board', () => {
     ['not said by an older box', {}, null],
   ] as const)('passes on the box clock: %s', (_name, extra, want) => {
     const status = JSON.stringify({ state: 'online', ward: 'p07', version: '0.1.0', startedAt: now - 1, at: now, disk: { freeBytes: 10, totalBytes: 20 }, outboxDepth: 0, cameras: { recording: 1, total: 1 }, detector: 'onnx', alarms: [], ...extra });
-    expect(wardHealth({ id: 'p07', name: 'P7', last_seen_at: now, state: 'online', status, updated_at: now }, [], now).clockNtp).toBe(want);
+    expect(boxHealth({ id: 'p07', name: 'P7', last_seen_at: now, state: 'online', status, updated_at: now }, [], now).clockNtp).toBe(want);
   });
 
   it('knows no box clock of an offline ward', () => {
-    expect(wardHealth({ id: 'p07', name: 'P7', last_seen_at: now, state: 'offline', status: '{"state":"offline","ward":"p07"}', updated_at: now }, [], now).clockNtp).toBeNull();
+    expect(boxHealth({ id: 'p07', name: 'P7', last_seen_at: now, state: 'offline', status: '{"state":"offline","ward":"p07"}', updated_at: now }, [], now).clockNtp).toBeNull();
   });
 });
 
 describe('wardHealth', () => {
   it('takes the figures from an online status, and none from an offline one', () => {
     const online = JSON.stringify({ state: 'online', ward: 'p07', version: '0.1.0', startedAt: now - 1, at: now, disk: { freeBytes: 10, totalBytes: 20 }, outboxDepth: 4, cameras: { recording: 26, total: 27 }, detector: 'onnx', alarms: ['disk'] });
-    expect(wardHealth({ id: 'p07', name: 'P7', last_seen_at: now - 5, state: 'online', status: online, updated_at: now - 1000 }, [], now)).toMatchObject({
+    expect(boxHealth({ id: 'p07', name: 'P7', last_seen_at: now - 5, state: 'online', status: online, updated_at: now - 1000 }, [], now)).toMatchObject({
       state: 'online',
       online: true,
       diskFreeBytes: 10,
@@ -81,11 +82,39 @@ describe('wardHealth', () => {
       alarms: ['disk'],
       lastSeenAt: now - 5,
     });
-    expect(wardHealth({ id: 'p07', name: 'P7', last_seen_at: null, state: 'offline', status: '{"state":"offline","ward":"p07"}', updated_at: now - 1000 }, [], now)).toMatchObject({
+    expect(boxHealth({ id: 'p07', name: 'P7', last_seen_at: null, state: 'offline', status: '{"state":"offline","ward":"p07"}', updated_at: now - 1000 }, [], now)).toMatchObject({
       state: 'offline',
       online: false,
       outboxDepth: null,
       lastSeenAt: now - 1000,
     });
+  });
+});
+
+describe('wardHealth of its boxes', () => {
+  const now = 1_764_061_200_000;
+  const box = (id: string, over: Partial<BoxHealth> = {}): BoxHealth => ({
+    id, name: id, state: 'online', online: true, lastSeenAt: now - 1000, version: '0.4.0', diskFreeBytes: 50, diskTotalBytes: 100, outboxDepth: 2,
+    camerasRecording: 10, camerasTotal: 10, detector: 'yolox-nano', clockNtp: 'synced', alarms: [], cameras: [], ...over,
+  });
+  const ward = { id: 'duc-nhuan', name: 'Phường Đức Nhuận', last_seen_at: null };
+
+  it.each([
+    ['all boxes online: online, figures summed', [box('dn-1'), box('dn-2')], { state: 'online', online: true, outboxDepth: 4, camerasRecording: 20, camerasTotal: 20, alarms: [] }],
+    ['one box offline: the ward is offline and the alarm says which', [box('dn-1'), box('dn-2', { state: 'offline', online: false, outboxDepth: null, camerasRecording: null, camerasTotal: null })],
+      { state: 'offline', online: false, outboxDepth: 2, camerasRecording: 10, camerasTotal: 10, alarms: ['box dn-2 offline'] }],
+    ['one stale, one unknown: stale before unknown', [box('dn-1', { state: 'unknown' }), box('dn-2', { state: 'stale' })], { state: 'stale', online: false }],
+    ["a box's alarm names the box; the fullest disk is the ward's", [box('dn-1', { alarms: ['disk nearly full'], diskFreeBytes: 5 }), box('dn-2', { diskFreeBytes: 80 })],
+      { alarms: ['dn-1: disk nearly full'], diskFreeBytes: 5, diskTotalBytes: 100 }],
+    ['versions and detectors that differ are listed', [box('dn-1'), box('dn-2', { version: '0.3.1', detector: null })], { version: '0.4.0, 0.3.1', detector: 'yolox-nano' }],
+    ['an unsynced clock on any box shows', [box('dn-1'), box('dn-2', { clockNtp: 'unsynced' })], { clockNtp: 'unsynced' }],
+    ['no boxes: unknown, no figures', [], { state: 'unknown', outboxDepth: null, camerasTotal: null, diskFreeBytes: null }],
+  ] as const)('%s', (_, boxes, expected) => {
+    expect(wardHealth(ward, [...boxes])).toMatchObject(expected);
+  });
+
+  it('a one-box ward (box id = ward id) reads as its box, alarms unprefixed', () => {
+    const only = box('p07', { alarms: ['disk nearly full'], state: 'stale', online: false });
+    expect(wardHealth({ id: 'p07', name: 'Phường 7', last_seen_at: null }, [only])).toMatchObject({ ...only, name: 'Phường 7', boxes: [only] });
   });
 });

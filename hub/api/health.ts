@@ -1,14 +1,16 @@
-// Ward and camera health for the health board, from the retained status rows (pure: rows and the clock in).
+// Ward, box and camera health for the health board, from the retained status rows (pure: rows and the clock in).
+// A box reports its own status; a ward's health is its boxes' (docs/wards-and-boxes.md).
 import { clockSkewed, type CameraStatus, type NtpState, type WardStatus } from '../../shared/contract/index.js';
 
 /** A box publishes its status every 30 s and a camera's every 60 s: three missed ones make it stale. */
 export const STALE_AFTER_MS = { ward: 90_000, camera: 180_000 } as const;
 
-export interface WardRow {
+/** a box with its last status */
+export interface BoxRow {
   id: string;
   name: string;
   last_seen_at: number | null;
-  /** from ward_status, null when the ward never reported */
+  /** from box_status, null when the box never reported */
   state: string | null;
   status: string | null;
   updated_at: number | null;
@@ -17,6 +19,8 @@ export interface WardRow {
 export interface CameraRow {
   ward: string;
   camera: string;
+  /** the box that sends it (absent: the ward's own) */
+  box_id?: string | null;
   last_seen_at: number;
   state: string | null;
   status: string | null;
@@ -50,7 +54,7 @@ export interface CameraHealth {
   lastSeenAt: number | null;
 }
 
-export interface WardHealth {
+export interface BoxHealth {
   id: string;
   name: string;
   state: Liveness;
@@ -69,6 +73,14 @@ export interface WardHealth {
   cameras: CameraHealth[];
 }
 
+/**
+ * A ward: its boxes' figures together (cameras and outboxes summed, the fullest disk, the worst liveness: a ward with
+ * one box offline is offline, and its alarms say which), and each box on its own. A one-box ward reads as its box.
+ */
+export interface WardHealth extends BoxHealth {
+  boxes: BoxHealth[];
+}
+
 function parse<T>(text: string | null): T | null {
   if (text === null) return null;
   try {
@@ -78,7 +90,7 @@ function parse<T>(text: string | null): T | null {
   }
 }
 
-export function wardLiveness(row: Pick<WardRow, 'state' | 'updated_at'>, now: number): Liveness {
+export function wardLiveness(row: Pick<BoxRow, 'state' | 'updated_at'>, now: number): Liveness {
   if (row.state === null || row.updated_at === null) return 'unknown';
   if (row.state === 'offline') return 'offline';
   return now - row.updated_at > STALE_AFTER_MS.ward ? 'stale' : 'online';
@@ -107,7 +119,7 @@ export function cameraHealth(row: CameraRow, wardOnline: boolean, now: number): 
   };
 }
 
-export function wardHealth(row: WardRow, cameras: readonly CameraRow[], now: number): WardHealth {
+export function boxHealth(row: BoxRow, cameras: readonly CameraRow[], now: number): BoxHealth {
   const state = wardLiveness(row, now);
   const s = parse<WardStatus>(row.status);
   // an offline status carries no figures: the last online one is not kept, so the figures are unknown
@@ -129,5 +141,38 @@ export function wardHealth(row: WardRow, cameras: readonly CameraRow[], now: num
     clockNtp: on?.clock?.ntp ?? null,
     alarms: on?.alarms ?? [],
     cameras: cameras.map((c) => cameraHealth(c, state === 'online', now)),
+  };
+}
+
+const WORST_FIRST: readonly Liveness[] = ['offline', 'stale', 'unknown', 'online'];
+
+const sumOf = (values: (number | null)[]): number | null => (values.every((v) => v === null) ? null : values.reduce<number>((a, v) => a + (v ?? 0), 0));
+const distinct = (values: (string | null)[]): string | null => [...new Set(values.filter((v): v is string => v !== null))].join(', ') || null;
+
+export function wardHealth(ward: { id: string; name: string; last_seen_at: number | null }, boxes: readonly BoxHealth[]): WardHealth {
+  const alone = boxes.length === 1 && boxes[0]!.id === ward.id;
+  const state = boxes.length === 0 ? 'unknown' : WORST_FIRST.find((l) => boxes.some((b) => b.state === l))!;
+  const fullest = boxes
+    .filter((b) => b.diskFreeBytes !== null && b.diskTotalBytes)
+    .sort((a, b) => a.diskFreeBytes! / a.diskTotalBytes! - b.diskFreeBytes! / b.diskTotalBytes!)[0];
+  const lastSeen = Math.max(ward.last_seen_at ?? 0, ...boxes.map((b) => b.lastSeenAt ?? 0));
+  return {
+    id: ward.id,
+    name: ward.name,
+    state,
+    online: state === 'online',
+    lastSeenAt: lastSeen || null,
+    version: distinct(boxes.map((b) => b.version)),
+    diskFreeBytes: fullest?.diskFreeBytes ?? null,
+    diskTotalBytes: fullest?.diskTotalBytes ?? null,
+    outboxDepth: sumOf(boxes.map((b) => b.outboxDepth)),
+    camerasRecording: sumOf(boxes.map((b) => b.camerasRecording)),
+    camerasTotal: sumOf(boxes.map((b) => b.camerasTotal)),
+    detector: distinct(boxes.map((b) => b.detector)),
+    clockNtp: boxes.find((b) => b.clockNtp !== null && b.clockNtp !== 'synced')?.clockNtp ?? boxes.find((b) => b.clockNtp !== null)?.clockNtp ?? null,
+    // a one-box ward's alarms read as they always did; a box of several names itself
+    alarms: alone ? boxes[0]!.alarms : boxes.flatMap((b) => [...(b.state === 'online' ? [] : [`box ${b.id} ${b.state}`]), ...b.alarms.map((a) => `${b.id}: ${a}`)]),
+    cameras: boxes.flatMap((b) => b.cameras).sort((a, b) => a.camera.localeCompare(b.camera)),
+    boxes: [...boxes],
   };
 }

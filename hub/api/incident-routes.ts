@@ -10,6 +10,7 @@ import { createIncidentQuery } from './incident-query.js';
 import { incidentView } from './incident-view.js';
 import { incidentIdParams, listQuery, shareBody, snapshotQuery } from './inputs.js';
 import { shareReply } from './share-reply.js';
+import { wardScope } from './officer-scope.js';
 
 const DEFAULT_PAGE = 50;
 const THUMB_WIDTH = 320;
@@ -20,20 +21,25 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
   const forwards = createForwardHistory(store.db);
 
   const notFound = { error: 'no such incident (or it is no longer kept)', code: 'NOT_FOUND' };
+  /** an incident of another ward is, to an officer, no incident at all */
+  const visible = <T extends { ward: string }>(req: Parameters<typeof wardScope>[0], row: T | undefined): T | undefined => {
+    const scope = wardScope(req);
+    return row && (scope === undefined || row.ward === scope) ? row : undefined;
+  };
 
   routes.add(
     {
       method: 'GET',
       url: '/api/incidents',
-      summary: 'Incidents, newest first, with filters; keyset paging (pass `next` back as `cursor`)',
+      summary: 'Incidents, newest first, with filters; keyset paging (pass `next` back as `cursor`). An officer sees the own ward\'s only (every box of it)',
       tag: 'incidents',
-      auth: 'incidents',
+      auth: ['incidents', 'events'],
       query: listQuery,
       responses: { 200: '{ incidents: Incident[], next: string | null }', 400: 'a filter is not valid (`field` names it)', 401: 'not logged in', 403: 'not allowed' },
     },
-    async (_req, _reply, { query: q }) => {
+    async (req, _reply, { query: q }) => {
       const { limit, cursor, ...filter } = q;
-      const page = query(filter, { limit: limit ?? DEFAULT_PAGE, after: cursor });
+      const page = query({ ...filter, ward: wardScope(req) ?? filter.ward }, { limit: limit ?? DEFAULT_PAGE, after: cursor });
       return { incidents: page.rows.map(incidentView), next: page.next ? encodeCursor(page.next) : null };
     },
   );
@@ -42,14 +48,14 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
     {
       method: 'GET',
       url: '/api/incidents/:id',
-      summary: 'One incident, with where it was forwarded',
+      summary: 'One incident, with where it was forwarded (an officer: of the own ward only)',
       tag: 'incidents',
-      auth: 'incidents',
+      auth: ['incidents', 'events'],
       params: incidentIdParams,
       responses: { 200: 'Incident & { forwards }', 400: 'not an incident id', 404: 'no such incident' },
     },
-    async (_req, reply, { params }) => {
-      const row = store.getIncident(params.id);
+    async (req, reply, { params }) => {
+      const row = visible(req, store.getIncident(params.id));
       if (!row) return reply.code(404).send(notFound);
       return { ...incidentView(row), forwards: forwards({ kind: 'incident', id: row.id }) };
     },
@@ -59,16 +65,16 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
     {
       method: 'GET',
       url: '/api/incidents/:id/snapshot',
-      summary: 'The incident snapshot (JPEG); audited as snapshot.view',
+      summary: 'The incident snapshot (JPEG); audited as snapshot.view (an officer: of the own ward only)',
       tag: 'incidents',
-      auth: 'incidents',
+      auth: ['incidents', 'events'],
       params: incidentIdParams,
       query: snapshotQuery,
       responses: { 200: 'the JPEG', 400: 'bad id or size', 404: 'no such incident, or no snapshot' },
       produces: { 200: 'image/jpeg' },
     },
     async (req, reply, { params, query: q }) => {
-      const row = store.getIncident(params.id);
+      const row = visible(req, store.getIncident(params.id));
       const file = row && fileUnder(store.root, row.snapshot_path);
       if (!row || !file) return reply.code(404).send({ error: 'this incident has no snapshot', code: 'NOT_FOUND' });
       let jpeg: Buffer;
@@ -91,15 +97,15 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
     {
       method: 'GET',
       url: '/api/incidents/:id/clip',
-      summary: 'The incident clip (MP4) with HTTP Range; audited as clip.view once per view (the request without Range or from byte 0)',
+      summary: 'The incident clip (MP4) with HTTP Range; audited as clip.view once per view (the request without Range or from byte 0); an officer: of the own ward only',
       tag: 'incidents',
-      auth: 'incidents',
+      auth: ['incidents', 'events'],
       params: incidentIdParams,
       responses: { 200: 'the whole MP4', 206: 'the requested bytes', 400: 'bad id', 404: 'no such incident, or no clip (see clip.state)', 416: 'range not satisfiable' },
       produces: { 200: 'video/mp4', 206: 'video/mp4' },
     },
     async (req, reply, { params }) => {
-      const row = store.getIncident(params.id);
+      const row = visible(req, store.getIncident(params.id));
       if (!row) return reply.code(404).send(notFound);
       const file = row.clip_state === 'present' ? fileUnder(store.root, row.clip_path) : undefined;
       const size = file === undefined ? undefined : await fileSize(file);

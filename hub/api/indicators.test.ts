@@ -25,7 +25,7 @@ beforeAll(async () => {
   operator = new Client(base);
   await operator.login('lan', 'initial-pass-1', 'operator-pass-2');
   const w = new CountsWriter(hub.store.db, cameraSeen(hub.store.db));
-  const minute = (camera: string, m: number, counts: CountsMessage['counts']) => w.apply('p07', { msgId: nextUlid(), ward: 'p07', camera, minute: m, counts }, 0);
+  const minute = (camera: string, m: number, counts: CountsMessage['counts']) => w.apply('p07', 'p07', { msgId: nextUlid(), ward: 'p07', camera, minute: m, counts }, 0);
   hub.store.db.transaction(() => {
     // cam-01: the last hour before the current quarter, 3 motorcycles forward and 1 car backward a minute
     for (let m = QNOW - HOUR; m < QNOW; m += MIN) minute('cam-01', m, [{ line: 'north', direction: 'forward', label: 'motorcycle', n: 3 }, { line: 'north', direction: 'backward', label: 'car', n: 1 }]);

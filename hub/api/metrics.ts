@@ -29,7 +29,9 @@ export function formatMetrics(metrics: readonly Metric[]): string {
 export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
   const { db } = ctx.store;
   const incidents = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM incidents');
-  const wardStates = db.prepare<[], { state: string | null; updated_at: number | null }>('SELECT s.state, s.updated_at FROM wards w LEFT JOIN ward_status s ON s.ward = w.id');
+  const boxStates = db.prepare<[], { ward: string; state: string | null; updated_at: number | null }>(
+    'SELECT w.id AS ward, s.state, s.updated_at FROM wards w LEFT JOIN boxes b ON b.ward = w.id LEFT JOIN box_status s ON s.box_id = b.id',
+  );
   // the traffic indicators (hub/indicators/): each camera's rollup of one quarter is one range of its key
   const quarterTraffic = db.prepare<[number], { ward: string; label: string; direction: string; n: number }>(
     'SELECT c.ward, c.label, c.direction, sum(c.n) AS n FROM cameras k CROSS JOIN count_quarters c ON c.ward = k.ward AND c.camera = k.camera WHERE c.quarter = ? GROUP BY c.ward, c.label, c.direction ORDER BY 1, 2, 3',
@@ -110,9 +112,12 @@ export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
       gauge('wardwatch_forward_backlog', 'alerts waiting in the forward outbox', fw.pending);
       gauge('wardwatch_forward_dead', 'alerts the city refused for good (dead letters)', fw.dead);
       gauge('wardwatch_forward_delivered', 'alerts delivered (kept in the index)', fw.delivered);
-      const states = wardStates.all().map((w) => wardLiveness(w, now));
-      gauge('wardwatch_wards', 'wards configured', states.length);
-      gauge('wardwatch_wards_online', 'wards whose retained status is online and current', states.filter((s) => s === 'online').length);
+      const boxes = boxStates.all().map((b) => ({ ward: b.ward, state: wardLiveness(b, now) }));
+      const wards = new Set(boxes.map((b) => b.ward));
+      gauge('wardwatch_wards', 'wards configured', wards.size);
+      gauge('wardwatch_wards_online', 'wards whose every box\'s retained status is online and current', [...wards].filter((w) => boxes.every((b) => b.ward !== w || b.state === 'online')).length);
+      gauge('wardwatch_boxes', 'boxes configured', boxes.length);
+      gauge('wardwatch_boxes_online', 'boxes whose retained status is online and current', boxes.filter((b) => b.state === 'online').length);
       return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(formatMetrics(metrics));
     },
   );

@@ -1,4 +1,5 @@
 // The hub's HTTP server: sessions, the /api routes, /share links, /metrics, the OpenAPI document and the page.
+import { requestWard } from './officer-scope.js';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { errorAnswers, RouteTable, securityHeaders, sessionPlugin, type PageTls, type RouteDoc } from '../../shared/http/index.js';
@@ -70,7 +71,8 @@ export async function createHubApi(ctx: ApiContext, options: HubApiOptions = {})
   // live relays: a ward pushes whole fMP4 fragments (a main-stream GOP can be a few MB)
   await app.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });
 
-  const routes = new RouteTable(app);
+  // an officer's ward-scoped permissions are checked against the ward a request is about (hub/api/officer-scope.ts)
+  const routes = new RouteTable(app, { wardOf: requestWard });
   routes.docs.push(...SESSION_DOCS);
   incidentRoutes(routes, ctx);
   sightingRoutes(routes, ctx);

@@ -56,14 +56,14 @@ beforeAll(async () => {
       };
       seeded.push(s);
       const { ward: _w, ...sighting } = s;
-      writer.apply(ward, { msgId: ulid(), ward, camera, sightings: [sighting] }, Date.now());
+      writer.apply(ward, ward, { msgId: ulid(), ward, camera, sightings: [sighting] }, Date.now());
     }
     // "follow": a blue bus leaves p07/cam-00 at T0 + 2 h; blue buses before and after on the cameras around it
     const bus = (ward: string, camera: string, first: number, colour: 'blue' | 'white' = 'blue') => {
       const b: Seeded = { id: ulid(), ward, camera, label: 'bus', first, last: first + 10_000, score: 0.8, box: { x: 0.2, y: 0.3, w: 0.2, h: 0.2 }, bestAt: first + 2000, heading: 90, lines: [], zones: [], final: true, colour };
       seeded.push(b);
       const { ward: _w, ...sighting } = b;
-      writer.apply(ward, { msgId: ulid(), ward, camera, sightings: [sighting] }, Date.now());
+      writer.apply(ward, ward, { msgId: ulid(), ward, camera, sightings: [sighting] }, Date.now());
       return b;
     };
     const F = T0 + 2 * HOUR;
@@ -283,9 +283,9 @@ describe('GET /api/counts', () => {
           ...(m % 10 === 0 ? [{ line: 'pdl', direction: 'backward' as const, label: 'bus' as const, n: 1 }] : []),
           ...(m < 60 ? [{ line: 'east', direction: 'forward' as const, label: 'motorcycle' as const, n: 5 }] : []),
         ];
-        writer.apply('p07', { msgId: ulid(), ward: 'p07', camera: 'cam-01', minute: T0 + m * MINUTE, counts }, Date.now());
+        writer.apply('p07', 'p07', { msgId: ulid(), ward: 'p07', camera: 'cam-01', minute: T0 + m * MINUTE, counts }, Date.now());
       }
-      writer.apply('p07', { msgId: ulid(), ward: 'p07', camera: 'cam-02', minute: T0, counts: [{ line: 'gate', direction: 'forward', label: 'person', n: 7 }] }, Date.now());
+      writer.apply('p07', 'p07', { msgId: ulid(), ward: 'p07', camera: 'cam-02', minute: T0, counts: [{ line: 'gate', direction: 'forward', label: 'person', n: 7 }] }, Date.now());
     })();
   });
 

@@ -135,7 +135,7 @@ describe('broker: token revocation and Last Will', () => {
       const will = { topic: topics.wardStatus('p07'), payload: Buffer.from(JSON.stringify({ state: 'offline', ward: 'p07' })), qos: 1 as const, retain: true };
       const client = await connectWard(hub.port, { ward: p07, will });
       client.stream.destroy(); // vanish without DISCONNECT
-      await expect.poll(() => hub.store.db.prepare('SELECT state FROM ward_status WHERE ward = ?').get('p07'), { timeout: 5000 }).toEqual({ state: 'offline' });
+      await expect.poll(() => hub.store.db.prepare('SELECT state FROM box_status WHERE box_id = ?').get('p07'), { timeout: 5000 }).toEqual({ state: 'offline' });
       // and it is retained for whoever looks later
       const watcher = await connectWard(hub.port, { ward: p07 });
       expect(watcher.connected).toBe(true);

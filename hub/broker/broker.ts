@@ -19,7 +19,7 @@ export interface IncomingMessage {
 /** Where accepted publishes go. `handle` resolves once the message is stored (or deliberately dropped as
  *  invalid); a rejection keeps the PUBACK back and drops the connection, so the ward sends it again. */
 export interface MessageSink {
-  handle(message: IncomingMessage, from: { ward: string }): Promise<void>;
+  handle(message: IncomingMessage, from: { box: string }): Promise<void>;
 }
 
 export interface BrokerOptions {
@@ -203,7 +203,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
           refused('retain', fields, `${retain.reason}; delivered without retain (not logged again for this connection)`);
         }
       }
-      sink.handle({ topic: packet.topic, payload }, { ward: identity.ward }).then(
+      sink.handle({ topic: packet.topic, payload }, { box: identity.ward }).then(
         () => done(null),
         (err: unknown) => {
           stats.refusals.ingestError++;

@@ -95,7 +95,7 @@ export async function connectExternalBroker(o: ExternalBrokerOptions): Promise<B
   });
   client.on('message', (topic, payload) => {
     const ward = parseTopic(topic)?.ward ?? topic.split('/')[2] ?? '?';
-    o.sink.handle({ topic, payload }, { ward }).then(
+    o.sink.handle({ topic, payload }, { box: ward }).then(
       () => {
         const item = ackItemOf(topic, payload);
         if (!item) return;

@@ -48,7 +48,7 @@ describe('pushing the indicators to the city', () => {
     store.db.transaction(() => {
       // p07/cam-01: 2 cars a minute from T − 1 h; one minute with a bus
       for (let m = T - 4 * Q; m < T + 2 * Q; m += MIN) {
-        w.apply('p07', { msgId: nextUlid(), ward: 'p07', camera: 'cam-01', minute: m, counts: [{ line: 'north', direction: 'forward', label: 'car', n: 2 }, ...(m === T + MIN ? [{ line: 'north', direction: 'backward' as const, label: 'bus' as const, n: 1 }] : [])] }, 0);
+        w.apply('p07', 'p07', { msgId: nextUlid(), ward: 'p07', camera: 'cam-01', minute: m, counts: [{ line: 'north', direction: 'forward', label: 'car', n: 2 }, ...(m === T + MIN ? [{ line: 'north', direction: 'backward' as const, label: 'bus' as const, n: 1 }] : [])] }, 0);
       }
     })();
   });

@@ -32,7 +32,7 @@ describe('the 15-minute rollups', () => {
   it('stay the sum of their minutes through writes, replacements, repeats and late old messages', () => {
     const store = openHubStore(tempDir());
     const w = new CountsWriter(store.db, cameraSeen(store.db));
-    const apply = (m: CountsMessage) => store.db.transaction(() => w.apply('p07', m, 0))();
+    const apply = (m: CountsMessage) => store.db.transaction(() => w.apply('p07', 'p07', m, 0))();
     const old = msg(T0 + 60_000, [c(4), c(1, 'bus', 'backward')]);
     const newer = msg(T0 + 60_000, [c(6)]);
     const steps: [string, () => unknown, { car: number; bus?: number }][] = [
@@ -61,8 +61,8 @@ describe('the 15-minute rollups', () => {
     const w = new CountsWriter(store.db, cameraSeen(store.db));
     store.db.transaction(() => {
       // two hours of minutes: 1 car each, 2 motorcycles each in the second hour; cam-02 one minute of 7 buses
-      for (let m = 0; m < 120; m++) w.apply('p07', msg(T0 + m * 60_000, m < 60 ? [c(1)] : [c(1), c(2, 'motorcycle')]), 0);
-      w.apply('p07', msg(T0 + 30 * 60_000, [c(7, 'bus')], nextUlid(), 'cam-02'), 0);
+      for (let m = 0; m < 120; m++) w.apply('p07', 'p07', msg(T0 + m * 60_000, m < 60 ? [c(1)] : [c(1), c(2, 'motorcycle')]), 0);
+      w.apply('p07', 'p07', msg(T0 + 30 * 60_000, [c(7, 'bus')], nextUlid(), 'cam-02'), 0);
     })();
     const q = createIndicatorQuery(store.db);
     const base = { from: T0, to: T0 + 2 * 3_600_000, timeZone: 'Asia/Ho_Chi_Minh' };
@@ -83,7 +83,7 @@ describe('the 15-minute rollups', () => {
     const store = openHubStore(tempDir());
     const w = new CountsWriter(store.db, cameraSeen(store.db));
     store.db.transaction(() => {
-      for (let m = 0; m < 90; m++) w.apply('p07', msg(T0 + m * 60_000, [c(1)]), 0);
+      for (let m = 0; m < 90; m++) w.apply('p07', 'p07', msg(T0 + m * 60_000, [c(1)]), 0);
     })();
     await pruneStreetRecords(store, { sightings: 0, counts: T0 + 30 * 60_000 });
     expect(store.db.prepare('SELECT quarter FROM count_quarters ORDER BY quarter').pluck().all()).toEqual([T0 + 2 * Q, T0 + 3 * Q, T0 + 4 * Q, T0 + 5 * Q]);

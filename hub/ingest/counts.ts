@@ -45,7 +45,7 @@ export class CountsWriter {
   }
 
   /** Called inside the batch transaction. An empty list is stored too: the minute was watched and nothing counted. */
-  apply(ward: string, msg: CountsMessage, now: number): MinuteAction {
+  apply(ward: string, box: string, msg: CountsMessage, now: number): MinuteAction {
     const { camera, minute } = msg;
     const action = minuteAction(this.s.holder.get(ward, camera, minute)?.msg_id, msg.msgId);
     if (action === 'duplicate' || action === 'superseded') return action;
@@ -62,7 +62,7 @@ export class CountsWriter {
     }
     if (action === 'replace') this.s.dropEmpty.run(ward, camera, quarter);
     // the counts query and their retention find a camera's rows through the cameras table
-    this.cameraSeen(ward, camera, now);
+    this.cameraSeen(ward, camera, box, now);
     return action;
   }
 }

@@ -44,7 +44,8 @@ export function emptyStats(): IngestStats {
 }
 
 export interface BatchItem {
-  ward: string;
+  /** the sender: the box logged in as ward-<box> (contract v1 calls it `ward` in topics and payloads) */
+  box: string;
   topic: string;
   decoded: { ok: true; message: Decoded } | { ok: false; kind: InvalidKind; reason: string };
   /** written before the transaction when the message carries a snapshot */
@@ -56,6 +57,7 @@ export type ItemOutcome = { ok: true; snapshotTaken: boolean } | { ok: false; er
 interface TransferRow {
   event_id: string;
   ward: string;
+  box_id: string;
   msg_id: string;
   bytes: number;
   chunk_bytes: number;
@@ -97,6 +99,8 @@ export interface IndexWriterOptions {
    * request's end (ready, failed) is audited through its audit with the commit that records it
    */
   retrievals: RetrievalStore;
+  /** the ward a box belongs to (hub.yaml); undefined: not a box of this district */
+  wardOf: (box: string) => string | undefined;
   logger: Logger;
   clock: () => number;
 }
@@ -113,10 +117,12 @@ export class IndexWriter {
   /** nested in the batch transaction, so better-sqlite3 runs it as a savepoint */
   private readonly applyInSavepoint;
   private readonly store: HubStore;
+  private readonly wardOf: (box: string) => string | undefined;
   private readonly clock: () => number;
 
-  constructor({ store, retrievals, logger, clock }: IndexWriterOptions) {
+  constructor({ store, retrievals, wardOf, logger, clock }: IndexWriterOptions) {
     this.store = store;
+    this.wardOf = wardOf;
     this.retrievals = retrievals;
     this.clock = clock;
     this.log = logger.child({ part: 'ingest' });
@@ -125,32 +131,33 @@ export class IndexWriter {
       markSeen: db.prepare('INSERT OR IGNORE INTO seen_msgs (msg_id, seen_at) VALUES (?, ?)'),
       incident: db.prepare<[string], IncidentRow>('SELECT * FROM incidents WHERE id = ?'),
       insertIncident: db.prepare(`INSERT INTO incidents
-        (id, ward, camera, label, score, top_score, box, zones, start, end, state, last_msg_id, snapshot_path, snapshot_msg_id,
+        (id, ward, box_id, camera, label, score, top_score, box, zones, start, end, state, last_msg_id, snapshot_path, snapshot_msg_id,
          clip_state, clip_path, clip_sha256, rule_id, rule_kind, created_at, updated_at)
-        VALUES (@id, @ward, @camera, @label, @score, @topScore, @box, @zones, @start, @end, @state, @lastMsgId, @snapshotPath, @snapshotMsgId,
+        VALUES (@id, @ward, @boxId, @camera, @label, @score, @topScore, @box, @zones, @start, @end, @state, @lastMsgId, @snapshotPath, @snapshotMsgId,
          @clipState, @clipPath, @clipSha256, @ruleId, @ruleKind, @now, @now)`),
-      updateIncident: db.prepare(`UPDATE incidents SET camera = @camera, label = @label, score = @score, top_score = @topScore, box = @box,
+      updateIncident: db.prepare(`UPDATE incidents SET box_id = @boxId, camera = @camera, label = @label, score = @score, top_score = @topScore, box = @box,
         zones = @zones, start = @start, end = @end, state = @state, last_msg_id = @lastMsgId, snapshot_path = @snapshotPath,
         snapshot_msg_id = @snapshotMsgId, rule_id = @ruleId, rule_kind = @ruleKind, updated_at = @now WHERE id = @id`),
       incidentClip: db.prepare('UPDATE incidents SET clip_state = ?, clip_path = ?, clip_sha256 = ?, clip_error = ?, updated_at = ? WHERE id = ?'),
       transfer: db.prepare<[string], TransferRow>('SELECT * FROM clip_transfers WHERE event_id = ?'),
       putTransfer: db.prepare(`INSERT OR REPLACE INTO clip_transfers
-        (event_id, ward, msg_id, manifest, bytes, chunk_bytes, chunks, sha256, received, received_count, temp_path, state, error, created_at, updated_at)
-        VALUES (@eventId, @ward, @msgId, @manifest, @bytes, @chunkBytes, @chunks, @sha256, @received, 0, @tempPath, 'receiving', NULL, @now, @now)`),
+        (event_id, ward, box_id, msg_id, manifest, bytes, chunk_bytes, chunks, sha256, received, received_count, temp_path, state, error, created_at, updated_at)
+        VALUES (@eventId, @ward, @boxId, @msgId, @manifest, @bytes, @chunkBytes, @chunks, @sha256, @received, 0, @tempPath, 'receiving', NULL, @now, @now)`),
       chunkIn: db.prepare('UPDATE clip_transfers SET received = ?, received_count = received_count + 1, state = ?, updated_at = ? WHERE event_id = ?'),
       transferState: db.prepare('UPDATE clip_transfers SET state = ?, error = ?, updated_at = ? WHERE event_id = ?'),
       verifying: db.prepare<[], { event_id: string }>("SELECT event_id FROM clip_transfers WHERE state = 'verifying'"),
       touchWard: db.prepare('UPDATE wards SET last_seen_at = ? WHERE id = ?'),
+      touchBox: db.prepare('UPDATE boxes SET last_seen_at = ? WHERE id = ?'),
       // an older status (by its own `at`) never overwrites a newer one; `offline` has no `at` and always applies
-      wardStatus: db.prepare(`INSERT INTO ward_status (ward, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (ward) DO UPDATE SET state = excluded.state, status = excluded.status, at = coalesce(excluded.at, ward_status.at),
+      boxStatus: db.prepare(`INSERT INTO box_status (box_id, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (box_id) DO UPDATE SET state = excluded.state, status = excluded.status, at = coalesce(excluded.at, box_status.at),
           updated_at = excluded.updated_at
-        WHERE excluded.at IS NULL OR ward_status.at IS NULL OR excluded.at >= ward_status.at`),
+        WHERE excluded.at IS NULL OR box_status.at IS NULL OR excluded.at >= box_status.at`),
       cameraStatus: db.prepare(`INSERT INTO camera_status (ward, camera, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (ward, camera) DO UPDATE SET state = excluded.state, status = excluded.status, at = excluded.at, updated_at = excluded.updated_at
         WHERE excluded.at >= camera_status.at`),
-      invalid: db.prepare(`INSERT INTO invalid_messages (ward, kind, count, last_reason, last_at) VALUES (?, ?, 1, ?, ?)
-        ON CONFLICT (ward, kind) DO UPDATE SET count = count + 1, last_reason = excluded.last_reason, last_at = excluded.last_at`),
+      invalid: db.prepare(`INSERT INTO invalid_messages (box_id, kind, count, last_reason, last_at) VALUES (?, ?, 1, ?, ?)
+        ON CONFLICT (box_id, kind) DO UPDATE SET count = count + 1, last_reason = excluded.last_reason, last_at = excluded.last_at`),
     };
     this.cameraSeen = cameraSeen(db);
     this.cameraPlaced = cameraPlaced(db);
@@ -171,9 +178,9 @@ export class IndexWriter {
     const now = this.clock();
     try {
       const outcomes = this.store.db.transaction(() => {
-        const wards = new Set<string>();
+        const boxes = new Set<string>();
         const results = items.map((item): ItemOutcome => {
-          wards.add(item.ward);
+          boxes.add(item.box);
           try {
             const taken = this.applyInSavepoint(item, now, chunks, dirsToSync, complete);
             return { ok: true, snapshotTaken: taken };
@@ -182,11 +189,15 @@ export class IndexWriter {
               this.stats.errors++;
               return { ok: false, error: err };
             }
-            this.countInvalid(item.ward, err.kind, err.message, now, item.topic);
+            this.countInvalid(item.box, err.kind, err.message, now, item.topic);
             return { ok: true, snapshotTaken: false };
           }
         });
-        for (const ward of wards) this.s.touchWard.run(now, ward);
+        for (const box of boxes) {
+          this.s.touchBox.run(now, box);
+          const ward = this.wardOf(box);
+          if (ward !== undefined) this.s.touchWard.run(now, ward);
+        }
         // the data behind every row of this batch is on disk before the rows are
         chunks.syncAll();
         for (const dir of dirsToSync) fsyncDir(dir);
@@ -200,47 +211,50 @@ export class IndexWriter {
     }
   }
 
-  private countInvalid(ward: string, kind: InvalidKind, reason: string, now: number, topic: string): void {
+  private countInvalid(box: string, kind: InvalidKind, reason: string, now: number, topic: string): void {
     this.stats.invalid[kind] = (this.stats.invalid[kind] ?? 0) + 1;
-    this.s.invalid.run(ward, kind, reason, now);
-    this.log.warn({ ward, topic, kind, reason }, `invalid message from ward ${ward}: ${reason}`);
+    this.s.invalid.run(box, kind, reason, now);
+    this.log.warn({ box, ward: this.wardOf(box), topic, kind, reason }, `invalid message from box ${box}: ${reason}`);
   }
 
   /** Returns whether the item's snapshot was taken. Throws `Invalid` before any side effect. */
   private applyOne(item: BatchItem, now: number, chunks: ChunkWriter, dirsToSync: Set<string>, complete: string[]): boolean {
     if (!item.decoded.ok) throw new Invalid(item.decoded.kind, item.decoded.reason);
     const m = item.decoded.message;
+    const box = item.box;
     // the broker's ACL already guarantees this; ingest does not rely on it
-    if (m.topic.ward !== item.ward) throw new Invalid('ward-mismatch', `topic ward ${m.topic.ward} published by ward ${item.ward}`);
+    if (m.topic.ward !== box) throw new Invalid('ward-mismatch', `topic of box ${m.topic.ward} published by box ${box}`);
+    const ward = this.wardOf(box);
+    if (ward === undefined) throw new Invalid('unknown-box', `box ${box} is not listed under wards in hub.yaml: add it to its ward's boxes`);
     switch (m.kind) {
       case 'events':
-        return this.applyEvent(item.ward, m.payload, item.snapshot, now, dirsToSync);
+        return this.applyEvent(ward, box, m.payload, item.snapshot, now, dirsToSync);
       case 'sightings':
-        this.applySightings(item.ward, m.payload, now);
+        this.applySightings(ward, box, m.payload, now);
         return false;
       case 'counts':
-        this.applyCounts(item.ward, m.payload, now);
+        this.applyCounts(ward, box, m.payload, now);
         return false;
       case 'clipManifest':
-        this.applyManifest(item.ward, m.payload, now, chunks);
+        this.applyManifest(ward, box, m.payload, now, chunks);
         return false;
       case 'clipChunk':
-        this.applyChunk(item.ward, m.topic.eventId, m.topic.index, m.payload, now, chunks, complete);
+        this.applyChunk(box, m.topic.eventId, m.topic.index, m.payload, now, chunks, complete);
         return false;
       case 'retrievals':
-        if (this.firstTime(m.payload.msgId, now)) this.retrievals.applyStatus(item.ward, m.payload, now);
+        if (this.firstTime(m.payload.msgId, now)) this.retrievals.applyStatus(ward, m.payload, now);
         return false;
       case 'wardStatus': {
         const p = m.payload;
-        this.s.wardStatus.run(item.ward, p.state, JSON.stringify(p), p.state === 'online' ? p.at : null, now);
+        this.s.boxStatus.run(box, p.state, JSON.stringify(p), p.state === 'online' ? p.at : null, now);
         this.stats.statuses++;
         return false;
       }
       case 'cameraStatus': {
         const p = m.payload;
-        this.cameraSeen(item.ward, p.camera, now);
-        if (p.location) this.cameraPlaced(item.ward, p.camera, p.location);
-        this.s.cameraStatus.run(item.ward, p.camera, p.state, JSON.stringify(p), p.at, now);
+        this.cameraSeen(ward, p.camera, box, now);
+        if (p.location) this.cameraPlaced(ward, p.camera, p.location);
+        this.s.cameraStatus.run(ward, p.camera, p.state, JSON.stringify(p), p.at, now);
         this.stats.statuses++;
         return false;
       }
@@ -253,10 +267,10 @@ export class IndexWriter {
     return false;
   }
 
-  private applyEvent(ward: string, msg: EventMessage, snapshot: PendingSnapshot | undefined, now: number, dirsToSync: Set<string>): boolean {
+  private applyEvent(ward: string, box: string, msg: EventMessage, snapshot: PendingSnapshot | undefined, now: number, dirsToSync: Set<string>): boolean {
     const id = msg.event.id;
     const row = this.s.incident.get(id);
-    if (row && row.ward !== ward) throw new Invalid('foreign-event', `event ${id} belongs to ward ${row.ward}`);
+    if (row && row.box_id !== box) throw new Invalid('foreign-event', `event ${id} belongs to box ${row.box_id}`);
     if (!this.firstTime(msg.msgId, now)) return false;
     const { incident, takeSnapshot } = mergeIncident(row ? toIncident(row) : undefined, msg);
     let snapshotPath = row?.snapshot_path ?? null;
@@ -266,7 +280,9 @@ export class IndexWriter {
     }
     const fields = {
       id,
-      ward: incident.ward,
+      // the box's ward at the incident's first message: an incident stays where it was indexed if its box moves
+      ward: row?.ward ?? ward,
+      boxId: box,
       camera: incident.camera,
       label: incident.label,
       score: incident.score,
@@ -295,32 +311,32 @@ export class IndexWriter {
         clipSha256: clipState === 'present' ? t!.sha256 : null,
       });
     }
-    this.cameraSeen(ward, incident.camera, now);
+    this.cameraSeen(ward, incident.camera, box, now);
     this.stats.events++;
     return takeSnapshot && snapshot !== undefined;
   }
 
-  private applySightings(ward: string, msg: SightingsMessage, now: number): void {
+  private applySightings(ward: string, box: string, msg: SightingsMessage, now: number): void {
     // a refusal (Invalid) rolls the savepoint back, the msgId's row with it
     if (!this.firstTime(msg.msgId, now)) return;
-    const { written, superseded } = this.sightings.apply(ward, msg, now);
+    const { written, superseded } = this.sightings.apply(ward, box, msg, now);
     this.stats.sightings += written;
     this.stats.superseded += superseded;
   }
 
   /** Counts need no seen_msgs row: the camera-minute remembers the message that holds it (hub/ingest/counts.ts). */
-  private applyCounts(ward: string, msg: CountsMessage, now: number): void {
-    const action = this.counts.apply(ward, msg, now);
+  private applyCounts(ward: string, box: string, msg: CountsMessage, now: number): void {
+    const action = this.counts.apply(ward, box, msg, now);
     if (action === 'duplicate') this.stats.duplicates++;
     else if (action === 'superseded') this.stats.superseded++;
     else this.stats.countMinutes++;
   }
 
-  private applyManifest(ward: string, m: ClipManifest, now: number, chunks: ChunkWriter): void {
+  private applyManifest(ward: string, box: string, m: ClipManifest, now: number, chunks: ChunkWriter): void {
     const incident = this.s.incident.get(m.eventId);
     const existing = this.s.transfer.get(m.eventId);
-    const owner = incident?.ward ?? existing?.ward;
-    if (owner !== undefined && owner !== ward) throw new Invalid('foreign-event', `clip for event ${m.eventId} of ward ${owner}`);
+    const owner = incident?.box_id ?? existing?.box_id;
+    if (owner !== undefined && owner !== box) throw new Invalid('foreign-event', `clip for event ${m.eventId} of box ${owner}`);
     if (m.requestId !== undefined && !this.retrievals.expectsClip(ward, m.requestId)) {
       throw new Invalid('unknown-request', `retrieved clip ${m.requestId}: no such request to ward ${ward}`);
     }
@@ -328,17 +344,19 @@ export class IndexWriter {
     // a clip that arrived (or that retention has since removed) is final; so is one on its way with the same hash
     const settled = incident?.clip_state === 'present' || incident?.clip_state === 'expired' || existing?.state === 'present';
     if (settled || (existing && existing.state !== 'failed' && existing.sha256 === m.sha256)) {
-      this.log.info({ ward, eventId: m.eventId, state: existing?.state ?? incident?.clip_state }, 'clip manifest for a clip already received or on its way: ignored');
+      this.log.info({ ward, box, eventId: m.eventId, state: existing?.state ?? incident?.clip_state }, 'clip manifest for a clip already received or on its way: ignored');
       return;
     }
     if (existing) {
-      this.log.warn({ ward, eventId: m.eventId, state: existing.state }, 'a new manifest replaces the clip transfer');
+      this.log.warn({ ward, box, eventId: m.eventId, state: existing.state }, 'a new manifest replaces the clip transfer');
       chunks.drop(existing.temp_path);
     }
     const tempPath = createPartialClip(this.store.root, m.eventId, m.bytes);
     this.s.putTransfer.run({
       eventId: m.eventId,
-      ward,
+      // a retrieved clip's rows are under the ward of its request; an incident's under the incident's
+      ward: incident?.ward ?? ward,
+      boxId: box,
       msgId: m.msgId,
       manifest: JSON.stringify(m),
       bytes: m.bytes,
@@ -352,10 +370,10 @@ export class IndexWriter {
     this.s.incidentClip.run('receiving', null, null, null, now, m.eventId);
   }
 
-  private applyChunk(ward: string, eventId: string, n: number, data: Buffer, now: number, chunks: ChunkWriter, complete: string[]): void {
+  private applyChunk(box: string, eventId: string, n: number, data: Buffer, now: number, chunks: ChunkWriter, complete: string[]): void {
     const t = this.s.transfer.get(eventId);
     if (!t) throw new Invalid('chunk-without-manifest', `chunk ${n} of event ${eventId} before its manifest`);
-    if (t.ward !== ward) throw new Invalid('foreign-event', `chunk of event ${eventId} of ward ${t.ward}`);
+    if (t.box_id !== box) throw new Invalid('foreign-event', `chunk of event ${eventId} of box ${t.box_id}`);
     const slot = chunkSlot({ bytes: t.bytes, chunkBytes: t.chunk_bytes, chunks: t.chunks }, n);
     if ('error' in slot) throw new Invalid('chunk-out-of-range', `event ${eventId}: ${slot.error}`);
     if (data.length !== slot.length) throw new Invalid('chunk-length', `event ${eventId} chunk ${n}: ${data.length} bytes, expected ${slot.length}`);

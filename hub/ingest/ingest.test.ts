@@ -34,7 +34,7 @@ describe('ingest through the broker', () => {
 
     expect(hub.store.getIncident(good.event.id)).toMatchObject({ state: 'open', label: 'car' });
     expect(hub.ingest.stats().invalid).toEqual({ 'malformed-json': 1, schema: 2 });
-    expect(hub.store.db.prepare("SELECT kind, count FROM invalid_messages WHERE ward = 'p07' ORDER BY kind").all()).toEqual([
+    expect(hub.store.db.prepare("SELECT kind, count FROM invalid_messages WHERE box_id = 'p07' ORDER BY kind").all()).toEqual([
       { kind: 'malformed-json', count: 1 },
       { kind: 'schema', count: 2 },
     ]);
@@ -73,7 +73,7 @@ describe('ingest through the broker', () => {
     const cam = (at: number, state: string) => JSON.stringify({ ward: 'p07', camera: 'cam-02', state, at, lastSegmentAt: null, gapsToday: 0, bytesPerSecond: 0, detectFps: 5 });
     await ward.publishAsync(topics.cameraStatus('p07', 'cam-02'), cam(2000, 'stalled'), { qos: 1, retain: true });
     await ward.publishAsync(topics.cameraStatus('p07', 'cam-02'), cam(1000, 'recording'), { qos: 1, retain: true });
-    expect(hub.store.db.prepare("SELECT state, at FROM ward_status WHERE ward = 'p07'").get()).toEqual({ state: 'online', at: 2000 });
+    expect(hub.store.db.prepare("SELECT state, at FROM box_status WHERE box_id = 'p07'").get()).toEqual({ state: 'online', at: 2000 });
     expect(hub.store.db.prepare("SELECT state, at FROM camera_status WHERE camera = 'cam-02'").get()).toEqual({ state: 'stalled', at: 2000 });
     expect(count("SELECT count(*) AS n FROM cameras WHERE ward = 'p07' AND camera = 'cam-02'")).toBe(1);
   });

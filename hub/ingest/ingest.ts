@@ -15,6 +15,8 @@ export interface IngestOptions {
   store: HubStore;
   /** the retrievals table, the one hub/main.ts builds; its audit records a request's end (ready, failed) */
   retrievals: RetrievalStore;
+  /** the ward a box belongs to (hub.yaml, reloaded with it); undefined: no such box, its messages are refused */
+  wardOf: (box: string) => string | undefined;
   logger: Logger;
   clock?: () => number;
   /** most messages in one transaction */
@@ -23,8 +25,8 @@ export interface IngestOptions {
   maxWaitMs?: number;
   /** told the event ids of each committed batch (the forwarder evaluates its rules then); must not throw */
   onIncidentsChanged?: (ids: readonly string[]) => void;
-  /** told the wards whose "online" status a committed batch holds (retrievals resend what they wait for); must not throw */
-  onWardsOnline?: (wards: readonly string[]) => void;
+  /** told the boxes whose "online" status a committed batch holds (retrievals resend what they wait for); must not throw */
+  onBoxesOnline?: (boxes: readonly string[]) => void;
 }
 
 export interface Ingest extends MessageSink {
@@ -37,7 +39,8 @@ export interface Ingest extends MessageSink {
 
 interface Pending {
   message: IncomingMessage;
-  ward: string;
+  /** the sender: the box logged in as ward-<box> */
+  box: string;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -47,7 +50,7 @@ export function createIngest(options: IngestOptions): Ingest {
   const log = logger.child({ part: 'ingest' });
   const maxBatch = options.maxBatch ?? 1000;
   const maxWaitMs = options.maxWaitMs ?? 4;
-  const writer = new IndexWriter({ store, retrievals: options.retrievals, logger, clock: options.clock ?? Date.now });
+  const writer = new IndexWriter({ store, retrievals: options.retrievals, wardOf: options.wardOf, logger, clock: options.clock ?? Date.now });
 
   let queue: Pending[] = [];
   let running = false;
@@ -63,16 +66,17 @@ export function createIngest(options: IngestOptions): Ingest {
   })().catch((err: unknown) => log.error({ err }, 'ingest recovery failed'));
 
   async function processBatch(batch: Pending[]): Promise<void> {
-    const items: BatchItem[] = batch.map(({ message, ward }) => {
+    const items: BatchItem[] = batch.map(({ message, box }) => {
       const r = decodeMessage(message.topic, message.payload);
-      return { ward, topic: message.topic, decoded: r.ok ? r : { ok: false, kind: decodeFailureKind(r.reason), reason: r.reason } };
+      return { box, topic: message.topic, decoded: r.ok ? r : { ok: false, kind: decodeFailureKind(r.reason), reason: r.reason } };
     });
     // snapshots are written and fsynced in parallel off the event loop; the transaction only renames them
     const written = await Promise.allSettled(
       items.map(async (item): Promise<PendingSnapshot | undefined> => {
         const m = item.decoded.ok ? item.decoded.message : undefined;
-        if (m?.kind !== 'events' || m.payload.event.snapshot === undefined || m.topic.ward !== item.ward) return undefined;
-        return writeSnapshotTemp(store.root, item.ward, m.payload.event.id, m.payload.event.snapshot);
+        const ward = options.wardOf(item.box);
+        if (m?.kind !== 'events' || m.payload.event.snapshot === undefined || m.topic.ward !== item.box || ward === undefined) return undefined;
+        return writeSnapshotTemp(store.root, ward, m.payload.event.id, m.payload.event.snapshot);
       }),
     );
     const accepted: { pending: Pending; item: BatchItem }[] = [];
@@ -94,15 +98,16 @@ export function createIngest(options: IngestOptions): Ingest {
     }
     const changed = new Set<string>();
     const online = new Set<string>();
+    // (a box's "online" status names the box: `ward` in contract v1 payloads and topics is the sender's box id)
     result.outcomes.forEach((outcome, i) => {
       const { pending, item } = accepted[i]!;
       if (item.snapshot && !(outcome.ok && outcome.snapshotTaken)) discardSnapshot(item.snapshot);
       if (outcome.ok) {
         if (item.decoded.ok && item.decoded.message.kind === 'events') changed.add(item.decoded.message.payload.event.id);
-        if (item.decoded.ok && item.decoded.message.kind === 'wardStatus' && item.decoded.message.payload.state === 'online') online.add(item.ward);
+        if (item.decoded.ok && item.decoded.message.kind === 'wardStatus' && item.decoded.message.payload.state === 'online') online.add(item.box);
         pending.resolve();
       } else {
-        log.error({ err: outcome.error, ward: item.ward, topic: item.topic }, 'message could not be applied');
+        log.error({ err: outcome.error, box: item.box, topic: item.topic }, 'message could not be applied');
         pending.reject(outcome.error);
       }
     });
@@ -113,11 +118,11 @@ export function createIngest(options: IngestOptions): Ingest {
         log.error({ err }, 'incident change hook failed');
       }
     }
-    if (online.size && options.onWardsOnline) {
+    if (online.size && options.onBoxesOnline) {
       try {
-        options.onWardsOnline([...online]);
+        options.onBoxesOnline([...online]);
       } catch (err) {
-        log.error({ err }, 'ward online hook failed');
+        log.error({ err }, 'box online hook failed');
       }
     }
     for (const eventId of result.complete) {
@@ -164,7 +169,7 @@ export function createIngest(options: IngestOptions): Ingest {
     handle(message, from) {
       if (closed) return Promise.reject(new Error('ingest is closed'));
       return new Promise<void>((resolve, reject) => {
-        queue.push({ message, ward: from.ward, resolve, reject });
+        queue.push({ message, box: from.box, resolve, reject });
         schedule();
       });
     },

@@ -52,7 +52,7 @@ export class SightingsWriter {
    * Called inside the batch transaction. Checks the whole message first and throws `Invalid` before writing
    * anything: a sighting id that belongs to another ward or camera, or a thumbnail that is not a JPEG.
    */
-  apply(ward: string, msg: SightingsMessage, now: number): SightingsOutcome {
+  apply(ward: string, box: string, msg: SightingsMessage, now: number): SightingsOutcome {
     const stored = new Map<string, { final: boolean; last: number } | undefined>();
     const rows = msg.sightings.map((s) => {
       if (!stored.has(s.id)) {
@@ -93,7 +93,7 @@ export class SightingsWriter {
       stored.set(s.id, { final: s.final, last: s.last });
       outcome.written++;
     }
-    this.cameraSeen(ward, msg.camera, now);
+    this.cameraSeen(ward, msg.camera, box, now);
     return outcome;
   }
 }

@@ -5,6 +5,7 @@ export interface LiveCheckInput {
   wardKnown: boolean;
   /** the ward has reported this camera's status */
   cameraKnown: boolean;
+  /** the ward's box that records this camera is online */
   wardOnline: boolean;
   /** relays of this ward open now */
   openForWard: number;

@@ -17,9 +17,16 @@ const ENDED_KEPT = 64;
 
 export interface LiveRelaysOptions {
   audit: Audit;
-  publish: (ward: string, name: 'live', payload: LiveCommand) => Promise<void>;
-  /** what the hub knows of wards and cameras (their status topics) */
-  wards: { wardKnown(ward: string): boolean; cameraKnown(ward: string, camera: string): boolean; wardOnline(ward: string): boolean };
+  /** sends a command to a box */
+  publish: (box: string, name: 'live', payload: LiveCommand) => Promise<void>;
+  /** what the hub knows of wards, their boxes and cameras (their status topics) */
+  wards: {
+    wardKnown(ward: string): boolean;
+    cameraKnown(ward: string, camera: string): boolean;
+    /** the box that records the camera */
+    boxOf(ward: string, camera: string): string;
+    cameraOnline(ward: string, camera: string): boolean;
+  };
   maxRelaysPerWard: number;
   lingerMs: number;
   connectTimeoutMs?: number;
@@ -77,7 +84,7 @@ export class LiveRelays {
     const check = checkLive({
       wardKnown: this.wards.wardKnown(r.ward),
       cameraKnown: this.wards.cameraKnown(r.ward, r.camera),
-      wardOnline: this.wards.wardOnline(r.ward),
+      wardOnline: this.wards.cameraOnline(r.ward, r.camera),
       openForWard: [...this.relays.values()].filter((x) => x.info.ward === r.ward).length,
       maxRelaysPerWard: this.maxRelaysPerWard,
     });
@@ -91,7 +98,7 @@ export class LiveRelays {
     this.audit.record({ actor: r.by, action: 'live.view', target: relayId, ip: r.ip, detail: { ward: r.ward, camera: r.camera, stream: r.stream, via: 'hub' } });
     const cmd: LiveCommand = { msgId: ulid(this.clock()), relayId, camera: r.camera, stream: r.stream, url: relayUrl(this.publicUrl ?? r.origin, relayId), token, requestedBy: r.by };
     try {
-      await this.publish(r.ward, 'live', cmd);
+      await this.publish(this.wards.boxOf(r.ward, r.camera), 'live', cmd);
     } catch (err) {
       relay.end('stopped');
       this.log.error({ err, relayId }, 'cmd/live could not be published');

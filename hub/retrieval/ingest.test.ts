@@ -17,7 +17,7 @@ beforeEach(() => {
   store = openHubStore(tempDir());
   store.syncWards([{ id: 'p01', name: 'P1' }, { id: 'p02', name: 'P2' }]);
   retrievals = retrievalStore(store);
-  ingest = createIngest({ store, retrievals, logger: silentLogger() });
+  ingest = createIngest({ store, retrievals, wardOf: (box) => box, logger: silentLogger() });
   retrievals.create({ id: REQ, ward: 'p01', camera: 'cam-1', from: 1000, to: 61_000, requestedBy: 'lan' }, 1);
 });
 
@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 const status = (ward: string, body: Record<string, unknown>, msgId = nextUlid()) =>
-  ingest.handle({ topic: topics.retrievals(ward), payload: Buffer.from(JSON.stringify({ msgId, requestId: REQ, ...body })) }, { ward });
+  ingest.handle({ topic: topics.retrievals(ward), payload: Buffer.from(JSON.stringify({ msgId, requestId: REQ, ...body })) }, { box: ward });
 
 describe('retrieval statuses at ingest', () => {
   it('moves a request on, ignores a repeated or late answer, and keeps the reason of a failure', async () => {
@@ -51,9 +51,9 @@ describe('retrieval statuses at ingest', () => {
   it('refuses an answer from another ward, for an unknown request, and a retrieved clip nobody asked for', async () => {
     await status('p02', { state: 'failed', reason: 'x' });
     const other = nextUlid();
-    await ingest.handle({ topic: topics.retrievals('p01'), payload: Buffer.from(JSON.stringify({ msgId: nextUlid(), requestId: other, state: 'cutting' })) }, { ward: 'p01' });
+    await ingest.handle({ topic: topics.retrievals('p01'), payload: Buffer.from(JSON.stringify({ msgId: nextUlid(), requestId: other, state: 'cutting' })) }, { box: 'p01' });
     const manifest = { msgId: nextUlid(), eventId: other, requestId: other, camera: 'cam-1', contentType: 'video/mp4', bytes: 2048, sha256: 'a'.repeat(64), chunkBytes: 1024, chunks: 2, start: 1, end: 2 };
-    await ingest.handle({ topic: topics.clipManifest('p01', other), payload: Buffer.from(JSON.stringify(manifest)) }, { ward: 'p01' });
+    await ingest.handle({ topic: topics.clipManifest('p01', other), payload: Buffer.from(JSON.stringify(manifest)) }, { box: 'p01' });
     expect(ingest.stats().invalid).toEqual({ 'foreign-event': 1, 'unknown-request': 2 });
     expect(retrievals.view(REQ)!.state).toBe('requested');
     expect(store.db.prepare('SELECT count(*) FROM clip_transfers').pluck().get()).toBe(0);

@@ -30,7 +30,7 @@ beforeEach(() => {
   store.db.prepare("INSERT INTO camera_status (ward, camera, state, status, at, updated_at) VALUES ('p01', 'cam-1', 'recording', '{}', 1, 1)").run();
   audit = createAudit(store.db, { clock: () => now });
   const table = new RetrievalStore(store.db, audit);
-  ingest = createIngest({ store, retrievals: table, logger: silentLogger(), clock: () => now });
+  ingest = createIngest({ store, retrievals: table, wardOf: (box) => box, logger: silentLogger(), clock: () => now });
   published.length = 0;
   retrievals = new Retrievals({
     store: table,
@@ -58,9 +58,9 @@ async function sendClip(requestId: string, bytes: Buffer): Promise<void> {
   const chunkBytes = 1024;
   const chunks = Math.ceil(bytes.length / chunkBytes);
   const manifest = { msgId: nextUlid(), eventId: requestId, requestId, camera: 'cam-1', contentType: 'video/mp4', bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), chunkBytes, chunks, start: now - 120_000, end: now - 60_000 };
-  await ingest.handle({ topic: topics.clipManifest('p01', requestId), payload: Buffer.from(JSON.stringify(manifest)) }, { ward: 'p01' });
+  await ingest.handle({ topic: topics.clipManifest('p01', requestId), payload: Buffer.from(JSON.stringify(manifest)) }, { box: 'p01' });
   for (let n = 0; n < chunks; n++) {
-    await ingest.handle({ topic: topics.clipChunk('p01', requestId, n), payload: bytes.subarray(n * chunkBytes, (n + 1) * chunkBytes) }, { ward: 'p01' });
+    await ingest.handle({ topic: topics.clipChunk('p01', requestId, n), payload: bytes.subarray(n * chunkBytes, (n + 1) * chunkBytes) }, { box: 'p01' });
   }
 }
 
@@ -86,7 +86,7 @@ describe('cancelling a retrieval', () => {
     expect(retrievals.cancel(nextUlid(), 'minh', null)).toMatchObject({ ok: false, status: 404 });
 
     // the ward's late answers change nothing
-    await ingest.handle({ topic: topics.retrievals('p01'), payload: Buffer.from(JSON.stringify({ msgId: nextUlid(), requestId: id, state: 'cutting' })) }, { ward: 'p01' });
+    await ingest.handle({ topic: topics.retrievals('p01'), payload: Buffer.from(JSON.stringify({ msgId: nextUlid(), requestId: id, state: 'cutting' })) }, { box: 'p01' });
     expect(retrievals.store.view(id)!.state).toBe('cancelled');
   });
 
@@ -111,7 +111,7 @@ describe('cancelling a retrieval', () => {
 
 describe('telling the ward about a cancel', () => {
   const wardState = (state: 'online' | 'offline') =>
-    store.db.prepare("INSERT OR REPLACE INTO ward_status (ward, state, status, at, updated_at) VALUES ('p01', ?, '{}', 1, 1)").run(state);
+    store.db.prepare("INSERT OR REPLACE INTO box_status (box_id, state, status, at, updated_at) VALUES ('p01', ?, '{}', 1, 1)").run(state);
 
   it('sends cmd/retrieve-cancel to a ward that had the request: at once when online, else when it is next online', async () => {
     wardState('online');
@@ -131,12 +131,12 @@ describe('telling the ward about a cancel', () => {
     expect(retrievals.store.get(b)!.cancel_pending).toBe(1); // the ward was not there to get it
     wardState('online');
     now += 30_000;
-    retrievals.wardsOnline(['p01']);
+    retrievals.boxesOnline(['p01']);
     await until('the cancel sent again', () => published.length === 5);
     expect(published[4]).toBe(`retrieve-cancel:${b}`);
     expect(retrievals.store.get(b)!.cancel_pending).toBe(0);
     now += 30_000;
-    retrievals.wardsOnline(['p01']);
+    retrievals.boxesOnline(['p01']);
     await new Promise((r) => setTimeout(r, 50));
     expect(published).toHaveLength(5); // nothing more to say
   });
@@ -144,7 +144,7 @@ describe('telling the ward about a cancel', () => {
   it('sends no cancel for a request the ward never had', async () => {
     const id = await request(); // the ward is offline: `requested`
     retrievals.cancel(id, 'lan', null);
-    retrievals.wardsOnline(['p01']);
+    retrievals.boxesOnline(['p01']);
     await new Promise((r) => setTimeout(r, 50));
     expect(published).toEqual([`retrieve:${id}`]);
   });

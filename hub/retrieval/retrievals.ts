@@ -32,7 +32,8 @@ export interface RetrievalRequest {
 export interface RetrievalsOptions {
   store: RetrievalStore;
   audit: Audit;
-  publish: ((ward: string, name: 'retrieve', payload: RetrieveCommand) => Promise<void>) & ((ward: string, name: 'retrieve-cancel', payload: RetrieveCancelCommand) => Promise<void>);
+  /** sends a command to a box (the one that records the request's camera) */
+  publish: ((box: string, name: 'retrieve', payload: RetrieveCommand) => Promise<void>) & ((box: string, name: 'retrieve-cancel', payload: RetrieveCancelCommand) => Promise<void>);
   limits: RetrievalLimits;
   clock: () => number;
   logger: Logger;
@@ -44,7 +45,7 @@ export class Retrievals {
   /** the requests' rows (also handed out by the `store` getter) */
   private readonly retrievalStore: RetrievalStore;
   private readonly audit: Audit;
-  /** the options' `publish`: sends a command to a ward (`publish(id)` below sends a stored request) */
+  /** the options' `publish`: sends a command to a box (`publish(id)` below sends a stored request) */
   private readonly publishCommand: RetrievalsOptions['publish'];
   private readonly limits: RetrievalLimits;
   private readonly clock: () => number;
@@ -136,11 +137,15 @@ export class Retrievals {
   }
 
   /** Wards that just said "online": send them what they have not answered. Never throws. */
-  wardsOnline(wards: readonly string[]): void {
+  boxesOnline(boxes: readonly string[]): void {
     const before = this.clock() - REPUBLISH_AFTER_MS;
-    for (const ward of wards) {
-      for (const row of this.retrievalStore.waiting(ward, before)) void this.publish(row.id);
-      for (const row of this.retrievalStore.cancelsToSend(ward, before)) void this.publishCancel(row.id, null);
+    const store = this.retrievalStore;
+    for (const box of boxes) {
+      const ward = store.wardOfBox(box);
+      if (ward === undefined) continue;
+      const ours = (row: { ward: string; camera: string }) => store.boxOf(row.ward, row.camera) === box;
+      for (const row of store.waiting(ward, before).filter(ours)) void this.publish(row.id);
+      for (const row of store.cancelsToSend(ward, before).filter(ours)) void this.publishCancel(row.id, null);
     }
   }
 
@@ -149,8 +154,8 @@ export class Retrievals {
     if (!row?.cancel_pending) return;
     const cancelledBy = by ?? row.reason?.replace(/^cancelled by /, '') ?? 'operator';
     try {
-      await this.publishCommand(row.ward, 'retrieve-cancel', { msgId: ulid(this.clock()), requestId: row.id, cancelledBy });
-      const online = this.retrievalStore.wardOnline(row.ward);
+      await this.publishCommand(this.retrievalStore.boxOf(row.ward, row.camera), 'retrieve-cancel', { msgId: ulid(this.clock()), requestId: row.id, cancelledBy });
+      const online = this.retrievalStore.cameraOnline(row.ward, row.camera);
       this.retrievalStore.cancelPublished(row.id, online, this.clock());
       this.log.info({ ward: row.ward, requestId: row.id, online }, online ? 'retrieve-cancel sent to the ward' : 'retrieve-cancel kept for the ward: it is offline');
     } catch (err) {
@@ -163,8 +168,8 @@ export class Retrievals {
     if (!row) return;
     const command: RetrieveCommand = { msgId: ulid(this.clock()), requestId: row.id, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by };
     try {
-      await this.publishCommand(row.ward, 'retrieve', command);
-      const online = this.retrievalStore.wardOnline(row.ward);
+      await this.publishCommand(this.retrievalStore.boxOf(row.ward, row.camera), 'retrieve', command);
+      const online = this.retrievalStore.cameraOnline(row.ward, row.camera);
       this.retrievalStore.published(row.id, online, this.clock());
       this.log.info({ ward: row.ward, requestId: row.id, online }, online ? 'retrieve sent to the ward' : 'retrieve kept for the ward: it is offline');
     } catch (err) {

@@ -105,7 +105,9 @@ export class RetrievalStore {
       // what the operator page lists (/api/wards): cameras seen in events or statuses
       camera: db.prepare('SELECT 1 FROM cameras WHERE ward = @ward AND camera = @camera UNION ALL SELECT 1 FROM camera_status WHERE ward = @ward AND camera = @camera').pluck(),
       ward: db.prepare('SELECT 1 FROM wards WHERE id = ?').pluck(),
-      wardOnline: db.prepare("SELECT 1 FROM ward_status WHERE ward = ? AND state = 'online'").pluck(),
+      boxOnline: db.prepare("SELECT 1 FROM box_status WHERE box_id = ? AND state = 'online'").pluck(),
+      boxOfCamera: db.prepare<[string, string], { box_id: string | null }>('SELECT box_id FROM cameras WHERE ward = ? AND camera = ?'),
+      wardOfBox: db.prepare<[string], { ward: string }>('SELECT ward FROM boxes WHERE id = ?'),
       waiting: db.prepare<[string, number], RetrievalRow>(`SELECT * FROM retrievals WHERE ward = ? AND state IN ('requested', 'sent-to-ward')
         AND (last_published_at IS NULL OR last_published_at < ?) ORDER BY created_at LIMIT 100`),
       // sent to an offline ward, it counts as not sent: the ward's next "online" sends it at once
@@ -154,8 +156,24 @@ export class RetrievalStore {
     return this.s.camera.get({ ward, camera }) !== undefined;
   }
 
-  wardOnline(ward: string): boolean {
-    return this.s.wardOnline.get(ward) !== undefined;
+  /** the box that records this camera (the one that sends its data); a camera never heard of: the ward's own box */
+  boxOf(ward: string, camera: string): string {
+    return this.s.boxOfCamera.get(ward, camera)?.box_id ?? ward;
+  }
+
+  /** whether a box's last status says it is online */
+  boxOnline(box: string): boolean {
+    return this.s.boxOnline.get(box) !== undefined;
+  }
+
+  /** whether the box that records this camera says it is online */
+  cameraOnline(ward: string, camera: string): boolean {
+    return this.boxOnline(this.boxOf(ward, camera));
+  }
+
+  /** the ward a box belongs to (hub.yaml, as last synced); undefined: no such box */
+  wardOfBox(box: string): string | undefined {
+    return this.s.wardOfBox.get(box)?.ward;
   }
 
   /** Requests of a ward it has not answered, not published since `publishedBefore`. */

@@ -80,7 +80,7 @@ describe('createSightingSearch: place or kind, the same answer', () => {
         const first = T + Math.floor((i * 3_600_000) / 2020);
         const id = nextUlid();
         all.push({ id, ward, camera, label, colour, first });
-        writer.apply(ward, { msgId: nextUlid(), ward, camera, sightings: [{ id, camera, label, first, last: first + 5000, score: 0.8, box: { x: 0.1, y: 0.1, w: 0.1, h: 0.1 }, bestAt: first, heading: 90, lines: [], zones: [], colour, final: true }] }, 0);
+        writer.apply(ward, ward, { msgId: nextUlid(), ward, camera, sightings: [{ id, camera, label, first, last: first + 5000, score: 0.8, box: { x: 0.1, y: 0.1, w: 0.1, h: 0.1 }, bestAt: first, heading: 90, lines: [], zones: [], colour, final: true }] }, 0);
       }
     })();
     const search = createSightingSearch(s.db);

@@ -7,6 +7,8 @@ export type InvalidKind =
   | 'topic'
   | 'id-mismatch'
   | 'ward-mismatch'
+  | 'unknown-box'
+  | 'camera-of-another-box'
   | 'foreign-event'
   | 'foreign-sighting'
   | 'not-jpeg'

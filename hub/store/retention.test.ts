@@ -99,14 +99,14 @@ describe('retention of sightings and counts', () => {
     store.db.transaction(() => {
       ids.forEach((id, i) => {
         const first = i < 5 ? daysAgo(91 + i) : daysAgo(89 - i);
-        sightings.apply('p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, first, [{ line: 'pdl', direction: 'forward', at: first + 2000 }])] }, NOW);
+        sightings.apply('p07', 'p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, first, [{ line: 'pdl', direction: 'forward', at: first + 2000 }])] }, NOW);
       });
       // cam-01: ten hours of minutes 401 days ago (more than one batch window), one minute 399 days ago; cam-02: old only
       for (let m = 0; m < 600; m++) {
-        counts.apply('p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-01', minute: daysAgo(401) - (daysAgo(401) % 60_000) + m * 60_000, counts: [{ line: 'pdl', direction: 'forward', label: 'car', n: 2 }] }, NOW);
+        counts.apply('p07', 'p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-01', minute: daysAgo(401) - (daysAgo(401) % 60_000) + m * 60_000, counts: [{ line: 'pdl', direction: 'forward', label: 'car', n: 2 }] }, NOW);
       }
-      counts.apply('p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-01', minute: daysAgo(399) - (daysAgo(399) % 60_000), counts: [{ line: 'pdl', direction: 'backward', label: 'bus', n: 1 }] }, NOW);
-      counts.apply('p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-02', minute: daysAgo(500) - (daysAgo(500) % 60_000), counts: [] }, NOW);
+      counts.apply('p07', 'p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-01', minute: daysAgo(399) - (daysAgo(399) % 60_000), counts: [{ line: 'pdl', direction: 'backward', label: 'bus', n: 1 }] }, NOW);
+      counts.apply('p07', 'p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-02', minute: daysAgo(500) - (daysAgo(500) % 60_000), counts: [] }, NOW);
     })();
     let pauses = 0;
     const result = applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 2, pause: async () => void pauses++ });
@@ -127,7 +127,7 @@ describe('retention of sightings and counts', () => {
     store.db.transaction(() => {
       for (let i = 0; i < 10; i++) {
         const id = `01JDQ6Z80000000000000000${String(i).padStart(2, '0')}`;
-        writer.apply('p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, daysAgo(100))] }, NOW);
+        writer.apply('p07', 'p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, daysAgo(100))] }, NOW);
       }
     })();
     let release!: () => void;

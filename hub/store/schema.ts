@@ -376,4 +376,26 @@ export const hubMigrations: readonly Migration[] = [
     created_at  INTEGER NOT NULL
   ) STRICT;
   `,
+  // 12: boxes apart from wards (docs/wards-and-boxes.md). A ward has any number of boxes; a box is the sender of
+  // messages (the id in its topics). Until now every ward was one box of the same id, so the new columns start equal
+  // to the ward. The status a box publishes is the box's; a camera belongs to the box that sends its data. (`box_id`
+  // names a box, the machine; `incidents.box` is the object's bounding box, as it always was.)
+  `
+  CREATE TABLE boxes (
+    id            TEXT PRIMARY KEY,
+    ward          TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    last_seen_at  INTEGER            -- hub clock, last message from the box
+  ) STRICT;
+  INSERT INTO boxes (id, ward, name, last_seen_at) SELECT id, id, name, last_seen_at FROM wards;
+  ALTER TABLE ward_status RENAME TO box_status;
+  ALTER TABLE box_status RENAME COLUMN ward TO box_id;
+  ALTER TABLE cameras ADD COLUMN box_id TEXT;
+  UPDATE cameras SET box_id = ward;
+  ALTER TABLE incidents ADD COLUMN box_id TEXT;
+  UPDATE incidents SET box_id = ward;
+  ALTER TABLE clip_transfers ADD COLUMN box_id TEXT;
+  UPDATE clip_transfers SET box_id = ward;
+  ALTER TABLE invalid_messages RENAME COLUMN ward TO box_id;
+  `,
 ];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { AlertKind } from '../../shared/contract/index.js';
 import { openDb, type Db } from '../../shared/db.js';
 import { storePaths } from './paths.js';
+import { boxesOf, type WardEntry } from '../../shared/config/boxes.js';
 import { hubMigrations, type ClipState } from './schema.js';
 
 export interface IncidentRow {
@@ -12,6 +13,7 @@ export interface IncidentRow {
   label: string;
   score: number;
   top_score: number;
+  /** the object's bounding box (JSON) */
   box: string;
   zones: string;
   start: number;
@@ -29,6 +31,8 @@ export interface IncidentRow {
   /** event.rule; NULL from boxes before 0.2 */
   rule_id: string | null;
   rule_kind: AlertKind | null;
+  /** the box that sent it (NULL never after migration 12) */
+  box_id: string;
   created_at: number;
   updated_at: number;
 }
@@ -44,8 +48,11 @@ export interface HubStore {
   root: string;
   /** absolute path of a stored relative path */
   resolve(relative: string): string;
-  /** makes the wards table match the configuration (names; wards stay when removed, their incidents too) */
-  syncWards(wards: readonly { id: string; name: string }[]): void;
+  /**
+   * makes the wards and boxes tables match the configuration (names, each box's ward; wards and boxes stay when
+   * removed, their incidents too)
+   */
+  syncWards(wards: readonly WardEntry[]): void;
   getIncident(id: string): IncidentRow | undefined;
   close(): void;
 }
@@ -55,12 +62,14 @@ export function openHubStore(root: string): HubStore {
   const db = openDb(path.join(absRoot, storePaths.db), hubMigrations);
   const getIncident = db.prepare<[string], IncidentRow>('SELECT * FROM incidents WHERE id = ?');
   const upsertWard = db.prepare('INSERT INTO wards (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name');
+  const upsertBox = db.prepare('INSERT INTO boxes (id, ward, name) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET ward = excluded.ward, name = excluded.name');
   return {
     db,
     root: absRoot,
     resolve: (relative) => path.join(absRoot, relative),
-    syncWards: db.transaction((wards: readonly { id: string; name: string }[]) => {
+    syncWards: db.transaction((wards: readonly WardEntry[]) => {
       for (const w of wards) upsertWard.run(w.id, w.name);
+      for (const b of boxesOf(wards)) upsertBox.run(b.id, b.ward, b.name);
     }),
     getIncident: (id) => getIncident.get(id),
     close: () => db.close(),

@@ -39,14 +39,31 @@ const externalBroker = z
   })
   .strict();
 
+const tokenHash = (who: string) =>
+  doc(
+    z.string().regex(SCRYPT_HASH_PATTERN, { message: 'must be an scrypt hash (scrypt$N$r$p$salt$hash)' }).optional(),
+    `scrypt hash of the ${who}'s token, written by \`wardwatch provision credentials issue\`; absent: the ${who} cannot log in`,
+    'scrypt$16384$8$1$…$…',
+  );
+
+/** One ward box: it logs in as ward-<box id> and publishes under wardwatch/v1/<box id>/… (docs/wards-and-boxes.md). */
+const box = z
+  .object({
+    id: doc(id('box'), 'box id, as `box.id` in the box\'s edge.yaml: unique in the district', 'dn-1'),
+    name: doc(z.string().min(1).max(100).optional(), 'box name shown on pages; absent: the id', 'Đức Nhuận 1 (UBND phường)'),
+    tokenHash: tokenHash('box'),
+  })
+  .strict();
+
 const ward = z
   .object({
-    id: doc(id('ward'), 'ward id, as in the box\'s edge.yaml', 'p07'),
+    id: doc(id('ward'), 'ward id: the officers\' and the city\'s unit; a ward listed without boxes is one box of the same id (its edge.yaml has no box.id)', 'p07'),
     name: doc(z.string().min(1).max(100), 'ward name', 'Phường 7'),
-    tokenHash: doc(
-      z.string().regex(SCRYPT_HASH_PATTERN, { message: 'must be an scrypt hash (scrypt$N$r$p$salt$hash)' }).optional(),
-      'scrypt hash of the ward\'s token, written by `wardwatch provision credentials issue`; absent: the ward cannot log in',
-      'scrypt$16384$8$1$…$…',
+    tokenHash: tokenHash('ward\'s one box'),
+    boxes: doc(
+      z.array(box).min(1).optional(),
+      'the ward\'s boxes, each with its own login; absent: the ward is one box whose id is the ward\'s (the form before boxes existed)',
+      [{ id: 'dn-1', name: 'Đức Nhuận 1' }],
     ),
   })
   .strict();
@@ -214,6 +231,20 @@ export const hubConfigSchema = z
     cfg.wards.forEach((w, i) => {
       if (wardIds.has(w.id)) ctx.addIssue({ code: 'custom', path: ['wards', i, 'id'], message: `duplicate ward id "${w.id}" (also wards[${wardIds.get(w.id)}])`, params: { hint: 'list every ward once' } });
       else wardIds.set(w.id, i);
+      if (w.boxes && w.tokenHash !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['wards', i, 'tokenHash'], message: `ward "${w.id}" has boxes: each box logs in with its own token`, params: { hint: `move tokenHash to the box of ward ${w.id} that used it (the box whose id is "${w.id}"), or issue each box a token with \`wardwatch provision credentials issue --box ID --ward ${w.id}\`` } });
+      }
+    });
+    // a box id names one sender in the whole district (its topics, its login): no two boxes share one
+    const boxIds = new Map<string, string>();
+    cfg.wards.forEach((w, i) => {
+      (w.boxes ?? [{ id: w.id }]).forEach((b, j) => {
+        const where = w.boxes ? `wards[${i}].boxes[${j}]` : `wards[${i}]`;
+        const other = boxIds.get(b.id);
+        if (other !== undefined) {
+          ctx.addIssue({ code: 'custom', path: w.boxes ? ['wards', i, 'boxes', j, 'id'] : ['wards', i, 'id'], message: `box id "${b.id}" is used twice (${other} and ${where})`, params: { hint: 'give every box of the district its own id (a one-box ward\'s box has the ward\'s id)' } });
+        } else boxIds.set(b.id, where);
+      });
     });
     const targets = new Set(cfg.forward.targets.map((t) => t.id));
     cfg.forward.indicators?.targets.forEach((t, i) => {

@@ -130,7 +130,7 @@ wards:
 
   it('refuses to start ingest on a wrong hub password, naming the keys to fix', async () => {
     const store = openHubStore(path.join(dir, 'hub-wrong'));
-    const ingest = createIngest({ store, retrievals: retrievalStore(store), logger: silentLogger() });
+    const ingest = createIngest({ store, retrievals: retrievalStore(store), wardOf: (box) => box, logger: silentLogger() });
     await expect(
       connectExternalBroker({ url: `mqtt://127.0.0.1:${port}`, username: 'wardwatch-hub', password: 'wrong', clientId: 'hub-wrong', group: 'hub', sessionExpirySeconds: 60, wards: [], sink: ingest, logger: silentLogger() }),
     ).rejects.toThrow(/refused the hub's login .*broker\.external\.username.*broker\.external\.passwordSecret/);
@@ -144,7 +144,7 @@ wards:
       ['hub-1', 'hub-2'].map(async (clientId) => {
         const store = openHubStore(path.join(dir, clientId));
         store.syncWards([{ id: 'p07', name: 'p07' }]);
-        const ingest = createIngest({ store, retrievals: retrievalStore(store), logger: silentLogger() });
+        const ingest = createIngest({ store, retrievals: retrievalStore(store), wardOf: (box) => box, logger: silentLogger() });
         const link = await connectExternalBroker({ url: `mqtt://127.0.0.1:${port}`, username: 'wardwatch-hub', password: HUB_PASSWORD, clientId, group: 'split', sessionExpirySeconds: 600, wards: [{ id: 'p07' }], sink: ingest, logger: silentLogger() });
         return { store, ingest, link };
       }),

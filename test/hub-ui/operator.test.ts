@@ -158,7 +158,7 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
     expect(await page.locator('#ward-board article[data-ward="p07"]').getAttribute('data-state')).toBe('unknown');
     const now = clock();
     const status = JSON.stringify({ state: 'online', ward: 'p07', version: '0.1.0', startedAt: now - 1000, at: now, disk: { freeBytes: 8e11, totalBytes: 2e12 }, outboxDepth: 0, cameras: { recording: 1, total: 1 }, detector: 'onnx', alarms: [], clock: { ntp: 'unsynced' } });
-    hub.store.db.prepare('INSERT OR REPLACE INTO ward_status (ward, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?)').run('p07', 'online', status, now, now);
+    hub.store.db.prepare('INSERT OR REPLACE INTO box_status (box_id, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?)').run('p07', 'online', status, now, now);
     const camera = JSON.stringify({ ward: 'p07', camera: 'cam-02', state: 'recording', at: now, lastSegmentAt: now, gapsToday: 0, bytesPerSecond: 5e5, detectFps: 5, clockSkewMs: 3200 });
     hub.store.db.prepare('INSERT OR REPLACE INTO camera_status (ward, camera, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run('p07', 'cam-02', 'recording', camera, now, now);
     // no click: the board polls every 5 s

@@ -170,7 +170,7 @@ describe('retrieving a recorded range through the hub', () => {
   it('delivers a request made while the box was stopped once it is back', async () => {
     const end = Date.now();
     await edge.close();
-    await until('the hub to see the ward offline', () => hub.store.db.prepare("SELECT 1 FROM ward_status WHERE ward = 'p01' AND state = 'offline'").get(), 30_000);
+    await until('the hub to see the ward offline', () => hub.store.db.prepare("SELECT 1 FROM box_status WHERE box_id = 'p01' AND state = 'offline'").get(), 30_000);
     const post = await operator.call('POST', '/api/retrievals', { ward: 'p01', camera: 'cam-1', from: end - 20_000, to: end });
     expect(post.status).toBe(202);
     const id = String(post.json.id);
@@ -196,7 +196,7 @@ describe('retrieving a recorded range through the hub', () => {
 
 describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
   it('refuses clearly what cannot be had, waits for a stopped box, plays the recording, cancels and shares (in Vietnamese)', async () => {
-    await until('the box back online', () => hub.store.db.prepare("SELECT 1 FROM ward_status WHERE ward = 'p01' AND state = 'online'").get(), 30_000);
+    await until('the box back online', () => hub.store.db.prepare("SELECT 1 FROM box_status WHERE box_id = 'p01' AND state = 'online'").get(), 30_000);
     const browser = await launchBrowser();
     try {
       const page = await (await browser.newContext({ timezoneId: 'Asia/Ho_Chi_Minh' })).newPage();
@@ -252,7 +252,7 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
 
       // the box is stopped when asked: the request waits, and a second one is cancelled from the page
       await edge.close();
-      await until('the hub to see the ward offline', () => hub.store.db.prepare("SELECT 1 FROM ward_status WHERE ward = 'p01' AND state = 'offline'").get(), 30_000);
+      await until('the hub to see the ward offline', () => hub.store.db.prepare("SELECT 1 FROM box_status WHERE box_id = 'p01' AND state = 'offline'").get(), 30_000);
       expect(await ask('cam-1', Date.now() - 30_000, '1')).toContain('Đã gửi yêu cầu');
       const id = await newest();
       await page.waitForSelector(`#retrieve-list tr[data-id="${id}"][data-state=requested]`);

@@ -90,6 +90,6 @@ export async function startRemoteRig(options: RemoteRigOptions = {}): Promise<Re
   for (let i = 1; i <= farm.cameras.length; i++) {
     await until(`cam-${i}'s status at the hub`, () => hub.store.db.prepare("SELECT 1 FROM camera_status WHERE ward = 'p01' AND camera = ?").get(`cam-${i}`));
   }
-  await until('the ward online at the hub', () => hub.retrievals.store.wardOnline('p01'));
+  await until('the ward online at the hub', () => hub.retrievals.store.boxOnline('p01'));
   return rig;
 }

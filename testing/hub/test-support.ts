@@ -67,7 +67,7 @@ export async function startTestHub(options: { wards: TestWard[]; maxPayloadBytes
   const { logger, lines } = captureLogger();
   const store = openHubStore(root);
   store.syncWards(options.wards.map((w) => ({ id: w.id, name: w.id })));
-  const ingest = createIngest({ store, retrievals: retrievalStore(store), logger, ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}) });
+  const ingest = createIngest({ store, retrievals: retrievalStore(store), wardOf: (box) => box, logger, ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}) });
   const broker = await startBroker({
     listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
     maxPayloadBytes: options.maxPayloadBytes ?? 1024 * 1024,

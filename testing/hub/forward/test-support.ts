@@ -43,7 +43,7 @@ export function storeWithIngest(logger: Logger, changed: (ids: readonly string[]
   const store = openHubStore(root);
   store.syncWards([{ id: 'p07', name: 'Phường 7' }]);
   const retrievals = retrievalStore(store);
-  const ingest = createIngest({ store, retrievals, logger, maxWaitMs: 1, onIncidentsChanged: (ids) => changed(ids) });
+  const ingest = createIngest({ store, retrievals, wardOf: (box) => box, logger, maxWaitMs: 1, onIncidentsChanged: (ids) => changed(ids) });
   return {
     root,
     store,
@@ -81,7 +81,7 @@ export async function sendIncident(ingest: Ingest, spec: IncidentSpec = {}): Pro
     start: FIXED_START,
   };
   const snap = (when: 'start' | 'end') => (spec.snapshot?.with === when ? { snapshot: spec.snapshot.jpeg.toString('base64') } : {});
-  const send = (msg: EventMessage) => ingest.handle({ topic: topics.events('p07'), payload: Buffer.from(JSON.stringify(msg)) }, { ward: 'p07' });
+  const send = (msg: EventMessage) => ingest.handle({ topic: topics.events('p07'), payload: Buffer.from(JSON.stringify(msg)) }, { box: 'p07' });
   await send({ msgId: nextUlid(), type: 'start', event: { ...base, end: null, ...snap('start') } });
   if (spec.end !== false) await send({ msgId: nextUlid(), type: 'end', event: { ...base, end: base.start + 14_000, ...snap('end') } });
   return id;

@@ -1,0 +1,19 @@
+// Which box a camera belongs to (pure). Camera ids are unique within a ward, not within a box's config alone: two
+// boxes of one ward could both be given a "cam-01". A camera belongs to the box that sends its data; another box of
+// the ward takes it over only once the first has been silent about it for a while (the camera was moved between
+// boxes), so two live boxes with the same camera id cannot mix their data in one camera's history.
+
+/** silence of the holding box after which another box of the ward may take a camera over */
+export const CAMERA_MOVES_AFTER_MS = 10 * 60_000;
+
+export type CameraClaim = { ok: true; moved: boolean } | { ok: false; reason: string };
+
+export function cameraClaim(held: { box: string | null; lastSeenAt: number } | undefined, box: string, camera: string, now: number): CameraClaim {
+  if (!held || held.box === null || held.box === box) return { ok: true, moved: false };
+  const silentFor = now - held.lastSeenAt;
+  if (silentFor >= CAMERA_MOVES_AFTER_MS) return { ok: true, moved: true };
+  return {
+    ok: false,
+    reason: `camera ${camera} belongs to box ${held.box} of this ward (it sent data ${Math.round(silentFor / 1000)} s ago): camera ids must be unique within a ward — rename one in its box's edge.yaml`,
+  };
+}
