@@ -125,6 +125,10 @@ export function wardCard(w) {
       row(t('outbox'), w.outboxDepth ?? '–'),
       row(t('boxClock'), el('span', { class: `ntp ${w.clockNtp ?? 'unknown'}` }, w.clockNtp ? t(`ntp.${w.clockNtp}`) : '–')),
       row(t('lastSeen'), formatTime(w.lastSeenAt)),
+      // a ward of several boxes lists them, each with its own state (a one-box ward is its box)
+      w.boxes && (w.boxes.length > 1 || w.boxes[0]?.id !== w.id)
+        ? row(t('boxes'), el('span', { class: 'boxes' }, w.boxes.map((b) => el('span', { class: `pill ${b.state}`, dataset: { box: b.id }, title: `${b.id} · ${t(`live.${b.state}`)}` }, b.name))))
+        : null,
     ),
     w.alarms.length ? el('ul', { class: 'alarms' }, w.alarms.map((a) => el('li', {}, `⚠ ${a}`))) : null,
     cams,
