@@ -3,6 +3,7 @@
 // No logic here.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { boxIdOf } from '../shared/config/box-id.js';
 import type { EdgeConfig } from '../shared/config/load.js';
 import { topics } from '../shared/contract/index.js';
 import { locateFfmpeg, type FfmpegTools } from '../shared/ffmpeg/locate.js';
@@ -55,6 +56,8 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   const clock = deps.clock ?? Date.now;
   const startedAt = clock();
   const root = config.storage.root;
+  // everything MQTT (topics, payloads' `ward`, the login) speaks as the box; the review page belongs to the ward
+  const box = boxIdOf(config);
   mkdirSync(root, { recursive: true });
 
   const tools = await locateFfmpeg({ ffmpegPath: config.ffmpeg.ffmpegPath, ffprobePath: config.ffmpeg.ffprobePath });
@@ -63,7 +66,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   const model = chooseModel(config.model, packagedModel().path, existsSync);
   const db = openEdgeDb(path.join(root, 'edge.db'));
   const recordStore = new RecordStore(db);
-  const outbox = config.hub ? new Outbox(db, config.ward.id, clock) : undefined;
+  const outbox = config.hub ? new Outbox(db, box, clock) : undefined;
   let uplink: Uplink | undefined;
   let remote: RetrievalService | undefined = undefined; // set once the audit exists; the uplink may call before
   let liveRelay: LiveRelayService | undefined = undefined; // set once the review page's live readers exist; until then cmd/live is dropped (the operator retries)
@@ -83,7 +86,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
       // the box's own status carries "cameras recording": refresh it too, at most once a second
       statusSoon ??= setTimeout(() => {
         statusSoon = undefined;
-        uplink?.publishRetained(topics.wardStatus(config.ward.id), boxStatus());
+        uplink?.publishRetained(topics.wardStatus(box), boxStatus());
       }, 1000);
     },
   });
@@ -91,7 +94,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
 
   const boxStatus = () =>
     wardStatus({
-      ward: config.ward.id,
+      ward: box,
       version: packageVersion(),
       startedAt,
       now: clock(),
@@ -108,12 +111,12 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     const scheme = config.hub.tls ? 'mqtts' : 'mqtt';
     uplink = new Uplink({
       outbox,
-      ward: config.ward.id,
+      ward: box,
       url: `${scheme}://${config.hub.host}:${config.hub.port}`,
       username: config.hub.username,
       password: config.hub.token,
       ca: config.hub.caFile ? readFileSync(config.hub.caFile) : undefined,
-      hubKeys: { tokenSecret: config.hub.tokenSecret, caFile: config.hub.caFile },
+      hubKeys: { tokenSecret: config.hub.tokenSecret, caFile: config.hub.caFile, ward: config.ward.id },
       logger,
       status: boxStatus,
       onCommand: (name, payload) => (name === 'live' ? liveRelay?.command(name, payload) : remote?.command(name, payload)),
@@ -125,7 +128,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
 
   const events = new EventService({
     cameras: config.cameras,
-    ward: config.ward.id,
+    ward: box,
     db,
     outbox,
     recordStore,
@@ -159,7 +162,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     };
   };
   const publishCamera = (s: CameraRecordingStatus) =>
-    uplink?.publishRetained(topics.cameraStatus(config.ward.id, s.camera), cameraStatus(config.ward.id, s, clock(), street(s.camera), clocks.skewMs(s.camera), config.cameras.find((c) => c.id === s.camera)?.location));
+    uplink?.publishRetained(topics.cameraStatus(box, s.camera), cameraStatus(box, s, clock(), street(s.camera), clocks.skewMs(s.camera), config.cameras.find((c) => c.id === s.camera)?.location));
   // the box's NTP state and its ONVIF cameras' clock skew (edge/clock/), sent with the statuses after each round
   const clocks = new ClockWatch({
     cameras: config.cameras.map((c) => ({ id: c.id, onvifUrl: c.onvif?.url })),
@@ -167,7 +170,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     logger,
     clock,
     onChecked: () => {
-      uplink?.publishRetained(topics.wardStatus(config.ward.id), boxStatus());
+      uplink?.publishRetained(topics.wardStatus(box), boxStatus());
       for (const s of recording.statuses()) publishCamera(s);
     },
   });
@@ -184,14 +187,14 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   const audit = createAudit(db, { clock });
   // operators' cmd/retrieve from the hub (edge/remote/); commands that came before this point are resent by the hub
   remote = outbox
-    ? new RetrievalService({ db, outbox, recordStore, audit, ffmpegPath: tools.ffmpeg.path, ward: config.ward.id, cameras: config.cameras.map((c) => c.id), dir: path.join(root, 'retrievals'), logger, clock })
+    ? new RetrievalService({ db, outbox, recordStore, audit, ffmpegPath: tools.ffmpeg.path, ward: box, cameras: config.cameras.map((c) => c.id), dir: path.join(root, 'retrievals'), logger, clock })
     : undefined;
   remote?.resume();
   // a certificate that cannot serve stops the review page, never recording, and never falls back to plain HTTP
   let reviewTls: PageTls | undefined;
   let tlsProblem: string | undefined;
   try {
-    reviewTls = config.review.tls && readPageTls(config.review.tls, { key: 'review.tls', make: `wardwatch provision credentials tls --out DIR --box ${config.ward.id} --host ADDRESS (on the hub, where the CA is)` });
+    reviewTls = config.review.tls && readPageTls(config.review.tls, { key: 'review.tls', make: `wardwatch provision credentials tls --out DIR --box ${box} --host ADDRESS (on the hub, where the CA is)` });
   } catch (err) {
     if (!(err instanceof PageTlsError)) throw err;
     tlsProblem = err.message;
@@ -225,7 +228,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   // operators' cmd/live from the hub (edge/remote/), sharing the review page's camera readers
   const relays = new LiveRelayService({
     live: review.live,
-    ward: config.ward.id,
+    ward: box,
     cameras: config.cameras.map((c) => ({ id: c.id, mainUrl: c.streams.main.authUrl, subUrl: c.streams.sub.authUrl })),
     audit,
     ca: config.hub?.caFile ? readFileSync(config.hub.caFile) : undefined,
@@ -233,7 +236,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
   });
   liveRelay = relays;
   logger.info(
-    { ward: config.ward.id, cameras: config.cameras.length, hub: config.hub ? `${config.hub.host}:${config.hub.port}` : null, detector: detection.status().detector, model: model.source, modelPath: model.path },
+    { ward: config.ward.id, box, cameras: config.cameras.length, hub: config.hub ? `${config.hub.host}:${config.hub.port}` : null, detector: detection.status().detector, model: model.source, modelPath: model.path },
     `ward box running (detector: ${detection.status().detector}, ${model.source === 'packaged' ? 'the model that ships with Wardwatch' : `model ${model.source} at ${model.path}`})`,
   );
 
@@ -264,7 +267,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
         await events.stop();
         await recording.stop();
         // a clean stop sends no Last Will: say "offline" ourselves
-        uplink?.publishRetained(topics.wardStatus(config.ward.id), { state: 'offline', ward: config.ward.id });
+        uplink?.publishRetained(topics.wardStatus(box), { state: 'offline', ward: box });
         await uplink?.stop();
         await remote?.stop();
         // stopping the recorders changes camera states, which schedules a box status: not after the db is closed

@@ -1,5 +1,6 @@
 // The district hub process: wires store, accounts and audit, ingest, broker, forwarder, HTTP API and retention.
 import { boxDirectory, boxesOf, type Box } from '../shared/config/boxes.js';
+import { toBoxCameras } from './ingest/camera-names.js';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createAccounts, LoginThrottle, type Accounts } from '../shared/accounts/index.js';
@@ -71,7 +72,7 @@ export function boxChanges(before: HubConfig['wards'], after: HubConfig['wards']
   const was = boxDirectory(before);
   const now = boxesOf(after);
   const next = new Set(now.map((b) => b.id));
-  const differs = (a: Box, b: Box) => a.tokenHash !== b.tokenHash || a.name !== b.name || a.ward !== b.ward;
+  const differs = (a: Box, b: Box) => a.tokenHash !== b.tokenHash || a.name !== b.name || a.ward !== b.ward || a.cameraPrefix !== b.cameraPrefix;
   return {
     added: now.filter((b) => !was.has(b.id)).map((b) => b.id),
     removed: [...was.keys()].filter((id) => !next.has(id)),
@@ -123,6 +124,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     store,
     retrievals: retrievalStore,
     wardOf: (box) => boxes.get(box)?.ward,
+    cameraPrefixOf: (box) => boxes.get(box)?.cameraPrefix,
     logger,
     clock,
     onIncidentsChanged: (ids) => forwarder.incidentsChanged(ids),
@@ -163,14 +165,14 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   retrievals = new Retrievals({
     store: retrievalStore,
     audit,
-    publish: (ward, name, payload) => broker.publishCommand(ward, name, payload),
+    publish: (box, name, payload) => broker.publishCommand(box, name, toBoxCameras(boxes.get(box)?.cameraPrefix, payload)),
     limits: config.remoteAccess,
     clock,
     logger,
   });
   const live = new LiveRelays({
     audit,
-    publish: (ward, name, payload) => broker.publishCommand(ward, name, payload),
+    publish: (box, name, payload) => broker.publishCommand(box, name, toBoxCameras(boxes.get(box)?.cameraPrefix, payload)),
     wards: retrievals.store,
     maxRelaysPerWard: config.remoteAccess.maxRelaysPerWard,
     lingerMs: config.remoteAccess.liveLingerSeconds * 1000,

@@ -9,7 +9,7 @@ const camera = {
   credentials: { username: 'admin', passwordSecret: 'cam-03' },
   streams: { main: { url: 'rtsp://10.0.0.5/main', authUrl: 'rtsp://admin:pw-Zq81@10.0.0.5/main' }, sub: { url: 'rtsp://10.0.0.5/sub', authUrl: 'rtsp://admin:pw-Zq81@10.0.0.5/sub' } },
 } as unknown as ResolvedCamera;
-const target = { host: '10.20.0.10', port: 8883, tls: true, caFile: '/etc/wardwatch/ca.pem', tokenSecret: 'hub-token', ward: 'p07' };
+const target = { host: '10.20.0.10', port: 8883, tls: true, caFile: '/etc/wardwatch/ca.pem', tokenSecret: 'hub-token', box: 'p07' };
 
 describe('streamLine', () => {
   const cases: [DescribeResult, boolean, string | undefined, boolean | undefined][] = [
@@ -46,5 +46,11 @@ describe('hubLine', () => {
     expect(hubLine(target, { problem: { kind: 'refused', key: 'hub.port', message: 'm', fix: 'f' } }).config).toBe(false);
     expect(hubLine(target, { problem: { kind: 'name-mismatch', key: 'hub.host', message: 'm', fix: 'f' } })).toMatchObject({ ok: false, config: true, key: 'hub.host' });
     expect(hubLine(target, { problem: { kind: 'bad-login', key: 'secret hub-token', message: 'm', fix: 'f' } }).config).toBe(true);
+  });
+
+  it('logs in as the box: ward-<box id>, naming the ward of a box with its own id', () => {
+    expect(hubLine(target, { ok: true }).what).toBe('hub 10.20.0.10:8883 (TLS) as ward-p07');
+    expect(hubLine({ ...target, ward: 'p07' }, { ok: true }).what).toBe('hub 10.20.0.10:8883 (TLS) as ward-p07');
+    expect(hubLine({ ...target, box: 'dn-2', ward: 'duc-nhuan' }, { ok: true }).what).toBe('hub 10.20.0.10:8883 (TLS) as ward-dn-2 (box dn-2 of ward duc-nhuan)');
   });
 });

@@ -8,6 +8,7 @@ import type { EdgeConfig, ResolvedCamera } from '../shared/config/load.js';
 import { loadEdgeForStart } from '../shared/config/start-checks.js';
 import { OnvifClient } from '../shared/onvif/client.js';
 import { OnvifError } from '../shared/onvif/soap.js';
+import { boxIdOf, boxLogin } from '../shared/config/box-id.js';
 import { explainHubError, type HubProblem, type HubTarget } from '../edge/uplink/hub-problem.js';
 import { mapLimit, parseCommand, parseSeconds } from './cli-util.js';
 import { describeStream, type DescribeResult } from './rtsp-describe.js';
@@ -60,22 +61,22 @@ export function clockLine(camera: ResolvedCamera, index: number, r: { skewMs: nu
 
 /** The hub login, in the installer's terms. Pure. */
 export function hubLine(target: HubTarget, r: { ok: true } | { problem: HubProblem }): CheckLine {
-  const what = `hub ${target.host}:${target.port}${target.tls ? ' (TLS)' : ''} as ward-${target.ward}`;
+  const what = `hub ${target.host}:${target.port}${target.tls ? ' (TLS)' : ''} as ${boxLogin(target.box)}${target.ward !== undefined && target.ward !== target.box ? ` (box ${target.box} of ward ${target.ward})` : ''}`;
   if ('ok' in r) return { what, ok: true, detail: 'logged in with the box\'s token' };
   const network = r.problem.kind === 'refused' || r.problem.kind === 'unreachable' || r.problem.kind === 'timeout';
   return { what, ok: false, config: !network, detail: r.problem.message, key: r.problem.key, fix: r.problem.fix };
 }
 
 /**
- * Logs into the hub as the box does (same options as the uplink), under a client id of its own (`ward-<id>:check`)
- * so a running box on the same ward is not disconnected; then leaves at once.
+ * Logs into the hub as the box does (same options as the uplink), under a client id of its own (`ward-<box id>:check`)
+ * so the running box is not disconnected; then leaves at once.
  */
 export function tryHubLogin(config: EdgeConfig, timeoutMs: number): Promise<{ ok: true } | { problem: HubProblem }> {
   const hub = config.hub!;
   const target = hubTargetOf(config);
   return new Promise((resolve) => {
     const client = mqtt.connect(`${hub.tls ? 'mqtts' : 'mqtt'}://${hub.host}:${hub.port}`, {
-      clientId: `ward-${config.ward.id}:check`,
+      clientId: `${boxLogin(boxIdOf(config))}:check`,
       username: hub.username,
       password: hub.token,
       protocolVersion: 4,
@@ -100,7 +101,7 @@ export function tryHubLogin(config: EdgeConfig, timeoutMs: number): Promise<{ ok
 
 function hubTargetOf(config: EdgeConfig): HubTarget {
   const hub = config.hub!;
-  return { host: hub.host, port: hub.port, tls: hub.tls, caFile: hub.caFile, tokenSecret: hub.tokenSecret, ward: config.ward.id };
+  return { host: hub.host, port: hub.port, tls: hub.tls, caFile: hub.caFile, tokenSecret: hub.tokenSecret, box: boxIdOf(config), ward: config.ward.id };
 }
 
 /** Every check of a box, cameras in parallel (8 at once), the hub last. */
@@ -140,7 +141,7 @@ Checks what a box needs beyond its file, from this box, as the box will do it:
                 nothing listening, a certificate for another name, a CA that did not sign it, a refused token)
 One line per check; a failure names the edge.yaml key to fix and how. The config is first checked as
 \`provision validate\` does (nothing is tried with a config the box would refuse).
-The hub login uses the client id ward-<id>:check, so a box already running on this ward stays connected.
+The hub login uses the client id ward-<box id>:check, so the box already running here stays connected.
   --timeout S   per check (default 5)
   --json        one JSON line: {ok, checks: [{what, ok, warn, detail, key, fix}]}
 Exit 0 every check passed (warnings allowed); 78 a configuration problem (edge.yaml, a password, a token, the CA,

@@ -25,13 +25,13 @@ describe('credentials tls --box', () => {
     expect(hub.verify(ca.publicKey)).toBe(true);
     expect(box.subjectAltName).toBe('IP Address:10.7.0.2, DNS:p07.ward.local');
     expect(statSync(path.join(dir, 'box-p07.key')).mode & 0o777).toBe(0o600);
-    expect(said.lines.join('\n')).toMatch(/reused the CA .* ward p07's review page certificate .*box-p07\.crt for 10\.7\.0\.2, p07\.ward\.local/);
+    expect(said.lines.join('\n')).toMatch(/reused the CA .* box p07's review page certificate .*box-p07\.crt for 10\.7\.0\.2, p07\.ward\.local/);
     expect(said.lines.join('\n')).toMatch(/edge\.yaml: review\.tls with certFile and keyFile/);
   });
 
   it.each([
     { args: ['--box', 'p07'], message: /--box p07 needs the box's --host/ },
-    { args: ['--box', 'P 07', '--host', '10.7.0.2'], message: /--box must be a ward id/ },
+    { args: ['--box', 'P 07', '--host', '10.7.0.2'], message: /--box must be a box id such as dn-1, or the ward's id for a ward that is one box/ },
   ])('refuses $args as a usage error', async ({ args, message }) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ww-cred-tls-'));
     await expect(credentialsCommand.run(['tls', '--out', dir, ...args], io())).rejects.toThrow(UsageError);

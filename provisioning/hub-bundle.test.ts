@@ -148,7 +148,7 @@ describe('the hand-off', () => {
     const bundle = path.join(dir, 'p11.bundle');
     const r = await cli('credentials', 'issue', '--ward', 'p11', '--hub-config', hubYaml, '--bundle', bundle, '--ca', path.join(lonely, 'ca.pem'), '--box-host', '10.11.0.2');
     expect(r.code).toBe(78);
-    expect(r.err).toMatch(/review page certificate for ward p11: .*lonely\/ca\.key not found: the district CA's ca\.pem and ca\.key .* are both needed/);
+    expect(r.err).toMatch(/review page certificate for box p11: .*lonely\/ca\.key not found: the district CA's ca\.pem and ca\.key .* are both needed/);
     expect(existsSync(bundle)).toBe(false);
     expect(readFileSync(hubYaml, 'utf8')).not.toContain('tokenHash');
     const alone = await cli('credentials', 'issue', '--ward', 'p11', '--hub-config', hubYaml, '--edge-secrets', path.join(dir, 's.yaml'), '--box-host', '10.11.0.2');
@@ -208,6 +208,71 @@ describe('the hand-off', () => {
     expect(loaded.config.review).toMatchObject({ host: '10.9.0.2', port: 8080 });
     expect(loaded.config.review.tls).toBeUndefined();
     expect(loaded.config.disk).toEqual({ floorPercent: 10, floorGb: 20, marginGb: 2 });
+  });
+
+  it('a box of a ward with boxes: issue --box adds it (and its ward) to hub.yaml, the bundle names it, apply sets box.id, init --box writes it', async () => {
+    const hubYaml = path.join(dir, 'hub-boxes.yaml');
+    writeFileSync(hubYaml, `# after the merger\n${hubYamlText('p07')}`);
+    const bundle = path.join(dir, 'dn-2.bundle');
+    const issued = await cli('credentials', 'issue', '--box', 'dn-2', '--ward', 'duc-nhuan', '--name', 'Phường Đức Nhuận', '--hub-config', hubYaml, '--bundle', bundle, '--hub', '10.20.0.10:8883', '--box-host', '10.7.0.12');
+    expect(issued.code, issued.err).toBe(0);
+    expect(issued.out).toContain('added ward duc-nhuan (Phường Đức Nhuận) with box dn-2');
+    expect(issued.out).toContain('issued a new token for box dn-2 of ward duc-nhuan (login ward-dn-2)');
+    const hub = readFileSync(hubYaml, 'utf8');
+    expect(hub).toContain('# after the merger');
+    expect(hub).toMatch(/- id: duc-nhuan\n {4}name: Phường Đức Nhuận\n {4}boxes:\n {6}- id: dn-2\n {8}tokenHash: scrypt\$/);
+    expect((await cli('validate', hubYaml)).code).toBe(0);
+    expect(readFileSync(bundle, 'utf8')).toMatch(/^# Wardwatch hub bundle for box dn-2 of ward duc-nhuan, /);
+    const b = readBundle(bundle);
+    expect([b.ward, b.box]).toEqual(['duc-nhuan', 'dn-2']);
+
+    // a second box of the ward, and refusals: a box id another ward holds, --ward alone for a ward with boxes
+    expect((await cli('credentials', 'issue', '--box', 'dn-1', '--ward', 'duc-nhuan', '--hub-config', hubYaml, '--edge-secrets', path.join(dir, 'dn-1.secrets.yaml'))).out).toContain('added box dn-1 to ward duc-nhuan');
+    const taken = await cli('credentials', 'issue', '--box', 'dn-1', '--ward', 'p07', '--hub-config', hubYaml, '--edge-secrets', path.join(dir, 'x.secrets.yaml'));
+    expect([taken.code, taken.err]).toEqual([78, expect.stringContaining('box "dn-1" is a box of ward duc-nhuan, not of ward p07: box ids are unique in the district')]);
+    const wardOnly = await cli('credentials', 'issue', '--ward', 'duc-nhuan', '--hub-config', hubYaml, '--edge-secrets', path.join(dir, 'x.secrets.yaml'));
+    expect([wardOnly.code, wardOnly.err]).toEqual([78, expect.stringContaining('ward "duc-nhuan" has boxes (dn-2, dn-1): each box has its own token: name it with --box ID')]);
+    expect(existsSync(path.join(dir, 'x.secrets.yaml'))).toBe(false);
+    const none = await cli('credentials', 'issue', '--hub-config', hubYaml, '--edge-secrets', path.join(dir, 'x.secrets.yaml'));
+    expect([none.code, none.err]).toEqual([64, expect.stringContaining('--box ID (a box of a ward with boxes) or --ward ID')]);
+
+    // apply on a box of ward duc-nhuan without box.id: it becomes box dn-2, right after ward:
+    const box = path.join(dir, 'box-dn-2');
+    mkdirSync(box);
+    const edgeYaml = path.join(box, 'edge.yaml');
+    writeFileSync(edgeYaml, 'ward: { id: duc-nhuan, name: Phường Đức Nhuận }\nstorage: { root: data }\ncameras:\n  - { id: c1, name: C1, streams: { main: { url: "rtsp://10.0.0.5/m" } } }\n');
+    const applied = await cli('credentials', 'apply', '--bundle', bundle, '--config', edgeYaml);
+    expect(applied.code, applied.err).toBe(0);
+    expect(applied.out).toContain('added box.id, hub, review.tls');
+    expect(readFileSync(edgeYaml, 'utf8')).toMatch(/^ward: .*\nbox:\n {2}id: dn-2\nstorage:/);
+    const loaded = loadEdgeConfig(edgeYaml, { env: {} });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+    expect([loaded.config.box?.id, loaded.config.hub?.username, loaded.config.review.tls?.certFile]).toEqual(['dn-2', 'ward-dn-2', path.join(box, 'tls/box-dn-2.crt')]);
+    // …and refused on another box of the same ward
+    const other = path.join(dir, 'dn-1.yaml');
+    writeFileSync(other, 'ward: { id: duc-nhuan, name: Đ }\nbox: { id: dn-1 }\nstorage: { root: data }\ncameras: []\n');
+    expect(() => applyBundle(b, other)).toThrow(/the bundle is for box dn-2 of ward duc-nhuan, but .* is box dn-1: issue one on the hub with `credentials issue --box dn-1 --ward duc-nhuan …`/);
+
+    // init --box writes box.id; with the bundle and no --box, the bundle's box is taken
+    const cams = path.join(dir, 'cams-dn.csv');
+    writeFileSync(cams, 'id,name,main\ngate,Gate,rtsp://10.0.0.5/main\n');
+    const out = path.join(dir, 'dn-2', 'edge.yaml');
+    const r = await cli('init', '--ward', 'duc-nhuan', '--name', 'Phường Đức Nhuận', '--cameras', cams, '--out', out, '--hub-bundle', bundle, '--storage', path.join(dir, 'dn-data'), '--review-host', '10.7.0.12');
+    expect(r.code, r.err).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/^# Ward box dn-2 of ward duc-nhuan \(Phường Đức Nhuận\)/);
+    expect(text).toMatch(/# This machine, one of the ward's boxes: .*\nbox:\n {2}id: dn-2\n/);
+    const mismatch = await cli('init', '--ward', 'duc-nhuan', '--box', 'dn-3', '--name', 'Đ', '--cameras', cams, '--out', path.join(dir, 'dn-3', 'edge.yaml'), '--hub-bundle', bundle);
+    expect([mismatch.code, mismatch.err]).toEqual([78, expect.stringContaining('is for box dn-2 of ward duc-nhuan, not box dn-3: issue one with --box dn-3 --ward duc-nhuan on the hub')]);
+    const plain = await cli('init', '--ward', 'duc-nhuan', '--box', 'dn-3', '--name', 'Đ', '--cameras', cams, '--out', path.join(dir, 'dn-3', 'edge.yaml'), '--hub', '10.20.0.10:8883');
+    expect(plain.code, plain.err).toBe(0);
+    expect(plain.out).toContain('credentials issue --box dn-3 --ward duc-nhuan --hub-config /etc/wardwatch-hub/hub.yaml --bundle dn-3.bundle');
+    expect(readFileSync(path.join(dir, 'dn-3', 'edge.yaml'), 'utf8')).toContain('box:\n  id: dn-3\n');
+
+    // revoke by box
+    const revoked = await cli('credentials', 'revoke', '--box', 'dn-2', '--hub-config', hubYaml);
+    expect([revoked.code, revoked.out]).toEqual([0, expect.stringContaining('revoked the token of box dn-2 of ward duc-nhuan (login ward-dn-2)')]);
+    expect(readFileSync(hubYaml, 'utf8')).toMatch(/- id: dn-2\n {6}- id: dn-1\n {8}tokenHash/);
   });
 
   it('refuses a bundle for another ward, writing nothing', () => {

@@ -1,13 +1,14 @@
-// The hand-off from hub to box in one file: `credentials issue --bundle FILE` on the hub writes the ward's token and
+// The hand-off from hub to box in one file: `credentials issue --bundle FILE` on the hub writes the box's token and
 // the hub's CA certificate (and the hub's address when given) and, with `--box-host`, the box's review page
 // certificate and key made from the district CA; `credentials apply` (or `init --hub-bundle`) on the box puts the
 // token into its secrets file, the CA where edge.yaml's hub.caFile says and the page's certificate and key where
-// review.tls says (tls/box-WARD.crt and .key beside edge.yaml when unset). The file is a secret (0600).
+// review.tls says (tls/box-<box id>.crt and .key beside edge.yaml when unset). The file is a secret (0600).
+// It names the box and its ward; a bundle of a box whose id is not its ward's sets edge.yaml's box.id when absent.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMap, isScalar, parseDocument, parse as parseYaml, stringify } from 'yaml';
+import { isMap, isScalar, parseDocument, parse as parseYaml, stringify, type Document, type YAMLMap } from 'yaml';
 import { EXIT, UsageError, type Output } from '../shared/command.js';
 import { isId } from '../shared/contract/ids.js';
 import { parseCommand, parseHostPort } from './cli-util.js';
@@ -18,6 +19,8 @@ import { boxCertName, makeHubTls, TlsError } from './tls.js';
 
 export interface HubBundle {
   ward: string;
+  /** the box id (its login ward-<box>); absent in bundles made before boxes existed: the ward's id */
+  box?: string | undefined;
   token: string;
   /** the CA certificate (PEM) that signed the hub's certificate */
   ca: string;
@@ -33,6 +36,7 @@ export function checkBundle(data: unknown, file: string): HubBundle {
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw new BundleError(`${file} is not a hub bundle (a YAML mapping written by \`wardwatch provision credentials issue --bundle\`)`);
   const d = data as Record<string, unknown>;
   if (typeof d.ward !== 'string' || !isId(d.ward)) throw new BundleError(`${file}: ward is missing or not a ward id: issue the bundle again`);
+  if (d.box !== undefined && (typeof d.box !== 'string' || !isId(d.box))) throw new BundleError(`${file}: box is not a box id: issue the bundle again`);
   if (typeof d.token !== 'string' || !/^[A-Za-z0-9_-]{20,}$/.test(d.token)) throw new BundleError(`${file}: token is missing or damaged: issue the bundle again`);
   if (typeof d.ca !== 'string') throw new BundleError(`${file}: ca is missing: issue the bundle again with --ca pointing at the hub's ca.pem`);
   let cert: X509Certificate;
@@ -44,7 +48,7 @@ export function checkBundle(data: unknown, file: string): HubBundle {
   if (!cert.ca) throw new BundleError(`${file}: ca is a server certificate, not the CA: issue the bundle again with --ca pointing at ca.pem`);
   const hub = d.hub as { host?: unknown; port?: unknown } | undefined;
   const hubOk = hub && typeof hub.host === 'string' && typeof hub.port === 'number' ? { host: hub.host, port: hub.port } : undefined;
-  return { ward: d.ward, token: d.token, ca: d.ca, hub: hubOk, review: d.review === undefined ? undefined : checkReview(d.review, cert, file) };
+  return { ward: d.ward, ...(typeof d.box === 'string' ? { box: d.box } : {}), token: d.token, ca: d.ca, hub: hubOk, review: d.review === undefined ? undefined : checkReview(d.review, cert, file) };
 }
 
 /** The bundle's `review: { cert, key }`: a server certificate the bundle's CA signed, and its key. */
@@ -70,11 +74,17 @@ function checkReview(data: unknown, ca: X509Certificate, file: string): { cert: 
   return { cert: r.cert, key: r.key };
 }
 
+/** The box a bundle is for: its `box`, else (a bundle made before boxes existed) its ward's id. */
+export const bundleBox = (b: Pick<HubBundle, 'ward' | 'box'>): string => b.box ?? b.ward;
+
+/** "box dn-2 of ward duc-nhuan", or "ward p07" for the one box of a ward. */
+const named = (box: string, ward: string) => (box === ward ? `ward ${ward}` : `box ${box} of ward ${ward}`);
+
 export function renderBundle(b: HubBundle, when: Date): string {
   return (
-    `# Wardwatch hub bundle for ward ${b.ward}, ${when.toISOString().slice(0, 10)}: the box's hub token and the hub's CA${b.review ? ', the review page\'s certificate and key' : ''}.\n` +
+    `# Wardwatch hub bundle for ${named(bundleBox(b), b.ward)}, ${when.toISOString().slice(0, 10)}: the box's hub token and the hub's CA${b.review ? ', the review page\'s certificate and key' : ''}.\n` +
     `# A secret (0600): carry it to the box, run \`wardwatch provision credentials apply --bundle FILE --config edge.yaml\`, then delete it.\n` +
-    stringify({ ward: b.ward, ...(b.hub ? { hub: b.hub } : {}), token: b.token, ca: b.ca, ...(b.review ? { review: b.review } : {}) }, { lineWidth: 0 })
+    stringify({ ward: b.ward, box: bundleBox(b), ...(b.hub ? { hub: b.hub } : {}), token: b.token, ca: b.ca, ...(b.review ? { review: b.review } : {}) }, { lineWidth: 0 })
   );
 }
 
@@ -110,21 +120,30 @@ export function findHubCa(hubYaml: string, ca: string | undefined): { pem: strin
 
 /**
  * The box's review page certificate and key (PEM), signed by the district CA at `caFile` with the ca.key beside it,
- * for the box's addresses: what `credentials tls --box WARD --host …` makes, but only into the bundle (the box's key
+ * for the box's addresses: what `credentials tls --box ID --host …` makes, but only into the bundle (the box's key
  * is not left on the hub).
  */
-export async function makeBoxPageTls(caFile: string, ward: string, hosts: string[]): Promise<{ cert: string; key: string }> {
+export async function makeBoxPageTls(caFile: string, box: string, hosts: string[]): Promise<{ cert: string; key: string }> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'ww-box-tls-'));
   try {
     const caKey = path.join(path.dirname(caFile), 'ca.key');
-    const made = await makeHubTls({ dir: work, hosts, name: boxCertName(ward), ca: { cert: caFile, key: caKey } });
+    const made = await makeHubTls({ dir: work, hosts, name: boxCertName(box), ca: { cert: caFile, key: caKey } });
     return { cert: readFileSync(made.cert, 'utf8'), key: readFileSync(made.key, 'utf8') };
   } catch (err) {
-    if (err instanceof TlsError) throw new BundleError(`the review page certificate for ward ${ward}: ${err.message}`);
+    if (err instanceof TlsError) throw new BundleError(`the review page certificate for box ${box}: ${err.message}`);
     throw err;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Sets `key` at the top of the document right after `after` (at the end when `after` is absent). */
+function insertAfter(doc: Document, after: string, key: string, value: unknown): void {
+  const root = doc.contents as YAMLMap;
+  const at = root.items.findIndex((p) => isScalar(p.key) && p.key.value === after);
+  const pair = doc.createPair(key, value);
+  if (at < 0) root.items.push(pair);
+  else root.items.splice(at + 1, 0, pair);
 }
 
 export function writeBundle(file: string, b: HubBundle): void {
@@ -145,22 +164,34 @@ export interface Applied {
 }
 
 /** What to do when a box has no review page certificate: the page stays plain HTTP until then. */
-export function plainReviewNote(ward: string, what: string): string {
-  return `${what}: the review page stays plain HTTP. For HTTPS, on the hub: \`wardwatch provision credentials issue --ward ${ward} … --bundle ${ward}.bundle --box-host ADDRESS\` and apply that bundle, or \`wardwatch provision credentials tls --out DIR --box ${ward} --host ADDRESS\`, copy box-${ward}.crt and box-${ward}.key here and set review.tls`;
+export function plainReviewNote(box: string, ward: string, what: string): string {
+  const which = box === ward ? `--ward ${ward}` : `--box ${box} --ward ${ward}`;
+  return `${what}: the review page stays plain HTTP. For HTTPS, on the hub: \`wardwatch provision credentials issue ${which} … --bundle ${box}.bundle --box-host ADDRESS\` and apply that bundle, or \`wardwatch provision credentials tls --out DIR --box ${box} --host ADDRESS\`, copy box-${box}.crt and box-${box}.key here and set review.tls`;
 }
 
 /**
  * Puts a bundle on a box: the token into edge.yaml's secrets file under hub.tokenSecret, the CA at hub.caFile (both
  * relative to edge.yaml). edge.yaml gains a hub section (from the bundle's address) or a caFile when it has none,
- * with comments kept. A bundle for another ward is refused.
+ * with comments kept. A bundle for another ward, or another box, is refused; an edge.yaml without box.id gets the
+ * bundle's box id when it is not the ward's (the box of a ward with several boxes).
  */
 export function applyBundle(b: HubBundle, edgeYaml: string): Applied {
   const text = readFileSync(edgeYaml, 'utf8');
   const doc = parseDocument(text);
   if (doc.errors.length || !isMap(doc.contents)) throw new BundleError(`${edgeYaml} is not a valid edge.yaml: run \`wardwatch provision validate ${edgeYaml}\``);
   const ward = String(doc.getIn(['ward', 'id']) ?? '');
-  if (ward !== b.ward) throw new BundleError(`the bundle is for ward ${b.ward}, but ${edgeYaml} is ward ${ward || '(none)'}: issue one for ward ${ward} on the hub`);
+  const box = bundleBox(b);
+  if (ward !== b.ward) throw new BundleError(`the bundle is for ${named(box, b.ward)}, but ${edgeYaml} is ward ${ward || '(none)'}: issue one for ward ${ward} on the hub`);
+  const edgeBox = doc.getIn(['box', 'id']);
   const added: string[] = [];
+  if (edgeBox !== undefined && String(edgeBox) !== box) {
+    throw new BundleError(`the bundle is for ${named(box, b.ward)}, but ${edgeYaml} is box ${String(edgeBox)}: issue one on the hub with \`credentials issue --box ${String(edgeBox)} --ward ${ward} …\``);
+  }
+  if (edgeBox === undefined && box !== ward) {
+    // everything MQTT on this box speaks as the bundle's box: edge.yaml says so right after ward:
+    insertAfter(doc, 'ward', 'box', { id: box });
+    added.push('box.id');
+  }
   if (!isMap(doc.get('hub', true))) {
     if (!b.hub) throw new BundleError(`${edgeYaml} has no hub section and the bundle no hub address: add hub: { host, port } to edge.yaml (or init --hub HOST:PORT)`);
     doc.set('hub', doc.createNode({ host: b.hub.host, port: b.hub.port, tls: true, caFile: 'ca.pem', tokenSecret: 'hub-token' }));
@@ -195,17 +226,17 @@ export function applyBundle(b: HubBundle, edgeYaml: string): Applied {
       return fallback;
     };
     if (!isMap(doc.get('review', true))) doc.set('review', doc.createNode({ host: '0.0.0.0', port: 8080 }));
-    const certAt = at('certFile', `tls/${boxCertName(b.ward)}.crt`);
-    const keyAt = at('keyFile', `tls/${boxCertName(b.ward)}.key`);
+    const certAt = at('certFile', `tls/${boxCertName(box)}.crt`);
+    const keyAt = at('keyFile', `tls/${boxCertName(box)}.key`);
     review = { certFile: path.resolve(dir, certAt), keyFile: path.resolve(dir, keyAt) };
     // init's "plain HTTP" comment above review: is no longer true
     const pair = isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'review') : undefined;
     if (pair && isScalar(pair.key) && (isPlainReviewNote(pair.key.commentBefore) || !pair.key.commentBefore)) {
-      pair.key.commentBefore = reviewNote(b.ward, true);
+      pair.key.commentBefore = reviewNote(box, true);
       noteChanged = true;
     }
   } else if (doc.getIn(['review', 'tls']) === undefined) {
-    notes.push(plainReviewNote(b.ward, 'the bundle carries no review page certificate (issued without --box-host, or by an older Wardwatch)'));
+    notes.push(plainReviewNote(box, b.ward, 'the bundle carries no review page certificate (issued without --box-host, or by an older Wardwatch)'));
   }
   mkdirSync(path.dirname(caFile), { recursive: true });
   replaceFile(caFile, b.ca, 0o644);
@@ -225,8 +256,9 @@ const APPLY_HELP = `wardwatch provision credentials apply --bundle FILE --config
 On the box: takes the bundle \`credentials issue --bundle FILE\` wrote on the hub. The token goes into edge.yaml's
 secrets file (mode 0600) under hub.tokenSecret ("hub-token"), the hub's CA to hub.caFile (ca.pem beside edge.yaml
 when unset). A bundle issued with --box-host also carries the review page's certificate and key: they go where
-review.tls says (tls/box-WARD.crt and tls/box-WARD.key beside edge.yaml when unset, review.tls added; key mode
-0600), so the page is served over HTTPS. An older bundle without them still applies, and says the page stays plain
+review.tls says (tls/box-ID.crt and tls/box-ID.key beside edge.yaml when unset, review.tls added; key mode
+0600), so the page is served over HTTPS. A bundle for another ward or box is refused; one for a box whose id is
+not its ward's (a ward with several boxes) sets box.id in an edge.yaml that has none. An older bundle without them still applies, and says the page stays plain
 HTTP. An edge.yaml without a hub section gets one from the bundle's hub address. Nothing is printed of the token. Delete the bundle afterwards. Then: \`wardwatch provision validate\` and \`wardwatch provision check\`.
 Exit 0 applied; 78 the bundle or edge.yaml has problems (nothing written); 64 bad command line.`;
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Document, isMap, isScalar } from 'yaml';
 import { EXIT, UsageError, type Command, type Output } from '../shared/command.js';
 import { writeFileAtomicSync } from '../shared/atomic.js';
+import { boxIdOf } from '../shared/config/box-id.js';
 import { edgeConfigSchema, type EdgeConfigInput } from '../shared/config/edge.js';
 import { formatProblem, type ConfigProblem } from '../shared/config/problems.js';
 import { loadEdgeForStart } from '../shared/config/start-checks.js';
@@ -15,7 +16,7 @@ import { isId } from '../shared/contract/ids.js';
 import { readCamerasFile, CamerasFileError, type CameraRow } from './cameras-file.js';
 import { credentialsFrom, mapLimit, parseCommand, parseHostPort, parseSeconds, progress } from './cli-util.js';
 import { discoverCameras } from './discover.js';
-import { applyBundle, BundleError, readBundle, type Applied, type HubBundle } from './hub-bundle.js';
+import { applyBundle, BundleError, bundleBox, readBundle, type Applied, type HubBundle } from './hub-bundle.js';
 import { setSecrets, SecretsEditError } from './secrets-file.js';
 import { reviewNote } from './review-note.js';
 import { boxCertName } from './tls.js';
@@ -34,6 +35,8 @@ export interface PlannedCamera {
 
 export interface EdgePlan {
   ward: { id: string; name: string };
+  /** this box's id when its ward has several boxes (edge.yaml box.id); absent: the ward's id */
+  box?: string | undefined;
   storage: string;
   /** as written in edge.yaml: relative to it when beside it */
   secretsFile: string;
@@ -57,6 +60,7 @@ export function cameraIds(count: number, taken: ReadonlySet<string>): string[] {
 export function buildEdgeConfig(plan: EdgePlan): EdgeConfigInput {
   return {
     ward: plan.ward,
+    ...(plan.box !== undefined ? { box: { id: plan.box } } : {}),
     storage: { root: plan.storage },
     secretsFile: plan.secretsFile,
     ...(plan.hub ? { hub: { host: plan.hub.host, port: plan.hub.port, tls: true, caFile: 'ca.pem', tokenSecret: 'hub-token' } } : {}),
@@ -82,12 +86,13 @@ export function buildEdgeConfig(plan: EdgePlan): EdgeConfigInput {
 export function renderEdgeYaml(config: EdgeConfigInput, when: Date): string {
   const doc = new Document(config);
   doc.commentBefore =
-    ` Ward box ${config.ward.id} (${config.ward.name}), written by \`wardwatch provision init\` on ${when.toISOString().slice(0, 10)}.\n` +
+    ` Ward box ${config.box ? `${config.box.id} of ward ${config.ward.id}` : config.ward.id} (${config.ward.name}), written by \`wardwatch provision init\` on ${when.toISOString().slice(0, 10)}.\n` +
     ` Every key is described in CONFIG.md. Passwords are in the secrets file, never here.`;
   const notes: Record<string, string> = {
     hub: ' The district hub\'s broker; its token (tokenSecret) and ca.pem come from the hub: `wardwatch provision credentials apply`.',
+    box: ' This machine, one of the ward\'s boxes: it logs in to the hub as ward-<box id> and publishes under its id (docs/wards-and-boxes.md).',
     disk: ' The disk guard deletes the oldest unprotected recording before free space falls under the smaller floor.',
-    review: reviewNote(config.ward.id, config.review?.tls !== undefined),
+    review: reviewNote(boxIdOf(config), config.review?.tls !== undefined),
   };
   if (isMap(doc.contents)) {
     for (const pair of doc.contents.items) {
@@ -164,6 +169,8 @@ export function certMissesHost(pem: string, host: string): string | undefined {
 export function nextSteps(o: {
   out: string;
   ward: string;
+  /** the box id when it is not the ward's */
+  box?: string | undefined;
   hub: { host: string; port: number } | undefined;
   /** where the review page listens, and whether edge.yaml has review.tls */
   review: { host: string; tls: boolean };
@@ -175,18 +182,19 @@ export function nextSteps(o: {
   // the box's address in its page certificate: the one the page listens on, unless it listens on every network
   const boxHost = ['0.0.0.0', '::', ''].includes(o.review.host) ? 'BOX-ADDRESS' : o.review.host;
   const handOff = o.hub !== undefined && has((p) => p.path === 'hub.tokenSecret' || p.path === 'hub.caFile');
+  const box = o.box ?? o.ward;
   if (o.hub && handOff) {
     steps.push(
-      `on the hub: wardwatch provision credentials issue --ward ${o.ward} --hub-config /etc/wardwatch-hub/hub.yaml --bundle ${o.ward}.bundle --hub ${o.hub.host}:${o.hub.port}${o.review.tls ? '' : ` --box-host ${boxHost}`}`,
+      `on the hub: wardwatch provision credentials issue ${box === o.ward ? `--ward ${o.ward}` : `--box ${box} --ward ${o.ward}`} --hub-config /etc/wardwatch-hub/hub.yaml --bundle ${box}.bundle --hub ${o.hub.host}:${o.hub.port}${o.review.tls ? '' : ` --box-host ${boxHost}`}`,
       'on the hub: systemctl reload wardwatch-hub',
-      `carry ${o.ward}.bundle here, then: wardwatch provision credentials apply --bundle ${o.ward}.bundle --config ${o.out} && rm ${o.ward}.bundle`,
+      `carry ${box}.bundle here, then: wardwatch provision credentials apply --bundle ${box}.bundle --config ${o.out} && rm ${box}.bundle`,
     );
   }
   // a page still in clear (no bundle to bring its certificate), or a certificate review.tls names that is not there
   if ((!o.review.tls && !handOff) || has((p) => p.path.startsWith('review.tls'))) {
     steps.push(
-      `for HTTPS on the review page, on the hub: wardwatch provision credentials tls --out /etc/wardwatch-hub/tls --box ${o.ward} --host ${boxHost}; ` +
-        `copy box-${o.ward}.crt and box-${o.ward}.key to ${path.posix.join(path.posix.dirname(o.out), 'tls')}/ here and set review.tls (certFile, keyFile) in ${o.out}`,
+      `for HTTPS on the review page, on the hub: wardwatch provision credentials tls --out /etc/wardwatch-hub/tls --box ${box} --host ${boxHost}; ` +
+        `copy box-${box}.crt and box-${box}.key to ${path.posix.join(path.posix.dirname(o.out), 'tls')}/ here and set review.tls (certFile, keyFile) in ${o.out}`,
     );
   }
   if (has((p) => p.path === 'model.path')) steps.push(`wardwatch provision model --config ${o.out}`);
@@ -200,7 +208,7 @@ export function nextSteps(o: {
   return steps;
 }
 
-const HELP = `wardwatch provision init --ward ID --name NAME (--discover [--to ADDR[:PORT]…] | --cameras FILE)
+const HELP = `wardwatch provision init --ward ID --name NAME [--box ID] (--discover [--to ADDR[:PORT]…] | --cameras FILE)
                           [--out edge.yaml] [--secrets secrets.yaml] [--storage DIR] [--hub HOST:PORT]
                           [--hub-bundle FILE] [--review-host ADDRESS] [--review-port PORT]
                           [--user U --password-file F] [--timeout S] [--skip-failed] [--force] [--json]
@@ -212,10 +220,13 @@ Writes edge.yaml for this ward box with the cameras found, and their passwords t
   --user U --password-file F   login for the cameras (every camera with --discover; rows without one in FILE)
   --out FILE         edge.yaml to write (default edge.yaml); an existing one is kept unless --force
   --secrets FILE     secrets file (default secrets.yaml beside edge.yaml); other entries in it are kept
+  --box ID           this box's id when its ward has several boxes (edge.yaml box.id; hub.yaml lists it under the
+                     ward's boxes); default: the ward's id, a ward that is one box (docs/wards-and-boxes.md)
   --storage DIR      recordings and database (default /var/lib/wardwatch)
-  --hub HOST:PORT    the district hub's broker (TLS; issue the ward's token with \`provision credentials issue\`)
-  --hub-bundle FILE  the hub's bundle for this ward (\`credentials issue --bundle\` on the hub): its token into the
-                     secrets file, its ca.pem beside edge.yaml, its hub address when --hub is not given
+  --hub HOST:PORT    the district hub's broker (TLS; issue the box's token with \`provision credentials issue\`)
+  --hub-bundle FILE  the hub's bundle for this box (\`credentials issue --bundle\` on the hub): its token into the
+                     secrets file, its ca.pem beside edge.yaml, its hub address when --hub is not given; a bundle
+                     for a box of its own id sets --box when it is not given
   --review-host ADDRESS  where the officers' review page listens (default 0.0.0.0: every network of the box)
   --review-port PORT     its port (default 8080)
                      The page is served over HTTPS when the bundle carries its certificate (issued with
@@ -229,12 +240,13 @@ Exit 0 when written; 1 when cameras could not be read (nothing written); 78 when
 export const initCommand: Command = {
   name: 'init',
   summary: 'write edge.yaml (and a 0600 secrets file) for the cameras found',
-  usage: 'wardwatch provision init --ward ID --name NAME (--discover [--to …] | --cameras FILE) [--out edge.yaml] …',
+  usage: 'wardwatch provision init --ward ID --name NAME [--box ID] (--discover [--to …] | --cameras FILE) [--out edge.yaml] …',
   async run(args, io: Output) {
     const parsed = parseCommand(
       args,
       {
         ward: { type: 'string' },
+        box: { type: 'string' },
         name: { type: 'string' },
         discover: { type: 'boolean' },
         to: { type: 'string', multiple: true },
@@ -260,6 +272,7 @@ export const initCommand: Command = {
     const v = parsed.values;
     if (!v.ward || !isId(v.ward)) throw new UsageError('--ward ID is needed: 1–32 lower-case letters, digits, "-" or "_" (e.g. p07)');
     if (!v.name) throw new UsageError('--name NAME is needed (the ward name shown on pages, e.g. "Phường 7")');
+    if (v.box !== undefined && !isId(v.box)) throw new UsageError(`--box must be a box id: 1–32 lower-case letters, digits, "-" or "_" (e.g. dn-1; got ${JSON.stringify(v.box)})`);
     if (Boolean(v.discover) === Boolean(v.cameras)) throw new UsageError('give either --discover or --cameras FILE');
     if (v.to && !v.discover) throw new UsageError('--to goes with --discover');
     if (!path.isAbsolute(v.storage)) throw new UsageError('--storage must be an absolute path (the service runs from /)');
@@ -275,6 +288,13 @@ export const initCommand: Command = {
       io.err(`${v['hub-bundle']} is for ward ${bundle.ward}, not ${v.ward}: issue one for ${v.ward} on the hub`);
       return EXIT.config;
     }
+    // the box id: --box, else the bundle's box, else the ward's (a ward that is one box)
+    const boxId = v.box ?? (bundle ? bundleBox(bundle) : v.ward);
+    if (bundle && bundleBox(bundle) !== boxId) {
+      io.err(`${v['hub-bundle']} is for box ${bundleBox(bundle)} of ward ${bundle.ward}, not box ${boxId}: issue one with --box ${boxId} --ward ${v.ward} on the hub`);
+      return EXIT.config;
+    }
+    const box = boxId === v.ward ? undefined : boxId;
     const hub = v.hub ? parseHostPort(v.hub, 8883, '--hub') : bundle?.hub;
     if (bundle && !hub) throw new UsageError(`--hub HOST:PORT is needed: ${v['hub-bundle']} carries no hub address`);
     const reviewPort = Number(v['review-port']);
@@ -317,8 +337,8 @@ export const initCommand: Command = {
 
     const relativeSecrets = path.dirname(secrets) === path.dirname(out) ? path.basename(secrets) : secrets;
     // a bundle with the page's certificate: review.tls at the files `applyBundle` puts beside edge.yaml
-    const reviewTls = bundle?.review ? { certFile: `tls/${boxCertName(v.ward)}.crt`, keyFile: `tls/${boxCertName(v.ward)}.key` } : undefined;
-    const config = buildEdgeConfig({ ward: { id: v.ward, name: v.name }, storage: v.storage, secretsFile: relativeSecrets, hub, review: { ...review, tls: reviewTls }, cameras });
+    const reviewTls = bundle?.review ? { certFile: `tls/${boxCertName(boxId)}.crt`, keyFile: `tls/${boxCertName(boxId)}.key` } : undefined;
+    const config = buildEdgeConfig({ ward: { id: v.ward, name: v.name }, box, storage: v.storage, secretsFile: relativeSecrets, hub, review: { ...review, tls: reviewTls }, cameras });
     // the same check as `provision validate`, before anything is written
     const checked = edgeConfigSchema.safeParse(config);
     if (!checked.success) {
@@ -350,7 +370,7 @@ export const initCommand: Command = {
     // what the box would still refuse at start: the hub's token and CA until the hand-off, the model until `provision model`
     const atStart = loadEdgeForStart(out);
     const remaining = atStart.ok ? [] : atStart.problems;
-    const next = nextSteps({ out: v.out === 'edge.yaml' ? out : v.out, ward: v.ward, hub, review: { host: review.host, tls: reviewTls !== undefined }, remaining });
+    const next = nextSteps({ out: v.out === 'edge.yaml' ? out : v.out, ward: v.ward, box, hub, review: { host: review.host, tls: reviewTls !== undefined }, remaining });
     const page = `${review.host.includes(':') ? `[${review.host}]` : review.host}:${review.port}`;
     const pageLine = reviewTls
       ? `review page: https://${page} with the certificate from the hub's bundle (review.tls)`

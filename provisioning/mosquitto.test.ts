@@ -57,6 +57,40 @@ describe('provision mosquitto', () => {
     const config = hubYaml(dir, "  mode: external\n  external: { url: 'mqtt://127.0.0.1:1883', username: wardwatch-hub, passwordSecret: broker-password }");
     const r = await cli('mosquitto', '--hub-config', config, '--dir', dir);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/wards without a broker login yet: p07 — run `wardwatch provision credentials issue --ward ID --mosquitto-passwd/);
+    expect(r.out).toMatch(/boxes without a broker login yet: p07 — run `wardwatch provision credentials issue --ward p07 --mosquitto-passwd/);
+  });
+
+  it('writes one login and ACL per box: the boxes of a ward with boxes, beside a ward that is one box', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ww-mosq-'));
+    writeFileSync(path.join(dir, 'secrets.yaml'), 'broker-password: pw-of-the-hub\n', { mode: 0o600 });
+    const config = path.join(dir, 'hub.yaml');
+    writeFileSync(
+      config,
+      `district: { name: Test }
+storage: { root: ${path.join(dir, 'data')} }
+broker: { mode: external, external: { url: 'mqtt://127.0.0.1:1883', username: wardwatch-hub, passwordSecret: broker-password } }
+wards:
+  - { id: p07, name: Phường 7, tokenHash: '${hashSecret('t7')}' }
+  - id: duc-nhuan
+    name: Phường Đức Nhuận
+    boxes:
+      - { id: dn-1, tokenHash: '${hashSecret('t1')}' }
+      - { id: dn-2, tokenHash: '${hashSecret('t2')}' }
+      - { id: dn-3 }
+`,
+    );
+    writeFileSync(path.join(dir, 'wardwatch.passwd'), 'ward-dn-1:$7$101$a$b\nward-duc-nhuan:$7$101$c$d\n');
+    const r = await cli('mosquitto', '--hub-config', config, '--dir', dir);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('the hub and 3 boxes of 2 wards');
+    expect(r.out).toContain('removed ward-duc-nhuan'); // a ward with boxes has no login of its own
+    expect(r.out).toMatch(/boxes without a broker login yet: p07, dn-2 — run `wardwatch provision credentials issue --box ID --mosquitto-passwd/);
+    const acl = readFileSync(path.join(dir, 'wardwatch.acl'), 'utf8');
+    expect(acl).toContain('user ward-p07\ntopic write wardwatch/v1/p07/status');
+    expect(acl).toContain('user ward-dn-1\ntopic write wardwatch/v1/dn-1/status');
+    expect(acl).toContain('user ward-dn-2\ntopic write wardwatch/v1/dn-2/status');
+    expect(acl).toContain('topic read wardwatch/v1/dn-2/cmd/#');
+    expect(acl).not.toContain('duc-nhuan');
+    expect(acl).not.toContain('dn-3'); // no token: it cannot log in anyway
   });
 });

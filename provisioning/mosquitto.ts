@@ -1,8 +1,11 @@
 // `wardwatch provision mosquitto`: Mosquitto's ACL and password files for hub.yaml `broker.mode: external`, from the
-// same topic table as the embedded broker. Wards' password lines come from `credentials issue --mosquitto-passwd`.
+// same topic table as the embedded broker. One login and ACL per box (ward-<box id>: a ward that is one box has the
+// ward's id); boxes' password lines come from `credentials issue --mosquitto-passwd`.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, UsageError, type Command, type Output } from '../shared/command.js';
+import { boxLogin } from '../shared/config/box-id.js';
+import { boxesOf } from '../shared/config/boxes.js';
 import { loadHubConfig } from '../shared/config/load.js';
 import { formatProblem } from '../shared/config/problems.js';
 import { mergePasswordFile, mosquittoAcl, mosquittoPasswordLine, passwordFileUsers } from '../hub/broker/mosquitto-files.js';
@@ -12,12 +15,13 @@ import { replaceFile } from './replace-file.js';
 const HELP = `wardwatch provision mosquitto --hub-config hub.yaml --dir DIR
 
 Writes DIR/wardwatch.acl and DIR/wardwatch.passwd for a Mosquitto 2 broker that hub.yaml names in broker.external
-(broker.mode: external). The ACL is the embedded broker's table: each ward publishes only under
-wardwatch/v1/<ward>/ (status, cameras/+/status, events, sightings, counts, retrievals, clips/+/+) and reads only
-its own wardwatch/v1/<ward>/cmd/#; the hub (broker.external.username) reads wardwatch/v1/# and writes the wards'
-cmd/#. The password file gets the hub's line (its password from the secrets file); a ward's line is written by
-\`wardwatch provision credentials issue --ward ID --mosquitto-passwd DIR/wardwatch.passwd …\` and kept here; the line
-of a ward that is no longer in hub.yaml, or whose token was revoked, is removed.
+(broker.mode: external). The ACL is the embedded broker's table, one login per box (ward-<box id>; a ward listed
+without boxes is one box of the ward's id): each box publishes only under wardwatch/v1/<box>/ (status,
+cameras/+/status, events, sightings, counts, retrievals, clips/+/+) and reads only its own wardwatch/v1/<box>/cmd/#;
+the hub (broker.external.username) reads wardwatch/v1/# and writes the boxes' cmd/#. The password file gets the
+hub's line (its password from the secrets file); a box's line is written by \`wardwatch provision credentials issue
+--box ID --mosquitto-passwd DIR/wardwatch.passwd …\` (or --ward ID for a ward that is one box) and kept here; the
+line of a box that is no longer in hub.yaml, or whose token was revoked, is removed.
 
 In mosquitto.conf: password_file DIR/wardwatch.passwd, acl_file DIR/wardwatch.acl, allow_anonymous false,
 persistence true, max_queued_messages 0 (the hub's session queues while the hub is down); then reload Mosquitto.`;
@@ -48,19 +52,23 @@ async function run(args: string[], io: Output): Promise<number> {
     return EXIT.config;
   }
   const dir = path.resolve(v.dir);
-  const wards = config.wards.filter((w) => w.tokenHash !== undefined).map((w) => w.id);
+  // one login per box: mosquittoAcl's "wards" are the ids the senders publish under, i.e. box ids
+  const boxes = boxesOf(config.wards).filter((b) => b.tokenHash !== undefined);
+  const ids = boxes.map((b) => b.id);
   const aclFile = path.join(dir, 'wardwatch.acl');
   const passwdFile = path.join(dir, 'wardwatch.passwd');
-  replaceFile(aclFile, mosquittoAcl({ hubUsername: external.username, wards }), 0o640);
+  replaceFile(aclFile, mosquittoAcl({ hubUsername: external.username, wards: ids }), 0o640);
   const before = readOptional(passwdFile);
   const hubLine = mosquittoPasswordLine(external.username, config.secrets.get(external.passwordSecret) ?? '');
-  const next = mergePasswordFile(before, new Map([[external.username, hubLine]]), new Set(wards.map((w) => `ward-${w}`)));
+  const next = mergePasswordFile(before, new Map([[external.username, hubLine]]), new Set(ids.map(boxLogin)));
   replaceFile(passwdFile, next, 0o640, 0o660);
   const users = passwordFileUsers(next);
-  const missing = wards.filter((w) => !users.has(`ward-${w}`));
+  const missing = boxes.filter((b) => !users.has(boxLogin(b.id)));
   const removed = [...passwordFileUsers(before)].filter((u) => !users.has(u));
-  io.out(`wrote ${aclFile} (the hub and ${wards.length} ward${wards.length === 1 ? '' : 's'}) and ${passwdFile} (the hub's login${removed.length ? `; removed ${removed.join(', ')}` : ''})`);
-  if (missing.length) io.out(`wards without a broker login yet: ${missing.join(', ')} — run \`wardwatch provision credentials issue --ward ID --mosquitto-passwd ${passwdFile} …\` for each`);
+  const wards = new Set(boxes.map((b) => b.ward)).size;
+  io.out(`wrote ${aclFile} (the hub and ${ids.length} box${ids.length === 1 ? '' : 'es'} of ${wards} ward${wards === 1 ? '' : 's'}) and ${passwdFile} (the hub's login${removed.length ? `; removed ${removed.join(', ')}` : ''})`);
+  const issueFor = (b: (typeof boxes)[number]) => (b.id === b.ward ? `--ward ${b.ward}` : `--box ${b.id} --ward ${b.ward}`);
+  if (missing.length) io.out(`boxes without a broker login yet: ${missing.map((b) => b.id).join(', ')} — run \`wardwatch provision credentials issue ${missing.length === 1 ? issueFor(missing[0]!) : '--box ID'} --mosquitto-passwd ${passwdFile} …\` for each`);
   io.out('reload Mosquitto to apply them (systemctl reload mosquitto, or kill -HUP its pid)');
   return EXIT.ok;
 }

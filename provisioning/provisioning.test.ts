@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { edgeConfigSchema } from '../shared/config/edge.js';
 import { readCamerasFile, parseCsv, CamerasFileError } from './cameras-file.js';
 import { formatTable, parseHostPort } from './cli-util.js';
-import { setWardTokenHash, HubYamlError } from './hub-wards.js';
+import { setBoxTokenHash, setWardTokenHash, HubYamlError } from './hub-wards.js';
 import { buildEdgeConfig, cameraIds, renderEdgeYaml } from './init.js';
 import { pathsFromConfig, renderUnit } from './install.js';
 import { streamWarnings, type ProbedStream } from './probe.js';
@@ -88,6 +88,47 @@ describe('hub.yaml ward tokens', () => {
   });
   it('adds a ward with --name', () => {
     expect((parse(setWardTokenHash(hub, 'p15', 'h', 'Fifteen')) as { wards: object[] }).wards[2]).toEqual({ id: 'p15', name: 'Fifteen', tokenHash: 'h' });
+  });
+});
+
+describe('hub.yaml box tokens', () => {
+  const hub = `# the district after 2025\nwards:\n  - { id: p07, name: Seven, tokenHash: h7 } # a ward that is one box\n  - id: duc-nhuan\n    name: Đức Nhuận\n    boxes: # one login each\n      - { id: dn-1, tokenHash: old }\n      - id: p11 # kept its id\n`;
+  type Ward = { id: string; name: string; tokenHash?: string; boxes?: { id: string; tokenHash?: string }[] };
+  const wards = (text: string) => (parse(text) as { wards: Ward[] }).wards;
+  it.each([
+    ['sets a box of a ward with boxes, by --box alone', { box: 'p11' }, 'new', undefined, (w: Ward[]) => w[1]!.boxes![1], { id: 'p11', tokenHash: 'new' }, 'duc-nhuan', []],
+    ['--box with its own --ward', { box: 'dn-1', ward: 'duc-nhuan' }, 'new', undefined, (w: Ward[]) => w[1]!.boxes![0], { id: 'dn-1', tokenHash: 'new' }, 'duc-nhuan', []],
+    ['a ward that is one box, by --box of its id', { box: 'p07' }, 'new', undefined, (w: Ward[]) => w[0], { id: 'p07', name: 'Seven', tokenHash: 'new' }, 'p07', []],
+    ['revokes a box', { box: 'dn-1' }, undefined, undefined, (w: Ward[]) => w[1]!.boxes![0], { id: 'dn-1' }, 'duc-nhuan', []],
+    ['adds a box to its ward', { box: 'dn-2', ward: 'duc-nhuan' }, 'h2', undefined, (w: Ward[]) => w[1]!.boxes![2], { id: 'dn-2', tokenHash: 'h2' }, 'duc-nhuan', ['added box dn-2 to ward duc-nhuan']],
+    ['adds a ward and its box with --name', { box: 'ck-1', ward: 'cau-kieu' }, 'h3', 'Cầu Kiệu', (w: Ward[]) => w[2], { id: 'cau-kieu', name: 'Cầu Kiệu', boxes: [{ id: 'ck-1', tokenHash: 'h3' }] }, 'cau-kieu', ['added ward cau-kieu (Cầu Kiệu) with box ck-1']],
+    [
+      'gives a ward that is one box its boxes list, its own box first with its token',
+      { box: 'p07-b', ward: 'p07' },
+      'hb',
+      undefined,
+      (w: Ward[]) => w[0],
+      { id: 'p07', name: 'Seven', boxes: [{ id: 'p07', tokenHash: 'h7' }, { id: 'p07-b', tokenHash: 'hb' }] },
+      'p07',
+      ['ward p07 was one box of its own id: it is now listed with boxes p07 (the same box, login and token as before) and p07-b'],
+    ],
+  ] as const)('%s', (_, target, hash, name, pick, expected, ward, notes) => {
+    const edit = setBoxTokenHash(hub, target, hash, name);
+    expect(pick(wards(edit.text))).toEqual(expected);
+    expect([edit.ward, edit.notes]).toEqual([ward, notes]);
+    for (const c of ['# the district after 2025', '# a ward that is one box', '# one login each', '# kept its id']) expect(edit.text).toContain(c);
+  });
+  it.each([
+    ['--ward alone for a ward with boxes', { ward: 'duc-nhuan' }, 'h', 'ward "duc-nhuan" has boxes (dn-1, p11): each box has its own token: name it with --box ID'],
+    ['a box id another ward holds', { box: 'dn-1', ward: 'p07' }, 'h', 'box "dn-1" is a box of ward duc-nhuan, not of ward p07: box ids are unique in the district'],
+    ['a box id that is another ward\'s one box', { box: 'p07', ward: 'duc-nhuan' }, 'h', 'box "p07" is ward p07\'s one box, not of ward duc-nhuan'],
+    ['a new box without its ward', { box: 'dn-9' }, 'h', 'lists no box "dn-9": add --ward WARD to add it to its ward'],
+    ['a new box of an unknown ward without --name', { box: 'ck-1', ward: 'cau-kieu' }, 'h', 'lists no ward "cau-kieu" under wards: add it, or pass --name NAME'],
+    ['revoking an unknown box', { box: 'dn-9' }, undefined, 'lists no box "dn-9": nothing to revoke'],
+    ['revoking --ward alone for a ward with boxes', { ward: 'duc-nhuan' }, undefined, 'name it with --box ID'],
+  ] as const)('refuses %s', (_, target, hash, msg) => {
+    expect(() => setBoxTokenHash(hub, target, hash)).toThrow(HubYamlError);
+    expect(() => setBoxTokenHash(hub, target, hash)).toThrow(msg);
   });
 });
 

@@ -8,7 +8,10 @@ export interface HubTarget {
   tls: boolean;
   caFile?: string | undefined;
   tokenSecret: string;
-  ward: string;
+  /** the box id: it logs in as ward-<box> */
+  box: string;
+  /** the box's ward when it differs from the box id (edge.yaml box.id); absent: the box id is its ward's */
+  ward?: string | undefined;
 }
 
 export type HubProblemKind = 'refused' | 'unreachable' | 'timeout' | 'name-mismatch' | 'untrusted' | 'expired' | 'tls-mismatch' | 'bad-login' | 'not-authorized' | 'other';
@@ -34,7 +37,9 @@ const UNTRUSTED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_
 export function explainHubError(err: ConnectionError, hub: HubTarget): HubProblem {
   const at = `${hub.host}:${hub.port}`;
   const code = typeof err.code === 'string' ? err.code : typeof err.code === 'number' ? err.code : undefined;
-  const issue = 'on the hub: `wardwatch provision credentials issue --ward ' + hub.ward + ' …` (then `systemctl reload wardwatch-hub`) and bring its bundle here with `wardwatch provision credentials apply`';
+  const ward = hub.ward ?? hub.box;
+  const ownBox = ward !== hub.box;
+  const issue = `on the hub: \`wardwatch provision credentials issue ${ownBox ? `--box ${hub.box} --ward ${ward}` : `--ward ${ward}`} …\` (then \`systemctl reload wardwatch-hub\`) and bring its bundle here with \`wardwatch provision credentials apply\``;
   if (code === 'ECONNREFUSED') {
     return { kind: 'refused', key: 'hub.port', message: `nothing accepts connections at ${at} (connection refused)`, fix: `check hub.host and hub.port (the hub's broker listener, 8883 by default) and that the hub runs (systemctl status wardwatch-hub)` };
   }
@@ -73,10 +78,15 @@ export function explainHubError(err: ConnectionError, hub: HubTarget): HubProble
     };
   }
   if (code === 4 || code === 134 || /bad user ?name or password/i.test(err.message)) {
-    return { kind: 'bad-login', key: `secret ${hub.tokenSecret}`, message: `the hub refused ward-${hub.ward}'s token (bad user name or password)`, fix: `the token in the secrets file ("${hub.tokenSecret}") is not the one the hub knows: ${issue}` };
+    return { kind: 'bad-login', key: `secret ${hub.tokenSecret}`, message: `the hub refused box ${hub.box}'s token (login ward-${hub.box}: bad user name or password)`, fix: `the token in the secrets file ("${hub.tokenSecret}") is not the one the hub knows: ${issue}` };
   }
   if (code === 5 || code === 135 || /not authori[sz]ed/i.test(err.message)) {
-    return { kind: 'not-authorized', key: 'ward.id', message: `the hub does not let ward-${hub.ward} log in (not authorised: an unknown ward, or too many failed logins from this address)`, fix: `check ward.id against the hub's wards list, wait a few minutes after failed logins, or ${issue}` };
+    return {
+      kind: 'not-authorized',
+      key: ownBox ? 'box.id' : 'ward.id',
+      message: `the hub does not let box ${hub.box} log in as ward-${hub.box} (not authorised: a box the hub does not list, or too many failed logins from this address)`,
+      fix: `${ownBox ? `check box.id against the boxes hub.yaml lists under ward ${ward}` : `check ward.id against the hub's wards list (a ward listed with boxes needs box.id here)`}, wait a few minutes after failed logins, or ${issue}`,
+    };
   }
   return { kind: 'other', key: 'hub', message: err.message, fix: 'check hub.host, hub.port, hub.tls and hub.caFile' };
 }

@@ -6,6 +6,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import mqtt, { type MqttClient } from 'mqtt';
 import { decodeCommand, topics, type AckCommand, type DeliveryConfirmation } from '../../shared/contract/index.js';
+import { boxLogin } from '../../shared/config/box-id.js';
 import type { Logger } from '../../shared/log.js';
 import { Backoff } from '../../shared/backoff.js';
 import { explainHubError, formatHubProblem, type HubTarget } from './hub-problem.js';
@@ -19,6 +20,7 @@ const CHUNKS_AWAITING_PER_CLIP = 64;
 
 export interface UplinkOptions {
   outbox: Outbox;
+  /** the box id (shared/config/box-id.ts): its topics, the `ward` of its Will and its client id ward-<id> */
   ward: string;
   /** mqtt://host:port or mqtts://host:port (host as an address) */
   url: string;
@@ -36,8 +38,8 @@ export interface UplinkOptions {
   /** commands from the hub (`cmd/<name>`) */
   onCommand?: (name: string, payload: Buffer) => void;
   backoff?: Backoff;
-  /** edge.yaml's names for this connection, so a failure names the key to fix (default: from `url`) */
-  hubKeys?: { tokenSecret?: string; caFile?: string | undefined };
+  /** edge.yaml's names for this connection, so a failure names the key to fix (default: from `url`); `ward`: the box's ward when it has a box.id */
+  hubKeys?: { tokenSecret?: string; caFile?: string | undefined; ward?: string | undefined };
   /** messages the broker took (PUBACK) that may wait for the hub's `cmd/ack` at once (default 4096) */
   awaitWindow?: number;
   /** when what the hub has not confirmed is sent again (default: after 30 s, doubling up to 10 min) */
@@ -187,7 +189,7 @@ export class Uplink {
     if (this.stopped) return;
     const generation = ++this.generation;
     const client = mqtt.connect(this.url, {
-      clientId: `ward-${this.ward}`,
+      clientId: boxLogin(this.ward),
       username: this.username,
       password: this.password,
       protocolVersion: 4,
@@ -236,7 +238,7 @@ export class Uplink {
 
   private target(): HubTarget {
     const u = new URL(this.url);
-    return { host: u.hostname, port: Number(u.port), tls: u.protocol === 'mqtts:', caFile: this.hubKeys?.caFile, tokenSecret: this.hubKeys?.tokenSecret ?? 'hub-token', ward: this.ward };
+    return { host: u.hostname, port: Number(u.port), tls: u.protocol === 'mqtts:', caFile: this.hubKeys?.caFile, tokenSecret: this.hubKeys?.tokenSecret ?? 'hub-token', box: this.ward, ward: this.hubKeys?.ward };
   }
 
   /** A failed connection names the edge.yaml key to fix; the same problem again (every retry) is not logged again. */

@@ -15,6 +15,7 @@ import { CountsWriter } from './counts.js';
 import { mergeIncident, type Incident } from './incident-merge.js';
 import { Invalid, type InvalidKind } from '../store/invalid.js';
 import { SightingsWriter } from './sightings.js';
+import { withHubCameras } from './camera-names.js';
 
 export interface IngestStats {
   messages: number;
@@ -101,6 +102,8 @@ export interface IndexWriterOptions {
   retrievals: RetrievalStore;
   /** the ward a box belongs to (hub.yaml); undefined: not a box of this district */
   wardOf: (box: string) => string | undefined;
+  /** the box's cameraPrefix (hub/ingest/camera-names.ts) */
+  cameraPrefixOf?: ((box: string) => string | undefined) | undefined;
   logger: Logger;
   clock: () => number;
 }
@@ -118,11 +121,13 @@ export class IndexWriter {
   private readonly applyInSavepoint;
   private readonly store: HubStore;
   private readonly wardOf: (box: string) => string | undefined;
+  private readonly cameraPrefixOf: (box: string) => string | undefined;
   private readonly clock: () => number;
 
-  constructor({ store, retrievals, wardOf, logger, clock }: IndexWriterOptions) {
+  constructor({ store, retrievals, wardOf, cameraPrefixOf, logger, clock }: IndexWriterOptions) {
     this.store = store;
     this.wardOf = wardOf;
+    this.cameraPrefixOf = cameraPrefixOf ?? (() => undefined);
     this.retrievals = retrievals;
     this.clock = clock;
     this.log = logger.child({ part: 'ingest' });
@@ -220,12 +225,12 @@ export class IndexWriter {
   /** Returns whether the item's snapshot was taken. Throws `Invalid` before any side effect. */
   private applyOne(item: BatchItem, now: number, chunks: ChunkWriter, dirsToSync: Set<string>, complete: string[]): boolean {
     if (!item.decoded.ok) throw new Invalid(item.decoded.kind, item.decoded.reason);
-    const m = item.decoded.message;
     const box = item.box;
     // the broker's ACL already guarantees this; ingest does not rely on it
-    if (m.topic.ward !== box) throw new Invalid('ward-mismatch', `topic of box ${m.topic.ward} published by box ${box}`);
+    if (item.decoded.message.topic.ward !== box) throw new Invalid('ward-mismatch', `topic of box ${item.decoded.message.topic.ward} published by box ${box}`);
     const ward = this.wardOf(box);
     if (ward === undefined) throw new Invalid('unknown-box', `box ${box} is not listed under wards in hub.yaml: add it to its ward's boxes`);
+    const m = withHubCameras(item.decoded.message, this.cameraPrefixOf(box));
     switch (m.kind) {
       case 'events':
         return this.applyEvent(ward, box, m.payload, item.snapshot, now, dirsToSync);

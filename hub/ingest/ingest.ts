@@ -17,6 +17,8 @@ export interface IngestOptions {
   retrievals: RetrievalStore;
   /** the ward a box belongs to (hub.yaml, reloaded with it); undefined: no such box, its messages are refused */
   wardOf: (box: string) => string | undefined;
+  /** the box's cameraPrefix in hub.yaml (hub/ingest/camera-names.ts); absent: none */
+  cameraPrefixOf?: (box: string) => string | undefined;
   logger: Logger;
   clock?: () => number;
   /** most messages in one transaction */
@@ -50,7 +52,7 @@ export function createIngest(options: IngestOptions): Ingest {
   const log = logger.child({ part: 'ingest' });
   const maxBatch = options.maxBatch ?? 1000;
   const maxWaitMs = options.maxWaitMs ?? 4;
-  const writer = new IndexWriter({ store, retrievals: options.retrievals, wardOf: options.wardOf, logger, clock: options.clock ?? Date.now });
+  const writer = new IndexWriter({ store, retrievals: options.retrievals, wardOf: options.wardOf, cameraPrefixOf: options.cameraPrefixOf, logger, clock: options.clock ?? Date.now });
 
   let queue: Pending[] = [];
   let running = false;

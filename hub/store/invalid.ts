@@ -9,6 +9,7 @@ export type InvalidKind =
   | 'ward-mismatch'
   | 'unknown-box'
   | 'camera-of-another-box'
+  | 'camera-name'
   | 'foreign-event'
   | 'foreign-sighting'
   | 'not-jpeg'

@@ -7,6 +7,8 @@ export interface Box {
   name: string;
   /** absent: the box may not log in */
   tokenHash?: string | undefined;
+  /** the hub's cameras of this box are named <prefix><camera id> (hub/ingest/camera-names.ts) */
+  cameraPrefix?: string | undefined;
 }
 
 /** a ward as hub.yaml lists it (shared/config/hub.ts) */
@@ -14,7 +16,7 @@ export interface WardEntry {
   id: string;
   name: string;
   tokenHash?: string | undefined;
-  boxes?: readonly { id: string; name?: string | undefined; tokenHash?: string | undefined }[] | undefined;
+  boxes?: readonly { id: string; name?: string | undefined; tokenHash?: string | undefined; cameraPrefix?: string | undefined }[] | undefined;
 }
 
 type Wards = readonly WardEntry[];
@@ -23,7 +25,7 @@ type Wards = readonly WardEntry[];
 export function boxesOf(wards: Wards): Box[] {
   return wards.flatMap((w) =>
     w.boxes
-      ? w.boxes.map((b) => ({ id: b.id, ward: w.id, name: b.name ?? b.id, tokenHash: b.tokenHash }))
+      ? w.boxes.map((b) => ({ id: b.id, ward: w.id, name: b.name ?? b.id, tokenHash: b.tokenHash, ...(b.cameraPrefix ? { cameraPrefix: b.cameraPrefix } : {}) }))
       : [{ id: w.id, ward: w.id, name: w.name, tokenHash: w.tokenHash }],
   );
 }

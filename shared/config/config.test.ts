@@ -251,10 +251,11 @@ describe('config loader', () => {
     expect(every.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([expect.stringMatching(/^clock\.checkMinutes: .*≥ 1/)]);
   });
 
-  it('accepts both examples', () => {
+  it('accepts the examples: the box, and the district after and before the 2025 merger', () => {
     const root = packageRoot();
     expect(loadEdgeConfig(path.join(root, 'examples/edge.yaml'), { requireSecrets: false }).problems).toEqual([]);
     expect(loadHubConfig(path.join(root, 'examples/hub.yaml'), { requireSecrets: false }).problems).toEqual([]);
+    expect(loadHubConfig(path.join(root, 'examples/hub-before-2025.yaml'), { requireSecrets: false }).problems).toEqual([]);
   });
 
   it('keeps CONFIG.md equal to what the schemas generate (run npm run docs)', () => {

@@ -198,11 +198,20 @@ export const edgeConfigSchema = z
     ward: doc(
       z
         .object({
-          id: doc(id('ward'), 'ward id: unique in the district; the hub login is ward-<id>', 'p07'),
+          id: doc(id('ward'), 'ward id, as in hub.yaml: the ward whose officers use this box\'s review page; without `box`, also this box\'s id (its hub login is ward-<id>)', 'p07'),
           name: doc(z.string().min(1).max(100), 'ward name shown on pages', 'Phường 7'),
         })
         .strict(),
       'this box\'s ward',
+    ),
+    box: doc(
+      z
+        .object({
+          id: doc(id('box'), 'box id, as listed under the ward\'s `boxes` in hub.yaml: unique in the district; the box publishes under wardwatch/v1/<id>/… and logs in to the hub as ward-<id>', 'dn-2'),
+        })
+        .strict()
+        .optional(),
+      'this machine, when its ward has several boxes (docs/wards-and-boxes.md); absent: the box id is `ward.id`, as before boxes existed',
     ),
     storage: doc(
       z
@@ -220,7 +229,7 @@ export const edgeConfigSchema = z
           port: doc(port().default(8883), 'hub broker port', 8883),
           tls: doc(z.boolean().default(true), 'connect with TLS (turn off only on loopback tests)', true),
           caFile: doc(path().optional(), 'CA certificate that signed the hub\'s certificate (from `provision credentials tls`)', 'ca.pem'),
-          tokenSecret: doc(id('secret').default('hub-token'), 'name of this ward\'s hub token in the secrets file', 'hub-token'),
+          tokenSecret: doc(id('secret').default('hub-token'), 'name of this box\'s hub token in the secrets file', 'hub-token'),
         })
         .strict()
         .optional(),

@@ -52,6 +52,11 @@ const box = z
     id: doc(id('box'), 'box id, as `box.id` in the box\'s edge.yaml: unique in the district', 'dn-1'),
     name: doc(z.string().min(1).max(100).optional(), 'box name shown on pages; absent: the id', 'Đức Nhuận 1 (UBND phường)'),
     tokenHash: tokenHash('box'),
+    cameraPrefix: doc(
+      z.string().regex(/^[a-z0-9][a-z0-9_-]{0,15}$/, { message: 'must be 1–16 lower-case letters, digits, "-" or "_", starting with a letter or digit' }).optional(),
+      'the hub names this box\'s cameras <prefix><camera id> (its cam-01 is p07-cam-01 at the hub), for boxes of old wards merged into one that both have a cam-01; commands to the box carry its own names',
+      'p07-',
+    ),
   })
   .strict();
 

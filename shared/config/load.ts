@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { boxIdOf, boxLogin } from './box-id.js';
 import { edgeConfigSchema, type EdgeConfigParsed } from './edge.js';
 import { hubConfigSchema, type HubConfigParsed } from './hub.js';
 import { formatPath, issuesToProblems, SourceMap, type ConfigProblem } from './problems.js';
@@ -155,7 +156,7 @@ export function loadEdgeConfig(file: string, options: LoadOptions = {}): LoadRes
     hub = {
       ...data.hub,
       ...(data.hub.caFile ? { caFile: path.resolve(dir, data.hub.caFile) } : {}),
-      username: `ward-${data.ward.id}`,
+      username: boxLogin(boxIdOf(data)),
       token: token ?? '',
     };
   }

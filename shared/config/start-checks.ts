@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { packageRoot } from '../package.js';
+import { boxIdOf } from './box-id.js';
 import { DEFAULT_MODEL_PATH, loadEdgeConfig, loadHubConfig, type EdgeConfig, type HubConfig, type LoadOptions, type LoadResult } from './load.js';
 import { formatPath, SourceMap, type ConfigProblem } from './problems.js';
 
@@ -120,7 +121,7 @@ export function edgeFileChecks(config: EdgeConfig, exists: (file: string) => boo
     fix: `run \`wardwatch provision model --config ${name}\`${config.model.configured ? ', or correct model.path' : ''}`,
   });
   const page = pageTlsOf(config.review);
-  if (page) checks.push(...certAndKey(['review', 'tls'], page.certFile, page.keyFile, boxPageFix(config.ward.id, config.review.host, page)));
+  if (page) checks.push(...certAndKey(['review', 'tls'], page.certFile, page.keyFile, boxPageFix(boxIdOf(config), config.review.host, page)));
   for (const key of ['ffmpegPath', 'ffprobePath'] as const) {
     const file = config.ffmpeg[key];
     if (file) checks.push({ at: ['ffmpeg', key], file, kind: 'executable', fix: `install ffmpeg (apt-get install ffmpeg) or remove ffmpeg.${key} to use the one on PATH` });
@@ -134,11 +135,11 @@ const anyAddress = (host: string) => ['0.0.0.0', '::', ''].includes(host);
  * How a box gets its review page certificate: made on the hub, where the district CA is, and copied to the paths
  * review.tls names (or brought by a hub bundle issued with --box-host). Pure.
  */
-export function boxPageFix(ward: string, host: string, files: { certFile: string; keyFile: string }): string {
+export function boxPageFix(box: string, host: string, files: { certFile: string; keyFile: string }): string {
   const address = anyAddress(host) ? 'ADDRESS' : host;
   return (
-    `on the hub, where the district CA is: \`wardwatch provision credentials tls --out DIR --box ${ward} --host ${address}\` (the box's address as officers type it), ` +
-    `then copy DIR/box-${ward}.crt to ${files.certFile} and DIR/box-${ward}.key to ${files.keyFile} on this box (key mode 0600); ` +
+    `on the hub, where the district CA is: \`wardwatch provision credentials tls --out DIR --box ${box} --host ${address}\` (the box's address as officers type it), ` +
+    `then copy DIR/box-${box}.crt to ${files.certFile} and DIR/box-${box}.key to ${files.keyFile} on this box (key mode 0600); ` +
     `or apply a hub bundle issued with --box-host ${address} (\`wardwatch provision credentials apply --bundle FILE --config edge.yaml\`)`
   );
 }

@@ -14,6 +14,8 @@ import { CLI, Client } from '../../testing/hub/api/test-client.js';
 const dn1 = testWard('dn-1');
 const dn2 = testWard('dn-2');
 const p07 = testWard('p07');
+// an old ward's box merged into duc-nhuan: its cameras are cam-01 … too, so the hub names them p05-cam-01 …
+const p05 = testWard('p05');
 let hub: RunningHub;
 let base: string;
 const boxes: MqttClient[] = [];
@@ -35,7 +37,7 @@ beforeAll(async () => {
         storage: { root: path.join(dir, 'data') },
         broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
         wards: [
-          { id: 'duc-nhuan', name: 'Phường Đức Nhuận', boxes: [{ id: 'dn-1', name: 'Đức Nhuận 1', tokenHash: dn1.tokenHash }, { id: 'dn-2', tokenHash: dn2.tokenHash }] },
+          { id: 'duc-nhuan', name: 'Phường Đức Nhuận', boxes: [{ id: 'dn-1', name: 'Đức Nhuận 1', tokenHash: dn1.tokenHash }, { id: 'dn-2', tokenHash: dn2.tokenHash }, { id: 'p05', tokenHash: p05.tokenHash, cameraPrefix: 'p05-' }] },
           { id: 'p07', name: 'Phường 7', tokenHash: p07.tokenHash },
         ],
         http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1:1' },
@@ -69,29 +71,34 @@ async function login(name: string): Promise<Client> {
 describe('a ward of two boxes', () => {
   it('takes each box\'s login and files both boxes\' incidents under the ward, with the box that sent each', async () => {
     const port = hub.broker.listeners[0]!.port;
-    for (const b of [dn1, dn2, p07]) boxes.push(await connectWard(port, { ward: b }));
-    const [one, two, seven] = boxes as [MqttClient, MqttClient, MqttClient];
+    for (const b of [dn1, dn2, p07, p05]) boxes.push(await connectWard(port, { ward: b }));
+    const [one, two, seven, five] = boxes as [MqttClient, MqttClient, MqttClient, MqttClient];
     // a box not listed under any ward cannot log in
     await expect(connectWard(port, { ward: testWard('dn-9') })).rejects.toThrow(/Not authorized|Bad username or password/i);
 
     await one.publishAsync(topics.wardStatus('dn-1'), online('dn-1'), { qos: 1, retain: true });
     await two.publishAsync(topics.wardStatus('dn-2'), online('dn-2'), { qos: 1, retain: true });
     await seven.publishAsync(topics.wardStatus('p07'), online('p07'), { qos: 1, retain: true });
+    await five.publishAsync(topics.wardStatus('p05'), online('p05'), { qos: 1, retain: true });
     const a = eventOf('dn-1', 'cam-01');
     const b = eventOf('dn-2', 'cam-02');
     await one.publishAsync(topics.events('dn-1'), JSON.stringify(a), { qos: 1 });
     await two.publishAsync(topics.events('dn-2'), JSON.stringify(b), { qos: 1 });
     await seven.publishAsync(topics.events('p07'), JSON.stringify(eventOf('p07', 'cam-01')), { qos: 1 });
+    const c = eventOf('p05', 'cam-01');
+    await five.publishAsync(topics.events('p05'), JSON.stringify(c), { qos: 1 });
 
     const rows = hub.store.db.prepare('SELECT id, ward, box_id, camera FROM incidents ORDER BY box_id').all();
     expect(rows).toEqual([
       { id: a.event.id, ward: 'duc-nhuan', box_id: 'dn-1', camera: 'cam-01' },
       { id: b.event.id, ward: 'duc-nhuan', box_id: 'dn-2', camera: 'cam-02' },
+      { id: c.event.id, ward: 'duc-nhuan', box_id: 'p05', camera: 'p05-cam-01' },
       { id: expect.any(String) as string, ward: 'p07', box_id: 'p07', camera: 'cam-01' },
     ]);
     expect(hub.store.db.prepare('SELECT ward, camera, box_id FROM cameras ORDER BY ward, camera').all()).toEqual([
       { ward: 'duc-nhuan', camera: 'cam-01', box_id: 'dn-1' },
       { ward: 'duc-nhuan', camera: 'cam-02', box_id: 'dn-2' },
+      { ward: 'duc-nhuan', camera: 'p05-cam-01', box_id: 'p05' },
       { ward: 'p07', camera: 'cam-01', box_id: 'p07' },
     ]);
     expect(invalid()).toEqual([]);
@@ -118,8 +125,8 @@ describe('a ward of two boxes', () => {
     const list = await dn.get('/api/incidents?limit=50');
     expect(list.status).toBe(200);
     const seen = (list.json.incidents as { ward: string; camera: string }[]).map((i) => `${i.ward}/${i.camera}`).sort();
-    expect(seen).toEqual(['duc-nhuan/cam-01', 'duc-nhuan/cam-02']);
-    expect(((await dn.get('/api/wards')).json.wards as { id: string; boxes: { id: string }[] }[]).map((w) => [w.id, w.boxes.map((b) => b.id)])).toEqual([['duc-nhuan', ['dn-1', 'dn-2']]]);
+    expect(seen).toEqual(['duc-nhuan/cam-01', 'duc-nhuan/cam-02', 'duc-nhuan/p05-cam-01']);
+    expect(((await dn.get('/api/wards')).json.wards as { id: string; boxes: { id: string }[] }[]).map((w) => [w.id, w.boxes.map((b) => b.id)])).toEqual([['duc-nhuan', ['dn-1', 'dn-2', 'p05']]]);
     const seven = await login('officer-p07');
     const theirs = (await seven.get('/api/incidents?limit=50')).json.incidents as { id: string; ward: string }[];
     expect(theirs.map((i) => i.ward)).toEqual(['p07']);
@@ -131,10 +138,11 @@ describe('a ward of two boxes', () => {
     const operator = await login('lan');
     const wards = (await operator.get('/api/wards')).json.wards as { id: string; state: string; camerasTotal: number; boxes: { id: string; name: string; state: string; cameras: { camera: string }[] }[] }[];
     const ward = wards.find((w) => w.id === 'duc-nhuan')!;
-    expect(ward).toMatchObject({ state: 'online', camerasTotal: 2 });
+    expect(ward).toMatchObject({ state: 'online', camerasTotal: 3 });
     expect(ward.boxes.map((b) => [b.id, b.name, b.state, b.cameras.map((c) => c.camera)])).toEqual([
       ['dn-1', 'Đức Nhuận 1', 'online', ['cam-01']],
       ['dn-2', 'dn-2', 'online', ['cam-02']],
+      ['p05', 'p05', 'online', ['p05-cam-01']],
     ]);
     expect(wards.find((w) => w.id === 'p07')!.boxes.map((b) => b.id)).toEqual(['p07']);
   });
@@ -155,5 +163,19 @@ describe('a ward of two boxes', () => {
     await expect.poll(() => heard, { timeout: 5000 }).toEqual([topics.command('dn-2', 'retrieve')]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(heard).toEqual([topics.command('dn-2', 'retrieve')]);
+  });
+
+  it('asks a box with a camera prefix for its camera by the box\'s own name', async () => {
+    const five = boxes[3]!;
+    const asked = new Promise<{ topic: string; camera: string }>((resolve) =>
+      five.on('message', (topic, payload) => {
+        if (topic.endsWith('/cmd/retrieve')) resolve({ topic, camera: (JSON.parse(payload.toString()) as { camera: string }).camera });
+      }),
+    );
+    await five.subscribeAsync(topics.commandFilter('p05'), { qos: 1 });
+    const now = Date.now();
+    const r = await (await login('lan')).call('POST', '/api/retrievals', { ward: 'duc-nhuan', camera: 'p05-cam-01', from: now - 120_000, to: now - 60_000 });
+    expect(r.status).toBe(202);
+    expect(await asked).toEqual({ topic: topics.command('p05', 'retrieve'), camera: 'cam-01' });
   });
 });
