@@ -1,7 +1,7 @@
 // Test helper (never shipped): a throwaway PostgreSQL on 127.0.0.1, its own data folder, a port the OS picked.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pgClient from 'pg';
@@ -58,17 +58,6 @@ function runAs(): { uid: number; gid: number } | undefined {
   if (!line) throw new Error('running as root, and there is no `postgres` account to run PostgreSQL as: apt-get install postgresql creates it');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

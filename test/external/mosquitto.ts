@@ -2,9 +2,12 @@
 // persistence on (saved every `autosaveSeconds`, as a real site's periodic persistence), SIGKILLed and restarted.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, createConnection } from 'node:net';
+import { createConnection } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../testing/free-port.js';
+
+export { freePort };
 
 /** The mosquitto binary, or why there is none. */
 export function findMosquitto(): { path: string } | { missing: string } {
@@ -12,18 +15,6 @@ export function findMosquitto(): { path: string } | { missing: string } {
   const which = spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' });
   const found = which.stdout.trim();
   return found ? { path: found } : { missing: 'mosquitto is not installed (apt-get install -y mosquitto; .ci/run does it)' };
-}
-
-/** A port on 127.0.0.1 that the OS picked and is free now (Mosquitto cannot take port 0 and say which it got). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface MosquittoOptions {
