@@ -1,6 +1,6 @@
 // /api/wards: every ward's health with its boxes and cameras, for the health board (polled every few seconds).
 import type { ApiContext } from './context.js';
-import { boxHealth, wardHealth, type BoxRow, type CameraRow, type WardHealth } from './health.js';
+import { boxHealth, cameraHealth, wardHealth, type BoxRow, type CameraRow, type WardHealth } from './health.js';
 import { wardParams } from './inputs.js';
 import type { RouteTable } from '../../shared/http/index.js';
 import { wardScope } from './officer-scope.js';
@@ -26,7 +26,7 @@ export function healthRoutes(routes: RouteTable, ctx: ApiContext): void {
     const strays = cameras.filter((c) => !listed.has(c.box_id ?? ward.id));
     const ward_ = wardHealth(ward, boxes.map((b) => boxHealth(b, ofBox(b.id), now)));
     if (strays.length === 0) return ward_;
-    const unknown = boxHealth({ id: '', name: '', last_seen_at: null, state: null, status: null, updated_at: null }, strays, now).cameras;
+    const unknown = strays.map((c) => cameraHealth(c, false, now));
     return { ...ward_, cameras: [...ward_.cameras, ...unknown].sort((a, b) => a.camera.localeCompare(b.camera)) };
   }
 
