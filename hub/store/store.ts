@@ -4,6 +4,8 @@ import type { AlertKind } from '../../shared/contract/index.js';
 import { openDb, type Db } from '../../shared/db.js';
 import { storePaths } from './paths.js';
 import { boxesOf, type WardEntry } from '../../shared/config/boxes.js';
+import { sqliteSql } from '../../shared/sql/sqlite.js';
+import type { SqlDatabase } from '../../shared/sql/sql.js';
 import { hubMigrations, type ClipState } from './schema.js';
 
 export interface IncidentRow {
@@ -43,7 +45,13 @@ export function incidentRule(row: Pick<IncidentRow, 'rule_id' | 'rule_kind'>): {
 }
 
 export interface HubStore {
+  /** the index, synchronous (better-sqlite3): what the stores not yet moved onto `sql` use */
   db: Db;
+  /**
+   * the same index through the async interface both SQLite and PostgreSQL take (shared/sql/): the stores move onto
+   * it one by one (#20); on SQLite it is one connection used as a pool of one, so its transactions stay whole
+   */
+  sql: SqlDatabase;
   /** storage root; every path in the db is relative to it */
   root: string;
   /** absolute path of a stored relative path */
@@ -63,8 +71,10 @@ export function openHubStore(root: string): HubStore {
   const getIncident = db.prepare<[string], IncidentRow>('SELECT * FROM incidents WHERE id = ?');
   const upsertWard = db.prepare('INSERT INTO wards (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name');
   const upsertBox = db.prepare('INSERT INTO boxes (id, ward, name) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET ward = excluded.ward, name = excluded.name');
+  const sql = sqliteSql(db);
   return {
     db,
+    sql,
     root: absRoot,
     resolve: (relative) => path.join(absRoot, relative),
     syncWards: db.transaction((wards: readonly WardEntry[]) => {
