@@ -102,17 +102,17 @@ try {
     if (rnd() < 0.15) f.forwarded = rnd() < 0.5;
     filters.push(f);
   }
-  const query = createIncidentQuery(db);
+  const query = createIncidentQuery(store.sql);
   // warm the page cache and the statement cache once, as a running hub would be
-  for (const f of filters.slice(0, 50)) query(f, { limit: 50 });
+  for (const f of filters.slice(0, 50)) await query(f, { limit: 50 });
 
   const times: { ms: number; f: IncidentFilter; next: boolean }[] = [];
   for (const f of filters) {
     let after: Cursor | undefined;
     const nextPage = rnd() < 0.33;
-    if (nextPage) after = query(f, { limit: 50 }).next ?? undefined;
+    if (nextPage) after = (await query(f, { limit: 50 })).next ?? undefined;
     const t = process.hrtime.bigint();
-    query(f, { limit: 50, after });
+    await query(f, { limit: 50, after });
     times.push({ ms: ms(process.hrtime.bigint() - t), f, next: after !== undefined });
   }
   const sorted = times.map((x) => x.ms).sort((a, b) => a - b);

@@ -156,13 +156,13 @@ let filled = 0;
     await accounts.addUser({ name: 'bench', role: 'operator', password: 'bench-pass-1' }, { actor: 'cli:bench', ip: null });
   }
   const writer = new IndexWriter({ store, retrievals: new RetrievalStore(store.db, audit), wardOf: (box) => box, logger: silentLogger(), clock });
-  const apply = (items: BatchItem[]) => {
-    const { outcomes } = writer.applyBatch(items);
+  const apply = async (items: BatchItem[]) => {
+    const { outcomes } = await writer.applyBatch(items);
     const bad = outcomes.find((o) => !o.ok);
     if (bad && !bad.ok) throw bad.error as Error;
   };
   // positions, as the boxes' camera status carries them
-  apply(cameras.map((c) => item(c.ward, topics.cameraStatus(c.ward, c.camera), { ward: c.ward, camera: c.camera, state: 'recording', at: END, lastSegmentAt: END, gapsToday: 0, bytesPerSecond: 500_000, detectFps: 5, location: { lat: c.lat, lon: c.lon } })));
+  await apply(cameras.map((c) => item(c.ward, topics.cameraStatus(c.ward, c.camera), { ward: c.ward, camera: c.camera, state: 'recording', at: END, lastSegmentAt: END, gapsToday: 0, bytesPerSecond: 500_000, detectFps: 5, location: { lat: c.lat, lon: c.lon } })));
 
   if (!reuse || (store.db.prepare('SELECT count(*) FROM sightings').pluck().get() as number) === 0) {
     // sightings, in time order: every camera's batch of each 5 s that saw something is one message
@@ -182,7 +182,7 @@ let filled = 0;
         batch.push(item(c.ward, topics.sightings(c.ward), msg));
         filled += msg.sightings.length;
         if (batch.length >= 1000) {
-          apply(batch);
+          await apply(batch);
           batch = [];
         }
       }
@@ -191,7 +191,7 @@ let filled = 0;
         console.log(`  filled ${filled.toLocaleString('en')} sightings up to ${new Date(slot).toISOString()} — ${Math.round(filled / ((performance.now() - started) / 1000))}/s, load ${load()}`);
       }
     }
-    if (batch.length) apply(batch);
+    if (batch.length) await apply(batch);
     fillPerS = Math.round(filled / ((performance.now() - started) / 1000));
     console.log(`filled ${filled.toLocaleString('en')} sightings in ${((performance.now() - started) / 1000).toFixed(0)} s: ${fillPerS}/s through the ingest writer (no broker), load ${load()}`);
 
@@ -216,12 +216,12 @@ let filled = 0;
         batch.push(item(c.ward, topics.counts(c.ward), { msgId: ulidAt(m), ward: c.ward, camera: c.camera, minute: m, counts }));
         minutes++;
         if (batch.length >= 1000) {
-          apply(batch);
+          await apply(batch);
           batch = [];
         }
       }
     }
-    if (batch.length) apply(batch);
+    if (batch.length) await apply(batch);
     console.log(`counts: ${minutes.toLocaleString('en')} camera-minutes of ${wardCams.length} cameras in ${((performance.now() - countStart) / 1000).toFixed(0)} s`);
   } else {
     filled = store.db.prepare('SELECT count(*) FROM sightings').pluck().get() as number;

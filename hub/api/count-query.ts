@@ -1,16 +1,17 @@
 // The counts query: sums of the counting lines per camera, line, direction and label in minute, hour or day
 // buckets of a time zone, and how many minutes of each bucket the camera reported (a minute not reported is not
 // a zero). Bounded before it runs (countsBudget): its cost is the camera-days it reads.
-import { statementCache, type Db } from '../../shared/db.js';
+import type { Sql, SqlParam } from '../../shared/sql/sql.js';
 import { localToUtc, offsetSpans, type OffsetSpan } from '../../shared/local-time.js';
+import { joinLeftFirst } from '../store/planner-hints.js';
 
 export const BUCKETS = ['minute', 'hour', 'day'] as const;
 export type Bucket = (typeof BUCKETS)[number];
 const BUCKET_MS: Record<Bucket, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
 /**
- * Camera-days one request may read: one camera for a month, or a ward of 27 cameras for a day. The read is
- * synchronous on the hub's one thread, ingest's too: ~1 µs a row, a busy camera ~11 500 rows a day (8 line ×
+ * Camera-days one request may read: one camera for a month, or a ward of 27 cameras for a day. On SQLite the read
+ * holds the hub's one connection, ingest's too: ~1 µs a row, a busy camera ~11 500 rows a day (8 line ×
  * direction × label), so 31 camera-days hold ingest ~0.35 s; a year of one camera took 5 s here.
  */
 export const MAX_CAMERA_DAYS = 31;
@@ -69,35 +70,35 @@ export function countsBudget(filter: Pick<CountFilter, 'from' | 'to' | 'bucket'>
   return undefined;
 }
 
-/** The tables read, by filter shape: a camera's own key range, or the cameras table first and then each camera's range. */
-function scope(f: CountFilter, table: 'counts' | 'count_minutes'): { from: string; where: string[] } {
-  if (f.camera !== undefined) return { from: `${table} c`, where: ['c.ward = @ward', 'c.camera = @camera'] };
+/**
+ * The tables read, by filter shape: a camera's own key range, or the cameras table first and then each camera's
+ * range; `params`: the values of the `?` in `where`.
+ */
+function scope(f: CountFilter, table: 'counts' | 'count_minutes', dialect: Sql['dialect']): { from: string; where: string[]; params: SqlParam[] } {
+  if (f.camera !== undefined) return { from: `${table} c`, where: ['c.ward = ?', 'c.camera = ?'], params: [f.ward!, f.camera] };
   // CROSS JOIN keeps cameras outside: each camera's rows are then one range of the key (ward, camera, minute, …)
-  const from = `cameras k CROSS JOIN ${table} c ON c.ward = k.ward AND c.camera = k.camera`;
-  return { from, where: f.ward !== undefined ? ['k.ward = @ward'] : [] };
+  const from = `cameras k ${joinLeftFirst(dialect)} ${table} c ON c.ward = k.ward AND c.camera = k.camera`;
+  return f.ward !== undefined ? { from, where: ['k.ward = ?'], params: [f.ward] } : { from, where: [], params: [] };
 }
 
 export interface CountQuery {
   /** cameras the filter covers, for countsBudget */
-  cameras(filter: Pick<CountFilter, 'ward' | 'camera'>): number;
-  run(filter: CountFilter): CountsAnswer;
+  cameras(filter: Pick<CountFilter, 'ward' | 'camera'>): Promise<number>;
+  run(filter: CountFilter): Promise<CountsAnswer>;
 }
 
-export function createCountQuery(db: Db): CountQuery {
-  const allCameras = db.prepare<[], number>('SELECT count(*) FROM cameras').pluck();
-  const wardCameras = db.prepare<[string], number>('SELECT count(*) FROM cameras WHERE ward = ?').pluck();
-  const prepared = statementCache(db);
-  // better-sqlite3 binds a JS number as REAL, and REAL division does not floor
-  const bucketSql = '(c.minute + CAST(@offset AS INTEGER)) / CAST(@size AS INTEGER) * CAST(@size AS INTEGER)';
+export function createCountQuery(sql: Sql): CountQuery {
+  // better-sqlite3 binds a JS number as REAL, and REAL division does not floor; its three `?`: offset, size, size
+  const bucketSql = '(c.minute + CAST(? AS BIGINT)) / CAST(? AS BIGINT) * CAST(? AS BIGINT)';
 
-  const run = (f: CountFilter): CountsAnswer => {
-    const counts = scope(f, 'counts');
-    const countWhere = [...counts.where, 'c.minute >= @from', 'c.minute < @to', ...(f.line !== undefined ? ['c.line = @line'] : [])];
+  const run = async (f: CountFilter): Promise<CountsAnswer> => {
+    const counts = scope(f, 'counts', sql.dialect);
+    const countWhere = [...counts.where, 'c.minute >= ?', 'c.minute < ?', ...(f.line !== undefined ? ['c.line = ?'] : [])];
     const countSql = `SELECT c.ward, c.camera, c.line, c.direction, c.label, ${bucketSql} AS local, sum(c.n) AS n FROM ${counts.from}
       WHERE ${countWhere.join(' AND ')} GROUP BY c.ward, c.camera, c.line, c.direction, c.label, local`;
-    const minutes = scope(f, 'count_minutes');
+    const minutes = scope(f, 'count_minutes', sql.dialect);
     const minuteSql = `SELECT c.ward, c.camera, ${bucketSql} AS local, count(*) AS minutes FROM ${minutes.from}
-      WHERE ${[...minutes.where, 'c.minute >= @from', 'c.minute < @to'].join(' AND ')} GROUP BY c.ward, c.camera, local`;
+      WHERE ${[...minutes.where, 'c.minute >= ?', 'c.minute < ?'].join(' AND ')} GROUP BY c.ward, c.camera, local`;
 
     // a local day (or hour) that spans a change of offset is read in two spans; its key, the local start, is the same in both
     const size = BUCKET_MS[f.bucket];
@@ -111,17 +112,15 @@ export function createCountQuery(db: Db): CountQuery {
       return t;
     };
     for (const span of spans) {
-      const params: Record<string, string | number> = { from: span.from, to: span.to, offset: span.offset, size };
-      if (f.ward !== undefined) params.ward = f.ward;
-      if (f.camera !== undefined) params.camera = f.camera;
-      const countParams = f.line !== undefined ? { ...params, line: f.line } : params;
-      for (const r of prepared(countSql).iterate(countParams) as Iterable<Omit<CountRow, 'at'> & { local: number }>) {
+      const bucket = [span.offset, size, size];
+      const countParams = [...bucket, ...counts.params, span.from, span.to, ...(f.line !== undefined ? [f.line] : [])];
+      for (const r of await sql.all<Omit<CountRow, 'at'> & { local: number }>(countSql, countParams)) {
         const key = `${r.ward}/${r.camera}/${r.line}/${r.direction}/${r.label}/${r.local}`;
         const row = sums.get(key);
         if (row) row.n += r.n;
         else sums.set(key, { ward: r.ward, camera: r.camera, line: r.line, direction: r.direction, label: r.label, at: at(r.local), n: r.n });
       }
-      for (const r of prepared(minuteSql).iterate(params) as Iterable<{ ward: string; camera: string; local: number; minutes: number }>) {
+      for (const r of await sql.all<{ ward: string; camera: string; local: number; minutes: number }>(minuteSql, [...bucket, ...minutes.params, span.from, span.to])) {
         const key = `${r.ward}/${r.camera}/${r.local}`;
         const row = watched.get(key);
         if (row) row.minutes += r.minutes;
@@ -135,7 +134,11 @@ export function createCountQuery(db: Db): CountQuery {
     };
   };
   return {
-    cameras: (f) => (f.camera !== undefined ? 1 : f.ward !== undefined ? wardCameras.get(f.ward)! : allCameras.get()!),
+    cameras: async (f) => {
+      if (f.camera !== undefined) return 1;
+      const row = f.ward !== undefined ? await sql.get<{ n: number }>('SELECT count(*) AS n FROM cameras WHERE ward = ?', [f.ward]) : await sql.get<{ n: number }>('SELECT count(*) AS n FROM cameras');
+      return row!.n;
+    },
     run,
   };
 }

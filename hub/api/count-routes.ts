@@ -6,7 +6,7 @@ import { countsQuery } from './inputs.js';
 import type { RouteTable } from '../../shared/http/index.js';
 
 export function countRoutes(routes: RouteTable, ctx: ApiContext): void {
-  const counts = createCountQuery(ctx.store.db);
+  const counts = createCountQuery(ctx.store.sql);
 
   routes.add(
     {
@@ -24,9 +24,9 @@ export function countRoutes(routes: RouteTable, ctx: ApiContext): void {
       },
     },
     async (_req, reply, { query: q }) => {
-      const problem = countsBudget(q, counts.cameras(q));
+      const problem = countsBudget(q, await counts.cameras(q));
       if (problem) return reply.code(400).send({ error: `${problem.field}: ${problem.message}`, code: 'RANGE_TOO_LARGE', field: problem.field });
-      const answer = counts.run(q);
+      const answer = await counts.run(q);
       return { bucket: q.bucket, timeZone: q.timeZone, from: q.from, to: q.to, ...answer };
     },
   );

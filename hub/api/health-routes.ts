@@ -6,18 +6,13 @@ import type { RouteTable } from '../../shared/http/index.js';
 import { wardScope } from './officer-scope.js';
 
 export function healthRoutes(routes: RouteTable, ctx: ApiContext): void {
-  const { db } = ctx.store;
+  const { sql } = ctx.store;
   type WardRow = { id: string; name: string; last_seen_at: number | null };
-  const allWards = db.prepare<[], WardRow>('SELECT id, name, last_seen_at FROM wards ORDER BY id');
-  const oneWard = db.prepare<[string], WardRow>('SELECT id, name, last_seen_at FROM wards WHERE id = ?');
+  const wardSql = 'SELECT id, name, last_seen_at FROM wards';
   const boxSql = `SELECT b.id, b.ward, b.name, b.last_seen_at, s.state, s.status, s.updated_at FROM boxes b LEFT JOIN box_status s ON s.box_id = b.id`;
-  const allBoxes = db.prepare<[], BoxRow & { ward: string }>(`${boxSql} ORDER BY b.id`);
-  const wardBoxes = db.prepare<[string], BoxRow & { ward: string }>(`${boxSql} WHERE b.ward = ? ORDER BY b.id`);
   // cameras known from events or statuses (the cameras table), and any with a status only
   const cameraSql = `SELECT c.ward, c.camera, c.box_id, c.last_seen_at, s.state, s.status, s.updated_at
     FROM cameras c LEFT JOIN camera_status s ON s.ward = c.ward AND s.camera = c.camera`;
-  const allCameras = db.prepare<[], CameraRow>(`${cameraSql} ORDER BY c.ward, c.camera`);
-  const wardCameras = db.prepare<[string], CameraRow>(`${cameraSql} WHERE c.ward = ? ORDER BY c.camera`);
 
   /** a ward from its boxes; a camera whose box is no longer listed under the ward shows with its state unknown */
   function health(ward: WardRow, boxes: readonly BoxRow[], cameras: readonly CameraRow[], now: number): WardHealth {
@@ -47,9 +42,9 @@ export function healthRoutes(routes: RouteTable, ctx: ApiContext): void {
         for (const r of rows) (by.get(r.ward) ?? by.set(r.ward, []).get(r.ward)!).push(r);
         return by;
       };
-      const cameras = group(allCameras.all());
-      const boxes = group(allBoxes.all());
-      const wards = allWards.all().filter((w) => scope === undefined || w.id === scope);
+      const cameras = group(await sql.all<CameraRow>(`${cameraSql} ORDER BY c.ward, c.camera`));
+      const boxes = group(await sql.all<BoxRow & { ward: string }>(`${boxSql} ORDER BY b.id`));
+      const wards = (await sql.all<WardRow>(`${wardSql} ORDER BY id`)).filter((w) => scope === undefined || w.id === scope);
       return { wards: wards.map((w) => health(w, boxes.get(w.id) ?? [], cameras.get(w.id) ?? [], now)), at: now, timeZone: ctx.timeZone };
     },
   );
@@ -65,9 +60,10 @@ export function healthRoutes(routes: RouteTable, ctx: ApiContext): void {
       responses: { 200: 'WardHealth', 400: 'not a ward id', 404: 'no such ward' },
     },
     async (_req, reply, { params }) => {
-      const w = oneWard.get(params.ward);
+      const w = await sql.get<WardRow>(`${wardSql} WHERE id = ?`, [params.ward]);
       if (!w) return reply.code(404).send({ error: `no ward ${params.ward}`, code: 'NOT_FOUND' });
-      return health(w, wardBoxes.all(params.ward), wardCameras.all(params.ward), ctx.clock());
+      const boxes = await sql.all<BoxRow>(`${boxSql} WHERE b.ward = ? ORDER BY b.id`, [params.ward]);
+      return health(w, boxes, await sql.all<CameraRow>(`${cameraSql} WHERE c.ward = ? ORDER BY c.camera`, [params.ward]), ctx.clock());
     },
   );
 }

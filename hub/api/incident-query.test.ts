@@ -33,21 +33,21 @@ describe('driverFor', () => {
 });
 
 describe('the zone index', () => {
-  it('follows inserts, zone changes and deletes of incidents (triggers), so a zone filter never shows a stale row', () => {
+  it('follows inserts, zone changes and deletes of incidents (triggers), so a zone filter never shows a stale row', async () => {
     const store = openHubStore(tempDir('ww-zones-'));
-    const query = createIncidentQuery(store.db);
-    const ids = (zone: string, ward?: string) => query({ zone, ward }, { limit: 50 }).rows.map((r) => r.id);
+    const query = createIncidentQuery(store.sql);
+    const ids = async (zone: string, ward?: string) => (await query({ zone, ward }, { limit: 50 })).rows.map((r) => r.id);
     const a = seedIncident(store, { start: now, zones: ['crossing', 'crossing', 'school'] });
     const b = seedIncident(store, { start: now + 1, ward: 'p08', zones: ['school'] });
-    expect(ids('crossing')).toEqual([a.id]);
-    expect(ids('school')).toEqual([b.id, a.id]);
-    expect(ids('school', 'p08')).toEqual([b.id]);
+    expect(await ids('crossing')).toEqual([a.id]);
+    expect(await ids('school')).toEqual([b.id, a.id]);
+    expect(await ids('school', 'p08')).toEqual([b.id]);
     // ingest rewrites zones as they grow; retention deletes
     store.db.prepare('UPDATE incidents SET zones = ? WHERE id = ?').run('["market"]', a.id);
-    expect(ids('crossing')).toEqual([]);
-    expect(ids('market')).toEqual([a.id]);
+    expect(await ids('crossing')).toEqual([]);
+    expect(await ids('market')).toEqual([a.id]);
     store.db.prepare('DELETE FROM incidents WHERE id = ?').run(b.id);
-    expect(ids('school')).toEqual([]);
+    expect(await ids('school')).toEqual([]);
     expect(store.db.prepare('SELECT count(*) FROM incident_zones').pluck().get()).toBe(1);
     store.close();
   });

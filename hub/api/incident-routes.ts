@@ -17,8 +17,8 @@ const THUMB_WIDTH = 320;
 
 export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
   const { store, audit } = ctx;
-  const query = createIncidentQuery(store.db);
-  const forwards = createForwardHistory(store.db);
+  const query = createIncidentQuery(store.sql);
+  const forwards = createForwardHistory(store.sql);
 
   const notFound = { error: 'no such incident (or it is no longer kept)', code: 'NOT_FOUND' };
   /** an incident of another ward is, to an officer, no incident at all */
@@ -39,7 +39,7 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
     },
     async (req, _reply, { query: q }) => {
       const { limit, cursor, ...filter } = q;
-      const page = query({ ...filter, ward: wardScope(req) ?? filter.ward }, { limit: limit ?? DEFAULT_PAGE, after: cursor });
+      const page = await query({ ...filter, ward: wardScope(req) ?? filter.ward }, { limit: limit ?? DEFAULT_PAGE, after: cursor });
       return { incidents: page.rows.map(incidentView), next: page.next ? encodeCursor(page.next) : null };
     },
   );
@@ -57,7 +57,7 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
     async (req, reply, { params }) => {
       const row = visible(req, store.getIncident(params.id));
       if (!row) return reply.code(404).send(notFound);
-      return { ...incidentView(row), forwards: forwards({ kind: 'incident', id: row.id }) };
+      return { ...incidentView(row), forwards: await forwards({ kind: 'incident', id: row.id }) };
     },
   );
 

@@ -54,7 +54,7 @@ const HOUR = BUCKET_MS.hour;
 const DAY = BUCKET_MS.day;
 
 export function indicatorRoutes(routes: RouteTable, ctx: ApiContext): void {
-  const indicators = createIndicatorQuery(ctx.store.db);
+  const indicators = createIndicatorQuery(ctx.store.sql);
 
   routes.add(
     {
@@ -73,11 +73,11 @@ export function indicatorRoutes(routes: RouteTable, ctx: ApiContext): void {
       produces: { 200: 'application/json' },
     },
     async (_req, reply, { query: q }) => {
-      const problem = indicatorBudget(q, indicators.cameras(q));
+      const problem = indicatorBudget(q, await indicators.cameras(q));
       if (problem) return reply.code(400).send({ error: `${problem.field}: ${problem.message}`, code: 'RANGE_TOO_LARGE', field: problem.field });
       const by = q.by ?? [...DIMENSIONS];
       const timeZone = q.timeZone ?? ctx.timeZone;
-      const answer = indicators.run({ ...q, by, timeZone });
+      const answer = await indicators.run({ ...q, by, timeZone });
       if (q.format === 'csv') {
         return reply
           .header('content-type', 'text/csv; charset=utf-8')
@@ -108,10 +108,10 @@ export function indicatorRoutes(routes: RouteTable, ctx: ApiContext): void {
       const now = ctx.clock();
       const end = bucketStart(now, 'hour', timeZone) + HOUR;
       const start = bucketStart(now - 6 * DAY, 'day', timeZone);
-      const problem = indicatorBudget({ from: start, to: end }, indicators.cameras(q));
+      const problem = indicatorBudget({ from: start, to: end }, await indicators.cameras(q));
       if (problem) return reply.code(400).send({ error: `ward: the district is too large for a week's dashboard (${problem.message})`, code: 'RANGE_TOO_LARGE', field: 'ward' });
       const scope = { ward: q.ward, camera: q.camera, line: q.line, timeZone };
-      const hourly = indicators.run({ ...scope, from: start, to: end, bucket: 'hour', by: ['label'] });
+      const hourly = await indicators.run({ ...scope, from: start, to: end, bucket: 'hour', by: ['label'] });
 
       type Point = { at: number; n: number; byLabel: Partial<Record<string, number>> };
       const hours = new Map<number, Point>();
@@ -138,12 +138,12 @@ export function indicatorRoutes(routes: RouteTable, ctx: ApiContext): void {
 
       // now: the last hour of complete quarters; the usual: the same hour 1–4 weeks back
       const nowTo = bucketStart(now, 'quarter', timeZone);
-      const window = (from: number, to: number) => {
-        const a = indicators.run({ ...scope, from, to, bucket: 'quarter', by: [] });
+      const window = async (from: number, to: number) => {
+        const a = await indicators.run({ ...scope, from, to, bucket: 'quarter', by: [] });
         return { n: a.rows.reduce((s, r) => s + r.n, 0), watchedMinutes: a.watched.reduce((s, w) => s + w.minutes, 0) };
       };
-      const nowWindow = { from: nowTo - HOUR, to: nowTo, ...window(nowTo - HOUR, nowTo) };
-      const usual = nowAgainstUsual(nowWindow.n, usualWindows(nowTo).map((w) => window(w.from, w.to)));
+      const nowWindow = { from: nowTo - HOUR, to: nowTo, ...(await window(nowTo - HOUR, nowTo)) };
+      const usual = nowAgainstUsual(nowWindow.n, await Promise.all(usualWindows(nowTo).map((w) => window(w.from, w.to))));
       const { hour, weekday } = localHour(nowWindow.from, timeZone);
       return {
         timeZone,

@@ -2,9 +2,8 @@
 // writer: sums per quarter, hour and day and split as asked, the CSV, the budget, the now-against-usual, bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CountsMessage } from '../../shared/contract/index.js';
-import { CountsWriter } from '../ingest/counts.js';
+import { applyCounts } from '../ingest/counts.js';
 import type { RunningHub } from '../main.js';
-import { cameraSeen } from '../store/cameras.js';
 import { nextUlid } from '../../testing/hub/test-support.js';
 import { CLI, Client, startApiHub } from '../../testing/hub/api/test-client.js';
 
@@ -24,16 +23,17 @@ beforeAll(async () => {
   await hub.accounts.addUser({ name: 'lan', role: 'operator', password: 'initial-pass-1' }, CLI);
   operator = new Client(base);
   await operator.login('lan', 'initial-pass-1', 'operator-pass-2');
-  const w = new CountsWriter(hub.store.db, cameraSeen(hub.store.db));
-  const minute = (camera: string, m: number, counts: CountsMessage['counts']) => w.apply('p07', 'p07', { msgId: nextUlid(), ward: 'p07', camera, minute: m, counts }, 0);
-  hub.store.db.transaction(() => {
+  const minutes: CountsMessage[] = [];
+  const minute = (camera: string, m: number, counts: CountsMessage['counts']) => minutes.push({ msgId: nextUlid(), ward: 'p07', camera, minute: m, counts });
+  await hub.store.sql.tx(async (t) => {
     // cam-01: the last hour before the current quarter, 3 motorcycles forward and 1 car backward a minute
     for (let m = QNOW - HOUR; m < QNOW; m += MIN) minute('cam-01', m, [{ line: 'north', direction: 'forward', label: 'motorcycle', n: 3 }, { line: 'north', direction: 'backward', label: 'car', n: 1 }]);
     // the same hour 1 and 2 weeks back: 2 a minute; 3 weeks back the box was off (no minutes)
     for (const weeks of [1, 2]) for (let m = QNOW - HOUR - weeks * WEEK; m < QNOW - weeks * WEEK; m += MIN) minute('cam-01', m, [{ line: 'north', direction: 'forward', label: 'motorcycle', n: 2 }]);
     // cam-02: one minute of buses
     minute('cam-02', QNOW - 30 * MIN, [{ line: 'south', direction: 'forward', label: 'bus', n: 5 }]);
-  })();
+    for (const m of minutes) await applyCounts(t, 'p07', 'p07', m, 0);
+  });
 });
 
 afterAll(async () => {

@@ -2,6 +2,7 @@
 // trusted network: it shows counts only (no ids, names or footage). Put it behind the firewall like the API.
 import type { ApiContext } from './context.js';
 import { wardLiveness } from './health.js';
+import { joinLeftFirst } from '../store/planner-hints.js';
 import type { RouteTable } from '../../shared/http/index.js';
 
 export interface Metric {
@@ -27,15 +28,11 @@ export function formatMetrics(metrics: readonly Metric[]): string {
 }
 
 export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
-  const { db } = ctx.store;
-  const incidents = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM incidents');
-  const boxStates = db.prepare<[], { ward: string; state: string | null; updated_at: number | null }>(
-    'SELECT w.id AS ward, s.state, s.updated_at FROM wards w LEFT JOIN boxes b ON b.ward = w.id LEFT JOIN box_status s ON s.box_id = b.id',
-  );
+  const { sql } = ctx.store;
+  const boxStates = 'SELECT w.id AS ward, s.state, s.updated_at FROM wards w LEFT JOIN boxes b ON b.ward = w.id LEFT JOIN box_status s ON s.box_id = b.id';
   // the traffic indicators (hub/indicators/): each camera's rollup of one quarter is one range of its key
-  const quarterTraffic = db.prepare<[number], { ward: string; label: string; direction: string; n: number }>(
-    'SELECT c.ward, c.label, c.direction, sum(c.n) AS n FROM cameras k CROSS JOIN count_quarters c ON c.ward = k.ward AND c.camera = k.camera WHERE c.quarter = ? GROUP BY c.ward, c.label, c.direction ORDER BY 1, 2, 3',
-  );
+  const quarterTraffic = `SELECT c.ward, c.label, c.direction, sum(c.n) AS n FROM cameras k ${joinLeftFirst(sql.dialect)} count_quarters c ON c.ward = k.ward AND c.camera = k.camera
+    WHERE c.quarter = ? GROUP BY c.ward, c.label, c.direction ORDER BY 1, 2, 3`;
 
   routes.add(
     {
@@ -101,18 +98,18 @@ export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
         gauge('wardwatch_login_addresses_blocked', 'addresses refused now', logins.addressesBlocked);
         gauge('wardwatch_login_pairs_locked', '(name, address) pairs locked now', logins.pairsLocked);
       }
-      gauge('wardwatch_incidents', 'incidents in the index', incidents.get()!.n);
+      gauge('wardwatch_incidents', 'incidents in the index', (await sql.get<{ n: number }>('SELECT count(*) AS n FROM incidents'))!.n);
       metrics.push({
         name: 'wardwatch_traffic_last_quarter',
         help: 'objects that crossed the counting lines in the last complete 15 minutes, by ward, label and direction (boxes offline then send it later: a late quarter grows)',
         type: 'gauge',
-        samples: quarterTraffic.all(Math.floor(now / 900_000) * 900_000 - 900_000).map((r) => ({ labels: { ward: r.ward, label: r.label, direction: r.direction }, value: r.n })),
+        samples: (await sql.all<{ ward: string; label: string; direction: string; n: number }>(quarterTraffic, [Math.floor(now / 900_000) * 900_000 - 900_000])).map((r) => ({ labels: { ward: r.ward, label: r.label, direction: r.direction }, value: r.n })),
       });
       const fw = ctx.forwarder.stats();
       gauge('wardwatch_forward_backlog', 'alerts waiting in the forward outbox', fw.pending);
       gauge('wardwatch_forward_dead', 'alerts the city refused for good (dead letters)', fw.dead);
       gauge('wardwatch_forward_delivered', 'alerts delivered (kept in the index)', fw.delivered);
-      const boxes = boxStates.all().map((b) => ({ ward: b.ward, state: wardLiveness(b, now) }));
+      const boxes = (await sql.all<{ ward: string; state: string | null; updated_at: number | null }>(boxStates)).map((b) => ({ ward: b.ward, state: wardLiveness(b, now) }));
       const wards = new Set(boxes.map((b) => b.ward));
       gauge('wardwatch_wards', 'wards configured', wards.size);
       gauge('wardwatch_wards_online', 'wards whose every box\'s retained status is online and current', [...wards].filter((w) => boxes.every((b) => b.ward !== w || b.state === 'online')).length);

@@ -46,10 +46,10 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
   const isCity = (req: FastifyRequest): boolean => city !== undefined && !can(req.session!.user, 'incidents');
   const byCity = (name: string): boolean => ctx.accounts.get(name)?.role === 'city';
   const notFound = { error: 'no such retrieval', code: 'NOT_FOUND' };
-  const history = createForwardHistory(hubStore.db);
+  const history = createForwardHistory(hubStore.sql);
   /** where a shared recording stands with each forward target */
-  const forwards = (id: string) =>
-    history({ kind: 'recording', id }).map(({ target, state, sharedBy, attempts, at, reason }) => ({ target, state, sharedBy, attempts, at, reason }));
+  const forwards = async (id: string) =>
+    (await history({ kind: 'recording', id })).map(({ target, state, sharedBy, attempts, at, reason }) => ({ target, state, sharedBy, attempts, at, reason }));
 
   routes.add(
     {
@@ -107,7 +107,7 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
       if (city && refuseUnless(req, reply, readers)) return reply;
       const view = store.view(params.id);
       if (!view || (isCity(req) && !byCity(view.requestedBy))) return reply.code(404).send(notFound);
-      return { ...view, forwards: forwards(params.id) };
+      return { ...view, forwards: await forwards(params.id) };
     },
   );
 

@@ -14,11 +14,11 @@ const DEFAULT_PAGE = 50;
 
 export function sightingRoutes(routes: RouteTable, ctx: ApiContext): void {
   const { store, audit } = ctx;
-  const search = createSightingSearch(store.db);
-  const thumbnail = store.db.prepare<[string], { ward: string; camera: string; thumbnail: Buffer | null }>('SELECT ward, camera, thumbnail FROM sightings WHERE id = ?');
-  const followed = store.db.prepare<[string], Followed>('SELECT ward, camera, label, colour, first, last FROM sightings WHERE id = ?');
-  const cameras = store.db.prepare<[], { ward: string; camera: string; lat: number | null; lon: number | null }>('SELECT ward, camera, lat, lon FROM cameras ORDER BY ward, camera');
-  const one = store.db.prepare<[string], SightingRow>(`SELECT ${SIGHTING_COLUMNS} FROM sightings s WHERE s.id = ?`);
+  const search = createSightingSearch(store.sql);
+  const { sql } = store;
+  const thumbnail = (id: string) => sql.get<{ ward: string; camera: string; thumbnail: Buffer | null }>('SELECT ward, camera, thumbnail FROM sightings WHERE id = ?', [id]);
+  const followed = (id: string) => sql.get<Followed>('SELECT ward, camera, label, colour, first, last FROM sightings WHERE id = ?', [id]);
+  const one = (id: string) => sql.get<SightingRow>(`SELECT ${SIGHTING_COLUMNS} FROM sightings s WHERE s.id = ?`, [id]);
 
   routes.add(
     {
@@ -44,7 +44,7 @@ export function sightingRoutes(routes: RouteTable, ctx: ApiContext): void {
         ...(heading !== undefined ? { heading: headingRange(heading, headingSpread ?? 45) } : {}),
         ...(line !== undefined ? { line: { line, direction } } : {}),
       };
-      const page = search(request, { limit: limit ?? DEFAULT_PAGE, after: cursor });
+      const page = await search(request, { limit: limit ?? DEFAULT_PAGE, after: cursor });
       if ('error' in page) return reply.code(400).send({ error: `${page.error.field}: ${page.error.message}`, code: 'BAD_REQUEST', field: page.error.field });
       // audited before a row leaves; a failed audit is a 500 and no results
       const asked = Object.fromEntries(Object.entries(req.query as Record<string, string>).filter(([k]) => k !== 'cursor' && k !== 'limit'));
@@ -74,17 +74,17 @@ export function sightingRoutes(routes: RouteTable, ctx: ApiContext): void {
       },
     },
     async (req, reply, { params, query: q }) => {
-      const s = followed.get(params.id);
+      const s = await followed(params.id);
       if (!s) return reply.code(404).send({ error: 'no such sighting (or it is no longer kept)', code: 'NOT_FOUND' });
       const plan = followRequest(s, q);
       if (!plan.ok) return reply.code(400).send({ error: `${plan.field}: ${plan.message}`, code: 'BAD_REQUEST', field: plan.field });
-      const page = search(plan.request, { limit: q.limit ?? DEFAULT_PAGE, order: plan.order, count: false });
+      const page = await search(plan.request, { limit: q.limit ?? DEFAULT_PAGE, order: plan.order, count: false });
       if ('error' in page) return reply.code(400).send({ error: `${page.error.field}: ${page.error.message}`, code: 'BAD_REQUEST', field: page.error.field });
       const metres = new Map((page.cameras ?? []).map((c) => [`${c.ward}/${c.camera}`, c.metres]));
       const rows = page.rows;
       audit.record({ actor: req.session!.user.name, action: 'search', target: params.id, ip: req.ip, detail: { subject: 'sightings', follow: q.direction, minutes: q.minutes, radius: q.radius, label: s.label, colour: s.colour, results: rows.length } });
       return {
-        sighting: sightingView(one.get(params.id)!),
+        sighting: sightingView((await one(params.id))!),
         direction: q.direction,
         from: plan.request.from,
         to: plan.request.to,
@@ -106,7 +106,7 @@ export function sightingRoutes(routes: RouteTable, ctx: ApiContext): void {
       produces: { 200: 'image/jpeg' },
     },
     async (req, reply, { params }) => {
-      const row = thumbnail.get(params.id);
+      const row = await thumbnail(params.id);
       if (!row) return reply.code(404).send({ error: 'no such sighting (or it is no longer kept)', code: 'NOT_FOUND' });
       if (!row.thumbnail) return reply.code(404).send({ error: 'this sighting has no thumbnail (people never have one)', code: 'NO_THUMBNAIL' });
       audit.record({ actor: req.session!.user.name, action: 'snapshot.view', target: params.id, ip: req.ip, detail: { subject: 'sighting', ward: row.ward, camera: row.camera } });
@@ -123,7 +123,7 @@ export function sightingRoutes(routes: RouteTable, ctx: ApiContext): void {
       auth: 'incidents',
       responses: { 200: '{ cameras: [{ ward, camera, lat, lon }] } (lat/lon null when unknown)', 401: 'not logged in', 403: 'not allowed' },
     },
-    async () => ({ cameras: cameras.all() }),
+    async () => ({ cameras: await sql.all<{ ward: string; camera: string; lat: number | null; lon: number | null }>('SELECT ward, camera, lat, lon FROM cameras ORDER BY ward, camera') }),
   );
 }
 

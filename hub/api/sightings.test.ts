@@ -2,10 +2,10 @@
 // filters, keyset paging, the audit of every search and thumbnail view, input checks, budgets, time zones.
 import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sighting } from '../../shared/contract/index.js';
-import { CountsWriter } from '../ingest/counts.js';
-import { SightingsWriter } from '../ingest/sightings.js';
-import { cameraPlaced, cameraSeen } from '../store/cameras.js';
+import type { Sighting, SightingsMessage } from '../../shared/contract/index.js';
+import { applyCounts } from '../ingest/counts.js';
+import { applySightings } from '../ingest/sightings.js';
+import { cameraPlaced } from '../store/cameras.js';
 import type { RunningHub } from '../main.js';
 import { CLI, Client, startApiHub } from '../../testing/hub/api/test-client.js';
 import { seedIncident } from '../../testing/hub/api/test-seed.js';
@@ -39,8 +39,8 @@ beforeAll(async () => {
   // the motorcycles cross line pdl on cam-01 (two of them twice: there and back)
   const labels = ['car', 'person', 'motorcycle', 'truck'] as const;
   const colours = ['white', 'red', 'black'] as const;
-  const writer = new SightingsWriter(hub.store.db, cameraSeen(hub.store.db));
-  hub.store.db.transaction(() => {
+  const toApply: SightingsMessage[] = [];
+  await hub.store.sql.tx(async (t) => {
     for (let i = 0; i < 60; i++) {
       const label = labels[i % 4]!;
       const first = T0 + Math.floor(i / 2) * MINUTE;
@@ -56,14 +56,14 @@ beforeAll(async () => {
       };
       seeded.push(s);
       const { ward: _w, ...sighting } = s;
-      writer.apply(ward, ward, { msgId: ulid(), ward, camera, sightings: [sighting] }, Date.now());
+      toApply.push({ msgId: ulid(), ward, camera, sightings: [sighting] });
     }
     // "follow": a blue bus leaves p07/cam-00 at T0 + 2 h; blue buses before and after on the cameras around it
     const bus = (ward: string, camera: string, first: number, colour: 'blue' | 'white' = 'blue') => {
       const b: Seeded = { id: ulid(), ward, camera, label: 'bus', first, last: first + 10_000, score: 0.8, box: { x: 0.2, y: 0.3, w: 0.2, h: 0.2 }, bestAt: first + 2000, heading: 90, lines: [], zones: [], final: true, colour };
       seeded.push(b);
       const { ward: _w, ...sighting } = b;
-      writer.apply(ward, ward, { msgId: ulid(), ward, camera, sightings: [sighting] }, Date.now());
+      toApply.push({ msgId: ulid(), ward, camera, sightings: [sighting] });
       return b;
     };
     const F = T0 + 2 * HOUR;
@@ -74,14 +74,15 @@ beforeAll(async () => {
     bus('p07', 'cam-01', F + 10_000 + 6 * MINUTE); // after the 5 minutes
     bus('p07', 'cam-00', F + MINUTE); // the same camera
     follow.before = [bus('p08', 'cam-00', F - 4 * MINUTE), bus('p07', 'cam-01', F - 2 * MINUTE)];
-  })();
+    for (const m of toApply) await applySightings(t, m.ward, m.ward, m, Date.now());
+  });
   // positions, as the boxes' camera status carries them: p08/cam-02 has none
-  const place = cameraPlaced(hub.store.db);
-  place('p07', 'cam-00', { lat: 10.8, lon: 106.68 });
-  place('p07', 'cam-01', { lat: 10.801, lon: 106.68 }); // 111 m
-  place('p07', 'cam-02', { lat: 10.81, lon: 106.68 }); // 1.1 km
-  place('p08', 'cam-00', { lat: 10.8, lon: 106.6825 }); // 273 m
-  place('p08', 'cam-01', { lat: 10.79, lon: 106.69 }); // 1.6 km
+  const place = (ward: string, camera: string, at: { lat: number; lon: number }) => cameraPlaced(hub.store.sql, ward, camera, at);
+  await place('p07', 'cam-00', { lat: 10.8, lon: 106.68 });
+  await place('p07', 'cam-01', { lat: 10.801, lon: 106.68 }); // 111 m
+  await place('p07', 'cam-02', { lat: 10.81, lon: 106.68 }); // 1.1 km
+  await place('p08', 'cam-00', { lat: 10.8, lon: 106.6825 }); // 273 m
+  await place('p08', 'cam-01', { lat: 10.79, lon: 106.69 }); // 1.6 km
 });
 
 afterAll(async () => {
@@ -273,9 +274,8 @@ describe('GET /api/counts', () => {
   // cam-01 of p07: 3 days of minutes from T0 (a local midnight); every minute pdl forward car 2, every 10th minute
   // also pdl backward bus 1; line east forward motorcycle 5 in the first hour only; minute 30 of each day not reported
   // (box offline), minute 31 reported empty. cam-02: one minute.
-  beforeAll(() => {
-    const writer = new CountsWriter(hub.store.db, cameraSeen(hub.store.db));
-    hub.store.db.transaction(() => {
+  beforeAll(async () => {
+    await hub.store.sql.tx(async (t) => {
       for (let m = 0; m < 3 * 1440; m++) {
         if (m % 1440 === 30) continue;
         const counts = m % 1440 === 31 ? [] : [
@@ -283,10 +283,10 @@ describe('GET /api/counts', () => {
           ...(m % 10 === 0 ? [{ line: 'pdl', direction: 'backward' as const, label: 'bus' as const, n: 1 }] : []),
           ...(m < 60 ? [{ line: 'east', direction: 'forward' as const, label: 'motorcycle' as const, n: 5 }] : []),
         ];
-        writer.apply('p07', 'p07', { msgId: ulid(), ward: 'p07', camera: 'cam-01', minute: T0 + m * MINUTE, counts }, Date.now());
+        await applyCounts(t, 'p07', 'p07', { msgId: ulid(), ward: 'p07', camera: 'cam-01', minute: T0 + m * MINUTE, counts }, Date.now());
       }
-      writer.apply('p07', 'p07', { msgId: ulid(), ward: 'p07', camera: 'cam-02', minute: T0, counts: [{ line: 'gate', direction: 'forward', label: 'person', n: 7 }] }, Date.now());
-    })();
+      await applyCounts(t, 'p07', 'p07', { msgId: ulid(), ward: 'p07', camera: 'cam-02', minute: T0, counts: [{ line: 'gate', direction: 'forward', label: 'person', n: 7 }] }, Date.now());
+    });
   });
 
   const counts = async (query: string) => {

@@ -239,7 +239,7 @@ describe('the city forwarder', () => {
     const ready = nextUlid();
     const onItsWay = nextUlid();
     for (const id of [ready, onItsWay]) recordings.create({ id, ward: 'p07', camera: 'cam-02', from: FIXED_START, to: FIXED_START + 60_000, requestedBy: 'op-lan' }, Date.now());
-    recordings.clipPresent(ready, 'p07', 'clips/p07/r.mp4', 'cd'.repeat(32), Date.now());
+    await recordings.clipPresent(r.store.sql, ready, 'p07', 'clips/p07/r.mp4', 'cd'.repeat(32), Date.now());
 
     await expect(r.forwarder.forwardRecording(onItsWay, { by: 'op-lan' })).rejects.toMatchObject({ code: 'NOT_READY', message: expect.stringContaining('not at the hub (state: requested)') });
     await expect(r.forwarder.forwardRecording(nextUlid(), { by: 'op-lan' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -277,7 +277,7 @@ describe('the city forwarder', () => {
     const recordings = new RetrievalStore(r.store.db);
     const id = nextUlid();
     recordings.create({ id, ward: 'p07', camera: 'cam-02', from: FIXED_START, to: FIXED_START + 60_000, requestedBy: 'op-lan' }, Date.now());
-    recordings.clipPresent(id, 'p07', 'clips/p07/r.mp4', 'cd'.repeat(32), Date.now());
+    await recordings.clipPresent(r.store.sql, id, 'p07', 'clips/p07/r.mp4', 'cd'.repeat(32), Date.now());
     await r.forwarder.forwardRecording(id, { by: 'op-lan' });
     await waitFor('the first refusal', () => c.stats().failed === 1);
     recordings.expire(id, Date.now());

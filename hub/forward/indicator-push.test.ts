@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCityReceiver, type CityReceiver } from '../../test-fixtures/city/index.js';
 import { silentLogger } from '../../shared/log.js';
-import { CountsWriter } from '../ingest/counts.js';
-import { cameraSeen } from '../store/cameras.js';
+import { applyCounts } from '../ingest/counts.js';
 import { openHubStore, type HubStore } from '../store/store.js';
 import { nextUlid, tempDir } from '../../testing/hub/test-support.js';
 import { MAX_BACKLOG_QUARTERS, QUARTER_MS as Q, quartersDue, startIndicatorPush, type IndicatorMessage } from './indicator-push.js';
@@ -44,13 +43,12 @@ describe('pushing the indicators to the city', () => {
   beforeAll(async () => {
     city = await startCityReceiver({ secret: SECRET });
     store = openHubStore(tempDir());
-    const w = new CountsWriter(store.db, cameraSeen(store.db));
-    store.db.transaction(() => {
+    await store.sql.tx(async (t) => {
       // p07/cam-01: 2 cars a minute from T − 1 h; one minute with a bus
       for (let m = T - 4 * Q; m < T + 2 * Q; m += MIN) {
-        w.apply('p07', 'p07', { msgId: nextUlid(), ward: 'p07', camera: 'cam-01', minute: m, counts: [{ line: 'north', direction: 'forward', label: 'car', n: 2 }, ...(m === T + MIN ? [{ line: 'north', direction: 'backward' as const, label: 'bus' as const, n: 1 }] : [])] }, 0);
+        await applyCounts(t, 'p07', 'p07', { msgId: nextUlid(), ward: 'p07', camera: 'cam-01', minute: m, counts: [{ line: 'north', direction: 'forward', label: 'car', n: 2 }, ...(m === T + MIN ? [{ line: 'north', direction: 'backward' as const, label: 'bus' as const, n: 1 }] : [])] }, 0);
       }
-    })();
+    });
   });
 
   afterAll(async () => {

@@ -1,8 +1,9 @@
 // Traffic indicators from the 15-minute rollups (count_quarters): sums per bucket (15 minutes, local hour, local
 // day) and per the dimensions asked (ward, camera, line, direction, label), with the camera-minutes watched per
 // bucket (a minute not reported is not a zero). Bounded before it runs (indicatorBudget).
-import { statementCache, type Db } from '../../shared/db.js';
+import type { Sql, SqlParam } from '../../shared/sql/sql.js';
 import { localToUtc, offsetSpans, type OffsetSpan } from '../../shared/local-time.js';
+import { joinLeftFirst } from '../store/planner-hints.js';
 import { BUCKET_MS, type IndicatorBucket } from './buckets.js';
 
 export const DIMENSIONS = ['ward', 'camera', 'line', 'direction', 'label'] as const;
@@ -10,8 +11,8 @@ export type Dimension = (typeof DIMENSIONS)[number];
 
 /**
  * Camera-days one request may read: the district (400 cameras) for two days, a ward (27) for a month, a camera
- * for years. A camera-day is ~96 quarters × its lines, directions and labels (~8–20 rows): ~1 µs a row, read on
- * the hub's one thread, so the largest request holds ingest ~0.5 s.
+ * for years. A camera-day is ~96 quarters × its lines, directions and labels (~8–20 rows): ~1 µs a row, read through
+ * the hub's one SQLite connection, so the largest request holds ingest ~0.5 s.
  */
 export const MAX_INDICATOR_CAMERA_DAYS = 900;
 
@@ -56,31 +57,30 @@ export function indicatorBudget(f: Pick<IndicatorFilter, 'from' | 'to'>, cameras
 }
 
 export interface IndicatorQuery {
-  cameras(f: Pick<IndicatorFilter, 'ward' | 'camera'>): number;
-  run(f: IndicatorFilter): IndicatorAnswer;
+  cameras(f: Pick<IndicatorFilter, 'ward' | 'camera'>): Promise<number>;
+  run(f: IndicatorFilter): Promise<IndicatorAnswer>;
 }
 
-function scope(f: IndicatorFilter, table: string): { from: string; where: string[] } {
-  if (f.camera !== undefined) return { from: `${table} c`, where: ['c.ward = @ward', 'c.camera = @camera'] };
+/** The tables read, by filter shape; `params`: the values of the `?` in `where`. */
+function scope(f: IndicatorFilter, table: string, dialect: Sql['dialect']): { from: string; where: string[]; params: SqlParam[] } {
+  if (f.camera !== undefined) return { from: `${table} c`, where: ['c.ward = ?', 'c.camera = ?'], params: [f.ward!, f.camera] };
   // CROSS JOIN keeps cameras outside: each camera's rows are then one range of the key (ward, camera, quarter, …)
-  return { from: `cameras k CROSS JOIN ${table} c ON c.ward = k.ward AND c.camera = k.camera`, where: f.ward !== undefined ? ['k.ward = @ward'] : [] };
+  const from = `cameras k ${joinLeftFirst(dialect)} ${table} c ON c.ward = k.ward AND c.camera = k.camera`;
+  return f.ward !== undefined ? { from, where: ['k.ward = ?'], params: [f.ward] } : { from, where: [], params: [] };
 }
 
-export function createIndicatorQuery(db: Db): IndicatorQuery {
-  const allCameras = db.prepare<[], number>('SELECT count(*) FROM cameras').pluck();
-  const wardCameras = db.prepare<[string], number>('SELECT count(*) FROM cameras WHERE ward = ?').pluck();
-  const prepared = statementCache(db);
-  // better-sqlite3 binds a JS number as REAL, and REAL division does not floor
-  const local = '(c.quarter + CAST(@offset AS INTEGER)) / CAST(@size AS INTEGER) * CAST(@size AS INTEGER)';
+export function createIndicatorQuery(sql: Sql): IndicatorQuery {
+  // better-sqlite3 binds a JS number as REAL, and REAL division does not floor; its three `?`: offset, size, size
+  const local = '(c.quarter + CAST(? AS BIGINT)) / CAST(? AS BIGINT) * CAST(? AS BIGINT)';
 
-  const run = (f: IndicatorFilter): IndicatorAnswer => {
+  const run = async (f: IndicatorFilter): Promise<IndicatorAnswer> => {
     const dims = DIMENSIONS.filter((d) => f.by.includes(d));
-    const s = scope(f, 'count_quarters');
-    const where = [...s.where, 'c.quarter >= @from', 'c.quarter < @to', ...(f.line !== undefined ? ['c.line = @line'] : [])];
+    const s = scope(f, 'count_quarters', sql.dialect);
+    const where = [...s.where, 'c.quarter >= ?', 'c.quarter < ?', ...(f.line !== undefined ? ['c.line = ?'] : [])];
     const select = [...dims.map((d) => `c.${d}`), `${local} AS local`];
     const sumSql = `SELECT ${select.join(', ')}, sum(c.n) AS n FROM ${s.from} WHERE ${where.join(' AND ')} GROUP BY ${[...dims.map((d) => `c.${d}`), 'local'].join(', ')}`;
-    const m = scope(f, 'count_quarter_minutes');
-    const minuteSql = `SELECT ${local} AS local, sum(c.minutes) AS minutes FROM ${m.from} WHERE ${[...m.where, 'c.quarter >= @from', 'c.quarter < @to'].join(' AND ')} GROUP BY local`;
+    const m = scope(f, 'count_quarter_minutes', sql.dialect);
+    const minuteSql = `SELECT ${local} AS local, sum(c.minutes) AS minutes FROM ${m.from} WHERE ${[...m.where, 'c.quarter >= ?', 'c.quarter < ?'].join(' AND ')} GROUP BY local`;
 
     const size = BUCKET_MS[f.bucket];
     // a local day (or hour) that spans a change of offset is read in two spans; its key, the local start, is the same in both
@@ -94,10 +94,9 @@ export function createIndicatorQuery(db: Db): IndicatorQuery {
     const sums = new Map<string, IndicatorRow>();
     const watched = new Map<number, number>();
     for (const span of spans) {
-      const params: Record<string, string | number> = { from: span.from, to: span.to, offset: span.offset, size };
-      if (f.ward !== undefined) params.ward = f.ward;
-      if (f.camera !== undefined) params.camera = f.camera;
-      for (const r of prepared(sumSql).iterate(f.line !== undefined ? { ...params, line: f.line } : params) as Iterable<Record<string, string | number>>) {
+      const bucket = [span.offset, size, size];
+      const sumParams = [...bucket, ...s.params, span.from, span.to, ...(f.line !== undefined ? [f.line] : [])];
+      for (const r of await sql.all<Record<string, string | number>>(sumSql, sumParams)) {
         const key = [...dims.map((d) => r[d]), r.local].join('\u0000');
         const row = sums.get(key);
         if (row) row.n += r.n as number;
@@ -107,7 +106,7 @@ export function createIndicatorQuery(db: Db): IndicatorQuery {
           sums.set(key, fresh);
         }
       }
-      for (const r of prepared(minuteSql).iterate(params) as Iterable<{ local: number; minutes: number }>) {
+      for (const r of await sql.all<{ local: number; minutes: number }>(minuteSql, [...bucket, ...m.params, span.from, span.to])) {
         const t = at(r.local);
         watched.set(t, (watched.get(t) ?? 0) + r.minutes);
       }
@@ -117,7 +116,11 @@ export function createIndicatorQuery(db: Db): IndicatorQuery {
     return { rows, watched: [...watched.entries()].sort((a, b) => a[0] - b[0]).map(([t, minutes]) => ({ at: t, minutes })) };
   };
   return {
-    cameras: (f) => (f.camera !== undefined ? 1 : f.ward !== undefined ? wardCameras.get(f.ward)! : allCameras.get()!),
+    cameras: async (f) => {
+      if (f.camera !== undefined) return 1;
+      const row = f.ward !== undefined ? await sql.get<{ n: number }>('SELECT count(*) AS n FROM cameras WHERE ward = ?', [f.ward]) : await sql.get<{ n: number }>('SELECT count(*) AS n FROM cameras');
+      return row!.n;
+    },
     run,
   };
 }

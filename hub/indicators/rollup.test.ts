@@ -5,8 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CountsMessage } from '../../shared/contract/index.js';
 import { openDb } from '../../shared/db.js';
-import { CountsWriter } from '../ingest/counts.js';
-import { cameraSeen } from '../store/cameras.js';
+import { applyCounts } from '../ingest/counts.js';
 import { hubMigrations } from '../store/schema.js';
 import { openHubStore, type HubStore } from '../store/store.js';
 import { pruneStreetRecords } from '../store/street-prune.js';
@@ -29,10 +28,9 @@ function both(store: HubStore) {
 }
 
 describe('the 15-minute rollups', () => {
-  it('stay the sum of their minutes through writes, replacements, repeats and late old messages', () => {
+  it('stay the sum of their minutes through writes, replacements, repeats and late old messages', async () => {
     const store = openHubStore(tempDir());
-    const w = new CountsWriter(store.db, cameraSeen(store.db));
-    const apply = (m: CountsMessage) => store.db.transaction(() => w.apply('p07', 'p07', m, 0))();
+    const apply = (m: CountsMessage) => store.sql.tx((t) => applyCounts(t, 'p07', 'p07', m, 0));
     const old = msg(T0 + 60_000, [c(4), c(1, 'bus', 'backward')]);
     const newer = msg(T0 + 60_000, [c(6)]);
     const steps: [string, () => unknown, { car: number; bus?: number }][] = [
@@ -45,7 +43,7 @@ describe('the 15-minute rollups', () => {
       ['the next quarter', () => apply(msg(T0 + Q, [c(5)])), { car: 8 }],
     ];
     for (const [name, step, expected] of steps) {
-      step();
+      await step();
       const first = store.db.prepare<[number], { label: string; n: number }>('SELECT label, n FROM count_quarters WHERE quarter = ? ORDER BY label').all(T0);
       expect(Object.fromEntries(first.map((r) => [r.label, r.n])), name).toEqual(expected);
       const b = both(store);
@@ -56,35 +54,33 @@ describe('the 15-minute rollups', () => {
     store.close();
   });
 
-  it('are read per local hour and day, with the minutes watched', () => {
+  it('are read per local hour and day, with the minutes watched', async () => {
     const store = openHubStore(tempDir());
-    const w = new CountsWriter(store.db, cameraSeen(store.db));
-    store.db.transaction(() => {
+    await store.sql.tx(async (t) => {
       // two hours of minutes: 1 car each, 2 motorcycles each in the second hour; cam-02 one minute of 7 buses
-      for (let m = 0; m < 120; m++) w.apply('p07', 'p07', msg(T0 + m * 60_000, m < 60 ? [c(1)] : [c(1), c(2, 'motorcycle')]), 0);
-      w.apply('p07', 'p07', msg(T0 + 30 * 60_000, [c(7, 'bus')], nextUlid(), 'cam-02'), 0);
-    })();
-    const q = createIndicatorQuery(store.db);
+      for (let m = 0; m < 120; m++) await applyCounts(t, 'p07', 'p07', msg(T0 + m * 60_000, m < 60 ? [c(1)] : [c(1), c(2, 'motorcycle')]), 0);
+      await applyCounts(t, 'p07', 'p07', msg(T0 + 30 * 60_000, [c(7, 'bus')], nextUlid(), 'cam-02'), 0);
+    });
+    const q = createIndicatorQuery(store.sql);
     const base = { from: T0, to: T0 + 2 * 3_600_000, timeZone: 'Asia/Ho_Chi_Minh' };
-    expect(q.run({ ...base, bucket: 'hour', by: [] })).toEqual({
+    expect(await q.run({ ...base, bucket: 'hour', by: [] })).toEqual({
       rows: [{ at: T0, n: 67 }, { at: T0 + 3_600_000, n: 180 }],
       watched: [{ at: T0, minutes: 61 }, { at: T0 + 3_600_000, minutes: 60 }],
     });
-    expect(q.run({ ...base, bucket: 'day', by: ['camera', 'label'] }).rows).toEqual([
+    expect((await q.run({ ...base, bucket: 'day', by: ['camera', 'label'] })).rows).toEqual([
       { at: T0, camera: 'cam-01', label: 'car', n: 120 },
       { at: T0, camera: 'cam-01', label: 'motorcycle', n: 120 },
       { at: T0, camera: 'cam-02', label: 'bus', n: 7 },
     ]);
-    expect(q.run({ ...base, ward: 'p07', camera: 'cam-02', bucket: 'quarter', by: ['label'] }).rows).toEqual([{ at: T0 + 2 * Q, label: 'bus', n: 7 }]);
+    expect((await q.run({ ...base, ward: 'p07', camera: 'cam-02', bucket: 'quarter', by: ['label'] })).rows).toEqual([{ at: T0 + 2 * Q, label: 'bus', n: 7 }]);
     store.close();
   });
 
   it('go with their minutes when retention prunes them', async () => {
     const store = openHubStore(tempDir());
-    const w = new CountsWriter(store.db, cameraSeen(store.db));
-    store.db.transaction(() => {
-      for (let m = 0; m < 90; m++) w.apply('p07', 'p07', msg(T0 + m * 60_000, [c(1)]), 0);
-    })();
+    await store.sql.tx(async (t) => {
+      for (let m = 0; m < 90; m++) await applyCounts(t, 'p07', 'p07', msg(T0 + m * 60_000, [c(1)]), 0);
+    });
     await pruneStreetRecords(store, { sightings: 0, counts: T0 + 30 * 60_000 });
     expect(store.db.prepare('SELECT quarter FROM count_quarters ORDER BY quarter').pluck().all()).toEqual([T0 + 2 * Q, T0 + 3 * Q, T0 + 4 * Q, T0 + 5 * Q]);
     expect(store.db.prepare('SELECT min(minute) FROM counts').pluck().get()).toBe(T0 + 30 * 60_000);

@@ -1,5 +1,6 @@
-// Applies decoded contract messages to the incident index: one SQLite transaction per batch, one savepoint
-// per message, chunk data fsynced before the commit. Clips whose chunks are all in are verified afterwards.
+// Applies decoded contract messages to the incident index through the async SQL interface (shared/sql/): one
+// transaction per batch, one savepoint per message, chunk data fsynced before the commit. Clips whose chunks are all
+// in are verified afterwards.
 import type { ClipManifest, CountsMessage, Decoded, EventMessage, SightingsMessage } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import { fsyncDir } from '../../shared/atomic.js';
@@ -7,14 +8,15 @@ import { ChunkWriter, commitClip, createPartialClip, removeFile, sha256OfFile } 
 import { commitSnapshot, type PendingSnapshot } from '../store/snapshots.js';
 import { incidentRule, type HubStore, type IncidentRow } from '../store/store.js';
 import type { ClipState } from '../store/schema.js';
-import { cameraPlaced, cameraSeen, type CameraPlaced, type CameraSeen } from '../store/cameras.js';
+import { cameraPlaced, cameraSeen } from '../store/cameras.js';
+import type { Sql } from '../../shared/sql/sql.js';
 import { storePaths } from '../store/paths.js';
 import { chunkSlot, emptyBitmap, hasChunk, withChunk } from './clip-chunks.js';
 import type { RetrievalStore } from '../retrieval/store.js';
-import { CountsWriter } from './counts.js';
+import { applyCounts } from './counts.js';
 import { mergeIncident, type Incident } from './incident-merge.js';
 import { Invalid, type InvalidKind } from '../store/invalid.js';
-import { SightingsWriter } from './sightings.js';
+import { applySightings } from './sightings.js';
 import { withHubCameras } from './camera-names.js';
 
 export interface IngestStats {
@@ -108,17 +110,48 @@ export interface IndexWriterOptions {
   clock: () => number;
 }
 
+// an older status (by its own `at`) never overwrites a newer one; `offline` has no `at` and always applies
+const BOX_STATUS = `INSERT INTO box_status (box_id, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (box_id) DO UPDATE SET state = excluded.state, status = excluded.status, at = coalesce(excluded.at, box_status.at),
+    updated_at = excluded.updated_at
+  WHERE excluded.at IS NULL OR box_status.at IS NULL OR excluded.at >= box_status.at`;
+const CAMERA_STATUS = `INSERT INTO camera_status (ward, camera, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (ward, camera) DO UPDATE SET state = excluded.state, status = excluded.status, at = excluded.at, updated_at = excluded.updated_at
+  WHERE excluded.at >= camera_status.at`;
+const INVALID = `INSERT INTO invalid_messages (box_id, kind, count, last_reason, last_at) VALUES (?, ?, 1, ?, ?)
+  ON CONFLICT (box_id, kind) DO UPDATE SET count = invalid_messages.count + 1, last_reason = excluded.last_reason, last_at = excluded.last_at`;
+const INSERT_INCIDENT = `INSERT INTO incidents
+  (id, ward, box_id, camera, label, score, top_score, box, zones, start, "end", state, last_msg_id, snapshot_path, snapshot_msg_id,
+   rule_id, rule_kind, clip_state, clip_path, clip_sha256, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const UPDATE_INCIDENT = `UPDATE incidents SET ward = ?, box_id = ?, camera = ?, label = ?, score = ?, top_score = ?, box = ?, zones = ?, start = ?,
+  "end" = ?, state = ?, last_msg_id = ?, snapshot_path = ?, snapshot_msg_id = ?, rule_id = ?, rule_kind = ?, updated_at = ? WHERE id = ?`;
+const INCIDENT_CLIP = 'UPDATE incidents SET clip_state = ?, clip_path = ?, clip_sha256 = ?, clip_error = ?, updated_at = ? WHERE id = ?';
+// a new manifest replaces the transfer whole (as INSERT OR REPLACE did)
+const PUT_TRANSFER = `INSERT INTO clip_transfers
+  (event_id, ward, box_id, msg_id, manifest, bytes, chunk_bytes, chunks, sha256, received, received_count, temp_path, state, error, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'receiving', NULL, ?, ?)
+  ON CONFLICT (event_id) DO UPDATE SET ward = excluded.ward, box_id = excluded.box_id, msg_id = excluded.msg_id, manifest = excluded.manifest,
+    bytes = excluded.bytes, chunk_bytes = excluded.chunk_bytes, chunks = excluded.chunks, sha256 = excluded.sha256, received = excluded.received,
+    received_count = 0, temp_path = excluded.temp_path, state = 'receiving', error = NULL, created_at = excluded.created_at,
+    updated_at = excluded.updated_at`;
+const TRANSFER_STATE = 'UPDATE clip_transfers SET state = ?, error = ?, updated_at = ? WHERE event_id = ?';
+
+const incidentOf = (t: Sql, id: string) => t.get<IncidentRow>('SELECT * FROM incidents WHERE id = ?', [id]);
+const transferOf = (t: Sql, id: string) => t.get<TransferRow>('SELECT * FROM clip_transfers WHERE event_id = ?', [id]);
+
+/** What one batch does beside the index: files to sync before the commit, clips to verify after it. */
+interface BatchWork {
+  now: number;
+  chunks: ChunkWriter;
+  dirsToSync: Set<string>;
+  complete: string[];
+}
+
 export class IndexWriter {
   readonly stats = emptyStats();
   private readonly log: Logger;
-  private readonly s;
   private readonly retrievals: RetrievalStore;
-  private readonly sightings: SightingsWriter;
-  private readonly counts: CountsWriter;
-  private readonly cameraSeen: CameraSeen;
-  private readonly cameraPlaced: CameraPlaced;
-  /** nested in the batch transaction, so better-sqlite3 runs it as a savepoint */
-  private readonly applyInSavepoint;
   private readonly store: HubStore;
   private readonly wardOf: (box: string) => string | undefined;
   private readonly cameraPrefixOf: (box: string) => string | undefined;
@@ -131,44 +164,6 @@ export class IndexWriter {
     this.retrievals = retrievals;
     this.clock = clock;
     this.log = logger.child({ part: 'ingest' });
-    const db = store.db;
-    this.s = {
-      markSeen: db.prepare('INSERT OR IGNORE INTO seen_msgs (msg_id, seen_at) VALUES (?, ?)'),
-      incident: db.prepare<[string], IncidentRow>('SELECT * FROM incidents WHERE id = ?'),
-      insertIncident: db.prepare(`INSERT INTO incidents
-        (id, ward, box_id, camera, label, score, top_score, box, zones, start, end, state, last_msg_id, snapshot_path, snapshot_msg_id,
-         clip_state, clip_path, clip_sha256, rule_id, rule_kind, created_at, updated_at)
-        VALUES (@id, @ward, @boxId, @camera, @label, @score, @topScore, @box, @zones, @start, @end, @state, @lastMsgId, @snapshotPath, @snapshotMsgId,
-         @clipState, @clipPath, @clipSha256, @ruleId, @ruleKind, @now, @now)`),
-      updateIncident: db.prepare(`UPDATE incidents SET box_id = @boxId, camera = @camera, label = @label, score = @score, top_score = @topScore, box = @box,
-        zones = @zones, start = @start, end = @end, state = @state, last_msg_id = @lastMsgId, snapshot_path = @snapshotPath,
-        snapshot_msg_id = @snapshotMsgId, rule_id = @ruleId, rule_kind = @ruleKind, updated_at = @now WHERE id = @id`),
-      incidentClip: db.prepare('UPDATE incidents SET clip_state = ?, clip_path = ?, clip_sha256 = ?, clip_error = ?, updated_at = ? WHERE id = ?'),
-      transfer: db.prepare<[string], TransferRow>('SELECT * FROM clip_transfers WHERE event_id = ?'),
-      putTransfer: db.prepare(`INSERT OR REPLACE INTO clip_transfers
-        (event_id, ward, box_id, msg_id, manifest, bytes, chunk_bytes, chunks, sha256, received, received_count, temp_path, state, error, created_at, updated_at)
-        VALUES (@eventId, @ward, @boxId, @msgId, @manifest, @bytes, @chunkBytes, @chunks, @sha256, @received, 0, @tempPath, 'receiving', NULL, @now, @now)`),
-      chunkIn: db.prepare('UPDATE clip_transfers SET received = ?, received_count = received_count + 1, state = ?, updated_at = ? WHERE event_id = ?'),
-      transferState: db.prepare('UPDATE clip_transfers SET state = ?, error = ?, updated_at = ? WHERE event_id = ?'),
-      verifying: db.prepare<[], { event_id: string }>("SELECT event_id FROM clip_transfers WHERE state = 'verifying'"),
-      touchWard: db.prepare('UPDATE wards SET last_seen_at = ? WHERE id = ?'),
-      touchBox: db.prepare('UPDATE boxes SET last_seen_at = ? WHERE id = ?'),
-      // an older status (by its own `at`) never overwrites a newer one; `offline` has no `at` and always applies
-      boxStatus: db.prepare(`INSERT INTO box_status (box_id, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (box_id) DO UPDATE SET state = excluded.state, status = excluded.status, at = coalesce(excluded.at, box_status.at),
-          updated_at = excluded.updated_at
-        WHERE excluded.at IS NULL OR box_status.at IS NULL OR excluded.at >= box_status.at`),
-      cameraStatus: db.prepare(`INSERT INTO camera_status (ward, camera, state, status, at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (ward, camera) DO UPDATE SET state = excluded.state, status = excluded.status, at = excluded.at, updated_at = excluded.updated_at
-        WHERE excluded.at >= camera_status.at`),
-      invalid: db.prepare(`INSERT INTO invalid_messages (box_id, kind, count, last_reason, last_at) VALUES (?, ?, 1, ?, ?)
-        ON CONFLICT (box_id, kind) DO UPDATE SET count = count + 1, last_reason = excluded.last_reason, last_at = excluded.last_at`),
-    };
-    this.cameraSeen = cameraSeen(db);
-    this.cameraPlaced = cameraPlaced(db);
-    this.sightings = new SightingsWriter(db, this.cameraSeen);
-    this.counts = new CountsWriter(db, this.cameraSeen);
-    this.applyInSavepoint = db.transaction(this.applyOne.bind(this));
   }
 
   /**
@@ -176,56 +171,57 @@ export class IndexWriter {
    * unexpectedly rolls back alone (savepoint) and is reported so its PUBACK is held back. Returns the event
    * ids of clips now complete, to verify after the commit.
    */
-  applyBatch(items: readonly BatchItem[]): { outcomes: ItemOutcome[]; complete: string[] } {
-    const chunks = new ChunkWriter(this.store.root);
-    const dirsToSync = new Set<string>();
-    const complete: string[] = [];
-    const now = this.clock();
+  async applyBatch(items: readonly BatchItem[]): Promise<{ outcomes: ItemOutcome[]; complete: string[] }> {
+    const work: BatchWork = { now: this.clock(), chunks: new ChunkWriter(this.store.root), dirsToSync: new Set(), complete: [] };
+    const { now, chunks } = work;
     try {
-      const outcomes = this.store.db.transaction(() => {
+      const outcomes = await this.store.sql.tx(async (t) => {
         const boxes = new Set<string>();
-        const results = items.map((item): ItemOutcome => {
+        const results: ItemOutcome[] = [];
+        for (const item of items) {
           boxes.add(item.box);
           try {
-            const taken = this.applyInSavepoint(item, now, chunks, dirsToSync, complete);
-            return { ok: true, snapshotTaken: taken };
+            const taken = await t.tx((sp) => this.applyOne(sp, item, work));
+            results.push({ ok: true, snapshotTaken: taken });
           } catch (err) {
             if (!(err instanceof Invalid)) {
               this.stats.errors++;
-              return { ok: false, error: err };
+              results.push({ ok: false, error: err });
+              continue;
             }
-            this.countInvalid(item.box, err.kind, err.message, now, item.topic);
-            return { ok: true, snapshotTaken: false };
+            await this.countInvalid(t, item.box, err.kind, err.message, now, item.topic);
+            results.push({ ok: true, snapshotTaken: false });
           }
-        });
+        }
         for (const box of boxes) {
-          this.s.touchBox.run(now, box);
+          await t.run('UPDATE boxes SET last_seen_at = ? WHERE id = ?', [now, box]);
           const ward = this.wardOf(box);
-          if (ward !== undefined) this.s.touchWard.run(now, ward);
+          if (ward !== undefined) await t.run('UPDATE wards SET last_seen_at = ? WHERE id = ?', [now, ward]);
         }
         // the data behind every row of this batch is on disk before the rows are
         chunks.syncAll();
-        for (const dir of dirsToSync) fsyncDir(dir);
+        for (const dir of work.dirsToSync) fsyncDir(dir);
         return results;
-      })();
+      });
       this.stats.batches++;
       this.stats.messages += items.length;
-      return { outcomes, complete };
+      return { outcomes, complete: work.complete };
     } finally {
       chunks.closeAll();
     }
   }
 
-  private countInvalid(box: string, kind: InvalidKind, reason: string, now: number, topic: string): void {
+  private async countInvalid(t: Sql, box: string, kind: InvalidKind, reason: string, now: number, topic: string): Promise<void> {
     this.stats.invalid[kind] = (this.stats.invalid[kind] ?? 0) + 1;
-    this.s.invalid.run(box, kind, reason, now);
+    await t.run(INVALID, [box, kind, reason, now]);
     this.log.warn({ box, ward: this.wardOf(box), topic, kind, reason }, `invalid message from box ${box}: ${reason}`);
   }
 
   /** Returns whether the item's snapshot was taken. Throws `Invalid` before any side effect. */
-  private applyOne(item: BatchItem, now: number, chunks: ChunkWriter, dirsToSync: Set<string>, complete: string[]): boolean {
+  private async applyOne(t: Sql, item: BatchItem, work: BatchWork): Promise<boolean> {
     if (!item.decoded.ok) throw new Invalid(item.decoded.kind, item.decoded.reason);
     const box = item.box;
+    const { now } = work;
     // the broker's ACL already guarantees this; ingest does not rely on it
     if (item.decoded.message.topic.ward !== box) throw new Invalid('ward-mismatch', `topic of box ${item.decoded.message.topic.ward} published by box ${box}`);
     const ward = this.wardOf(box);
@@ -233,119 +229,122 @@ export class IndexWriter {
     const m = withHubCameras(item.decoded.message, this.cameraPrefixOf(box));
     switch (m.kind) {
       case 'events':
-        return this.applyEvent(ward, box, m.payload, item.snapshot, now, dirsToSync);
+        return this.applyEvent(t, ward, box, m.payload, item.snapshot, work);
       case 'sightings':
-        this.applySightings(ward, box, m.payload, now);
+        await this.applySightings(t, ward, box, m.payload, now);
         return false;
       case 'counts':
-        this.applyCounts(ward, box, m.payload, now);
+        await this.applyCounts(t, ward, box, m.payload, now);
         return false;
       case 'clipManifest':
-        this.applyManifest(ward, box, m.payload, now, chunks);
+        await this.applyManifest(t, ward, box, m.payload, work);
         return false;
       case 'clipChunk':
-        this.applyChunk(box, m.topic.eventId, m.topic.index, m.payload, now, chunks, complete);
+        await this.applyChunk(t, box, m.topic.eventId, m.topic.index, m.payload, work);
         return false;
       case 'retrievals':
-        if (this.firstTime(m.payload.msgId, now)) this.retrievals.applyStatus(ward, m.payload, now);
+        if (await this.firstTime(t, m.payload.msgId, now)) await this.retrievals.applyStatus(t, ward, m.payload, now);
         return false;
       case 'wardStatus': {
         const p = m.payload;
-        this.s.boxStatus.run(box, p.state, JSON.stringify(p), p.state === 'online' ? p.at : null, now);
+        await t.run(BOX_STATUS, [box, p.state, JSON.stringify(p), p.state === 'online' ? p.at : null, now]);
         this.stats.statuses++;
         return false;
       }
       case 'cameraStatus': {
         const p = m.payload;
-        this.cameraSeen(ward, p.camera, box, now);
-        if (p.location) this.cameraPlaced(ward, p.camera, p.location);
-        this.s.cameraStatus.run(ward, p.camera, p.state, JSON.stringify(p), p.at, now);
+        await cameraSeen(t, ward, p.camera, box, now);
+        if (p.location) await cameraPlaced(t, ward, p.camera, p.location);
+        await t.run(CAMERA_STATUS, [ward, p.camera, p.state, JSON.stringify(p), p.at, now]);
         this.stats.statuses++;
         return false;
       }
     }
   }
 
-  private firstTime(msgId: string, now: number): boolean {
-    if (this.s.markSeen.run(msgId, now).changes > 0) return true;
+  private async firstTime(t: Sql, msgId: string, now: number): Promise<boolean> {
+    if ((await t.run('INSERT INTO seen_msgs (msg_id, seen_at) VALUES (?, ?) ON CONFLICT (msg_id) DO NOTHING', [msgId, now])).changes > 0) return true;
     this.stats.duplicates++;
     return false;
   }
 
-  private applyEvent(ward: string, box: string, msg: EventMessage, snapshot: PendingSnapshot | undefined, now: number, dirsToSync: Set<string>): boolean {
+  private async applyEvent(t: Sql, ward: string, box: string, msg: EventMessage, snapshot: PendingSnapshot | undefined, work: BatchWork): Promise<boolean> {
+    const { now } = work;
     const id = msg.event.id;
-    const row = this.s.incident.get(id);
+    const row = await incidentOf(t, id);
     if (row && row.box_id !== box) throw new Invalid('foreign-event', `event ${id} belongs to box ${row.box_id}`);
-    if (!this.firstTime(msg.msgId, now)) return false;
+    if (!(await this.firstTime(t, msg.msgId, now))) return false;
     const { incident, takeSnapshot } = mergeIncident(row ? toIncident(row) : undefined, msg);
     let snapshotPath = row?.snapshot_path ?? null;
     if (takeSnapshot && snapshot) {
-      dirsToSync.add(commitSnapshot(this.store.root, snapshot));
+      work.dirsToSync.add(commitSnapshot(this.store.root, snapshot));
       snapshotPath = snapshot.relative;
     }
-    const fields = {
-      id,
-      // the box's ward at the incident's first message: an incident stays where it was indexed if its box moves
-      ward: row?.ward ?? ward,
-      boxId: box,
-      camera: incident.camera,
-      label: incident.label,
-      score: incident.score,
-      topScore: incident.topScore,
-      box: JSON.stringify(incident.box),
-      zones: JSON.stringify(incident.zones),
-      start: incident.start,
-      end: incident.end,
-      state: incident.state,
-      lastMsgId: incident.lastMsgId,
+    // the box's ward at the incident's first message: an incident stays where it was indexed if its box moves
+    const fields = [
+      row?.ward ?? ward,
+      box,
+      incident.camera,
+      incident.label,
+      incident.score,
+      incident.topScore,
+      JSON.stringify(incident.box),
+      JSON.stringify(incident.zones),
+      incident.start,
+      incident.end,
+      incident.state,
+      incident.lastMsgId,
       snapshotPath,
-      snapshotMsgId: snapshotPath ? incident.snapshotMsgId : null,
-      ruleId: incident.rule?.id ?? null,
-      ruleKind: incident.rule?.kind ?? null,
-      now,
-    };
-    if (row) this.s.updateIncident.run(fields);
+      snapshotPath ? incident.snapshotMsgId : null,
+      incident.rule?.id ?? null,
+      incident.rule?.kind ?? null,
+    ];
+    if (row) await t.run(UPDATE_INCIDENT, [...fields, now, id]);
     else {
       // a clip may have arrived before its event (the event was lost or refused earlier)
-      const t = this.s.transfer.get(id);
-      const clipState = t ? incidentClipState(t) : 'none';
-      this.s.insertIncident.run({
+      const tr = await transferOf(t, id);
+      const clipState = tr ? incidentClipState(tr) : 'none';
+      await t.run(INSERT_INCIDENT, [
+        id,
         ...fields,
         clipState,
-        clipPath: clipState === 'present' ? storePaths.clip(ward, id) : null,
-        clipSha256: clipState === 'present' ? t!.sha256 : null,
-      });
+        clipState === 'present' ? storePaths.clip(ward, id) : null,
+        clipState === 'present' ? tr!.sha256 : null,
+        now,
+        now,
+      ]);
     }
-    this.cameraSeen(ward, incident.camera, box, now);
+    await cameraSeen(t, ward, incident.camera, box, now);
     this.stats.events++;
     return takeSnapshot && snapshot !== undefined;
   }
 
-  private applySightings(ward: string, box: string, msg: SightingsMessage, now: number): void {
+  private async applySightings(t: Sql, ward: string, box: string, msg: SightingsMessage, now: number): Promise<void> {
     // a refusal (Invalid) rolls the savepoint back, the msgId's row with it
-    if (!this.firstTime(msg.msgId, now)) return;
-    const { written, superseded } = this.sightings.apply(ward, box, msg, now);
+    if (!(await this.firstTime(t, msg.msgId, now))) return;
+    const { written, superseded } = await applySightings(t, ward, box, msg, now);
     this.stats.sightings += written;
     this.stats.superseded += superseded;
   }
 
   /** Counts need no seen_msgs row: the camera-minute remembers the message that holds it (hub/ingest/counts.ts). */
-  private applyCounts(ward: string, box: string, msg: CountsMessage, now: number): void {
-    const action = this.counts.apply(ward, box, msg, now);
+  private async applyCounts(t: Sql, ward: string, box: string, msg: CountsMessage, now: number): Promise<void> {
+    const action = await applyCounts(t, ward, box, msg, now);
     if (action === 'duplicate') this.stats.duplicates++;
     else if (action === 'superseded') this.stats.superseded++;
     else this.stats.countMinutes++;
   }
 
-  private applyManifest(ward: string, box: string, m: ClipManifest, now: number, chunks: ChunkWriter): void {
-    const incident = this.s.incident.get(m.eventId);
-    const existing = this.s.transfer.get(m.eventId);
+  private async applyManifest(t: Sql, ward: string, box: string, m: ClipManifest, work: BatchWork): Promise<void> {
+    const { now, chunks } = work;
+    const incident = await incidentOf(t, m.eventId);
+    const existing = await transferOf(t, m.eventId);
     const owner = incident?.box_id ?? existing?.box_id;
     if (owner !== undefined && owner !== box) throw new Invalid('foreign-event', `clip for event ${m.eventId} of box ${owner}`);
-    if (m.requestId !== undefined && !this.retrievals.expectsClip(ward, m.requestId)) {
+    if (m.requestId !== undefined && !(await this.retrievals.expectsClip(t, ward, m.requestId))) {
       throw new Invalid('unknown-request', `retrieved clip ${m.requestId}: no such request to ward ${ward}`);
     }
-    if (!this.firstTime(m.msgId, now)) return;
+    if (!(await this.firstTime(t, m.msgId, now))) return;
     // a clip that arrived (or that retention has since removed) is final; so is one on its way with the same hash
     const settled = incident?.clip_state === 'present' || incident?.clip_state === 'expired' || existing?.state === 'present';
     if (settled || (existing && existing.state !== 'failed' && existing.sha256 === m.sha256)) {
@@ -357,80 +356,73 @@ export class IndexWriter {
       chunks.drop(existing.temp_path);
     }
     const tempPath = createPartialClip(this.store.root, m.eventId, m.bytes);
-    this.s.putTransfer.run({
-      eventId: m.eventId,
-      // a retrieved clip's rows are under the ward of its request; an incident's under the incident's
-      ward: incident?.ward ?? ward,
-      boxId: box,
-      msgId: m.msgId,
-      manifest: JSON.stringify(m),
-      bytes: m.bytes,
-      chunkBytes: m.chunkBytes,
-      chunks: m.chunks,
-      sha256: m.sha256,
-      received: emptyBitmap(m.chunks),
-      tempPath,
-      now,
-    });
-    this.s.incidentClip.run('receiving', null, null, null, now, m.eventId);
+    // a retrieved clip's rows are under the ward of its request; an incident's under the incident's
+    await t.run(PUT_TRANSFER, [
+      m.eventId, incident?.ward ?? ward, box, m.msgId, JSON.stringify(m), m.bytes, m.chunkBytes, m.chunks, m.sha256, emptyBitmap(m.chunks), tempPath, now, now,
+    ]);
+    await t.run(INCIDENT_CLIP, ['receiving', null, null, null, now, m.eventId]);
   }
 
-  private applyChunk(box: string, eventId: string, n: number, data: Buffer, now: number, chunks: ChunkWriter, complete: string[]): void {
-    const t = this.s.transfer.get(eventId);
-    if (!t) throw new Invalid('chunk-without-manifest', `chunk ${n} of event ${eventId} before its manifest`);
-    if (t.box_id !== box) throw new Invalid('foreign-event', `chunk of event ${eventId} of box ${t.box_id}`);
-    const slot = chunkSlot({ bytes: t.bytes, chunkBytes: t.chunk_bytes, chunks: t.chunks }, n);
+  private async applyChunk(t: Sql, box: string, eventId: string, n: number, data: Buffer, work: BatchWork): Promise<void> {
+    const tr = await transferOf(t, eventId);
+    if (!tr) throw new Invalid('chunk-without-manifest', `chunk ${n} of event ${eventId} before its manifest`);
+    if (tr.box_id !== box) throw new Invalid('foreign-event', `chunk of event ${eventId} of box ${tr.box_id}`);
+    const slot = chunkSlot({ bytes: tr.bytes, chunkBytes: tr.chunk_bytes, chunks: tr.chunks }, n);
     if ('error' in slot) throw new Invalid('chunk-out-of-range', `event ${eventId}: ${slot.error}`);
     if (data.length !== slot.length) throw new Invalid('chunk-length', `event ${eventId} chunk ${n}: ${data.length} bytes, expected ${slot.length}`);
-    if (t.state !== 'receiving' || hasChunk(t.received, n)) {
+    if (tr.state !== 'receiving' || hasChunk(tr.received, n)) {
       this.stats.duplicates++;
       return;
     }
-    chunks.write(t.temp_path, slot.offset, data);
-    const last = t.received_count + 1 === t.chunks;
-    this.s.chunkIn.run(withChunk(t.received, n), last ? 'verifying' : 'receiving', now, eventId);
+    work.chunks.write(tr.temp_path, slot.offset, data);
+    const last = tr.received_count + 1 === tr.chunks;
+    await t.run('UPDATE clip_transfers SET received = ?, received_count = received_count + 1, state = ?, updated_at = ? WHERE event_id = ?', [
+      withChunk(tr.received, n), last ? 'verifying' : 'receiving', work.now, eventId,
+    ]);
     this.stats.chunks++;
-    if (last) complete.push(eventId);
+    if (last) work.complete.push(eventId);
   }
 
   /** Transfers whose chunks all arrived but which were not verified (a crash in between). */
-  pendingVerification(): string[] {
-    return this.s.verifying.all().map((r) => r.event_id);
+  async pendingVerification(): Promise<string[]> {
+    const rows = await this.store.sql.all<{ event_id: string }>("SELECT event_id FROM clip_transfers WHERE state = 'verifying'");
+    return rows.map((r) => r.event_id);
   }
 
   /** Checks a complete clip's sha256; present and in place, or failed with the reason. */
   async finishClip(eventId: string): Promise<void> {
-    const t = this.s.transfer.get(eventId);
-    if (!t || t.state !== 'verifying') return;
+    const sql = this.store.sql;
+    const tr = await transferOf(sql, eventId);
+    if (!tr || tr.state !== 'verifying') return;
     let actual: string;
     try {
-      actual = await sha256OfFile(this.store.resolve(t.temp_path));
+      actual = await sha256OfFile(this.store.resolve(tr.temp_path));
     } catch (err) {
       actual = `unreadable (${(err as Error).message})`;
     }
     const now = this.clock();
-    if (actual === t.sha256) {
-      const relative = commitClip(this.store.root, t.temp_path, t.ward, eventId);
-      const fate = this.store.db.transaction(() => {
-        this.s.transferState.run('present', null, now, eventId);
-        this.s.incidentClip.run('present', relative, t.sha256, null, now, eventId);
-        return this.retrievals.clipPresent(eventId, t.ward, relative, t.sha256, now);
-      })();
+    if (actual === tr.sha256) {
+      const relative = commitClip(this.store.root, tr.temp_path, tr.ward, eventId);
+      const fate = await sql.tx(async (t) => {
+        await t.run(TRANSFER_STATE, ['present', null, now, eventId]);
+        await t.run(INCIDENT_CLIP, ['present', relative, tr.sha256, null, now, eventId]);
+        return this.retrievals.clipPresent(t, eventId, tr.ward, relative, tr.sha256, now);
+      });
       this.stats.clipsCompleted++;
       if (fate === 'discard') {
         removeFile(this.store.root, relative);
-        this.log.info({ ward: t.ward, eventId, bytes: t.bytes }, 'retrieved clip arrived after its request was cancelled: removed');
-      } else this.log.info({ ward: t.ward, eventId, bytes: t.bytes }, 'clip present');
+        this.log.info({ ward: tr.ward, eventId, bytes: tr.bytes }, 'retrieved clip arrived after its request was cancelled: removed');
+      } else this.log.info({ ward: tr.ward, eventId, bytes: tr.bytes }, 'clip present');
     } else {
-      const reason = `sha256 mismatch: manifest ${t.sha256}, received ${actual}`;
-      this.store.db.transaction(() => {
-        this.s.transferState.run('failed', reason, now, eventId);
-        this.s.incidentClip.run('failed', null, null, reason, now, eventId);
-        this.retrievals.clipFailed(eventId, t.ward, reason, now);
-      })();
-      removeFile(this.store.root, t.temp_path);
+      const reason = `sha256 mismatch: manifest ${tr.sha256}, received ${actual}`;
+      await sql.tx(async (t) => {
+        await t.run(TRANSFER_STATE, ['failed', reason, now, eventId]);
+        await t.run(INCIDENT_CLIP, ['failed', null, null, reason, now, eventId]);
+        await this.retrievals.clipFailed(t, eventId, tr.ward, reason, now);
+      });
+      removeFile(this.store.root, tr.temp_path);
       this.stats.clipsFailed++;
-      this.log.warn({ ward: t.ward, eventId, reason }, `clip failed: ${reason}`);
+      this.log.warn({ ward: tr.ward, eventId, reason }, `clip failed: ${reason}`);
     }
   }
 }

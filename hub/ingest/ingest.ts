@@ -64,7 +64,7 @@ export function createIngest(options: IngestOptions): Ingest {
   const ready = (async () => {
     const swept = await sweepSnapshotTemps(store.root);
     if (swept) log.info({ swept }, 'removed snapshot temp files left by a crash');
-    for (const eventId of writer.pendingVerification()) await writer.finishClip(eventId);
+    for (const eventId of await writer.pendingVerification()) await writer.finishClip(eventId);
   })().catch((err: unknown) => log.error({ err }, 'ingest recovery failed'));
 
   async function processBatch(batch: Pending[]): Promise<void> {
@@ -87,9 +87,9 @@ export function createIngest(options: IngestOptions): Ingest {
       else accepted.push({ pending: batch[i]!, item: { ...items[i]!, snapshot: w.value } });
     });
 
-    let result: ReturnType<IndexWriter['applyBatch']>;
+    let result: Awaited<ReturnType<IndexWriter['applyBatch']>>;
     try {
-      result = writer.applyBatch(accepted.map((r) => r.item));
+      result = await writer.applyBatch(accepted.map((r) => r.item));
     } catch (err) {
       log.error({ err, messages: accepted.length }, 'ingest batch failed: nothing acknowledged, the wards will send again');
       for (const r of accepted) {

@@ -158,7 +158,7 @@ describe('retention of retrieved clips', () => {
       const rel = path.join('clips', 'p01', `${id}.mp4`);
       mkdirSync(path.dirname(store.resolve(rel)), { recursive: true });
       writeFileSync(store.resolve(rel), 'mp4');
-      retrievals.store.clipPresent(id, 'p01', rel, 'ab'.repeat(32), id === old ? now - 91 * DAY : now - 89 * DAY);
+      await retrievals.store.clipPresent(store.sql, id, 'p01', rel, 'ab'.repeat(32), id === old ? now - 91 * DAY : now - 89 * DAY);
     }
     expect(retrievals.applyRetention(store, 90)).toBe(1);
     expect(retrievals.store.get(old)).toMatchObject({ state: 'expired', clip_path: null });

@@ -1,4 +1,5 @@
 // The retrievals table's statements: create, read, list, apply a ward's answer, mark a publish, mark the clip in.
+import type { Sql } from '../../shared/sql/sql.js';
 import type { Audit } from '../../shared/audit/index.js';
 import type { RetrievalStatus } from '../../shared/contract/index.js';
 import type { Db } from '../../shared/db.js';
@@ -84,6 +85,9 @@ const SELECT = `SELECT r.*, t.state AS t_state, t.received_count AS t_received, 
   FROM retrievals r LEFT JOIN clip_transfers t ON t.event_id = r.id`;
 const OPEN_LIST = OPEN_STATES.map((s) => `'${s}'`).join(', ');
 
+/** A request's row, read through the caller's transaction. */
+const rowIn = (t: Sql, id: string) => t.get<RetrievalRow>('SELECT * FROM retrievals WHERE id = ?', [id]);
+
 export class RetrievalStore {
   private readonly s;
 
@@ -114,9 +118,6 @@ export class RetrievalStore {
       published: db.prepare(`UPDATE retrievals SET publishes = publishes + 1, updated_at = @now,
         last_published_at = CASE WHEN @online = 1 THEN @now ELSE last_published_at END,
         state = CASE WHEN state = 'requested' AND @online = 1 THEN 'sent-to-ward' ELSE state END WHERE id = @id`),
-      status: db.prepare('UPDATE retrievals SET state = ?, reason = coalesce(?, reason), bytes = coalesce(?, bytes), updated_at = ? WHERE id = ?'),
-      clipIn: db.prepare("UPDATE retrievals SET state = 'ready', clip_path = ?, clip_sha256 = ?, reason = NULL, updated_at = ? WHERE id = ? AND ward = ? AND state IN (" + OPEN_LIST + ')'),
-      clipFailed: db.prepare("UPDATE retrievals SET state = 'failed', reason = ?, updated_at = ? WHERE id = ? AND ward = ? AND state IN (" + OPEN_LIST + ')'),
       // a request the ward never had (still `requested`) needs no cancel sent after it
       cancel: db.prepare("UPDATE retrievals SET state = 'cancelled', reason = ?, updated_at = ?, cancel_pending = (state != 'requested') WHERE id = ? AND state IN (" + OPEN_LIST + ')'),
       cancelsFor: db.prepare<[string, number], RetrievalRow>('SELECT * FROM retrievals WHERE ward = ? AND cancel_pending = 1 AND (last_published_at IS NULL OR last_published_at < ?) ORDER BY updated_at LIMIT 100'),
@@ -185,42 +186,49 @@ export class RetrievalStore {
     this.s.published.run({ id, online: online ? 1 : 0, now });
   }
 
-  /** A ward's answer, inside ingest's transaction. Throws `Invalid` for a request it does not own. */
-  applyStatus(ward: string, status: RetrievalStatus, now: number): void {
-    const row = this.get(status.requestId);
+  /** A ward's answer, inside ingest's transaction `t`. Throws `Invalid` for a request it does not own. */
+  async applyStatus(t: Sql, ward: string, status: RetrievalStatus, now: number): Promise<void> {
+    const row = await rowIn(t, status.requestId);
     if (!row) throw new Invalid('unknown-request', `retrieval status for request ${status.requestId}, which the hub never made`);
     if (row.ward !== ward) throw new Invalid('foreign-event', `retrieval status for request ${status.requestId} of ward ${row.ward}`);
     const next = afterWardStatus(row.state, status);
     if (next === undefined) return;
-    this.s.status.run(next, status.reason ?? null, status.bytes ?? null, now, row.id);
-    if (next === 'failed') this.ended(row, { state: 'failed', reason: status.reason ?? null });
+    await t.run('UPDATE retrievals SET state = ?, reason = coalesce(?, reason), bytes = coalesce(?, bytes), updated_at = ? WHERE id = ?', [
+      next, status.reason ?? null, status.bytes ?? null, now, row.id,
+    ]);
+    if (next === 'failed') await this.ended(t, row, { state: 'failed', reason: status.reason ?? null });
   }
 
-  private ended(row: RetrievalRow, detail: Record<string, unknown>): void {
-    this.audit?.record({ actor: `ward:${row.ward}`, action: 'retrieve.result', target: row.id, ip: null, detail: { ward: row.ward, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by, ...detail } });
+  private async ended(t: Sql, row: RetrievalRow, detail: Record<string, unknown>): Promise<void> {
+    await this.audit?.recordIn(t, { actor: `ward:${row.ward}`, action: 'retrieve.result', target: row.id, ip: null, detail: { ward: row.ward, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by, ...detail } });
   }
 
   /** Whether a retrieved clip (manifest with requestId) from `ward` answers one of its requests. */
-  expectsClip(ward: string, requestId: string): boolean {
-    return this.get(requestId)?.ward === ward;
+  async expectsClip(t: Sql, ward: string, requestId: string): Promise<boolean> {
+    return (await rowIn(t, requestId))?.ward === ward;
   }
 
   /**
-   * A clip arrived whole under `id`. Returns `discard` when it answers a request that no longer wants it (cancelled
-   * while the clip was on its way): the caller removes the file once its transaction has committed.
+   * A clip arrived whole under `id`, inside the caller's transaction `t`. Returns `discard` when it answers a request
+   * that no longer wants it (cancelled while the clip was on its way): the caller removes the file once its
+   * transaction has committed.
    */
-  clipPresent(id: string, ward: string, clipPath: string, sha256: string, now: number): 'kept' | 'discard' {
-    const row = this.get(id);
-    if (this.s.clipIn.run(clipPath, sha256, now, id, ward).changes) {
-      this.ended(row!, { state: 'ready', bytes: row!.bytes, sha256 });
+  async clipPresent(t: Sql, id: string, ward: string, clipPath: string, sha256: string, now: number): Promise<'kept' | 'discard'> {
+    const row = await rowIn(t, id);
+    const done = await t.run(`UPDATE retrievals SET state = 'ready', clip_path = ?, clip_sha256 = ?, reason = NULL, updated_at = ? WHERE id = ? AND ward = ? AND state IN (${OPEN_LIST})`, [
+      clipPath, sha256, now, id, ward,
+    ]);
+    if (done.changes) {
+      await this.ended(t, row!, { state: 'ready', bytes: row!.bytes, sha256 });
       return 'kept';
     }
     return row?.ward === ward && row.state === 'cancelled' ? 'discard' : 'kept';
   }
 
-  clipFailed(id: string, ward: string, reason: string, now: number): void {
-    const row = this.get(id);
-    if (this.s.clipFailed.run(reason, now, id, ward).changes) this.ended(row!, { state: 'failed', reason });
+  async clipFailed(t: Sql, id: string, ward: string, reason: string, now: number): Promise<void> {
+    const row = await rowIn(t, id);
+    const done = await t.run(`UPDATE retrievals SET state = 'failed', reason = ?, updated_at = ? WHERE id = ? AND ward = ? AND state IN (${OPEN_LIST})`, [reason, now, id, ward]);
+    if (done.changes) await this.ended(t, row!, { state: 'failed', reason });
   }
 
   /** Ends an open request (no longer counts against the limit, not sent again); false when it was not open. */

@@ -6,6 +6,8 @@
 // checked in the index; zone and dwell need the row. Which index serves which filter is chosen here, and the SQL
 // text depends only on the filter's shape (values are parameters), so statements are prepared once per shape.
 import { COLOURS, LABELS, type Colour, type Label } from '../../shared/contract/index.js';
+import type { Sql } from '../../shared/sql/sql.js';
+import { indexedBy, joinLeftFirst } from '../store/planner-hints.js';
 import type { CameraRef } from './radius.js';
 
 export interface SearchFilter {
@@ -85,26 +87,61 @@ export function searchPlan(f: SearchFilter, prefer?: 'place' | 'kind'): Plan {
   return { driver: 'time', streams: [{}] };
 }
 
-/** Every column but the thumbnail, whose bytes stay on their overflow pages: the list says only whether there is one. */
+/**
+ * Every column but the thumbnail, whose bytes stay on their overflow pages: the list says only whether there is one
+ * (0 or 1 on both engines: PostgreSQL's `IS NOT NULL` is a boolean).
+ */
 export const SIGHTING_COLUMNS =
-  's.id, s.ward, s.camera, s.label, s.first, s.last, s.score, s.box, s.best_at, s.heading, s.lines, s.zones, s.colour, s.riders, s.final, s.thumbnail IS NOT NULL AS has_thumbnail';
+  's.id, s.ward, s.camera, s.label, s.first, s.last, s.score, s.box, s.best_at, s.heading, s.lines, s.zones, s.colour, s.riders, s.final, CASE WHEN s.thumbnail IS NULL THEN 0 ELSE 1 END AS has_thumbnail';
+
+/** What each `?` of a stream's statements stands for; search.ts gives the values in this order. */
+export type StreamParam =
+  | 'from' | 'to' | 'ward' | 'camera' | 'label' | 'colour' | 'labels' | 'colours' | 'cameras' | 'headingFrom' | 'headingTo'
+  | 'line' | 'direction' | 'zone' | 'minDwell' | 'cursorTime' | 'cursorId' | 'limit' | 'cap';
+
+/**
+ * `column` is the colour parameter, which may be NULL (people; vehicles without a colour). SQLite's IS does it; on
+ * PostgreSQL, whose IS takes no value and whose IS NOT DISTINCT FROM reads no index, an OR that its planner folds,
+ * once it has the value, into `= 'red'` or `IS NULL`, both read from sightings_kind. Its `?`: colourParams.
+ */
+export function colourIs(dialect: Sql['dialect'], column: string): string {
+  return dialect === 'sqlite' ? `${column} IS ?` : `(${column} = ? OR (${column} IS NULL AND CAST(? AS TEXT) IS NULL))`;
+}
+
+/** The values of colourIs's `?`: the colour once on SQLite, twice on PostgreSQL. */
+export function colourParams<T>(dialect: Sql['dialect'], colour: T): T[] {
+  return dialect === 'sqlite' ? [colour] : [colour, colour];
+}
 
 export interface StreamSql {
-  /** a page: rows after the cursor (if any), in order, at most @limit */
+  /** a page: rows after the cursor (if any), in order, at most `limit` */
   page: string;
-  /** how many rows match, counted up to @cap (from the index alone unless zone or dwell is asked) */
+  /** what the page's `?` stand for, in order */
+  pageParams: readonly StreamParam[];
+  /** how many rows match, counted up to `cap` (from the index alone unless zone or dwell is asked) */
   count: string;
+  countParams: readonly StreamParam[];
   /** the column the order and the cursor are on */
   time: 'first' | 'at';
 }
 
 /**
- * The SQL of one stream for a filter shape. Parameters: @from @to, the stream's key (@ward @camera or @label
- * @colour), @labels @colours @cameras (JSON arrays), @headingFrom @headingTo, @line @direction, @zone @minDwell,
- * @cursorTime @cursorId, @limit, @cap.
+ * The SQL of one stream for a filter shape, in the SQL both engines take, but for what only one has: SQLite's planner
+ * hints (planner-hints.ts), and reading a JSON array (`json_each` in SQLite, `json_array_elements` in PostgreSQL,
+ * whose `->>` gives text, so a number is cast). Parameters (`?`, named in pageParams / countParams): from, to, the
+ * stream's key (ward, camera or label, colour), labels, colours, cameras (JSON arrays), headingFrom, headingTo, line,
+ * direction, zone, minDwell, cursorTime, cursorId, limit, cap.
  */
-export function streamSql(f: SearchFilter, driver: Driver, order: Order, hasCursor: boolean): StreamSql {
+export function streamSql(f: SearchFilter, driver: Driver, order: Order, hasCursor: boolean, dialect: Sql['dialect'] = 'sqlite'): StreamSql {
   const where: string[] = [];
+  const names: StreamParam[] = [];
+  const add = (clause: string, ...params: StreamParam[]) => {
+    where.push(clause);
+    names.push(...params);
+  };
+  const sqlite = dialect === 'sqlite';
+  // the values of a JSON array parameter, as a subquery
+  const elements = sqlite ? 'SELECT value FROM json_each(?)' : 'SELECT json_array_elements_text(CAST(? AS json))';
   let from: string;
   let time: string;
   let id: string;
@@ -112,51 +149,63 @@ export function streamSql(f: SearchFilter, driver: Driver, order: Order, hasCurs
   switch (driver) {
     case 'line':
       // the crossing drives; CROSS JOIN keeps it outside, each sighting is then found by its id
-      from = 'sighting_lines l CROSS JOIN sightings s ON s.id = l.id';
+      from = `sighting_lines l ${joinLeftFirst(dialect)} sightings s ON s.id = l.id`;
       time = 'l.at';
       id = 'l.id';
       columns += ', l.at AS crossed_at, l.direction AS crossed_direction';
-      where.push('l.ward = @ward', 'l.camera = @camera', 'l.line = @line');
-      if (f.line?.direction !== undefined) where.push('l.direction = @direction');
+      add('l.ward = ?', 'ward');
+      add('l.camera = ?', 'camera');
+      add('l.line = ?', 'line');
+      if (f.line?.direction !== undefined) add('l.direction = ?', 'direction');
       break;
     case 'place':
-      from = 'sightings s INDEXED BY sightings_place';
+      from = `sightings s${indexedBy(dialect, 'sightings_place')}`;
       time = 's.first';
       id = 's.id';
-      where.push('s.ward = @ward', 's.camera = @camera');
+      add('s.ward = ?', 'ward');
+      add('s.camera = ?', 'camera');
       break;
     case 'kind':
-      from = 'sightings s INDEXED BY sightings_kind';
+      from = `sightings s${indexedBy(dialect, 'sightings_kind')}`;
       time = 's.first';
       id = 's.id';
-      where.push('s.label = @label', 's.colour IS @colour');
+      add('s.label = ?', 'label');
+      add(colourIs(dialect, 's.colour'), ...colourParams<StreamParam>(dialect, 'colour'));
       break;
     case 'time':
-      from = 'sightings s INDEXED BY sightings_first';
+      from = `sightings s${indexedBy(dialect, 'sightings_first')}`;
       time = 's.first';
       id = 's.id';
       break;
   }
-  where.push(`${time} >= @from`, `${time} < @to`);
+  add(`${time} >= ?`, 'from');
+  add(`${time} < ?`, 'to');
   // the filters the driver does not pin, checked in the covering index where it holds them
-  if (driver !== 'place' && driver !== 'line' && f.cameras !== undefined) where.push("s.ward || '/' || s.camera IN (SELECT value FROM json_each(@cameras))");
+  if (driver !== 'place' && driver !== 'line' && f.cameras !== undefined) add(`s.ward || '/' || s.camera IN (${elements})`, 'cameras');
   if (driver !== 'kind') {
-    if (f.labels?.length) where.push('s.label IN (SELECT value FROM json_each(@labels))');
-    if (f.colours?.length) where.push('s.colour IN (SELECT value FROM json_each(@colours))');
+    if (f.labels?.length) add(`s.label IN (${elements})`, 'labels');
+    if (f.colours?.length) add(`s.colour IN (${elements})`, 'colours');
   }
   if (f.heading !== undefined) {
     // clockwise from → to; a range through north wraps
-    where.push(f.heading.from <= f.heading.to ? 's.heading BETWEEN @headingFrom AND @headingTo' : '(s.heading >= @headingFrom OR s.heading <= @headingTo)');
+    add(f.heading.from <= f.heading.to ? 's.heading BETWEEN ? AND ?' : '(s.heading >= ? OR s.heading <= ?)', 'headingFrom', 'headingTo');
   }
   if (f.zone !== undefined) {
-    where.push(`EXISTS (SELECT 1 FROM json_each(s.zones) z WHERE z.value ->> 'zone' = @zone${f.minDwell !== undefined ? " AND z.value ->> 'seconds' >= @minDwell" : ''})`);
-  } else if (f.minDwell !== undefined) where.push('s.last - s.first >= @minDwell * 1000');
+    const zones = sqlite ? 'json_each(s.zones) z' : 'json_array_elements(CAST(s.zones AS json)) AS z(value)';
+    const seconds = sqlite ? "z.value ->> 'seconds'" : "CAST(z.value ->> 'seconds' AS DOUBLE PRECISION)";
+    if (f.minDwell !== undefined) add(`EXISTS (SELECT 1 FROM ${zones} WHERE z.value ->> 'zone' = ? AND ${seconds} >= ?)`, 'zone', 'minDwell');
+    else add(`EXISTS (SELECT 1 FROM ${zones} WHERE z.value ->> 'zone' = ?)`, 'zone');
+  } else if (f.minDwell !== undefined) add('s.last - s.first >= ? * 1000', 'minDwell');
   const countWhere = where.join(' AND ');
-  if (hasCursor) where.push(`(${time}, ${id}) ${order === 'desc' ? '<' : '>'} (@cursorTime, @cursorId)`);
+  const countParams: StreamParam[] = [...names, 'cap'];
+  if (hasCursor) add(`(${time}, ${id}) ${order === 'desc' ? '<' : '>'} (?, ?)`, 'cursorTime', 'cursorId');
   const dir = order === 'desc' ? 'DESC' : 'ASC';
   return {
-    page: `SELECT ${columns} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${time} ${dir}, ${id} ${dir} LIMIT @limit`,
-    count: `SELECT count(*) FROM (SELECT 1 FROM ${from} WHERE ${countWhere} LIMIT @cap)`,
+    page: `SELECT ${columns} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${time} ${dir}, ${id} ${dir} LIMIT ?`,
+    pageParams: [...names, 'limit'],
+    // PostgreSQL wants a name for a subquery in FROM
+    count: `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${countWhere} LIMIT ?) AS matched`,
+    countParams,
     time: driver === 'line' ? 'at' : 'first',
   };
 }

@@ -1,10 +1,11 @@
 // The sighting search over the hub's index: a place (wards, cameras, or within R metres of a camera) resolved to
 // cameras, then the streams of the plan read one page each from the cursor on and merged; the total counted on the
 // first page, up to COUNT_CAP.
-import { statementCache, type Db } from '../../shared/db.js';
+import type { Sql, SqlParam } from '../../shared/sql/sql.js';
 import type { Cursor } from '../store/cursor.js';
 import { mergePages } from './merge.js';
-import { kindPairs, MAX_KIND_STREAMS, MAX_PLACE_STREAMS, searchPlan, streamSql, type Order, type SearchFilter, type StreamKey } from './plan.js';
+import { indexedBy } from '../store/planner-hints.js';
+import { colourIs, colourParams, kindPairs, MAX_KIND_STREAMS, MAX_PLACE_STREAMS, searchPlan, streamSql, type Order, type SearchFilter, type StreamKey, type StreamParam } from './plan.js';
 import { camerasWithin, type CameraRef, type PlacedCamera } from './radius.js';
 
 export interface SightingRow {
@@ -76,43 +77,41 @@ export interface SearchPage {
   driver: string;
 }
 
-export type SightingSearch = (request: SearchRequest, page: { limit: number; after?: Cursor | undefined; order?: Order; count?: boolean }) => SearchPage | { error: { field: string; message: string } };
+export type SightingSearch = (request: SearchRequest, page: { limit: number; after?: Cursor | undefined; order?: Order; count?: boolean }) => Promise<SearchPage | { error: { field: string; message: string } }>;
 
-export function createSightingSearch(db: Db): SightingSearch {
-  const known = db.prepare<[], PlacedCamera>('SELECT ward, camera, lat, lon FROM cameras');
-  const prepared = statementCache(db);
-
+export function createSightingSearch(sql: Sql): SightingSearch {
   // place or kind: the index entries each would walk, counted on the window's last slice (a 24th, at least 5
   // minutes), the kind's count stopped once it passes the place's. A ward's red cars: the kind walk is ~5× shorter;
   // one camera's white motorcycles: the place walk
-  const probePlace = db.prepare('SELECT count(*) FROM (SELECT 1 FROM sightings INDEXED BY sightings_place WHERE ward = @ward AND camera = @camera AND first >= @from AND first < @to LIMIT @cap)').pluck();
-  const probeKind = db.prepare('SELECT count(*) FROM (SELECT 1 FROM sightings INDEXED BY sightings_kind WHERE label = @label AND colour IS @colour AND first >= @from AND first < @to LIMIT @cap)').pluck();
-  const preference = (f: SearchFilter): 'place' | 'kind' | undefined => {
+  const probePlace = `SELECT count(*) AS n FROM (SELECT 1 FROM sightings${indexedBy(sql.dialect, 'sightings_place')} WHERE ward = ? AND camera = ? AND first >= ? AND first < ? LIMIT ?) AS probed`;
+  const probeKind = `SELECT count(*) AS n FROM (SELECT 1 FROM sightings${indexedBy(sql.dialect, 'sightings_kind')} WHERE label = ? AND ${colourIs(sql.dialect, 'colour')} AND first >= ? AND first < ? LIMIT ?) AS probed`;
+  const count = async (statement: string, params: SqlParam[]) => (await sql.get<{ n: number }>(statement, params))!.n;
+  const preference = async (f: SearchFilter): Promise<'place' | 'kind' | undefined> => {
     const pairs = kindPairs(f);
     if (f.line !== undefined || f.cameras === undefined || f.cameras.length < 2 || f.cameras.length > MAX_PLACE_STREAMS || !pairs || pairs.length > MAX_KIND_STREAMS) return undefined;
     const to = f.to;
     const from = Math.max(f.from, to - Math.max(PROBE_MIN_MS, (f.to - f.from) / 24));
     let place = 0;
-    for (const c of f.cameras) place += probePlace.get({ ward: c.ward, camera: c.camera, from, to, cap: PROBE_CAP }) as number;
+    for (const c of f.cameras) place += await count(probePlace, [c.ward, c.camera, from, to, PROBE_CAP]);
     let kind = 0;
     for (const p of pairs) {
-      kind += probeKind.get({ label: p.label, colour: p.colour, from, to, cap: place - kind + 1 }) as number;
+      kind += await count(probeKind, [p.label, ...colourParams(sql.dialect, p.colour), from, to, place - kind + 1]);
       if (kind > place) return 'place';
     }
     return 'kind';
   };
 
-  return (request, page) => {
+  return async (request, page) => {
     const { wards, cameras: asked, near, except, ...rest } = request;
-    const place = placeCameras({ wards, cameras: asked, near, except }, known.all());
+    const place = placeCameras({ wards, cameras: asked, near, except }, await sql.all<PlacedCamera>('SELECT ward, camera, lat, lon FROM cameras'));
     if (!place.ok) return { error: { field: place.field, message: place.message } };
     const filter: SearchFilter = { ...rest, cameras: place.cameras?.map((c) => ({ ward: c.ward, camera: c.camera })) };
     const order = page.order ?? 'desc';
     const limit = Math.min(Math.max(1, Math.floor(page.limit)), MAX_SEARCH_PAGE);
-    const plan = searchPlan(filter, preference(filter));
-    const sql = streamSql(filter, plan.driver, order, page.after !== undefined);
+    const plan = searchPlan(filter, await preference(filter));
+    const statements = streamSql(filter, plan.driver, order, page.after !== undefined, sql.dialect);
 
-    const common: Record<string, string | number> = { from: filter.from, to: filter.to };
+    const common: Partial<Record<StreamParam, SqlParam>> = { from: filter.from, to: filter.to, limit: limit + 1 };
     if (filter.cameras !== undefined) common.cameras = JSON.stringify(filter.cameras.map((c) => `${c.ward}/${c.camera}`));
     if (filter.labels?.length) common.labels = JSON.stringify(filter.labels);
     if (filter.colours?.length) common.colours = JSON.stringify(filter.colours);
@@ -126,28 +125,35 @@ export function createSightingSearch(db: Db): SightingSearch {
     }
     if (filter.zone !== undefined) common.zone = filter.zone;
     if (filter.minDwell !== undefined) common.minDwell = filter.minDwell;
-    const params = (key: StreamKey) => ({ ...common, ...key });
+    if (page.after) {
+      common.cursorTime = page.after.start;
+      common.cursorId = page.after.id;
+    }
+    // a stream's values in the order of its statement's `?`
+    const params = (names: readonly StreamParam[], key: StreamKey, extra: Partial<Record<StreamParam, SqlParam>> = {}): SqlParam[] => {
+      const values: Partial<Record<StreamParam, SqlParam>> = { ...common, ...key, ...extra };
+      return names.map((n) => {
+        const v = values[n];
+        if (v === undefined) throw new Error(`search: no value for the parameter ${n}`);
+        return v;
+      });
+    };
 
-    const pageStmt = prepared(sql.page);
-    const pages = plan.streams.map((key) => {
-      const p: Record<string, string | number | null> = { ...params(key), limit: limit + 1 };
-      if (page.after) {
-        p.cursorTime = page.after.start;
-        p.cursorId = page.after.id;
-      }
-      return (pageStmt.all(p) as SightingRow[]).map((row) => ({ row, time: sql.time === 'at' ? row.crossed_at! : row.first, id: row.id }));
-    });
+    const pages = await Promise.all(
+      plan.streams.map(async (key) =>
+        (await sql.all<SightingRow>(statements.page, params(statements.pageParams, key))).map((row) => ({ row, time: statements.time === 'at' ? row.crossed_at! : row.first, id: row.id })),
+      ),
+    );
     const merged = mergePages(pages, limit, order);
     const rows = merged.items.map((i) => i.row);
     const last = merged.items[merged.items.length - 1];
     const result: SearchPage = { rows, next: merged.more && last ? { start: last.time, id: last.id } : null, cameras: place.cameras, driver: plan.driver };
 
     if (page.count ?? page.after === undefined) {
-      const countStmt = prepared(sql.count).pluck();
       let n = 0;
       for (const key of plan.streams) {
         if (n >= COUNT_CAP) break;
-        n += countStmt.get({ ...params(key), cap: COUNT_CAP - n }) as number;
+        n += await count(statements.count, params(statements.countParams, key, { cap: COUNT_CAP - n }));
       }
       result.total = { n: Math.min(n, COUNT_CAP), exact: n < COUNT_CAP };
     }

@@ -108,16 +108,16 @@ describe('resolveSharedClip', () => {
     expect(resolveSharedClip(store, recordings, signClipLink(rec(id), now + hour, key), now, key)).toMatchObject({ ok: false, status: 404 });
   });
 
-  it('serves a ready retrieved recording and says why not in every other state', () => {
+  it('serves a ready retrieved recording and says why not in every other state', async () => {
     const store = openHubStore(tempDir());
     const recordings = new RetrievalStore(store.db);
     const ids = { ready: '01KAXG4Z7M5P2V8N3Q6R9T0W4A', transferring: '01KAXG4Z7M5P2V8N3Q6R9T0W4B', expired: '01KAXG4Z7M5P2V8N3Q6R9T0W4C', cancelled: '01KAXG4Z7M5P2V8N3Q6R9T0W4D', failed: '01KAXG4Z7M5P2V8N3Q6R9T0W4E' };
     for (const r of Object.values(ids)) recordings.create({ id: r, ward: 'p07', camera: 'cam-01', from: 1, to: 2, requestedBy: 'an' }, now);
-    recordings.clipPresent(ids.ready, 'p07', 'clips/p07/r.mp4', 'ab'.repeat(32), now);
-    recordings.clipPresent(ids.expired, 'p07', 'clips/p07/e.mp4', 'ab'.repeat(32), now);
+    await recordings.clipPresent(store.sql, ids.ready, 'p07', 'clips/p07/r.mp4', 'ab'.repeat(32), now);
+    await recordings.clipPresent(store.sql, ids.expired, 'p07', 'clips/p07/e.mp4', 'ab'.repeat(32), now);
     recordings.expire(ids.expired, now);
     recordings.cancel(ids.cancelled, 'cancelled by an', now);
-    recordings.clipFailed(ids.failed, 'p07', 'no recording in range', now);
+    await recordings.clipFailed(store.sql, ids.failed, 'p07', 'no recording in range', now);
     const link = (i: string) => signClipLink(rec(i), now + hour, key);
     expect(resolveSharedClip(store, recordings, link(ids.ready), now, key)).toMatchObject({ ok: true, subject: rec(ids.ready), ward: 'p07', camera: 'cam-01', file: store.resolve('clips/p07/r.mp4') });
     expect(resolveSharedClip(store, recordings, link(ids.transferring), now, key)).toMatchObject({ ok: false, status: 503 });

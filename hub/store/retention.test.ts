@@ -3,9 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sighting } from '../../shared/contract/index.js';
 import { silentLogger } from '../../shared/log.js';
-import { CountsWriter } from '../ingest/counts.js';
-import { SightingsWriter } from '../ingest/sightings.js';
-import { cameraSeen } from './cameras.js';
+import { applyCounts } from '../ingest/counts.js';
+import { applySightings } from '../ingest/sightings.js';
 import { tempDir } from '../../testing/hub/test-support.js';
 import { chooseRetention, DAY_MS, type IncidentCandidate, type RetentionPolicy } from './retention.js';
 import { applyRetention } from './retention-run.js';
@@ -93,21 +92,19 @@ describe('retention of sightings and counts', () => {
 
   it('deletes old sightings (their line crossings too) and old camera-minutes in small transactions, keeping the rest', async () => {
     const store = openHubStore(tempDir());
-    const sightings = new SightingsWriter(store.db, cameraSeen(store.db));
-    const counts = new CountsWriter(store.db, cameraSeen(store.db));
     const ids = Array.from({ length: 8 }, (_, i) => `01JDQ6Z80000000000000000${String(i).padStart(2, '0')}`);
-    store.db.transaction(() => {
-      ids.forEach((id, i) => {
+    await store.sql.tx(async (t) => {
+      for (const [i, id] of ids.entries()) {
         const first = i < 5 ? daysAgo(91 + i) : daysAgo(89 - i);
-        sightings.apply('p07', 'p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, first, [{ line: 'pdl', direction: 'forward', at: first + 2000 }])] }, NOW);
-      });
+        await applySightings(t, 'p07', 'p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, first, [{ line: 'pdl', direction: 'forward', at: first + 2000 }])] }, NOW);
+      }
       // cam-01: ten hours of minutes 401 days ago (more than one batch window), one minute 399 days ago; cam-02: old only
       for (let m = 0; m < 600; m++) {
-        counts.apply('p07', 'p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-01', minute: daysAgo(401) - (daysAgo(401) % 60_000) + m * 60_000, counts: [{ line: 'pdl', direction: 'forward', label: 'car', n: 2 }] }, NOW);
+        await applyCounts(t, 'p07', 'p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-01', minute: daysAgo(401) - (daysAgo(401) % 60_000) + m * 60_000, counts: [{ line: 'pdl', direction: 'forward', label: 'car', n: 2 }] }, NOW);
       }
-      counts.apply('p07', 'p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-01', minute: daysAgo(399) - (daysAgo(399) % 60_000), counts: [{ line: 'pdl', direction: 'backward', label: 'bus', n: 1 }] }, NOW);
-      counts.apply('p07', 'p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-02', minute: daysAgo(500) - (daysAgo(500) % 60_000), counts: [] }, NOW);
-    })();
+      await applyCounts(t, 'p07', 'p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-01', minute: daysAgo(399) - (daysAgo(399) % 60_000), counts: [{ line: 'pdl', direction: 'backward', label: 'bus', n: 1 }] }, NOW);
+      await applyCounts(t, 'p07', 'p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-02', minute: daysAgo(500) - (daysAgo(500) % 60_000), counts: [] }, NOW);
+    });
     let pauses = 0;
     const result = applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 2, pause: async () => void pauses++ });
 
@@ -123,13 +120,12 @@ describe('retention of sightings and counts', () => {
 
   it('lets a run that finds the prune still going share it, and stops when the store closes', async () => {
     const store = openHubStore(tempDir());
-    const writer = new SightingsWriter(store.db, cameraSeen(store.db));
-    store.db.transaction(() => {
+    await store.sql.tx(async (t) => {
       for (let i = 0; i < 10; i++) {
         const id = `01JDQ6Z80000000000000000${String(i).padStart(2, '0')}`;
-        writer.apply('p07', 'p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, daysAgo(100))] }, NOW);
+        await applySightings(t, 'p07', 'p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, daysAgo(100))] }, NOW);
       }
-    })();
+    });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const first = applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 3, pause: () => gate });

@@ -1,5 +1,6 @@
 // The audit log over a SQLite db: append a row (in the caller's transaction when there is one), list, verify.
 import type { Db } from '../db.js';
+import type { Sql } from '../sql/sql.js';
 import { isAuditAction, type AuditAction } from './actions.js';
 import { canonicalJson, rowHash, verifyChain, type AuditHead, type AuditRow, type ChainVerdict } from './chain.js';
 
@@ -22,6 +23,8 @@ export interface Audit {
    * action and its audit row commit or roll back together.
    */
   record(entry: AuditEntry): AuditRow;
+  /** Appends one row inside a transaction of the async SQL interface (shared/sql/), committed or rolled back with it. */
+  recordIn(t: Sql, entry: AuditEntry): Promise<AuditRow>;
   /** newest first, `before` an id for paging */
   list(options?: { before?: number; limit?: number; actor?: string; target?: string }): AuditRow[];
   verify(): ChainVerdict;
@@ -39,33 +42,23 @@ export function createAudit(db: Db, options: AuditOptions = {}): Audit {
   const insert = db.prepare<AuditRow>(
     'INSERT INTO audit (id, at, actor, action, target, detail, ip, prev_hash, hash) VALUES (@id, @at, @actor, @action, @target, @detail, @ip, @prev_hash, @hash)',
   );
-  const writeHead = db.prepare<[number, number, string]>('UPDATE audit_head SET count = ?, last_id = ?, last_hash = ? WHERE one = 1');
+  const writeHead = db.prepare<[number, string]>('UPDATE audit_head SET count = count + 1, last_id = ?, last_hash = ? WHERE one = 1');
   const all = db.prepare<[], AuditRow>('SELECT * FROM audit ORDER BY id');
 
   const append = db.transaction((entry: AuditEntry): AuditRow => {
-    const head = readHead.get();
-    if (!head) throw new Error('audit_head row is missing: the audit log was tampered with; run `audit verify`');
-    const partial = {
-      id: head.last_id + 1,
-      at: clock(),
-      actor: clip(entry.actor),
-      action: entry.action,
-      target: entry.target == null ? null : clip(entry.target),
-      detail: entry.detail == null ? null : canonicalJson(entry.detail),
-      ip: entry.ip ?? null,
-      prev_hash: head.last_hash,
-    };
-    const row: AuditRow = { ...partial, hash: rowHash(partial) };
+    const row = nextRow(readHead.get(), entry, clock());
     insert.run(row);
-    writeHead.run(head.count + 1, row.id, row.hash);
+    writeHead.run(row.id, row.hash);
     return row;
   });
 
   return {
     record(entry) {
-      if (!isAuditAction(entry.action)) throw new Error(`unknown audit action "${String(entry.action)}" (see shared/audit/actions.ts)`);
-      if (!entry.actor) throw new Error('an audit entry needs an actor');
+      checkEntry(entry);
       return append(entry);
+    },
+    recordIn(t, entry) {
+      return appendAudit(t, entry, clock());
     },
     list({ before, limit = 100, actor, target } = {}) {
       const filters: [string, string | number | undefined][] = [
@@ -87,6 +80,41 @@ export function createAudit(db: Db, options: AuditOptions = {}): Audit {
       })();
     },
   };
+}
+
+function checkEntry(entry: AuditEntry): void {
+  if (!isAuditAction(entry.action)) throw new Error(`unknown audit action "${String(entry.action)}" (see shared/audit/actions.ts)`);
+  if (!entry.actor) throw new Error('an audit entry needs an actor');
+}
+
+/** The row after `head`: numbered next, chained to the one before. */
+function nextRow(head: AuditHead | undefined, entry: AuditEntry, at: number): AuditRow {
+  if (!head) throw new Error('audit_head row is missing: the audit log was tampered with; run `audit verify`');
+  const partial = {
+    id: head.last_id + 1,
+    at,
+    actor: clip(entry.actor),
+    action: entry.action,
+    target: entry.target == null ? null : clip(entry.target),
+    detail: entry.detail == null ? null : canonicalJson(entry.detail),
+    ip: entry.ip ?? null,
+    prev_hash: head.last_hash,
+  };
+  return { ...partial, hash: rowHash(partial) };
+}
+
+/**
+ * Appends one row through the async SQL interface, inside the caller's transaction `t` (the head row is read and
+ * written in it: on PostgreSQL two writers serialise on it, and the loser's transaction is retried).
+ */
+export async function appendAudit(t: Sql, entry: AuditEntry, at: number): Promise<AuditRow> {
+  checkEntry(entry);
+  const row = nextRow(await t.get<AuditHead>('SELECT count, last_id, last_hash FROM audit_head WHERE one = 1'), entry, at);
+  await t.run('INSERT INTO audit (id, at, actor, action, target, detail, ip, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+    row.id, row.at, row.actor, row.action, row.target, row.detail, row.ip, row.prev_hash, row.hash,
+  ]);
+  await t.run('UPDATE audit_head SET count = count + 1, last_id = ?, last_hash = ? WHERE one = 1', [row.id, row.hash]);
+  return row;
 }
 
 function clip(text: string): string {
