@@ -95,8 +95,12 @@ function incidentClipState(t: TransferRow): ClipState {
   return t.state === 'verifying' ? 'receiving' : t.state;
 }
 
+/** What ingest needs of the hub's store: the index through the async SQL interface, and where its files live. */
+export type IndexFiles = Pick<HubStore, 'sql' | 'root' | 'resolve'>;
+
 export interface IndexWriterOptions {
-  store: HubStore;
+  /** the index (through `sql`) and the storage root its files are under */
+  store: IndexFiles;
   /**
    * the retrievals table (built once, in hub/main.ts): a ward's answers and retrieved clips land in it, and a
    * request's end (ready, failed) is audited through its audit with the commit that records it
@@ -152,7 +156,7 @@ export class IndexWriter {
   readonly stats = emptyStats();
   private readonly log: Logger;
   private readonly retrievals: RetrievalStore;
-  private readonly store: HubStore;
+  private readonly store: IndexFiles;
   private readonly wardOf: (box: string) => string | undefined;
   private readonly cameraPrefixOf: (box: string) => string | undefined;
   private readonly clock: () => number;
