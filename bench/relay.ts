@@ -59,8 +59,8 @@ async function serveHub(arg: string): Promise<void> {
   // the city: an account, its RTSP credential, every camera of the ward granted live
   const { RtspCredentials } = await import('../hub/city-rtsp/credentials.js');
   await hub.accounts.addUser({ name: 'city-vms', role: 'city', password: 'bench-pass-1' }, { actor: 'bench', ip: null });
-  const password = new RtspCredentials({ db: hub.store.db, audit: hub.audit }).make('city-vms', { actor: 'bench', ip: null });
-  hub.city.grants.grant({ by: 'bench', ward: 'p01', camera: null, minutes: 24 * 60, live: true, recordings: null, reason: 'bench' });
+  const password = await new RtspCredentials({ sql: hub.store.sql, audit: hub.audit }).make('city-vms', { actor: 'bench', ip: null });
+  await hub.city.grants.grant({ by: 'bench', ward: 'p01', camera: null, minutes: 24 * 60, live: true, recordings: null, reason: 'bench' });
   const ready: HubReady = { http: `http://127.0.0.1:${hub.http!.port}`, mqttPort: hub.listeners[0]!.port, wardToken: ward.token, rtsp: { port: hub.cityRtsp!.port, user: 'city-vms', password } };
   process.stdout.write(`${JSON.stringify(ready)}\n`);
 }

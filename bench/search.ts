@@ -155,7 +155,7 @@ let filled = 0;
   if (!accounts.get('bench')) {
     await accounts.addUser({ name: 'bench', role: 'operator', password: 'bench-pass-1' }, { actor: 'cli:bench', ip: null });
   }
-  const writer = new IndexWriter({ store, retrievals: new RetrievalStore(store.db, audit), wardOf: (box) => box, logger: silentLogger(), clock });
+  const writer = new IndexWriter({ store, retrievals: new RetrievalStore(store.sql, audit), wardOf: (box) => box, logger: silentLogger(), clock });
   const apply = async (items: BatchItem[]) => {
     const { outcomes } = await writer.applyBatch(items);
     const bad = outcomes.find((o) => !o.ok);

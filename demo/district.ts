@@ -248,7 +248,7 @@ export async function startDistrict(o: DistrictOptions): Promise<District> {
     for (const w of wards) {
       runWardwatch(['edge', 'user', 'add', '--config', w.config, '--name', `officer-${w.id}`, '--role', 'officer', '--ward', w.id, '--display-name', `Cán bộ ${w.name}`, '--password-file', pw]);
     }
-    district.cityRtsp = cityAccess(hubConfig, path.join(hubDataDir, 'data'), hubRtspPort, pw, wards[0]?.id);
+    district.cityRtsp = await cityAccess(hubConfig, path.join(hubDataDir, 'data'), hubRtspPort, pw, wards[0]?.id);
   }
   return district;
 }
@@ -257,7 +257,7 @@ export async function startDistrict(o: DistrictOptions): Promise<District> {
  * The city's demo account: a `city` login, its RTSP credential (the command prints the password once), and a standing
  * grant of one camera, live only, made as an operator would (audited `city.grant`).
  */
-function cityAccess(hubConfig: string, hubData: string, rtspPort: number, passwordFile: string, ward: string | undefined): District['cityRtsp'] {
+async function cityAccess(hubConfig: string, hubData: string, rtspPort: number, passwordFile: string, ward: string | undefined): Promise<District['cityRtsp']> {
   if (!ward) return undefined;
   const user = 'city-centre';
   const camera = 'cam-01';
@@ -269,7 +269,7 @@ function cityAccess(hubConfig: string, hubData: string, rtspPort: number, passwo
   // the hub has the database open; SQLite's WAL lets this process add the grant next to it, and the hub checks grants per request
   const store = openHubStore(hubData);
   try {
-    new CityGrants({ db: store.db, clock: Date.now, audit: createAudit(store.db) }).grant({
+    await new CityGrants({ sql: store.sql, clock: Date.now, audit: createAudit(store.db) }).grant({
       by: 'operator', ward, camera, minutes: grantDays * 24 * 60, live: true, recordings: null, reason: 'demo: a standing grant for the city\'s video system',
     });
   } finally {

@@ -24,7 +24,7 @@ import { LiveRelays } from './live/relays.js';
 import { Retrievals } from './retrieval/retrievals.js';
 import { RetrievalStore } from './retrieval/store.js';
 import { loadLinkKey } from './share/link-key.js';
-import { applyRetention, DEFAULT_SEEN_MSG_DAYS } from './store/retention-run.js';
+import { DEFAULT_SEEN_MSG_DAYS, runRetention } from './store/retention-run.js';
 import { openHubStore, type HubStore } from './store/store.js';
 
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
@@ -100,16 +100,16 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   const audit = createAudit(store.db, { clock });
   // the one retrievals table: ingest applies the wards' answers to it (and audits a request's end through it), the
   // forwarder reads shared recordings from it, the operators' retrievals and live relays ask it
-  const retrievalStore = new RetrievalStore(store.db, audit);
+  const retrievalStore = new RetrievalStore(store.sql, audit);
   // one throttle for operators' logins and wards' MQTT logins: one scrypt budget, and an address failing at one is
   // failing at both
   const throttle = new LoginThrottle({ clock, logger: logger.child({ part: 'logins' }), audit });
   const accounts = createAccounts(store.db, { audit, clock, throttle, wards: config.wards.map((w) => w.id) });
-  // the forwarder records inside its outbox transaction; audit.record joins it, so no share leaves unaudited
+  // the forwarder records inside its outbox transaction; audit.recordIn(t, …) writes through it, so no share leaves unaudited
   const shareAudit: AuditFn =
     deps.audit ??
-    ((action, detail) =>
-      audit.record({ actor: String(detail.actor ?? 'system'), action, target: typeof detail.incidentId === 'string' ? detail.incidentId : typeof detail.retrievalId === 'string' ? detail.retrievalId : null, ip: typeof detail.ip === 'string' ? detail.ip : null, detail }));
+    (async (t, action, detail) =>
+      void (await audit.recordIn(t, { actor: String(detail.actor ?? 'system'), action, target: typeof detail.incidentId === 'string' ? detail.incidentId : typeof detail.retrievalId === 'string' ? detail.retrievalId : null, ip: typeof detail.ip === 'string' ? detail.ip : null, detail })));
   let linkKey: Buffer;
   let forwarder: Forwarder;
   try {
@@ -128,7 +128,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     logger,
     clock,
     onIncidentsChanged: (ids) => forwarder.incidentsChanged(ids),
-    onBoxesOnline: (online) => retrievals?.boxesOnline(online),
+    onBoxesOnline: (online) => void retrievals?.boxesOnline(online),
   });
   let broker: Broker;
   const external = config.broker.mode === 'external' ? config.broker.external : undefined;
@@ -180,7 +180,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     clock,
     logger,
   });
-  const cityGrants = new CityGrants({ db: store.db, clock, audit });
+  const cityGrants = new CityGrants({ sql: store.sql, clock, audit, logger: logger.child({ part: 'city' }) });
   cityGrants.start();
   const city: CityParts = { grants: cityGrants, viewers: new CityViewers({ grants: cityGrants, live, audit, clock }) };
   // one parseable line per listener: tests and supervisors read the real port from it
@@ -209,17 +209,14 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     else logger.error({ err, host: listen.host, httpPort: listen.port }, `http: cannot listen on ${listen.host}:${listen.port} (${(err as Error).message}): the operator page and API are down; fix http.host / http.port in hub.yaml`);
   }
 
-  const cityRtsp = await startCityRtsp(config, { credentials: new RtspCredentials({ db: store.db, audit, clock }), throttle, audit, grants: cityGrants, live, http, logger });
+  const cityRtsp = await startCityRtsp(config, { credentials: new RtspCredentials({ sql: store.sql, audit, clock }), throttle, audit, grants: cityGrants, live, http, logger });
   if (cityRtsp) city.rtspReaders = () => cityRtsp.readers();
 
-  const retention = () => {
-    try {
-      applyRetention(store, { ...config.retention, seenMsgDays: DEFAULT_SEEN_MSG_DAYS }, clock(), logger);
-      retrievals.applyRetention(store, config.retention.clipDays);
-    } catch (err) {
-      logger.error({ err }, 'retention failed');
-    }
-  };
+  // one hub process of an index at a time runs it (the lock wardwatch:retention); the retrieved clips' goes with it
+  const retention = () =>
+    void runRetention(store, { ...config.retention, seenMsgDays: DEFAULT_SEEN_MSG_DAYS }, clock(), logger, { retrievals }).catch((err: unknown) =>
+      logger.error({ err }, 'retention failed'),
+    );
   retention();
   const timer = setInterval(retention, RETENTION_EVERY_MS);
   timer.unref();

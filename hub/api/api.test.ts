@@ -303,7 +303,7 @@ describe('share to the city and dead letters', () => {
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(r.json.results).toEqual(expect.arrayContaining([expect.objectContaining({ target: 'city', state: 'queued' }), expect.objectContaining({ target: 'city-bad', state: 'queued' })]));
     const until = Date.now() + 20_000;
-    while ((city.stats().accepted < 1 || hub.forwarder.stats().dead < 1) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    while ((city.stats().accepted < 1 || (await hub.forwarder.stats()).dead < 1) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
     expect(city.stats()).toMatchObject({ accepted: 1 }); // the receiver accepts only a signature that verifies
     expect(city.alerts()[0]!.alert).toMatchObject({ cause: { kind: 'share', by: 'lan', note: 'xe đỗ sai chỗ' }, incident: { id: withFiles.id } });
     expect(hub.audit.list({ target: withFiles.id }).find((a) => a.action === 'share')).toMatchObject({ actor: 'lan', ip: '127.0.0.1' });
@@ -362,7 +362,7 @@ describe('health, metrics and the OpenAPI document', () => {
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
     expect(value('wardwatch_incidents')).toBe(hub.store.db.prepare('SELECT count(*) AS n FROM incidents').pluck().get());
     expect(value('wardwatch_wards_online')).toBe(1);
-    expect(value('wardwatch_forward_dead')).toBe(hub.forwarder.stats().dead);
+    expect(value('wardwatch_forward_dead')).toBe((await hub.forwarder.stats()).dead);
     expect(text).toMatch(/^# TYPE wardwatch_ingest_messages_total counter$/m);
   });
 

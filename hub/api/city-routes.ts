@@ -54,8 +54,8 @@ export function refuseUnless(req: FastifyRequest, reply: FastifyReply, permissio
 }
 
 /** The emergency as the banner shows it: who opened it, why, until when. */
-function emergencyView(city: CityParts) {
-  const e = city.grants.emergency();
+async function emergencyView(city: CityParts) {
+  const e = await city.grants.emergency();
   return e ? { id: e.id, openedBy: e.grantedBy, reason: e.reason, startsAt: e.startsAt, endsAt: e.endsAt } : null;
 }
 
@@ -68,7 +68,7 @@ export function cityRoutes(routes: RouteTable, city: CityParts, ctx: ApiContext)
 
   routes.add(
     { method: 'GET', url: '/api/city/emergency', summary: 'The city-wide emergency access in force, or null: every page shows it as a banner', tag: 'city', auth: 'session', responses: { 200: '{ emergency: { id, openedBy, reason, startsAt, endsAt } | null }', 401: 'not logged in' } },
-    async (req, reply) => (refuseUnless(req, reply, []) ? reply : { emergency: emergencyView(city) }),
+    async (req, reply) => (refuseUnless(req, reply, []) ? reply : { emergency: await emergencyView(city) }),
   );
 
   routes.add(
@@ -83,14 +83,14 @@ export function cityRoutes(routes: RouteTable, city: CityParts, ctx: ApiContext)
     async (req, reply) => {
       if (refuseUnless(req, reply, ['city.grant', 'city.view'])) return reply;
       const known = knownCameras.all();
-      const list = grants.active().map((g) => ({
+      const list = (await grants.active()).map((g) => ({
         ...g,
         cameras: g.camera !== null && g.ward !== null ? [{ ward: g.ward, camera: g.camera }] : known.filter((c) => g.ward === null || c.ward === g.ward),
       }));
       const wardList = can(req.session!.user, 'city.grant')
         ? { wards: wardNames.all().map((w) => ({ ...w, cameras: known.filter((c) => c.ward === w.id).map((c) => ({ camera: c.camera })) })) }
         : {};
-      return { grants: list, emergency: emergencyView(city), timeZone: ctx.timeZone, now: ctx.clock(), ...wardList };
+      return { grants: list, emergency: await emergencyView(city), timeZone: ctx.timeZone, now: ctx.clock(), ...wardList };
     },
   );
 
@@ -105,12 +105,12 @@ export function cityRoutes(routes: RouteTable, city: CityParts, ctx: ApiContext)
       responses: { 201: '{ id, endsAt }', 400: 'bad body, unknown ward or camera, neither live nor recordings (`field` names it)', 403: 'not an operator or admin, or CSRF' },
     },
     async (req, reply, { body }) => {
-      if (wards && !wards.wardKnown(body.ward)) return reply.code(400).send({ error: 'ward: no such ward: use a ward id listed under wards in hub.yaml', code: 'UNKNOWN_WARD', field: 'ward' });
-      if (wards && body.camera !== null && !wards.cameraKnown(body.ward, body.camera)) {
+      if (wards && !(await wards.wardKnown(body.ward))) return reply.code(400).send({ error: 'ward: no such ward: use a ward id listed under wards in hub.yaml', code: 'UNKNOWN_WARD', field: 'ward' });
+      if (wards && body.camera !== null && !(await wards.cameraKnown(body.ward, body.camera))) {
         return reply.code(400).send({ error: 'camera: this ward has never reported this camera: pick one of the ward\'s cameras, or none for the whole ward', code: 'UNKNOWN_CAMERA', field: 'camera' });
       }
       if (!body.live && !body.recordings) return reply.code(400).send({ error: 'live: grant live view, recordings (a range), or both', code: 'NOTHING_GRANTED', field: 'live' });
-      const g = grants.grant({ ...body, by: req.session!.user.name, ip: req.ip });
+      const g = await grants.grant({ ...body, by: req.session!.user.name, ip: req.ip });
       return reply.code(201).send(g);
     },
   );
@@ -126,9 +126,9 @@ export function cityRoutes(routes: RouteTable, city: CityParts, ctx: ApiContext)
       responses: { 200: '{ revoked: true }', 400: 'not a grant id', 403: 'not an operator or admin, an emergency (admins close it), or CSRF', 404: 'no such grant in force' },
     },
     async (req, reply, { params }) => {
-      const g = grants.get(params.id);
+      const g = await grants.get(params.id);
       if (g?.kind === 'emergency' && !can(req.session!.user, 'city.emergency')) return reply.code(403).send({ error: 'an emergency is closed by an admin', code: 'FORBIDDEN' });
-      if (!grants.revoke(params.id, req.session!.user.name, req.ip)) return reply.code(404).send({ error: 'no such grant in force (it ended, was revoked, or never existed)', code: 'NOT_FOUND' });
+      if (!(await grants.revoke(params.id, req.session!.user.name, req.ip))) return reply.code(404).send({ error: 'no such grant in force (it ended, was revoked, or never existed)', code: 'NOT_FOUND' });
       return { revoked: true };
     },
   );
@@ -144,17 +144,17 @@ export function cityRoutes(routes: RouteTable, city: CityParts, ctx: ApiContext)
       responses: { 201: '{ id, endsAt }', 400: 'bad hours or reason (`field` names it)', 403: 'not an admin, or CSRF', 409: 'an emergency is open already (close it first)' },
     },
     async (req, reply, { body }) => {
-      const open = grants.emergency();
+      const open = await grants.emergency();
       if (open) return reply.code(409).send({ error: `an emergency is open already (by ${open.grantedBy}, until ${new Date(open.endsAt).toISOString()}): close it first`, code: 'EMERGENCY_OPEN' });
-      return reply.code(201).send(grants.openEmergency({ ...body, by: req.session!.user.name, ip: req.ip }));
+      return reply.code(201).send(await grants.openEmergency({ ...body, by: req.session!.user.name, ip: req.ip }));
     },
   );
 
   routes.add(
     { method: 'POST', url: '/api/city/emergency/close', summary: 'Close the emergency access in force; audited city.emergency.close', tag: 'city', auth: 'city.emergency', responses: { 200: '{ closed: id }', 403: 'not an admin, or CSRF', 404: 'no emergency in force' } },
     async (req, reply) => {
-      const open = grants.emergency();
-      if (!open || !grants.revoke(open.id, req.session!.user.name, req.ip)) return reply.code(404).send({ error: 'no emergency in force', code: 'NOT_FOUND' });
+      const open = await grants.emergency();
+      if (!open || !(await grants.revoke(open.id, req.session!.user.name, req.ip))) return reply.code(404).send({ error: 'no emergency in force', code: 'NOT_FOUND' });
       return { closed: open.id };
     },
   );
@@ -169,7 +169,7 @@ export function cityRoutes(routes: RouteTable, city: CityParts, ctx: ApiContext)
       responses: { 200: '{ viewers: [{ user, ward, camera, stream, ip, since, via }] }', 403: 'not an operator or admin' },
     },
     async () => ({
-      viewers: [...city.viewers.list(), ...(city.rtspReaders?.() ?? []).map((r) => ({ ...r, via: 'rtsp' as const }))].sort((a, b) => a.since - b.since),
+      viewers: [...(await city.viewers.list()), ...(city.rtspReaders?.() ?? []).map((r) => ({ ...r, via: 'rtsp' as const }))].sort((a, b) => a.since - b.since),
     }),
   );
 }

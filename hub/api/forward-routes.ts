@@ -14,7 +14,7 @@ export function forwardRoutes(routes: RouteTable, ctx: ApiContext): void {
       query: deadLettersQuery,
       responses: { 200: '{ deadLetters: DeadLetter[] }', 400: 'bad limit or before' },
     },
-    async (_req, _reply, { query }) => ({ deadLetters: ctx.forwarder.deadLetters({ limit: query.limit ?? 100, ...(query.before !== undefined ? { before: query.before } : {}) }) }),
+    async (_req, _reply, { query }) => ({ deadLetters: await ctx.forwarder.deadLetters({ limit: query.limit ?? 100, ...(query.before !== undefined ? { before: query.before } : {}) }) }),
   );
 
   routes.add(
@@ -28,7 +28,7 @@ export function forwardRoutes(routes: RouteTable, ctx: ApiContext): void {
       responses: { 200: '{ retried: key }', 400: 'not a dead letter key', 404: 'no such dead letter' },
     },
     async (req, reply, { params }) => {
-      if (!ctx.forwarder.retryDeadLetter(params.key)) return reply.code(404).send({ error: `no dead letter ${params.key}`, code: 'NOT_FOUND' });
+      if (!(await ctx.forwarder.retryDeadLetter(params.key))) return reply.code(404).send({ error: `no dead letter ${params.key}`, code: 'NOT_FOUND' });
       ctx.logger.info({ key: params.key, by: req.session!.user.name }, `dead letter ${params.key} retried by ${req.session!.user.name}`);
       return { retried: params.key };
     },

@@ -38,7 +38,7 @@ export function liveRoutes(app: FastifyInstance, routes: RouteTable, live: LiveR
       if (city) {
         if (refuseUnless(req, reply, ['incidents', 'city.view'])) return reply;
         if (!can(user, 'incidents')) {
-          const access = city.grants.check(body.ward, body.camera, 'live');
+          const access = await city.grants.check(body.ward, body.camera, 'live');
           if (!access.ok) return reply.code(403).send({ error: access.reason, code: 'NOT_GRANTED', field: 'camera' });
           grantId = access.grantId;
         }
@@ -71,7 +71,7 @@ export function liveRoutes(app: FastifyInstance, routes: RouteTable, live: LiveR
     const user = req.session?.user;
     if (city && user && !user.mustChange && can(user, 'city.view')) {
       const relayId = (req.params as { relayId?: string }).relayId ?? '';
-      city.viewers.enforce();
+      await city.viewers.enforce();
       if (city.viewers.isCityRelay(relayId)) return undefined;
       return reply.code(403).send({ error: 'not allowed: this live view was not opened by the city, or the city\'s access to it ended', code: 'FORBIDDEN' });
     }

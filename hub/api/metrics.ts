@@ -105,7 +105,7 @@ export function metricsRoute(routes: RouteTable, ctx: ApiContext): void {
         type: 'gauge',
         samples: (await sql.all<{ ward: string; label: string; direction: string; n: number }>(quarterTraffic, [Math.floor(now / 900_000) * 900_000 - 900_000])).map((r) => ({ labels: { ward: r.ward, label: r.label, direction: r.direction }, value: r.n })),
       });
-      const fw = ctx.forwarder.stats();
+      const fw = await ctx.forwarder.stats();
       gauge('wardwatch_forward_backlog', 'alerts waiting in the forward outbox', fw.pending);
       gauge('wardwatch_forward_dead', 'alerts the city refused for good (dead letters)', fw.dead);
       gauge('wardwatch_forward_delivered', 'alerts delivered (kept in the index)', fw.delivered);

@@ -3,23 +3,21 @@
 // the place/kind probe, zone and dwell, lines, totals), the forward history and the counts and indicators, on a
 // hub index of each engine (SQLite: openHubStore; PostgreSQL: hub/store/schema-pg.ts on a real server).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateSql } from '../../shared/sql/migrate.js';
-import { postgresSql } from '../../shared/sql/postgres.js';
 import type { Sql, SqlDatabase } from '../../shared/sql/sql.js';
-import { skipWithoutPostgres, startPostgres, type TestPostgres } from '../../testing/postgres.js';
+import { skipWithoutPostgres } from '../../testing/postgres.js';
+import { postgresIndex, type PostgresIndex } from '../../testing/hub/postgres-index.js';
 import { tempDir } from '../../testing/hub/test-support.js';
 import { createForwardHistory } from '../forward/history.js';
 import { createIndicatorQuery, type IndicatorFilter } from '../indicators/query.js';
 import { createSightingSearch, type SearchRequest } from '../search/search.js';
 import type { Order } from '../search/plan.js';
-import { hubPgMigrations } from '../store/schema-pg.js';
 import { openHubStore, type HubStore } from '../store/store.js';
 import type { Cursor } from '../store/cursor.js';
 import { createCountQuery, type CountFilter } from './count-query.js';
 import { createIncidentQuery, type IncidentFilter } from './incident-query.js';
 
 const noPostgres = skipWithoutPostgres('hub/api/reads-on-postgres.test.ts');
-let server: TestPostgres | undefined;
+let index: PostgresIndex | undefined;
 let pg: SqlDatabase;
 let lite: HubStore;
 
@@ -131,14 +129,12 @@ beforeAll(async () => {
   lite = openHubStore(tempDir('ww-reads-'));
   await seed(lite.sql);
   if (noPostgres) return;
-  server = await startPostgres();
-  pg = postgresSql({ connection: await server.createDatabase() });
-  await migrateSql(pg, hubPgMigrations);
+  index = await postgresIndex();
+  pg = index.sql;
   await seed(pg);
 }, 60_000);
 afterAll(async () => {
-  await pg?.close();
-  await server?.close();
+  await index?.close();
   lite?.close();
 });
 

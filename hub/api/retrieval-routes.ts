@@ -63,7 +63,7 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
     },
     async (req, reply, { body }) => {
       if (city && refuseUnless(req, reply, readers)) return reply;
-      const access = isCity(req) ? city!.grants.check(body.ward, body.camera, { from: body.from, to: body.to }) : undefined;
+      const access = isCity(req) ? await city!.grants.check(body.ward, body.camera, { from: body.from, to: body.to }) : undefined;
       if (access && !access.ok) return reply.code(403).send({ error: access.reason, code: 'NOT_GRANTED', field: 'from' });
       const r = await retrievals.request({ ...body, by: req.session!.user.name, ip: req.ip });
       if (!r.ok) return reply.code(r.status).send({ error: `${r.field}: ${r.error}`, code: r.code, field: r.field });
@@ -88,8 +88,8 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
     async (req, reply, { query }) => {
       if (city && refuseUnless(req, reply, readers)) return reply;
       const limit = query.limit ?? 50;
-      if (!isCity(req)) return { retrievals: store.list(limit, 0) };
-      return { retrievals: store.list(200, 0).filter((r) => byCity(r.requestedBy)).slice(0, limit) };
+      if (!isCity(req)) return { retrievals: await store.list(limit, 0) };
+      return { retrievals: (await store.list(200, 0)).filter((r) => byCity(r.requestedBy)).slice(0, limit) };
     },
   );
 
@@ -105,7 +105,7 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
     },
     async (req, reply, { params }) => {
       if (city && refuseUnless(req, reply, readers)) return reply;
-      const view = store.view(params.id);
+      const view = await store.view(params.id);
       if (!view || (isCity(req) && !byCity(view.requestedBy))) return reply.code(404).send(notFound);
       return { ...view, forwards: await forwards(params.id) };
     },
@@ -122,7 +122,7 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
       responses: { 200: 'Retrieval (state cancelled)', 400: 'not a retrieval id', 403: 'not an operator, or CSRF', 404: 'no such retrieval', 409: 'already ready, failed, cancelled or expired' },
     },
     async (req, reply, { params }) => {
-      const r = retrievals.cancel(params.id, req.session!.user.name, req.ip);
+      const r = await retrievals.cancel(params.id, req.session!.user.name, req.ip);
       if (!r.ok) return reply.code(r.status).send({ error: r.error, code: r.status === 404 ? 'NOT_FOUND' : 'NOT_OPEN' });
       return r.retrieval;
     },
@@ -155,14 +155,14 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
     },
     async (req, reply, { params }) => {
       if (city && refuseUnless(req, reply, readers)) return reply;
-      const row = store.get(params.id);
+      const row = await store.get(params.id);
       const cityUser = isCity(req);
       if (!row || (cityUser && !byCity(row.requested_by))) return reply.code(404).send(notFound);
-      const access = cityUser ? city!.grants.check(row.ward, row.camera, { from: row.from_ms, to: row.to_ms }) : undefined;
+      const access = cityUser ? await city!.grants.check(row.ward, row.camera, { from: row.from_ms, to: row.to_ms }) : undefined;
       if (access && !access.ok) return reply.code(403).send({ error: access.reason, code: 'NOT_GRANTED' });
       const file = row.state === 'ready' ? fileUnder(hubStore.root, row.clip_path) : undefined;
       const size = file === undefined ? undefined : await fileSize(file);
-      if (!file || size === undefined) return reply.code(404).send({ error: `the clip is not at the hub (state: ${store.view(row.id)!.state})`, code: 'NO_CLIP' });
+      if (!file || size === undefined) return reply.code(404).send({ error: `the clip is not at the hub (state: ${(await store.view(row.id))!.state})`, code: 'NO_CLIP' });
       const startsAView = beginsView(req, size);
       if (startsAView && access?.ok) {
         audit.record({ actor: req.session!.user.name, action: 'city.download', target: access.grantId, ip: req.ip,

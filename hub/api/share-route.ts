@@ -8,7 +8,7 @@ import type { ApiContext } from './context.js';
 import { shareTokenParams } from './inputs.js';
 
 export function shareRoute(routes: RouteTable, ctx: ApiContext): void {
-  const recordings = ctx.retrievals?.store ?? new RetrievalStore(ctx.store.db);
+  const recordings = ctx.retrievals?.store ?? new RetrievalStore(ctx.store.sql);
   routes.add(
     {
       method: 'GET',
@@ -25,7 +25,7 @@ export function shareRoute(routes: RouteTable, ctx: ApiContext): void {
       // an expired link is refused like a forged one: the city needs a fresh share either way
       const v = verifyClipLink(params.token, now, ctx.linkKey);
       if (!v.ok) return reply.code(403).send({ error: `link ${v.reason}`, code: 'LINK' });
-      const clip = resolveSharedClip(ctx.store, recordings, params.token, now, ctx.linkKey);
+      const clip = await resolveSharedClip(ctx.store, recordings, params.token, now, ctx.linkKey);
       if (!clip.ok) return reply.code(clip.status).send({ error: clip.reason, code: 'CLIP' });
       const size = await fileSize(clip.file);
       if (size === undefined) return reply.code(410).send({ error: 'clip removed by retention', code: 'CLIP' });

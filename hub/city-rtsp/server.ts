@@ -38,7 +38,7 @@ export interface CityRtspConfig {
 
 export interface CityRtspOptions {
   config: CityRtspConfig;
-  grants: { check(ward: string, camera: string, what: 'live'): CityAccess; onChange(listener: () => void): () => void };
+  grants: { check(ward: string, camera: string, what: 'live'): Promise<CityAccess>; onChange(listener: () => Promise<void>): () => void };
   live: LiveRelays;
   credentials: Pick<RtspCredentials, 'ha1'>;
   /** the hub's login throttle: failed Digest answers count per address and per (name, address) as failed logins do */
@@ -72,6 +72,12 @@ export class CityRtsp implements RtspService {
   private readonly sessions = new Set<Session>();
   /** why a connection was closed by the hub (its end's audit row says) */
   private readonly endReasons = new WeakMap<RtspConnection, string>();
+  /** the grant a connection's last PLAY was allowed by, per feed key (its view's audit row names it) */
+  private readonly playGrants = new WeakMap<RtspConnection, Map<string, string>>();
+  /** a recheck under way, and whether another was asked for meanwhile (a revoke during a look must not be missed) */
+  private rechecking: Promise<void> | undefined;
+  private recheckAgain = false;
+  private closing = false;
   private readonly sweeper: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly log: Logger;
@@ -135,6 +141,7 @@ export class CityRtsp implements RtspService {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.sweeper);
     this.unsubscribe();
     for (const c of this.connections.keys()) c.close();
@@ -145,10 +152,10 @@ export class CityRtsp implements RtspService {
   /** Every checked credential goes through the login throttle: delays, then refusals, for an address that keeps guessing. */
   async admit(a: { user: string; verdict: 'ok' | 'wrong'; connection: RtspConnection }): Promise<string | undefined> {
     const verdict = await this.throttle.attempt(
-      { realm: 'rtsp', address: a.connection.remoteAddress, name: a.user, known: this.credentials.ha1(a.user) !== undefined },
+      { realm: 'rtsp', address: a.connection.remoteAddress, name: a.user, known: (await this.credentials.ha1(a.user)) !== undefined },
       () => Promise.resolve(a.verdict === 'ok'),
     );
-    if (verdict.outcome === 'wrong' && a.user && this.credentials.ha1(a.user) !== undefined) {
+    if (verdict.outcome === 'wrong' && a.user && (await this.credentials.ha1(a.user)) !== undefined) {
       this.audit.record({ actor: a.user, action: 'login.failed', target: a.user, ip: a.connection.remoteAddress, detail: { reason: 'wrong RTSP credential', via: 'rtsp' } });
     }
     if (verdict.outcome !== 'refused') return undefined;
@@ -162,8 +169,14 @@ export class CityRtsp implements RtspService {
     if (!path.ok) return { ok: false, status: path.status, body: path.reason };
     const user = connection.user;
     if (user === undefined) return { ok: false, status: 401 };
-    // ungranted never opens a relay
-    const access = this.grants.check(path.ward, path.camera, 'live');
+    // ungranted never opens a relay; a grant that cannot be looked at is not one
+    let access: CityAccess;
+    try {
+      access = await this.grants.check(path.ward, path.camera, 'live');
+    } catch (err) {
+      this.log.error({ err, user, ward: path.ward, camera: path.camera }, 'city rtsp refused: the city\'s grants could not be read');
+      return { ok: false, status: 503, body: 'the hub cannot read the city\'s grants now: try again in a moment' };
+    }
     if (!access.ok) {
       this.log.info({ user, ward: path.ward, camera: path.camera, ip: connection.remoteAddress, method }, 'city rtsp refused: not granted');
       return { ok: false, status: 403, body: access.reason };
@@ -174,6 +187,8 @@ export class CityRtsp implements RtspService {
     if (method === 'PLAY') {
       const feed = [...state.feeds].find((f) => f.key === key && !f.ended);
       if (!feed) return { ok: false, status: 503, body: 'the camera\'s stream ended: describe it again' };
+      const granted = this.playGrants.get(connection) ?? new Map<string, string>();
+      this.playGrants.set(connection, granted.set(key, access.grantId));
       return { ok: true, stream: feed, track: path.track, base: path.base };
     }
     const feed = await this.feedFor(path.ward, path.camera, path.stream, user, connection);
@@ -226,8 +241,8 @@ export class CityRtsp implements RtspService {
   }
 
   private played(feed: CityFeed, connection: RtspConnection): void {
-    const access = this.grants.check(feed.ward, feed.camera, 'live');
-    const session: Session = { connection, feed, grantId: access.ok ? access.grantId : '', since: Date.now() };
+    // the grant its PLAY was checked against a moment ago
+    const session: Session = { connection, feed, grantId: this.playGrants.get(connection)?.get(feed.key) ?? '', since: Date.now() };
     this.sessions.add(session);
     this.audit.record({ actor: connection.user ?? 'unknown', action: 'city.rtsp.view', target: `${feed.ward}/${feed.camera}`, ip: connection.remoteAddress,
       detail: { ward: feed.ward, camera: feed.camera, stream: feed.stream, grant: session.grantId, relayId: feed.relayId } });
@@ -242,13 +257,40 @@ export class CityRtsp implements RtspService {
     }
   }
 
-  /** Ends every connection whose camera is no longer granted (a revoke, an emergency closed, a grant run out). */
-  private recheck(): void {
-    for (const [connection, state] of this.connections) {
-      for (const feed of state.feeds) {
+  /**
+   * Ends every connection whose camera is no longer granted (a revoke, an emergency closed, a grant run out). One at
+   * a time: asked again while one runs, it runs once more after it. A look that fails leaves the sessions to the
+   * next one (within a second).
+   */
+  private recheck(): Promise<void> {
+    if (this.rechecking) {
+      this.recheckAgain = true;
+      return this.rechecking;
+    }
+    this.rechecking = (async () => {
+      do {
+        this.recheckAgain = false;
+        try {
+          await this.recheckOnce();
+        } catch (err) {
+          if (!this.closing) this.log.error({ err }, 'city rtsp: the city\'s grants could not be read to recheck the sessions');
+        }
+      } while (this.recheckAgain);
+    })().finally(() => (this.rechecking = undefined));
+    return this.rechecking;
+  }
+
+  private async recheckOnce(): Promise<void> {
+    // one look per camera, however many connections read it
+    const looks = new Map<string, Promise<CityAccess>>();
+    for (const [connection, state] of [...this.connections]) {
+      for (const feed of [...state.feeds]) {
         if (feed.ended) continue;
-        const access = this.grants.check(feed.ward, feed.camera, 'live');
-        if (access.ok) continue;
+        const camera = `${feed.ward}/${feed.camera}`;
+        let look = looks.get(camera);
+        if (!look) looks.set(camera, (look = this.grants.check(feed.ward, feed.camera, 'live')));
+        const access = await look;
+        if (access.ok || connection.closed) continue;
         this.endReasons.set(connection, access.reason);
         this.log.info({ user: connection.user, ward: feed.ward, camera: feed.camera, reason: access.reason }, 'city rtsp session ended: no longer granted');
         connection.close();
@@ -258,7 +300,7 @@ export class CityRtsp implements RtspService {
   }
 
   private sweep(): void {
-    this.recheck();
+    void this.recheck();
     const now = Date.now();
     for (const [connection, state] of this.connections) {
       if (connection.idleSeconds(now) > this.sessionTimeoutSeconds) {

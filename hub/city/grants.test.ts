@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAudit } from '../../shared/audit/index.js';
 import { openDb, type Db } from '../../shared/db.js';
+import { sqliteSql } from '../../shared/sql/sqlite.js';
 import { hubMigrations } from '../store/schema.js';
 import { CityGrants } from './grants.js';
 
@@ -16,77 +17,77 @@ function setup() {
   let now = T0;
   const clock = () => now;
   const audit = createAudit(db, { clock });
-  const grants = new CityGrants({ db, clock, audit });
+  const grants = new CityGrants({ sql: sqliteSql(db), clock, audit });
   const actions = () => audit.list({ limit: 1000 }).reverse().map((a) => `${a.actor} ${a.action} ${a.target}`);
   return { grants, audit, actions, advance: (ms: number) => (now += ms) };
 }
 
 afterEach(() => db?.close());
 
-describe('CityGrants over SQLite', () => {
-  it('grants a camera for N minutes, audited, allowed until it ends by itself', () => {
+describe('CityGrants over SQLite', async () => {
+  it('grants a camera for N minutes, audited, allowed until it ends by itself', async () => {
     const { grants, actions, advance } = setup();
     let told = 0;
     grants.onChange(() => told++);
-    const g = grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 10, live: true, recordings: { from: T0 - 60 * MIN, to: T0 }, reason: 'flood on Phan Xích Long' });
+    const g = await grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 10, live: true, recordings: { from: T0 - 60 * MIN, to: T0 }, reason: 'flood on Phan Xích Long' });
     expect(g.endsAt).toBe(T0 + 10 * MIN);
-    expect(grants.check('p01', 'cam-1', 'live')).toEqual({ ok: true, grantId: g.id, kind: 'grant', endsAt: g.endsAt });
-    expect(grants.check('p01', 'cam-2', 'live').ok).toBe(false);
-    expect(grants.active().map((x) => [x.id, x.ward, x.camera, x.live, x.reason, x.grantedBy])).toEqual([[g.id, 'p01', 'cam-1', true, 'flood on Phan Xích Long', 'lan']]);
+    expect(await grants.check('p01', 'cam-1', 'live')).toEqual({ ok: true, grantId: g.id, kind: 'grant', endsAt: g.endsAt });
+    expect((await grants.check('p01', 'cam-2', 'live')).ok).toBe(false);
+    expect((await grants.active()).map((x) => [x.id, x.ward, x.camera, x.live, x.reason, x.grantedBy])).toEqual([[g.id, 'p01', 'cam-1', true, 'flood on Phan Xích Long', 'lan']]);
     expect(actions()).toEqual([`lan city.grant ${g.id}`]);
     expect(told).toBe(1);
 
     advance(10 * MIN);
-    expect(grants.check('p01', 'cam-1', 'live')).toMatchObject({ ok: false, reason: expect.stringContaining('ended at') as string });
-    expect(grants.active()).toEqual([]);
-    expect(grants.sweep()).toBe(1);
+    expect(await grants.check('p01', 'cam-1', 'live')).toMatchObject({ ok: false, reason: expect.stringContaining('ended at') as string });
+    expect(await grants.active()).toEqual([]);
+    expect(await grants.sweep()).toBe(1);
     expect(told).toBe(2);
-    expect(grants.sweep()).toBe(0);
+    expect(await grants.sweep()).toBe(0);
   });
 
-  it('revokes once: refused at once, listeners told, audited; a second revoke changes nothing', () => {
+  it('revokes once: refused at once, listeners told, audited; a second revoke changes nothing', async () => {
     const { grants, actions } = setup();
-    const g = grants.grant({ by: 'lan', ward: 'p01', camera: null, minutes: 30, live: true, recordings: null, reason: 'festival' });
+    const g = await grants.grant({ by: 'lan', ward: 'p01', camera: null, minutes: 30, live: true, recordings: null, reason: 'festival' });
     let told = 0;
     grants.onChange(() => told++);
-    expect(grants.revoke(g.id, 'mai')).toBe(true);
-    expect(grants.revoke(g.id, 'mai')).toBe(false);
-    expect(grants.revoke('01KAXG4Z7M5P2V8N3Q6R9T0W1Y', 'mai')).toBe(false);
+    expect(await grants.revoke(g.id, 'mai')).toBe(true);
+    expect(await grants.revoke(g.id, 'mai')).toBe(false);
+    expect(await grants.revoke('01KAXG4Z7M5P2V8N3Q6R9T0W1Y', 'mai')).toBe(false);
     expect(told).toBe(1);
-    expect(grants.check('p01', 'cam-4', 'live')).toMatchObject({ ok: false, reason: expect.stringContaining('was revoked') as string });
-    expect(grants.get(g.id)).toMatchObject({ revokedBy: 'mai', revokedAt: T0 });
+    expect(await grants.check('p01', 'cam-4', 'live')).toMatchObject({ ok: false, reason: expect.stringContaining('was revoked') as string });
+    expect(await grants.get(g.id)).toMatchObject({ revokedBy: 'mai', revokedAt: T0 });
     expect(actions()).toEqual([`lan city.grant ${g.id}`, `mai city.revoke ${g.id}`]);
   });
 
-  it('opens an emergency over every ward and camera, and audits its end by itself as a close by the system', () => {
+  it('opens an emergency over every ward and camera, and audits its end by itself as a close by the system', async () => {
     const { grants, actions, advance } = setup();
-    const e = grants.openEmergency({ by: 'root', hours: 2, reason: 'typhoon' });
-    expect(grants.emergency()).toMatchObject({ id: e.id, kind: 'emergency', ward: null, camera: null, reason: 'typhoon', grantedBy: 'root', endsAt: T0 + 120 * MIN });
-    expect(grants.check('p07', 'cam-3', { from: T0 - 600 * MIN, to: T0 - 599 * MIN })).toMatchObject({ ok: true, grantId: e.id, kind: 'emergency' });
+    const e = await grants.openEmergency({ by: 'root', hours: 2, reason: 'typhoon' });
+    expect(await grants.emergency()).toMatchObject({ id: e.id, kind: 'emergency', ward: null, camera: null, reason: 'typhoon', grantedBy: 'root', endsAt: T0 + 120 * MIN });
+    expect(await grants.check('p07', 'cam-3', { from: T0 - 600 * MIN, to: T0 - 599 * MIN })).toMatchObject({ ok: true, grantId: e.id, kind: 'emergency' });
     advance(120 * MIN + 1);
-    expect(grants.sweep()).toBe(1);
-    expect(grants.emergency()).toBeUndefined();
+    expect(await grants.sweep()).toBe(1);
+    expect(await grants.emergency()).toBeUndefined();
     expect(actions()).toEqual([`root city.emergency.open ${e.id}`, `system city.emergency.close ${e.id}`]);
   });
 
-  it('closes, in the audit, an emergency that ended while the hub was down, once', () => {
+  it('closes, in the audit, an emergency that ended while the hub was down, once', async () => {
     const { grants, audit, actions, advance } = setup();
-    const e = grants.openEmergency({ by: 'root', hours: 1, reason: 'typhoon' });
+    const e = await grants.openEmergency({ by: 'root', hours: 1, reason: 'typhoon' });
     advance(2 * 3_600_000);
     // a hub started after the end: its first sweep notices it
-    const restarted = new CityGrants({ db: db!, clock: () => T0 + 2 * 3_600_000, audit });
-    expect(restarted.sweep()).toBe(1);
-    expect(new CityGrants({ db: db!, clock: () => T0 + 2 * 3_600_000, audit }).sweep()).toBe(1);
+    const restarted = new CityGrants({ sql: sqliteSql(db!), clock: () => T0 + 2 * 3_600_000, audit });
+    expect(await restarted.sweep()).toBe(1);
+    expect(await new CityGrants({ sql: sqliteSql(db!), clock: () => T0 + 2 * 3_600_000, audit }).sweep()).toBe(1);
     expect(actions()).toEqual([`root city.emergency.open ${e.id}`, `system city.emergency.close ${e.id}`]);
   });
 
   it('a running hub notices an end at its moment, also of a grant made while it slept (not at its next 5 s look)', async () => {
     db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'ww-city-')), 'hub.db'), hubMigrations);
     const audit = createAudit(db, { clock: Date.now });
-    const grants = new CityGrants({ db, clock: Date.now, audit });
+    const grants = new CityGrants({ sql: sqliteSql(db), clock: Date.now, audit });
     grants.start();
     try {
-      const e = grants.openEmergency({ by: 'root', hours: 0.3 / 3600, reason: 'drill' }); // 300 ms
+      const e = await grants.openEmergency({ by: 'root', hours: 0.3 / 3600, reason: 'drill' }); // 300 ms
       const closed = () => audit.list({ target: e.id, limit: 10 }).some((a) => a.action === 'city.emergency.close');
       await new Promise((r) => setTimeout(r, 150));
       expect(closed()).toBe(false);
@@ -97,11 +98,11 @@ describe('CityGrants over SQLite', () => {
     }
   });
 
-  it('refuses nonsense before writing anything', () => {
+  it('refuses nonsense before writing anything', async () => {
     const { grants, actions } = setup();
-    expect(() => grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 0, live: true, recordings: null, reason: 'x' })).toThrow(/minutes/);
-    expect(() => grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 5, live: false, recordings: null, reason: 'x' })).toThrow(/live view, recordings, or both/);
-    expect(() => grants.openEmergency({ by: 'root', hours: -1, reason: 'x' })).toThrow(/hours/);
+    await expect(grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 0, live: true, recordings: null, reason: 'x' })).rejects.toThrow(/minutes/);
+    await expect(grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 5, live: false, recordings: null, reason: 'x' })).rejects.toThrow(/live view, recordings, or both/);
+    await expect(grants.openEmergency({ by: 'root', hours: -1, reason: 'x' })).rejects.toThrow(/hours/);
     expect(actions()).toEqual([]);
   });
 });

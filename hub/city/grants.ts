@@ -1,12 +1,13 @@
-// The city's grants and emergency access over SQLite (`city_grants`): grant, open, revoke, check, list, and the
-// end of each grant noticed by itself (listeners told, an emergency's close audited).
+// The city's grants and emergency access in the hub's index (`city_grants`, through the async SQL interface, on
+// SQLite or PostgreSQL): grant, open, revoke, check, list, and the end of each grant noticed by itself (listeners
+// told, an emergency's close audited once, whichever hub process notices it first).
 import { monotonicFactory } from 'ulid';
 import type { Audit } from '../../shared/audit/index.js';
-import type { Db } from '../../shared/db.js';
+import type { Logger } from '../../shared/log.js';
+import type { Sql } from '../../shared/sql/sql.js';
 import { decide, inForce, type CityAccess, type CityWhat, type GrantTerms } from './policy.js';
 
 export type { CityAccess, CityWhat } from './policy.js';
-type Database = Db;
 
 /** A grant or an emergency as the pages and the API show it. */
 export interface CityGrantView extends GrantTerms {
@@ -54,37 +55,42 @@ const REMEMBER_MS = 7 * 24 * 3_600_000;
 /** The sweep looks at least this often, so a clock that jumps (or an injected one) is noticed soon. */
 const SWEEP_MAX_MS = 5_000;
 
+const COLUMNS = ['id', 'kind', 'ward', 'camera', 'live', 'rec_from', 'rec_to', 'starts_at', 'ends_at', 'reason', 'granted_by', 'created_at', 'revoked_at', 'revoked_by'] as const;
+
 export class CityGrants {
-  private readonly db: Database;
+  private readonly sql: Sql;
   private readonly clock: () => number;
-  private readonly audit: Audit;
+  private readonly audit: Pick<Audit, 'recordIn'>;
+  private readonly logger: Logger | undefined;
   private readonly ulid = monotonicFactory();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<() => unknown>();
   /** ends up to this moment have been noticed */
   private sweptTo: number;
+  /** sweeps run one after the other: each looks at the ends since the one before */
+  private sweeping: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
-  constructor(o: { db: Database; clock: () => number; audit: Audit }) {
-    this.db = o.db;
+  constructor(o: { sql: Sql; clock: () => number; audit: Pick<Audit, 'recordIn'>; logger?: Logger }) {
+    this.sql = o.sql;
     this.clock = o.clock;
     this.audit = o.audit;
+    this.logger = o.logger;
     // the first sweep also closes (in the audit) emergencies that ended while the hub was down
     this.sweptTo = this.clock() - REMEMBER_MS;
   }
 
   /** live view, or recordings of [from, to) */
-  check(ward: string, camera: string, what: CityWhat): CityAccess {
+  async check(ward: string, camera: string, what: CityWhat): Promise<CityAccess> {
     const now = this.clock();
-    const rows = this.db
-      .prepare<[string, string, number], Row>(
-        'SELECT * FROM city_grants WHERE (ward IS NULL OR ward = ?) AND (camera IS NULL OR camera = ?) AND ends_at > ?',
-      )
-      .all(ward, camera, now - REMEMBER_MS);
+    const rows = await this.sql.all<Row>(
+      'SELECT * FROM city_grants WHERE (ward IS NULL OR ward = ?) AND (camera IS NULL OR camera = ?) AND ends_at > ? ORDER BY id',
+      [ward, camera, now - REMEMBER_MS],
+    );
     return decide(rows.map(toView), ward, camera, what, now);
   }
 
-  grant(g: {
+  async grant(g: {
     by: string;
     ward: string;
     camera: string | null;
@@ -93,104 +99,98 @@ export class CityGrants {
     recordings: { from: number; to: number } | null;
     reason: string;
     ip?: string | null;
-  }): { id: string; endsAt: number } {
+  }): Promise<{ id: string; endsAt: number }> {
     if (!(g.minutes > 0)) throw new Error('minutes must be more than 0');
     if (!g.live && !g.recordings) throw new Error('a grant allows live view, recordings, or both');
     if (g.recordings && !(g.recordings.from < g.recordings.to)) throw new Error('recordings.to must be later than recordings.from');
     const now = this.clock();
     const id = this.ulid(now);
     const endsAt = now + Math.round(g.minutes * 60_000);
-    this.db.transaction(() => {
-      this.insert({ id, kind: 'grant', ward: g.ward, camera: g.camera, live: g.live ? 1 : 0, rec_from: g.recordings?.from ?? null,
+    await this.sql.tx(async (t) => {
+      await insert(t, { id, kind: 'grant', ward: g.ward, camera: g.camera, live: g.live ? 1 : 0, rec_from: g.recordings?.from ?? null,
         rec_to: g.recordings?.to ?? null, starts_at: now, ends_at: endsAt, reason: g.reason, granted_by: g.by, created_at: now,
         revoked_at: null, revoked_by: null });
-      this.audit.record({ actor: g.by, ip: g.ip ?? null, action: 'city.grant', target: id,
+      await this.audit.recordIn(t, { actor: g.by, ip: g.ip ?? null, action: 'city.grant', target: id,
         detail: { ward: g.ward, camera: g.camera, minutes: g.minutes, live: g.live, recordings: g.recordings, reason: g.reason, endsAt } });
-    })();
-    this.changed();
-    if (this.running) this.tick();
+    });
+    await this.changed();
+    if (this.running) void this.tick();
     return { id, endsAt };
   }
 
-  openEmergency(e: { by: string; hours: number; reason: string; ip?: string | null }): { id: string; endsAt: number } {
+  async openEmergency(e: { by: string; hours: number; reason: string; ip?: string | null }): Promise<{ id: string; endsAt: number }> {
     if (!(e.hours > 0)) throw new Error('hours must be more than 0');
     const now = this.clock();
     const id = this.ulid(now);
     const endsAt = now + Math.round(e.hours * 3_600_000);
-    this.db.transaction(() => {
-      this.insert({ id, kind: 'emergency', ward: null, camera: null, live: 1, rec_from: null, rec_to: null, starts_at: now,
+    await this.sql.tx(async (t) => {
+      await insert(t, { id, kind: 'emergency', ward: null, camera: null, live: 1, rec_from: null, rec_to: null, starts_at: now,
         ends_at: endsAt, reason: e.reason, granted_by: e.by, created_at: now, revoked_at: null, revoked_by: null });
-      this.audit.record({ actor: e.by, ip: e.ip ?? null, action: 'city.emergency.open', target: id, detail: { hours: e.hours, reason: e.reason, endsAt } });
-    })();
-    this.changed();
-    if (this.running) this.tick();
+      await this.audit.recordIn(t, { actor: e.by, ip: e.ip ?? null, action: 'city.emergency.open', target: id, detail: { hours: e.hours, reason: e.reason, endsAt } });
+    });
+    await this.changed();
+    if (this.running) void this.tick();
     return { id, endsAt };
   }
 
   /** Revokes a grant or closes an emergency still in force; false when there is none such. */
-  revoke(id: string, by: string, ip?: string | null): boolean {
+  async revoke(id: string, by: string, ip?: string | null): Promise<boolean> {
     const now = this.clock();
-    const done = this.db.transaction(() => {
-      const row = this.get(id);
+    const done = await this.sql.tx(async (t) => {
+      const found = await t.get<Row>('SELECT * FROM city_grants WHERE id = ?', [id]);
+      const row = found && toView(found);
       if (!row || !inForce(row, now)) return false;
-      this.db.prepare('UPDATE city_grants SET revoked_at = ?, revoked_by = ? WHERE id = ?').run(now, by, id);
-      this.audit.record({ actor: by, ip: ip ?? null, action: row.kind === 'emergency' ? 'city.emergency.close' : 'city.revoke', target: id,
+      await t.run('UPDATE city_grants SET revoked_at = ?, revoked_by = ? WHERE id = ?', [now, by, id]);
+      await this.audit.recordIn(t, { actor: by, ip: ip ?? null, action: row.kind === 'emergency' ? 'city.emergency.close' : 'city.revoke', target: id,
         detail: row.kind === 'emergency' ? { reason: row.reason, ended: 'closed' } : { ward: row.ward, camera: row.camera } });
       return true;
-    })();
-    if (done) this.changed();
+    });
+    if (done) await this.changed();
     return done;
   }
 
-  get(id: string): CityGrantView | undefined {
-    const row = this.db.prepare<[string], Row>('SELECT * FROM city_grants WHERE id = ?').get(id);
+  async get(id: string): Promise<CityGrantView | undefined> {
+    const row = await this.sql.get<Row>('SELECT * FROM city_grants WHERE id = ?', [id]);
     return row ? toView(row) : undefined;
   }
 
   /** grants and emergencies not revoked and not yet ended, soonest end first */
-  active(): CityGrantView[] {
+  async active(): Promise<CityGrantView[]> {
     const now = this.clock();
-    return this.db
-      .prepare<[number, number], Row>('SELECT * FROM city_grants WHERE revoked_at IS NULL AND ends_at > ? AND starts_at <= ? ORDER BY ends_at, id')
-      .all(now, now)
-      .map(toView);
+    const rows = await this.sql.all<Row>('SELECT * FROM city_grants WHERE revoked_at IS NULL AND ends_at > ? AND starts_at <= ? ORDER BY ends_at, id', [now, now]);
+    return rows.map(toView);
   }
 
   /** the emergency in force, if any (the banner) */
-  emergency(): CityGrantView | undefined {
-    return this.active().find((g) => g.kind === 'emergency');
+  async emergency(): Promise<CityGrantView | undefined> {
+    return (await this.active()).find((g) => g.kind === 'emergency');
   }
 
-  /** subscribers are told when a grant is revoked or an emergency closed (B ends RTSP sessions at once) */
-  onChange(listener: () => void): () => void {
+  /**
+   * Subscribers are told when a grant is revoked or an emergency closed (B ends RTSP sessions at once): the change's
+   * caller waits for a listener's promise, so a revoke has ended the sessions it ends when it resolves.
+   */
+  onChange(listener: () => unknown): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   /**
-   * Notices grants that ended by themselves since the last sweep: an emergency's end is audited, listeners are told.
-   * `start()` calls it on a timer; tests with an injected clock call it directly.
+   * Notices grants that ended by themselves since the last sweep: an emergency's end is audited (once, whichever
+   * process sees it first), listeners are told. `start()` calls it on a timer; tests with an injected clock call it
+   * directly. Sweeps run one after the other.
    */
-  sweep(): number {
-    const now = this.clock();
-    if (now <= this.sweptTo) return 0;
-    const ended = this.db
-      .prepare<[number, number], Row>('SELECT * FROM city_grants WHERE revoked_at IS NULL AND ends_at > ? AND ends_at <= ? ORDER BY ends_at')
-      .all(this.sweptTo, now);
-    this.sweptTo = now;
-    for (const row of ended.filter((r) => r.kind === 'emergency')) {
-      if (this.audit.list({ target: row.id, limit: 10 }).some((a) => a.action === 'city.emergency.close')) continue;
-      this.audit.record({ actor: 'system', action: 'city.emergency.close', target: row.id, detail: { reason: row.reason, ended: 'expired' } });
-    }
-    if (ended.length > 0) this.changed();
-    return ended.length;
+  sweep(): Promise<number> {
+    const next = this.sweeping.then(() => this.sweepOnce());
+    this.sweeping = next.catch(() => undefined);
+    return next;
   }
 
   /** Sweeps at each grant's end (and every few seconds) until `stop()`. */
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.tick();
+    void this.tick();
   }
 
   stop(): void {
@@ -199,30 +199,45 @@ export class CityGrants {
     this.timer = undefined;
   }
 
+  private async sweepOnce(): Promise<number> {
+    const now = this.clock();
+    if (now <= this.sweptTo) return 0;
+    const ended = await this.sql.all<Row>('SELECT * FROM city_grants WHERE revoked_at IS NULL AND ends_at > ? AND ends_at <= ? ORDER BY ends_at, id', [this.sweptTo, now]);
+    for (const row of ended.filter((r) => r.kind === 'emergency')) {
+      await this.sql.tx(async (t) => {
+        // another hub process (or this one before a restart) may have closed it already
+        const closed = await t.get("SELECT 1 AS one FROM audit WHERE target = ? AND action = 'city.emergency.close'", [row.id]);
+        if (!closed) await this.audit.recordIn(t, { actor: 'system', action: 'city.emergency.close', target: row.id, detail: { reason: row.reason, ended: 'expired' } });
+      });
+    }
+    this.sweptTo = now;
+    if (ended.length > 0) await this.changed();
+    return ended.length;
+  }
+
   /** sweeps now, then sleeps until the soonest end (a new grant re-arms it, so its end is noticed at its moment) */
-  private tick(): void {
+  private async tick(): Promise<void> {
+    if (!this.running) return;
+    let wait = SWEEP_MAX_MS;
+    try {
+      await this.sweep();
+      const next = (await this.active())[0]?.endsAt;
+      if (next !== undefined) wait = Math.min(SWEEP_MAX_MS, Math.max(10, next - this.clock()));
+    } catch (err) {
+      if (this.running) this.logger?.warn({ err }, `city grants: could not look for grants that ended (trying again in ${SWEEP_MAX_MS / 1000} s)`);
+    }
+    if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
-    this.sweep();
-    const next = this.active()[0]?.endsAt;
-    const wait = next === undefined ? SWEEP_MAX_MS : Math.min(SWEEP_MAX_MS, Math.max(10, next - this.clock()));
-    this.timer = setTimeout(() => this.tick(), wait);
+    this.timer = setTimeout(() => void this.tick(), wait);
     this.timer.unref();
   }
 
-  private insert(row: Row): void {
-    this.db
-      .prepare(`INSERT INTO city_grants (id, kind, ward, camera, live, rec_from, rec_to, starts_at, ends_at, reason, granted_by, created_at, revoked_at, revoked_by)
-        VALUES (@id, @kind, @ward, @camera, @live, @rec_from, @rec_to, @starts_at, @ends_at, @reason, @granted_by, @created_at, @revoked_at, @revoked_by)`)
-      .run(row);
+  private async changed(): Promise<void> {
+    // one listener's failure must not keep the others (or the grant's caller) from going on
+    await Promise.allSettled([...this.listeners].map(async (l) => l()));
   }
+}
 
-  private changed(): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l();
-      } catch {
-        // one listener's failure must not keep the others (or the grant's caller) from going on
-      }
-    }
-  }
+async function insert(t: Sql, row: Row): Promise<void> {
+  await t.run(`INSERT INTO city_grants (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`, COLUMNS.map((c) => row[c]));
 }

@@ -2,7 +2,7 @@
 // it, and ended as soon as that access no longer holds (revoked, expired, emergency closed).
 import type { Audit } from '../../shared/audit/index.js';
 import type { LiveRelays } from '../live/relays.js';
-import type { CityGrants } from './grants.js';
+import type { CityAccess, CityGrants } from './grants.js';
 
 /** Who of the city watches which camera, since when and from where: a page viewer or an RTSP reader. */
 export interface CityReading {
@@ -38,7 +38,8 @@ export class CityViewers {
     this.live = o.live;
     this.audit = o.audit;
     this.clock = o.clock;
-    this.grants.onChange(() => this.enforce());
+    // a failed look is not lost: the next change, the page's list and the city's socket all enforce again
+    this.grants.onChange(() => this.enforce().then(() => undefined, () => undefined));
   }
 
   /** A relay a city account opened under a grant: audited `city.live`, naming the grant. */
@@ -54,15 +55,22 @@ export class CityViewers {
   }
 
   /** Ends every city relay whose camera the city may no longer see live; forgets relays that ended. */
-  enforce(): number {
+  async enforce(): Promise<number> {
     const open = new Set(this.live.list().map((r) => r.relayId));
+    // one look per camera, however many of the city's viewers watch it
+    const looks = new Map<string, Promise<CityAccess>>();
+    const access = (ward: string, camera: string) => {
+      const key = `${ward}/${camera}`;
+      let look = looks.get(key);
+      if (!look) looks.set(key, (look = this.grants.check(ward, camera, 'live')));
+      return look;
+    };
     let ended = 0;
     for (const v of [...this.opened.values()]) {
       if (!open.has(v.relayId)) {
         this.opened.delete(v.relayId);
-      } else if (!this.grants.check(v.ward, v.camera, 'live').ok) {
+      } else if (!(await access(v.ward, v.camera)).ok && this.opened.delete(v.relayId)) {
         this.live.close(v.relayId);
-        this.opened.delete(v.relayId);
         ended++;
       }
     }
@@ -70,8 +78,8 @@ export class CityViewers {
   }
 
   /** The city's live relays open now, oldest first. */
-  list(): CityViewer[] {
-    this.enforce();
+  async list(): Promise<CityViewer[]> {
+    await this.enforce();
     return [...this.opened.values()]
       .sort((a, b) => a.since - b.since)
       .map((v) => ({ user: v.user, ward: v.ward, camera: v.camera, stream: v.stream, ip: v.ip, since: v.since, via: 'hub' as const, relayId: v.relayId, grantId: v.grantId }));

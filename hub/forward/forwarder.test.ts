@@ -44,7 +44,7 @@ function rig(config: ForwardConfig, extra: { audit?: AuditFn; initialMs?: number
     recordings: s.retrievals,
     config,
     linkKey: loadLinkKey(s.root),
-    audit: extra.audit ?? (() => undefined),
+    audit: extra.audit ?? (async () => undefined),
     logger,
     retry: { initialMs: extra.initialMs ?? 20, jitter: 0 },
   });
@@ -76,7 +76,7 @@ describe('the city forwarder', () => {
       secrets: new Map([['city-webhook', SECRET]]),
     };
     const audits: string[] = [];
-    const hub = await startHub(config, { logger: silentLogger(), audit: (action) => void audits.push(action) });
+    const hub = await startHub(config, { logger: silentLogger(), audit: async (_t, action) => void audits.push(action) });
     cleanups.push(() => hub.close());
     const ward = await connectWard(hub.listeners[0]!.port, { ward: p07 });
     cleanups.push(() => ward.endAsync());
@@ -93,7 +93,7 @@ describe('the city forwarder', () => {
 
     await publish(eventMessage('p07', { type: 'end', id: car.event.id, topScore: 0.9 }));
     await waitFor('the alert', () => c.stats().accepted === 1);
-    await waitFor('the outbox to empty', () => hub.forwarder.stats().pending === 0);
+    await waitFor('the outbox to empty', async () => (await hub.forwarder.stats()).pending === 0);
     expect(c.stats()).toMatchObject({ seen: 1, accepted: 1, rejected: 0, duplicates: 0 }); // the receiver checked the signature
     const [got] = alerts(c);
     expect(got!.key).toBe(`${car.event.id}:city`);
@@ -122,13 +122,13 @@ describe('the city forwarder', () => {
     c.failNext(1, 'slow');
     const started = Date.now();
     const id = await sendIncident(r.ingest);
-    await waitFor('delivery', () => r.forwarder.stats().delivered === 1);
+    await waitFor('delivery', async () => (await r.forwarder.stats()).delivered === 1);
     expect(c.stats()).toMatchObject({ seen: 7, failed: 5, accepted: 1, duplicates: 1, rejected: 0 });
     expect(alerts(c).map((a) => a.key)).toEqual([`${id}:city`]);
     const delays = r.lines().filter((l) => l.delayMs !== undefined).map((l) => l.delayMs);
     expect(delays).toEqual([20, 40, 80, 160, 320, 640]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(20 + 40 + 80 + 160 + 320 + 640 + 1000);
-    expect(r.forwarder.stats()).toMatchObject({ pending: 0, delivered: 1, dead: 0 });
+    expect(await r.forwarder.stats()).toMatchObject({ pending: 0, delivered: 1, dead: 0 });
   });
 
   it('keeps an alert the target refuses for good as a dead letter, with the status and the reason', async () => {
@@ -146,17 +146,17 @@ describe('the city forwarder', () => {
       ),
     );
     const id = await sendIncident(r.ingest);
-    await waitFor('two dead letters', () => r.forwarder.stats().dead === 2);
-    const dead = r.forwarder.deadLetters().sort((a, b) => a.target.localeCompare(b.target));
+    await waitFor('two dead letters', async () => (await r.forwarder.stats()).dead === 2);
+    const dead = (await r.forwarder.deadLetters()).sort((a, b) => a.target.localeCompare(b.target));
     expect(dead).toMatchObject([
       { key: `${id}:city`, incidentId: id, target: 'city', status: 401, reason: 'HTTP 401: bad-signature', attempts: 1, cause: 'rule', rules: ['all'] },
       { key: `${id}:strict`, incidentId: id, target: 'strict', status: 400, reason: 'HTTP 400: unknown-camera', attempts: 1 },
     ]);
-    expect(r.forwarder.stats()).toMatchObject({ pending: 0, delivered: 0 });
+    expect(await r.forwarder.stats()).toMatchObject({ pending: 0, delivered: 0 });
     expect(c.stats()).toMatchObject({ seen: 1, accepted: 0, rejected: 1 });
     // an operator can give one another go (here it fails the same way again)
-    expect(r.forwarder.retryDeadLetter(`${id}:city`)).toBe(true);
-    await waitFor('the second refusal', () => c.stats().seen === 2 && r.forwarder.stats().dead === 2);
+    expect(await r.forwarder.retryDeadLetter(`${id}:city`)).toBe(true);
+    await waitFor('the second refusal', async () => c.stats().seen === 2 && (await r.forwarder.stats()).dead === 2);
   });
 
   it('delivers a row that was pending when the process was SIGKILLed, after the restart', async () => {
@@ -181,7 +181,7 @@ describe('the city forwarder', () => {
     expect(c.stats().accepted).toBe(0);
 
     const r = rig(forwardConfig([webhook(c.url)], [rule()]), { root });
-    await waitFor('delivery after the restart', () => r.forwarder.stats().delivered === 1);
+    await waitFor('delivery after the restart', async () => (await r.forwarder.stats()).delivered === 1);
     expect(alerts(c).map((a) => a.key)).toEqual([`${id}:city`]);
     expect(c.stats()).toMatchObject({ seen: 2, accepted: 1, duplicates: 0 });
   });
@@ -190,7 +190,7 @@ describe('the city forwarder', () => {
     const c = await city();
     const audits: [string, Record<string, unknown>][] = [];
     let auditWorks = true;
-    const audit: AuditFn = (action, detail) => {
+    const audit: AuditFn = async (_t, action, detail) => {
       if (!auditWorks) throw new Error('audit log is down');
       audits.push([action, detail]);
     };
@@ -212,7 +212,7 @@ describe('the city forwarder', () => {
 
     auditWorks = false;
     await expect(r.forwarder.forwardIncident(id, { by: 'op-lan', unblurred: true })).rejects.toMatchObject({ code: 'AUDIT_FAILED' });
-    expect(r.forwarder.stats().pending).toBe(0);
+    expect((await r.forwarder.stats()).pending).toBe(0);
     auditWorks = true;
 
     const shared = await r.forwarder.forwardIncident(id, { by: 'op-lan', unblurred: true, note: 'case 2025-114' });
@@ -234,11 +234,11 @@ describe('the city forwarder', () => {
   it('shares a recording retrieved from a ward by a signed link, once it is at the hub, audited; never by a rule', async () => {
     const c = await city();
     const audits: [string, Record<string, unknown>][] = [];
-    const r = rig(forwardConfig([webhook(c.url)], [rule()]), { audit: (action, detail) => audits.push([action, detail]) });
-    const recordings = new RetrievalStore(r.store.db);
+    const r = rig(forwardConfig([webhook(c.url)], [rule()]), { audit: async (_t, action, detail) => void audits.push([action, detail]) });
+    const recordings = new RetrievalStore(r.store.sql);
     const ready = nextUlid();
     const onItsWay = nextUlid();
-    for (const id of [ready, onItsWay]) recordings.create({ id, ward: 'p07', camera: 'cam-02', from: FIXED_START, to: FIXED_START + 60_000, requestedBy: 'op-lan' }, Date.now());
+    for (const id of [ready, onItsWay]) await recordings.create(r.store.sql, { id, ward: 'p07', camera: 'cam-02', from: FIXED_START, to: FIXED_START + 60_000, requestedBy: 'op-lan' }, Date.now());
     await recordings.clipPresent(r.store.sql, ready, 'p07', 'clips/p07/r.mp4', 'cd'.repeat(32), Date.now());
 
     await expect(r.forwarder.forwardRecording(onItsWay, { by: 'op-lan' })).rejects.toMatchObject({ code: 'NOT_READY', message: expect.stringContaining('not at the hub (state: requested)') });
@@ -264,9 +264,9 @@ describe('the city forwarder', () => {
     // the link opens this recording and nothing else
     const link = new URL(got.alert.clip.url).pathname;
     expect(verifyClipLink(link, Date.now(), loadLinkKey(r.root))).toMatchObject({ ok: true, subject: { kind: 'recording', id: ready } });
-    expect(resolveSharedClip(r.store, recordings, link, Date.now(), loadLinkKey(r.root))).toMatchObject({ ok: true, file: r.store.resolve('clips/p07/r.mp4') });
+    expect(await resolveSharedClip(r.store, recordings, link, Date.now(), loadLinkKey(r.root))).toMatchObject({ ok: true, file: r.store.resolve('clips/p07/r.mp4') });
     // the rules never looked at it, and sharing again sends nothing new
-    expect(r.forwarder.stats()).toMatchObject({ pending: 0, delivered: 1 });
+    expect(await r.forwarder.stats()).toMatchObject({ pending: 0, delivered: 1 });
     expect(await r.forwarder.forwardRecording(ready, { by: 'op-lan' })).toEqual([{ target: 'city', key: `recording:${ready}:city`, state: 'delivered' }]);
   });
 
@@ -274,15 +274,15 @@ describe('the city forwarder', () => {
     const c = await city();
     c.failNext(1, '500');
     const r = rig(forwardConfig([webhook(c.url)], []), { initialMs: 300 });
-    const recordings = new RetrievalStore(r.store.db);
+    const recordings = new RetrievalStore(r.store.sql);
     const id = nextUlid();
-    recordings.create({ id, ward: 'p07', camera: 'cam-02', from: FIXED_START, to: FIXED_START + 60_000, requestedBy: 'op-lan' }, Date.now());
+    await recordings.create(r.store.sql, { id, ward: 'p07', camera: 'cam-02', from: FIXED_START, to: FIXED_START + 60_000, requestedBy: 'op-lan' }, Date.now());
     await recordings.clipPresent(r.store.sql, id, 'p07', 'clips/p07/r.mp4', 'cd'.repeat(32), Date.now());
     await r.forwarder.forwardRecording(id, { by: 'op-lan' });
     await waitFor('the first refusal', () => c.stats().failed === 1);
-    recordings.expire(id, Date.now());
-    await waitFor('a dead letter', () => r.forwarder.stats().dead === 1);
-    expect(r.forwarder.deadLetters()).toEqual([expect.objectContaining({ key: `recording:${id}:city`, subject: { kind: 'recording', id }, incidentId: null, reason: 'the retrieved recording is removed by retention' })]);
+    await recordings.expire(r.store.sql, id, Date.now());
+    await waitFor('a dead letter', async () => (await r.forwarder.stats()).dead === 1);
+    expect(await r.forwarder.deadLetters()).toEqual([expect.objectContaining({ key: `recording:${id}:city`, subject: { kind: 'recording', id }, incidentId: null, reason: 'the retrieved recording is removed by retention' })]);
     expect(c.stats().accepted).toBe(0);
   });
 });

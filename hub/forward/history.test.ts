@@ -19,18 +19,18 @@ afterEach(() => {
 function open(): { outbox: ForwardOutbox; history: ReturnType<typeof createForwardHistory> } {
   dir = mkdtempSync(path.join(tmpdir(), 'ww-history-'));
   store = openHubStore(dir);
-  return { outbox: new ForwardOutbox(store.db), history: createForwardHistory(store.sql) };
+  return { outbox: new ForwardOutbox(store.sql), history: createForwardHistory(store.sql) };
 }
 
 describe('forward history', () => {
   it('lists a subject’s rows on their way, delivered and dead, oldest first, each with its own time and reason', async () => {
     const { outbox, history } = open();
     const share = { by: 'lan', unblurred: false, note: null };
-    const [a, b, c] = outbox.enqueueShare({ kind: 'incident', id: INCIDENT }, ['city', 'police', 'press'], share, 1_000);
-    outbox.delivered(a!.key, 200, 3_000);
-    outbox.dead(b!.key, 422, 'bad payload', 2_000);
-    outbox.retry(c!.key, 9_000, 'timeout');
-    outbox.enqueueShare({ kind: 'incident', id: INCIDENT }, ['city'], { ...share, unblurred: true }, 1_500);
+    const [a, b, c] = await outbox.enqueueShare({ kind: 'incident', id: INCIDENT }, ['city', 'police', 'press'], share, 1_000);
+    await outbox.delivered(a!.key, 200, 3_000);
+    await outbox.dead(b!.key, 422, 'bad payload', 2_000);
+    await outbox.retry(c!.key, 9_000, 'timeout');
+    await outbox.enqueueShare({ kind: 'incident', id: INCIDENT }, ['city'], { ...share, unblurred: true }, 1_500);
 
     expect(await history({ kind: 'incident', id: INCIDENT })).toEqual([
       { key: `${INCIDENT}:press`, target: 'press', state: 'pending', cause: 'share', sharedBy: 'lan', unblurred: false, attempts: 1, at: 1_000, reason: 'timeout' },
@@ -42,7 +42,7 @@ describe('forward history', () => {
 
   it('keeps an incident’s history and a recording’s apart, and is empty for a subject never forwarded', async () => {
     const { outbox, history } = open();
-    outbox.enqueueShare({ kind: 'recording', id: RECORDING }, ['city'], { by: 'lan', unblurred: false, note: 'for the case' }, 1_000);
+    await outbox.enqueueShare({ kind: 'recording', id: RECORDING }, ['city'], { by: 'lan', unblurred: false, note: 'for the case' }, 1_000);
     expect(await history({ kind: 'recording', id: RECORDING })).toMatchObject([{ key: `recording:${RECORDING}:city`, target: 'city', state: 'pending' }]);
     expect(await history({ kind: 'incident', id: RECORDING })).toEqual([]);
     expect(await history({ kind: 'incident', id: INCIDENT })).toEqual([]);

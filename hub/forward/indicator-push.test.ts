@@ -38,7 +38,7 @@ describe('pushing the indicators to the city', () => {
   let now = T + 20 * MIN;
   const abort = new AbortController();
   const start = () =>
-    startIndicatorPush({ db: store.db, district: 'Phú Nhuận', sinks: new Map([['city', webhookSink({ url: city.url, secret: SECRET, timeoutMs: 5000 })]]), delayMinutes: 5, logger: silentLogger(), clock: () => now, signal: abort.signal });
+    startIndicatorPush({ sql: store.sql, district: 'Phú Nhuận', sinks: new Map([['city', webhookSink({ url: city.url, secret: SECRET, timeoutMs: 5000 })]]), delayMinutes: 5, logger: silentLogger(), clock: () => now, delivering: () => abort.signal });
 
   beforeAll(async () => {
     city = await startCityReceiver({ secret: SECRET });

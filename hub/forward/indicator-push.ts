@@ -2,9 +2,11 @@
 // complete quarter, once `delayMinutes` have passed (boxes send a minute after it ends), goes to each target as one
 // signed message, in order; a target that is down gets the quarters it missed when it is back (up to a day), one
 // quarter per attempt. Numbers only: no objects, no pictures. What was pushed is remembered per target
-// (indicator_pushes), so a restart neither repeats nor skips a quarter.
-import type { Db } from '../../shared/db.js';
+// (indicator_pushes), so a restart neither repeats nor skips a quarter. Pushed only by the process that delivers the
+// forward outbox (it holds the forwarder lock: forwarder.ts), so several hub processes push each quarter once.
 import type { Logger } from '../../shared/log.js';
+import type { Sql } from '../../shared/sql/sql.js';
+import { joinLeftFirst } from '../store/planner-hints.js';
 import type { Sink } from './sink.js';
 
 export const QUARTER_MS = 900_000;
@@ -37,62 +39,76 @@ export interface IndicatorMessage {
 }
 
 export interface IndicatorPushOptions {
-  db: Db;
+  /** the hub index (`store.sql`) */
+  sql: Sql;
   district: string;
   /** target id → its sink (the forwarder's) */
   sinks: ReadonlyMap<string, Sink>;
   delayMinutes: number;
   logger: Logger;
   clock: () => number;
-  signal: AbortSignal;
+  /**
+   * While this process may push (it holds the forwarder lock), the signal that ends that turn (the lock lost, the
+   * forwarder closing); undefined while another process pushes: a tick then does nothing.
+   */
+  delivering: () => AbortSignal | undefined;
 }
 
 export interface IndicatorPush {
   /** one round over every target (the timer calls it every minute; tests call it directly) */
   tick(): Promise<void>;
   close(): void;
+  /** resolves when no round is running */
+  idle(): Promise<void>;
 }
 
 export function startIndicatorPush(o: IndicatorPushOptions): IndicatorPush {
   const log = o.logger.child({ part: 'indicator-push' });
-  const last = o.db.prepare<[string], number>('SELECT quarter FROM indicator_pushes WHERE target = ?').pluck();
-  const mark = o.db.prepare<[string, number]>('INSERT INTO indicator_pushes (target, quarter) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET quarter = excluded.quarter');
-  const sums = o.db.prepare<[number], IndicatorMessage['indicators'][number]>(
-    'SELECT c.ward, c.camera, c.line, c.direction, c.label, c.n FROM cameras k CROSS JOIN count_quarters c ON c.ward = k.ward AND c.camera = k.camera WHERE c.quarter = ? ORDER BY 1, 2, 3, 4, 5',
-  );
-  const watched = o.db.prepare<[number], IndicatorMessage['watched'][number]>(
-    'SELECT m.ward, m.camera, m.minutes FROM cameras k CROSS JOIN count_quarter_minutes m ON m.ward = k.ward AND m.camera = k.camera WHERE m.quarter = ? ORDER BY 1, 2',
-  );
+  const last = async (target: string) =>
+    (await o.sql.get<{ quarter: number }>('SELECT quarter FROM indicator_pushes WHERE target = ?', [target]))?.quarter ?? null;
+  const mark = (target: string, quarter: number) =>
+    o.sql.run('INSERT INTO indicator_pushes (target, quarter) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET quarter = excluded.quarter', [target, quarter]);
+  const join = joinLeftFirst(o.sql.dialect);
+  const sums = (quarter: number) =>
+    o.sql.all<IndicatorMessage['indicators'][number]>(
+      `SELECT c.ward, c.camera, c.line, c.direction, c.label, c.n FROM cameras k ${join} count_quarters c ON c.ward = k.ward AND c.camera = k.camera WHERE c.quarter = ? ORDER BY 1, 2, 3, 4, 5`,
+      [quarter],
+    );
+  const watched = (quarter: number) =>
+    o.sql.all<IndicatorMessage['watched'][number]>(
+      `SELECT m.ward, m.camera, m.minutes FROM cameras k ${join} count_quarter_minutes m ON m.ward = k.ward AND m.camera = k.camera WHERE m.quarter = ? ORDER BY 1, 2`,
+      [quarter],
+    );
   let running: Promise<void> | undefined;
 
-  const pushTarget = async (target: string, sink: Sink) => {
-    for (const quarter of quartersDue(last.get(target) ?? null, o.clock(), o.delayMinutes * 60_000)) {
-      if (o.signal.aborted) return;
-      const message: IndicatorMessage = { kind: 'indicators', district: o.district, from: quarter, to: quarter + QUARTER_MS, indicators: sums.all(quarter), watched: watched.all(quarter) };
-      const outcome = await sink.deliver(`indicators:${quarter}:${target}`, JSON.stringify(message), o.signal);
+  const pushTarget = async (target: string, sink: Sink, signal: AbortSignal) => {
+    for (const quarter of quartersDue(await last(target), o.clock(), o.delayMinutes * 60_000)) {
+      if (signal.aborted) return;
+      const message: IndicatorMessage = { kind: 'indicators', district: o.district, from: quarter, to: quarter + QUARTER_MS, indicators: await sums(quarter), watched: await watched(quarter) };
+      if (signal.aborted) return;
+      const outcome = await sink.deliver(`indicators:${quarter}:${target}`, JSON.stringify(message), signal);
+      // the turn ended meanwhile: a quarter delivered is still marked; one not delivered is the next holder's
       if (outcome.kind === 'retry') {
         log.warn({ target, quarter, reason: outcome.reason }, `indicators of ${new Date(quarter).toISOString()} not delivered to ${target} (${outcome.reason}): tried again in a minute`);
         return;
       }
       // refused for good: logged and skipped (the next quarter is another message)
       if (outcome.kind === 'dead') log.error({ target, quarter, reason: outcome.reason }, `${target} refused the indicators of ${new Date(quarter).toISOString()}: ${outcome.reason}`);
-      mark.run(target, quarter);
+      await mark(target, quarter);
     }
   };
 
-  const tick = () => {
-    running ??= (async () => {
-      try {
-        for (const [target, sink] of o.sinks) await pushTarget(target, sink);
-      } catch (err) {
-        log.error({ err }, 'indicator push failed; tried again in a minute');
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
+  const round = async () => {
+    try {
+      const signal = o.delivering();
+      if (signal) for (const [target, sink] of o.sinks) await pushTarget(target, sink, signal);
+    } catch (err) {
+      log.error({ err }, 'indicator push failed; tried again in a minute');
+    }
   };
+  // `.finally` runs after the assignment even when the round ends at once (not our turn)
+  const tick = () => (running ??= round().finally(() => (running = undefined)));
   const timer = setInterval(() => void tick(), TICK_MS);
   timer.unref();
-  return { tick, close: () => clearInterval(timer) };
+  return { tick, close: () => clearInterval(timer), idle: async () => void (await running) };
 }

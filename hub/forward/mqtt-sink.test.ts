@@ -54,7 +54,7 @@ describe('the MQTT bridge', () => {
         { 'city-mqtt': 'broker-pass' },
       ),
       linkKey: loadLinkKey(s.root),
-      audit: () => undefined,
+      audit: async () => undefined,
       logger,
       retry: { initialMs: 50, jitter: 0 },
       mqttTimeoutMs: 3000,
@@ -66,7 +66,7 @@ describe('the MQTT bridge', () => {
 
     const id = await sendIncident(s.ingest);
     await waitFor('a failed attempt', () => lines().some((l) => typeof l.reason === 'string' && l.reason.startsWith('mqtt:')));
-    expect(forwarder.stats()).toMatchObject({ pending: 1, delivered: 0 });
+    expect(await forwarder.stats()).toMatchObject({ pending: 1, delivered: 0 });
 
     // the hub is refused until the city's subscriber listens, so that the alert cannot pass before it does
     let admit = false;
@@ -76,12 +76,12 @@ describe('the MQTT bridge', () => {
     const received: Alert[] = [];
     subscriber.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString('utf8')) as Alert));
     await subscriber.subscribeAsync('wardwatch/alerts', { qos: 1 });
-    expect(forwarder.stats().delivered).toBe(0);
+    expect((await forwarder.stats()).delivered).toBe(0);
     admit = true;
 
-    await waitFor('the PUBACK', () => forwarder.stats().delivered === 1);
+    await waitFor('the PUBACK', async () => (await forwarder.stats()).delivered === 1);
     await waitFor('the subscriber to see it', () => received.length === 1);
     expect(received[0]).toMatchObject({ key: `${id}:city-mqtt`, incident: { id, label: 'car' }, cause: { kind: 'rule', rules: ['all'] } });
-    expect(forwarder.stats()).toMatchObject({ pending: 0, dead: 0 });
+    expect(await forwarder.stats()).toMatchObject({ pending: 0, dead: 0 });
   });
 });

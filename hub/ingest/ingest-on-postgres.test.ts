@@ -7,18 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAudit } from '../../shared/audit/index.js';
 import { decodeMessage, topics, type Sighting } from '../../shared/contract/index.js';
 import { silentLogger } from '../../shared/log.js';
-import { migrateSql } from '../../shared/sql/migrate.js';
-import { postgresSql } from '../../shared/sql/postgres.js';
 import type { Sql, SqlDatabase } from '../../shared/sql/sql.js';
-import { skipWithoutPostgres, startPostgres, type TestPostgres } from '../../testing/postgres.js';
+import { skipWithoutPostgres } from '../../testing/postgres.js';
+import { postgresIndex, type PostgresIndex } from '../../testing/hub/postgres-index.js';
 import { nextUlid, tempDir } from '../../testing/hub/test-support.js';
 import { RetrievalStore } from '../retrieval/store.js';
-import { hubPgMigrations } from '../store/schema-pg.js';
 import { openHubStore, type HubStore } from '../store/store.js';
 import { IndexWriter, type BatchItem, type IndexFiles } from './index-writer.js';
 
 const noPostgres = skipWithoutPostgres('hub/ingest/ingest-on-postgres.test.ts');
-let server: TestPostgres | undefined;
+let index: PostgresIndex | undefined;
 let pg: SqlDatabase;
 let lite: HubStore;
 const T0 = Date.parse('2026-12-01T01:00:00Z');
@@ -97,8 +95,9 @@ async function ingestInto(sql: Sql, files: IndexFiles, db: HubStore['db']): Prom
     await t.run('INSERT INTO wards (id, name) VALUES (?, ?)', ['duc-nhuan', 'Phường Đức Nhuận']);
     for (const b of ['dn-1', 'dn-2']) await t.run('INSERT INTO boxes (id, ward, name) VALUES (?, ?, ?)', [b, 'duc-nhuan', b]);
   });
+  // the audit rows ingest writes go through the batch's transaction (recordIn): its own db is not used here
   const audit = createAudit(db);
-  const writer = new IndexWriter({ store: files, retrievals: new RetrievalStore(db, audit), wardOf: () => 'duc-nhuan', logger: silentLogger(), clock: () => T0 + 60_000 });
+  const writer = new IndexWriter({ store: files, retrievals: new RetrievalStore(sql, audit), wardOf: () => 'duc-nhuan', logger: silentLogger(), clock: () => T0 + 60_000 });
   for (const batch of BATCHES) {
     const { outcomes, complete } = await writer.applyBatch(batch);
     expect(outcomes.every((o) => o.ok)).toBe(true);
@@ -110,15 +109,13 @@ async function ingestInto(sql: Sql, files: IndexFiles, db: HubStore['db']): Prom
 beforeAll(async () => {
   lite = openHubStore(tempDir('ww-ingest-lite-'));
   if (noPostgres) return;
-  server = await startPostgres();
-  pg = postgresSql({ connection: await server.createDatabase() });
-  await migrateSql(pg, hubPgMigrations);
+  index = await postgresIndex();
+  pg = index.sql;
 }, 60_000);
 
 afterAll(async () => {
   lite?.close();
-  await pg?.close();
-  await server?.close();
+  await index?.close();
 });
 
 describe.skipIf(noPostgres)('ingest on PostgreSQL', () => {

@@ -21,11 +21,11 @@ export interface LiveRelaysOptions {
   publish: (box: string, name: 'live', payload: LiveCommand) => Promise<void>;
   /** what the hub knows of wards, their boxes and cameras (their status topics) */
   wards: {
-    wardKnown(ward: string): boolean;
-    cameraKnown(ward: string, camera: string): boolean;
+    wardKnown(ward: string): Promise<boolean>;
+    cameraKnown(ward: string, camera: string): Promise<boolean>;
     /** the box that records the camera */
-    boxOf(ward: string, camera: string): string;
-    cameraOnline(ward: string, camera: string): boolean;
+    boxOf(ward: string, camera: string): Promise<string>;
+    cameraOnline(ward: string, camera: string): Promise<boolean>;
   };
   maxRelaysPerWard: number;
   lingerMs: number;
@@ -81,10 +81,14 @@ export class LiveRelays {
 
   /** Checks, audits and opens a relay, then sends cmd/live to the ward; refusals name the field. */
   async open(r: LiveRequest): Promise<{ ok: true; relayId: string } | Extract<LiveCheck, { ok: false }>> {
+    const wardKnown = await this.wards.wardKnown(r.ward);
+    const cameraKnown = await this.wards.cameraKnown(r.ward, r.camera);
+    const wardOnline = await this.wards.cameraOnline(r.ward, r.camera);
+    // counted after the reads, with nothing awaited before the relay is added: the limit holds
     const check = checkLive({
-      wardKnown: this.wards.wardKnown(r.ward),
-      cameraKnown: this.wards.cameraKnown(r.ward, r.camera),
-      wardOnline: this.wards.cameraOnline(r.ward, r.camera),
+      wardKnown,
+      cameraKnown,
+      wardOnline,
       openForWard: [...this.relays.values()].filter((x) => x.info.ward === r.ward).length,
       maxRelaysPerWard: this.maxRelaysPerWard,
     });
@@ -98,7 +102,7 @@ export class LiveRelays {
     this.audit.record({ actor: r.by, action: 'live.view', target: relayId, ip: r.ip, detail: { ward: r.ward, camera: r.camera, stream: r.stream, via: 'hub' } });
     const cmd: LiveCommand = { msgId: ulid(this.clock()), relayId, camera: r.camera, stream: r.stream, url: relayUrl(this.publicUrl ?? r.origin, relayId), token, requestedBy: r.by };
     try {
-      await this.publish(this.wards.boxOf(r.ward, r.camera), 'live', cmd);
+      await this.publish(await this.wards.boxOf(r.ward, r.camera), 'live', cmd);
     } catch (err) {
       relay.end('stopped');
       this.log.error({ err, relayId }, 'cmd/live could not be published');

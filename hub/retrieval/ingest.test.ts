@@ -13,12 +13,12 @@ let ingest: Ingest;
 let retrievals: RetrievalStore;
 const REQ = nextUlid();
 
-beforeEach(() => {
+beforeEach(async () => {
   store = openHubStore(tempDir());
   store.syncWards([{ id: 'p01', name: 'P1' }, { id: 'p02', name: 'P2' }]);
   retrievals = retrievalStore(store);
   ingest = createIngest({ store, retrievals, wardOf: (box) => box, logger: silentLogger() });
-  retrievals.create({ id: REQ, ward: 'p01', camera: 'cam-1', from: 1000, to: 61_000, requestedBy: 'lan' }, 1);
+  await retrievals.create(store.sql, { id: REQ, ward: 'p01', camera: 'cam-1', from: 1000, to: 61_000, requestedBy: 'lan' }, 1);
 });
 
 afterEach(async () => {
@@ -32,20 +32,20 @@ const status = (ward: string, body: Record<string, unknown>, msgId = nextUlid())
 describe('retrieval statuses at ingest', () => {
   it('moves a request on, ignores a repeated or late answer, and keeps the reason of a failure', async () => {
     await status('p01', { state: 'cutting' });
-    expect(retrievals.view(REQ)!.state).toBe('cutting');
+    expect((await retrievals.view(REQ))!.state).toBe('cutting');
     const sent = nextUlid();
     await status('p01', { state: 'sent', bytes: 5000 }, sent);
     await status('p01', { state: 'sent', bytes: 9999 }, sent); // same msgId: a resend
     await status('p01', { state: 'cutting' }); // late: changes nothing
-    expect(retrievals.view(REQ)).toMatchObject({ state: 'transferring', bytes: 5000 });
+    expect(await retrievals.view(REQ)).toMatchObject({ state: 'transferring', bytes: 5000 });
     expect(ingest.stats().duplicates).toBe(1);
   });
 
   it('keeps a failure with its reason', async () => {
     await status('p01', { state: 'failed', reason: 'no recording of camera cam-1 between …' });
-    expect(retrievals.view(REQ)).toMatchObject({ state: 'failed', reason: 'no recording of camera cam-1 between …' });
+    expect(await retrievals.view(REQ)).toMatchObject({ state: 'failed', reason: 'no recording of camera cam-1 between …' });
     await status('p01', { state: 'sent', bytes: 10 });
-    expect(retrievals.view(REQ)!.state).toBe('failed');
+    expect((await retrievals.view(REQ))!.state).toBe('failed');
   });
 
   it('refuses an answer from another ward, for an unknown request, and a retrieved clip nobody asked for', async () => {
@@ -55,7 +55,7 @@ describe('retrieval statuses at ingest', () => {
     const manifest = { msgId: nextUlid(), eventId: other, requestId: other, camera: 'cam-1', contentType: 'video/mp4', bytes: 2048, sha256: 'a'.repeat(64), chunkBytes: 1024, chunks: 2, start: 1, end: 2 };
     await ingest.handle({ topic: topics.clipManifest('p01', other), payload: Buffer.from(JSON.stringify(manifest)) }, { box: 'p01' });
     expect(ingest.stats().invalid).toEqual({ 'foreign-event': 1, 'unknown-request': 2 });
-    expect(retrievals.view(REQ)!.state).toBe('requested');
+    expect((await retrievals.view(REQ))!.state).toBe('requested');
     expect(store.db.prepare('SELECT count(*) FROM clip_transfers').pluck().get()).toBe(0);
   });
 });

@@ -29,7 +29,7 @@ beforeEach(() => {
   store.syncWards([{ id: 'p01', name: 'P1' }]);
   store.db.prepare("INSERT INTO camera_status (ward, camera, state, status, at, updated_at) VALUES ('p01', 'cam-1', 'recording', '{}', 1, 1)").run();
   audit = createAudit(store.db, { clock: () => now });
-  const table = new RetrievalStore(store.db, audit);
+  const table = new RetrievalStore(store.sql, audit);
   ingest = createIngest({ store, retrievals: table, wardOf: (box) => box, logger: silentLogger(), clock: () => now });
   published.length = 0;
   retrievals = new Retrievals({
@@ -64,9 +64,9 @@ async function sendClip(requestId: string, bytes: Buffer): Promise<void> {
   }
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!(await check())) throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('cancelling a retrieval', () => {
@@ -75,37 +75,37 @@ describe('cancelling a retrieval', () => {
     const refused = await retrievals.request({ ward: 'p01', camera: 'cam-1', from: now - 120_000, to: now - 60_000, by: 'lan', ip: null });
     expect(refused).toMatchObject({ ok: false, status: 429 });
 
-    expect(retrievals.cancel(id, 'minh', '10.0.0.7')).toMatchObject({ ok: true, retrieval: { id, state: 'cancelled', reason: 'cancelled by minh' } });
+    expect(await retrievals.cancel(id, 'minh', '10.0.0.7')).toMatchObject({ ok: true, retrieval: { id, state: 'cancelled', reason: 'cancelled by minh' } });
     expect(audit.list({ target: id }).map((r) => [r.action, r.actor, r.ip])).toEqual([
       ['retrieve.cancel', 'minh', '10.0.0.7'],
       ['retrieve.request', 'lan', '10.0.0.5'],
     ]);
-    expect(retrievals.store.openBy('lan')).toBe(0);
-    expect(retrievals.store.waiting('p01', now + DAY)).toEqual([]);
-    expect(retrievals.cancel(id, 'minh', null)).toMatchObject({ ok: false, status: 409, error: expect.stringContaining('cancelled') });
-    expect(retrievals.cancel(nextUlid(), 'minh', null)).toMatchObject({ ok: false, status: 404 });
+    expect(await retrievals.store.openBy('lan')).toBe(0);
+    expect(await retrievals.store.waiting('p01', now + DAY)).toEqual([]);
+    expect(await retrievals.cancel(id, 'minh', null)).toMatchObject({ ok: false, status: 409, error: expect.stringContaining('cancelled') });
+    expect(await retrievals.cancel(nextUlid(), 'minh', null)).toMatchObject({ ok: false, status: 404 });
 
     // the ward's late answers change nothing
     await ingest.handle({ topic: topics.retrievals('p01'), payload: Buffer.from(JSON.stringify({ msgId: nextUlid(), requestId: id, state: 'cutting' })) }, { box: 'p01' });
-    expect(retrievals.store.view(id)!.state).toBe('cancelled');
+    expect((await retrievals.store.view(id))!.state).toBe('cancelled');
   });
 
   it('removes a clip that arrives after its request was cancelled', async () => {
     const id = await request();
-    retrievals.cancel(id, 'lan', null);
+    await retrievals.cancel(id, 'lan', null);
     await sendClip(id, Buffer.alloc(3000, 7));
     const file = store.resolve(path.join('clips', 'p01', `${id}.mp4`));
     await until('the clip checked', () => store.db.prepare('SELECT state FROM clip_transfers WHERE event_id = ?').pluck().get(id) === 'present');
     expect(existsSync(file)).toBe(false);
-    expect(retrievals.store.get(id)).toMatchObject({ state: 'cancelled', clip_path: null });
+    expect(await retrievals.store.get(id)).toMatchObject({ state: 'cancelled', clip_path: null });
   });
 
   it('keeps a clip that arrives for a request still open', async () => {
     const id = await request();
     await sendClip(id, Buffer.alloc(3000, 7));
-    await until('the clip ready', () => retrievals.store.get(id)?.state === 'ready');
-    expect(existsSync(store.resolve(retrievals.store.get(id)!.clip_path!))).toBe(true);
-    expect(retrievals.cancel(id, 'lan', null)).toMatchObject({ ok: false, status: 409, error: expect.stringContaining('ready') });
+    await until('the clip ready', async () => (await retrievals.store.get(id))?.state === 'ready');
+    expect(existsSync(store.resolve((await retrievals.store.get(id))!.clip_path!))).toBe(true);
+    expect(await retrievals.cancel(id, 'lan', null)).toMatchObject({ ok: false, status: 409, error: expect.stringContaining('ready') });
   });
 });
 
@@ -118,33 +118,33 @@ describe('telling the ward about a cancel', () => {
     const a = await request('lan');
     const b = await request('minh');
     expect(published).toEqual([`retrieve:${a}`, `retrieve:${b}`]);
-    expect(retrievals.store.view(a)!.state).toBe('sent-to-ward');
+    expect((await retrievals.store.view(a))!.state).toBe('sent-to-ward');
 
-    retrievals.cancel(a, 'lan', null);
+    await retrievals.cancel(a, 'lan', null);
     await until('the cancel published', () => published.length === 3);
     expect(published[2]).toBe(`retrieve-cancel:${a}`);
-    expect(retrievals.store.get(a)!.cancel_pending).toBe(0);
+    expect((await retrievals.store.get(a))!.cancel_pending).toBe(0);
 
     wardState('offline');
-    retrievals.cancel(b, 'minh', null);
+    await retrievals.cancel(b, 'minh', null);
     await until('the cancel tried', () => published.length === 4);
-    expect(retrievals.store.get(b)!.cancel_pending).toBe(1); // the ward was not there to get it
+    expect((await retrievals.store.get(b))!.cancel_pending).toBe(1); // the ward was not there to get it
     wardState('online');
     now += 30_000;
-    retrievals.boxesOnline(['p01']);
+    await retrievals.boxesOnline(['p01']);
     await until('the cancel sent again', () => published.length === 5);
     expect(published[4]).toBe(`retrieve-cancel:${b}`);
-    expect(retrievals.store.get(b)!.cancel_pending).toBe(0);
+    expect((await retrievals.store.get(b))!.cancel_pending).toBe(0);
     now += 30_000;
-    retrievals.boxesOnline(['p01']);
+    await retrievals.boxesOnline(['p01']);
     await new Promise((r) => setTimeout(r, 50));
     expect(published).toHaveLength(5); // nothing more to say
   });
 
   it('sends no cancel for a request the ward never had', async () => {
     const id = await request(); // the ward is offline: `requested`
-    retrievals.cancel(id, 'lan', null);
-    retrievals.boxesOnline(['p01']);
+    await retrievals.cancel(id, 'lan', null);
+    await retrievals.boxesOnline(['p01']);
     await new Promise((r) => setTimeout(r, 50));
     expect(published).toEqual([`retrieve:${id}`]);
   });
@@ -160,17 +160,17 @@ describe('retention of retrieved clips', () => {
       writeFileSync(store.resolve(rel), 'mp4');
       await retrievals.store.clipPresent(store.sql, id, 'p01', rel, 'ab'.repeat(32), id === old ? now - 91 * DAY : now - 89 * DAY);
     }
-    expect(retrievals.applyRetention(store, 90)).toBe(1);
-    expect(retrievals.store.get(old)).toMatchObject({ state: 'expired', clip_path: null });
+    expect(await retrievals.applyRetention(store, 90)).toBe(1);
+    expect(await retrievals.store.get(old)).toMatchObject({ state: 'expired', clip_path: null });
     expect(existsSync(store.resolve(path.join('clips', 'p01', `${old}.mp4`)))).toBe(false);
-    expect(retrievals.store.get(young)!.state).toBe('ready');
-    expect(existsSync(store.resolve(retrievals.store.get(young)!.clip_path!))).toBe(true);
-    expect(retrievals.applyRetention(store, 90)).toBe(0);
+    expect((await retrievals.store.get(young))!.state).toBe('ready');
+    expect(existsSync(store.resolve((await retrievals.store.get(young))!.clip_path!))).toBe(true);
+    expect(await retrievals.applyRetention(store, 90)).toBe(0);
   });
 });
 
 describe('the migration to cancelled and expired retrievals', () => {
-  it('keeps every retrieval and forward row of a hub db made before it', () => {
+  it('keeps every retrieval and forward row of a hub db made before it', async () => {
     const root = tempDir();
     // migrations 1–6 (list positions 0–5): the hub as it was before migration 7 (cancelled and expired retrievals)
     const before = 6;
@@ -182,9 +182,9 @@ describe('the migration to cancelled and expired retrievals', () => {
     db.close();
 
     const migrated = openHubStore(root);
-    const r = new RetrievalStore(migrated.db);
-    expect(r.get('01KAXG4Z7M5P2V8N3Q6R9T0W1Y')).toMatchObject({ state: 'sent-to-ward', requested_by: 'lan', created_at: 3 });
-    expect(r.cancel('01KAXG4Z7M5P2V8N3Q6R9T0W1Y', 'cancelled by lan', 5)).toBe(true);
+    const r = new RetrievalStore(migrated.sql);
+    expect(await r.get('01KAXG4Z7M5P2V8N3Q6R9T0W1Y')).toMatchObject({ state: 'sent-to-ward', requested_by: 'lan', created_at: 3 });
+    expect(await r.cancel(migrated.sql, '01KAXG4Z7M5P2V8N3Q6R9T0W1Y', 'cancelled by lan', 5)).toBe(true);
     expect(migrated.db.prepare('SELECT subject FROM forward_dead').pluck().all()).toEqual(['incident']);
     migrated.close();
   });

@@ -8,7 +8,7 @@ import type { RetrieveCancelCommand, RetrieveCommand } from '../../shared/contra
 import type { Logger } from '../../shared/log.js';
 import type { HubStore } from '../store/store.js';
 import { checkRequest, isOpen, type RequestCheck } from './policy.js';
-import type { RetrievalStore, RetrievalView } from './store.js';
+import type { RetrievalRow, RetrievalStore, RetrievalView } from './store.js';
 
 const ulid = monotonicFactory();
 
@@ -68,25 +68,26 @@ export class Retrievals {
     const store = this.retrievalStore;
     const now = this.clock();
     const id = ulid(now);
-    const check = store.db.transaction(() => {
+    // one transaction: the limit is checked against the rows it stores beside (retried whole on PostgreSQL)
+    const check = await store.sql.tx(async (t) => {
       const c = checkRequest({
         from: r.from,
         to: r.to,
         now,
-        wardKnown: store.wardKnown(r.ward),
-        cameraKnown: store.cameraKnown(r.ward, r.camera),
-        openByOperator: store.openBy(r.by),
+        wardKnown: await store.wardKnown(r.ward, t),
+        cameraKnown: await store.cameraKnown(r.ward, r.camera, t),
+        openByOperator: await store.openBy(r.by, t),
         ...this.limits,
       });
       if (!c.ok) return c;
-      store.create({ id, ward: r.ward, camera: r.camera, from: r.from, to: r.to, requestedBy: r.by }, now);
+      await store.create(t, { id, ward: r.ward, camera: r.camera, from: r.from, to: r.to, requestedBy: r.by }, now);
       // in the same transaction: no request reaches a ward unaudited
-      this.audit.record({ actor: r.by, action: 'retrieve.request', target: id, ip: r.ip, detail: { ward: r.ward, camera: r.camera, from: r.from, to: r.to } });
+      await this.audit.recordIn(t, { actor: r.by, action: 'retrieve.request', target: id, ip: r.ip, detail: { ward: r.ward, camera: r.camera, from: r.from, to: r.to } });
       return c;
-    })();
+    });
     if (!check.ok) return check;
     await this.publish(id);
-    return { ok: true, retrieval: store.view(id)! };
+    return { ok: true, retrieval: (await store.view(id))! };
   }
 
   /**
@@ -94,37 +95,38 @@ export class Retrievals {
    * it is sent `cmd/retrieve-cancel` (now, or when it is next online) and drops what it has not sent yet; a clip
    * that arrives all the same is removed at the hub. Audited in the same transaction.
    */
-  cancel(id: string, by: string, ip: string | null): { ok: true; retrieval: RetrievalView } | { ok: false; status: 404 | 409; error: string } {
+  async cancel(id: string, by: string, ip: string | null): Promise<{ ok: true; retrieval: RetrievalView } | { ok: false; status: 404 | 409; error: string }> {
     const store = this.retrievalStore;
     const now = this.clock();
-    const result = store.db.transaction(() => {
-      const row = store.get(id);
+    const result = await store.sql.tx(async (t) => {
+      const row = await store.get(id, t);
       if (!row) return { ok: false as const, status: 404 as const, error: 'no such retrieval' };
-      if (!isOpen(row.state) || !store.cancel(id, `cancelled by ${by}`, now)) {
-        return { ok: false as const, status: 409 as const, error: `the retrieval is ${store.view(id)!.state}: only a request still on its way can be cancelled` };
+      if (!isOpen(row.state) || !(await store.cancel(t, id, `cancelled by ${by}`, now))) {
+        return { ok: false as const, status: 409 as const, error: `the retrieval is ${(await store.view(id, t))!.state}: only a request still on its way can be cancelled` };
       }
-      this.audit.record({ actor: by, action: 'retrieve.cancel', target: id, ip, detail: { ward: row.ward, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by } });
+      await this.audit.recordIn(t, { actor: by, action: 'retrieve.cancel', target: id, ip, detail: { ward: row.ward, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by } });
       return { ok: true as const };
-    })();
+    });
     if (!result.ok) return result;
     this.log.info({ requestId: id, by }, `retrieval ${id} cancelled by ${by}`);
     void this.publishCancel(id, by);
-    return { ok: true, retrieval: store.view(id)! };
+    return { ok: true, retrieval: (await store.view(id))! };
   }
 
   /**
    * Retention for retrieved clips: those at the hub for longer than `clipDays` (hub.yaml retention.clipDays, as
    * for event clips) are removed; the request stays, `expired`. Rows first, files after the commit.
    */
-  applyRetention(hub: Pick<HubStore, 'resolve'>, clipDays: number): number {
+  async applyRetention(hub: Pick<HubStore, 'resolve'>, clipDays: number): Promise<number> {
     const store = this.retrievalStore;
     const now = this.clock();
-    const files: string[] = [];
-    store.db.transaction(() => {
-      for (const row of store.readyBefore(now - clipDays * 86_400_000, 10_000)) {
-        if (store.expire(row.id, now) && row.clip_path) files.push(row.clip_path);
+    const files = await store.sql.tx(async (t) => {
+      const removed: string[] = [];
+      for (const row of await store.readyBefore(t, now - clipDays * 86_400_000, 10_000)) {
+        if ((await store.expire(t, row.id, now)) && row.clip_path) removed.push(row.clip_path);
       }
-    })();
+      return removed;
+    });
     for (const f of files) {
       try {
         rmSync(hub.resolve(f), { force: true });
@@ -136,44 +138,58 @@ export class Retrievals {
     return files.length;
   }
 
-  /** Wards that just said "online": send them what they have not answered. Never throws. */
-  boxesOnline(boxes: readonly string[]): void {
+  /** Wards that just said "online": send them what they have not answered. Never throws (failures are logged). */
+  async boxesOnline(boxes: readonly string[]): Promise<void> {
     const before = this.clock() - REPUBLISH_AFTER_MS;
     const store = this.retrievalStore;
     for (const box of boxes) {
-      const ward = store.wardOfBox(box);
-      if (ward === undefined) continue;
-      const ours = (row: { ward: string; camera: string }) => store.boxOf(row.ward, row.camera) === box;
-      for (const row of store.waiting(ward, before).filter(ours)) void this.publish(row.id);
-      for (const row of store.cancelsToSend(ward, before).filter(ours)) void this.publishCancel(row.id, null);
+      try {
+        const ward = await store.wardOfBox(box);
+        if (ward === undefined) continue;
+        const ours = async (rows: RetrievalRow[]) => {
+          const kept: RetrievalRow[] = [];
+          for (const row of rows) if ((await store.boxOf(row.ward, row.camera)) === box) kept.push(row);
+          return kept;
+        };
+        for (const row of await ours(await store.waiting(ward, before))) void this.publish(row.id);
+        for (const row of await ours(await store.cancelsToSend(ward, before))) void this.publishCancel(row.id, null);
+      } catch (err) {
+        this.log.warn({ err, box }, 'the requests waiting for a box that came online could not be read; they go when it is next online');
+      }
     }
   }
 
+  /** Sends a cancelled request's cmd/retrieve-cancel. Never throws. */
   private async publishCancel(id: string, by: string | null): Promise<void> {
-    const row = this.retrievalStore.get(id);
-    if (!row?.cancel_pending) return;
-    const cancelledBy = by ?? row.reason?.replace(/^cancelled by /, '') ?? 'operator';
+    const store = this.retrievalStore;
+    let row: RetrievalRow | undefined;
     try {
-      await this.publishCommand(this.retrievalStore.boxOf(row.ward, row.camera), 'retrieve-cancel', { msgId: ulid(this.clock()), requestId: row.id, cancelledBy });
-      const online = this.retrievalStore.cameraOnline(row.ward, row.camera);
-      this.retrievalStore.cancelPublished(row.id, online, this.clock());
+      row = await store.get(id);
+      if (!row?.cancel_pending) return;
+      const cancelledBy = by ?? row.reason?.replace(/^cancelled by /, '') ?? 'operator';
+      await this.publishCommand(await store.boxOf(row.ward, row.camera), 'retrieve-cancel', { msgId: ulid(this.clock()), requestId: row.id, cancelledBy });
+      const online = await store.cameraOnline(row.ward, row.camera);
+      await store.cancelPublished(row.id, online, this.clock());
       this.log.info({ ward: row.ward, requestId: row.id, online }, online ? 'retrieve-cancel sent to the ward' : 'retrieve-cancel kept for the ward: it is offline');
     } catch (err) {
-      this.log.warn({ err, ward: row.ward, requestId: row.id }, 'retrieve-cancel could not be published; it goes again when the ward is online');
+      this.log.warn({ err, ward: row?.ward, requestId: id }, 'retrieve-cancel could not be published; it goes again when the ward is online');
     }
   }
 
+  /** Sends a stored request's cmd/retrieve. Never throws. */
   private async publish(id: string): Promise<void> {
-    const row = this.retrievalStore.get(id);
-    if (!row) return;
-    const command: RetrieveCommand = { msgId: ulid(this.clock()), requestId: row.id, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by };
+    const store = this.retrievalStore;
+    let row: RetrievalRow | undefined;
     try {
-      await this.publishCommand(this.retrievalStore.boxOf(row.ward, row.camera), 'retrieve', command);
-      const online = this.retrievalStore.cameraOnline(row.ward, row.camera);
-      this.retrievalStore.published(row.id, online, this.clock());
+      row = await store.get(id);
+      if (!row) return;
+      const command: RetrieveCommand = { msgId: ulid(this.clock()), requestId: row.id, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: row.requested_by };
+      await this.publishCommand(await store.boxOf(row.ward, row.camera), 'retrieve', command);
+      const online = await store.cameraOnline(row.ward, row.camera);
+      await store.published(row.id, online, this.clock());
       this.log.info({ ward: row.ward, requestId: row.id, online }, online ? 'retrieve sent to the ward' : 'retrieve kept for the ward: it is offline');
     } catch (err) {
-      this.log.warn({ err, ward: row.ward, requestId: row.id }, 'retrieve could not be published; it goes again when the ward is online');
+      this.log.warn({ err, ward: row?.ward, requestId: id }, 'retrieve could not be published; it goes again when the ward is online');
     }
   }
 }

@@ -2,7 +2,6 @@
 import type { Sql } from '../../shared/sql/sql.js';
 import type { Audit } from '../../shared/audit/index.js';
 import type { RetrievalStatus } from '../../shared/contract/index.js';
-import type { Db } from '../../shared/db.js';
 import { Invalid } from '../store/invalid.js';
 import { afterWardStatus, OPEN_STATES, viewState, type RetrievalState, type TransferProgress } from './policy.js';
 import type { StoredRetrievalState } from '../store/retrieval-schema.js';
@@ -88,102 +87,99 @@ const OPEN_LIST = OPEN_STATES.map((s) => `'${s}'`).join(', ');
 /** A request's row, read through the caller's transaction. */
 const rowIn = (t: Sql, id: string) => t.get<RetrievalRow>('SELECT * FROM retrievals WHERE id = ?', [id]);
 
+/**
+ * The statements of the retrievals table, on the async SQL interface. Methods that only run inside a caller's
+ * transaction take its handle `t` first; reads that may run inside one (a request's checks, a cancel) take it last,
+ * `on`, and otherwise run on the store's own handle.
+ */
 export class RetrievalStore {
-  private readonly s;
-
   /**
-   * `audit`: where the ends of requests that come from a ward (ready, failed) are recorded, as `retrieve.result`
-   * by actor `ward:<id>`, in the caller's transaction (ingest's); readers of the table pass none.
+   * `sql`: the hub index (`store.sql`). `audit`: where the ends of requests that come from a ward (ready, failed)
+   * are recorded, as `retrieve.result` by actor `ward:<id>`, in the caller's transaction (ingest's); readers of the
+   * table pass none.
    */
   constructor(
-    readonly db: Db,
+    readonly sql: Sql,
     private readonly audit?: Audit,
-  ) {
-    this.s = {
-      insert: db.prepare(`INSERT INTO retrievals (id, ward, camera, from_ms, to_ms, requested_by, state, created_at, updated_at)
-        VALUES (@id, @ward, @camera, @from, @to, @requestedBy, 'requested', @now, @now)`),
-      get: db.prepare<[string], RetrievalRow>('SELECT * FROM retrievals WHERE id = ?'),
-      view: db.prepare<[string], Joined>(`${SELECT} WHERE r.id = ?`),
-      list: db.prepare<[number, number], Joined>(`${SELECT} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`),
-      openBy: db.prepare(`SELECT count(*) FROM retrievals WHERE requested_by = ? AND state IN (${OPEN_LIST})`).pluck(),
-      // what the operator page lists (/api/wards): cameras seen in events or statuses
-      camera: db.prepare('SELECT 1 FROM cameras WHERE ward = @ward AND camera = @camera UNION ALL SELECT 1 FROM camera_status WHERE ward = @ward AND camera = @camera').pluck(),
-      ward: db.prepare('SELECT 1 FROM wards WHERE id = ?').pluck(),
-      boxOnline: db.prepare("SELECT 1 FROM box_status WHERE box_id = ? AND state = 'online'").pluck(),
-      boxOfCamera: db.prepare<[string, string], { box_id: string | null }>('SELECT box_id FROM cameras WHERE ward = ? AND camera = ?'),
-      wardOfBox: db.prepare<[string], { ward: string }>('SELECT ward FROM boxes WHERE id = ?'),
-      waiting: db.prepare<[string, number], RetrievalRow>(`SELECT * FROM retrievals WHERE ward = ? AND state IN ('requested', 'sent-to-ward')
-        AND (last_published_at IS NULL OR last_published_at < ?) ORDER BY created_at LIMIT 100`),
-      // sent to an offline ward, it counts as not sent: the ward's next "online" sends it at once
-      published: db.prepare(`UPDATE retrievals SET publishes = publishes + 1, updated_at = @now,
-        last_published_at = CASE WHEN @online = 1 THEN @now ELSE last_published_at END,
-        state = CASE WHEN state = 'requested' AND @online = 1 THEN 'sent-to-ward' ELSE state END WHERE id = @id`),
-      // a request the ward never had (still `requested`) needs no cancel sent after it
-      cancel: db.prepare("UPDATE retrievals SET state = 'cancelled', reason = ?, updated_at = ?, cancel_pending = (state != 'requested') WHERE id = ? AND state IN (" + OPEN_LIST + ')'),
-      cancelsFor: db.prepare<[string, number], RetrievalRow>('SELECT * FROM retrievals WHERE ward = ? AND cancel_pending = 1 AND (last_published_at IS NULL OR last_published_at < ?) ORDER BY updated_at LIMIT 100'),
-      cancelSent: db.prepare('UPDATE retrievals SET cancel_pending = 0, last_published_at = ? WHERE id = ?'),
-      cancelTried: db.prepare('UPDATE retrievals SET last_published_at = ? WHERE id = ?'),
-      oldReady: db.prepare<[number, number], RetrievalRow>("SELECT * FROM retrievals WHERE state = 'ready' AND updated_at < ? ORDER BY updated_at LIMIT ?"),
-      expire: db.prepare("UPDATE retrievals SET state = 'expired', clip_path = NULL, updated_at = ? WHERE id = ? AND state = 'ready'"),
-    };
+  ) {}
+
+  /** Stores a new request, inside the caller's transaction `t`. */
+  async create(t: Sql, r: { id: string; ward: string; camera: string; from: number; to: number; requestedBy: string }, now: number): Promise<void> {
+    await t.run(
+      `INSERT INTO retrievals (id, ward, camera, from_ms, to_ms, requested_by, state, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?)`,
+      [r.id, r.ward, r.camera, r.from, r.to, r.requestedBy, now, now],
+    );
   }
 
-  create(r: { id: string; ward: string; camera: string; from: number; to: number; requestedBy: string }, now: number): void {
-    this.s.insert.run({ ...r, now });
+  get(id: string, on: Sql = this.sql): Promise<RetrievalRow | undefined> {
+    return rowIn(on, id);
   }
 
-  get(id: string): RetrievalRow | undefined {
-    return this.s.get.get(id);
-  }
-
-  view(id: string): RetrievalView | undefined {
-    const row = this.s.view.get(id);
+  async view(id: string, on: Sql = this.sql): Promise<RetrievalView | undefined> {
+    const row = await on.get<Joined>(`${SELECT} WHERE r.id = ?`, [id]);
     return row && toView(row);
   }
 
-  list(limit: number, offset: number): RetrievalView[] {
-    return this.s.list.all(limit, offset).map(toView);
+  async list(limit: number, offset: number): Promise<RetrievalView[]> {
+    return (await this.sql.all<Joined>(`${SELECT} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`, [limit, offset])).map(toView);
   }
 
-  openBy(operator: string): number {
-    return this.s.openBy.get(operator) as number;
+  /** The operator's requests still open: what counts against remoteAccess.maxOpenPerOperator. */
+  async openBy(operator: string, on: Sql = this.sql): Promise<number> {
+    const row = await on.get<{ n: number }>(`SELECT count(*) AS n FROM retrievals WHERE requested_by = ? AND state IN (${OPEN_LIST})`, [operator]);
+    return row!.n;
   }
 
-  wardKnown(ward: string): boolean {
-    return this.s.ward.get(ward) !== undefined;
+  async wardKnown(ward: string, on: Sql = this.sql): Promise<boolean> {
+    return (await on.get('SELECT 1 AS one FROM wards WHERE id = ?', [ward])) !== undefined;
   }
 
-  cameraKnown(ward: string, camera: string): boolean {
-    return this.s.camera.get({ ward, camera }) !== undefined;
+  /** what the operator page lists (/api/wards): cameras seen in events or statuses */
+  async cameraKnown(ward: string, camera: string, on: Sql = this.sql): Promise<boolean> {
+    const seen = await on.get('SELECT 1 AS one FROM cameras WHERE ward = ? AND camera = ? UNION ALL SELECT 1 FROM camera_status WHERE ward = ? AND camera = ?', [ward, camera, ward, camera]);
+    return seen !== undefined;
   }
 
   /** the box that records this camera (the one that sends its data); a camera never heard of: the ward's own box */
-  boxOf(ward: string, camera: string): string {
-    return this.s.boxOfCamera.get(ward, camera)?.box_id ?? ward;
+  async boxOf(ward: string, camera: string): Promise<string> {
+    const row = await this.sql.get<{ box_id: string | null }>('SELECT box_id FROM cameras WHERE ward = ? AND camera = ?', [ward, camera]);
+    return row?.box_id ?? ward;
   }
 
   /** whether a box's last status says it is online */
-  boxOnline(box: string): boolean {
-    return this.s.boxOnline.get(box) !== undefined;
+  async boxOnline(box: string): Promise<boolean> {
+    return (await this.sql.get("SELECT 1 AS one FROM box_status WHERE box_id = ? AND state = 'online'", [box])) !== undefined;
   }
 
   /** whether the box that records this camera says it is online */
-  cameraOnline(ward: string, camera: string): boolean {
-    return this.boxOnline(this.boxOf(ward, camera));
+  async cameraOnline(ward: string, camera: string): Promise<boolean> {
+    return this.boxOnline(await this.boxOf(ward, camera));
   }
 
   /** the ward a box belongs to (hub.yaml, as last synced); undefined: no such box */
-  wardOfBox(box: string): string | undefined {
-    return this.s.wardOfBox.get(box)?.ward;
+  async wardOfBox(box: string): Promise<string | undefined> {
+    return (await this.sql.get<{ ward: string }>('SELECT ward FROM boxes WHERE id = ?', [box]))?.ward;
   }
 
   /** Requests of a ward it has not answered, not published since `publishedBefore`. */
-  waiting(ward: string, publishedBefore: number): RetrievalRow[] {
-    return this.s.waiting.all(ward, publishedBefore);
+  waiting(ward: string, publishedBefore: number): Promise<RetrievalRow[]> {
+    return this.sql.all<RetrievalRow>(
+      `SELECT * FROM retrievals WHERE ward = ? AND state IN ('requested', 'sent-to-ward')
+      AND (last_published_at IS NULL OR last_published_at < ?) ORDER BY created_at LIMIT 100`,
+      [ward, publishedBefore],
+    );
   }
 
-  published(id: string, online: boolean, now: number): void {
-    this.s.published.run({ id, online: online ? 1 : 0, now });
+  /** A cmd/retrieve was published. Sent to an offline ward, it counts as not sent: the ward's next "online" sends it at once. */
+  async published(id: string, online: boolean, now: number): Promise<void> {
+    const on = online ? 1 : 0;
+    await this.sql.run(
+      `UPDATE retrievals SET publishes = publishes + 1, updated_at = ?,
+      last_published_at = CASE WHEN ? = 1 THEN ? ELSE last_published_at END,
+      state = CASE WHEN state = 'requested' AND ? = 1 THEN 'sent-to-ward' ELSE state END WHERE id = ?`,
+      [now, on, now, on, id],
+    );
   }
 
   /** A ward's answer, inside ingest's transaction `t`. Throws `Invalid` for a request it does not own. */
@@ -231,29 +227,40 @@ export class RetrievalStore {
     if (done.changes) await this.ended(t, row!, { state: 'failed', reason });
   }
 
-  /** Ends an open request (no longer counts against the limit, not sent again); false when it was not open. */
-  cancel(id: string, reason: string, now: number): boolean {
-    return this.s.cancel.run(reason, now, id).changes === 1;
+  /**
+   * Ends an open request (no longer counts against the limit, not sent again), inside the caller's transaction `t`;
+   * false when it was not open. A request the ward never had (still `requested`) needs no cancel sent after it.
+   */
+  async cancel(t: Sql, id: string, reason: string, now: number): Promise<boolean> {
+    const done = await t.run(
+      `UPDATE retrievals SET state = 'cancelled', reason = ?, updated_at = ?, cancel_pending = CASE WHEN state = 'requested' THEN 0 ELSE 1 END
+      WHERE id = ? AND state IN (${OPEN_LIST})`,
+      [reason, now, id],
+    );
+    return done.changes === 1;
   }
 
   /** Cancelled requests the ward had, whose cancel it has not been sent since `publishedBefore`. */
-  cancelsToSend(ward: string, publishedBefore: number): RetrievalRow[] {
-    return this.s.cancelsFor.all(ward, publishedBefore);
+  cancelsToSend(ward: string, publishedBefore: number): Promise<RetrievalRow[]> {
+    return this.sql.all<RetrievalRow>(
+      'SELECT * FROM retrievals WHERE ward = ? AND cancel_pending = 1 AND (last_published_at IS NULL OR last_published_at < ?) ORDER BY updated_at LIMIT 100',
+      [ward, publishedBefore],
+    );
   }
 
   /** A cmd/retrieve-cancel was published: done when the ward was online, tried again later otherwise. */
-  cancelPublished(id: string, online: boolean, now: number): void {
-    if (online) this.s.cancelSent.run(now, id);
-    else this.s.cancelTried.run(now, id);
+  async cancelPublished(id: string, online: boolean, now: number): Promise<void> {
+    if (online) await this.sql.run('UPDATE retrievals SET cancel_pending = 0, last_published_at = ? WHERE id = ?', [now, id]);
+    else await this.sql.run('UPDATE retrievals SET last_published_at = ? WHERE id = ?', [now, id]);
   }
 
-  /** Ready clips that arrived before `before`, oldest first: retention's candidates. */
-  readyBefore(before: number, limit: number): RetrievalRow[] {
-    return this.s.oldReady.all(before, limit);
+  /** Ready clips that arrived before `before`, oldest first: retention's candidates, inside its transaction `t`. */
+  readyBefore(t: Sql, before: number, limit: number): Promise<RetrievalRow[]> {
+    return t.all<RetrievalRow>("SELECT * FROM retrievals WHERE state = 'ready' AND updated_at < ? ORDER BY updated_at LIMIT ?", [before, limit]);
   }
 
-  /** Marks a ready clip removed (the caller removes its file after the commit). */
-  expire(id: string, now: number): boolean {
-    return this.s.expire.run(now, id).changes === 1;
+  /** Marks a ready clip removed, inside retention's transaction `t` (the caller removes its file after the commit). */
+  async expire(t: Sql, id: string, now: number): Promise<boolean> {
+    return (await t.run("UPDATE retrievals SET state = 'expired', clip_path = NULL, updated_at = ? WHERE id = ? AND state = 'ready'", [now, id])).changes === 1;
   }
 }

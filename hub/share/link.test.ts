@@ -90,41 +90,41 @@ describe('link key', () => {
 });
 
 describe('resolveSharedClip', () => {
-  it('serves a present clip to a valid link and says why not otherwise', () => {
+  it('serves a present clip to a valid link and says why not otherwise', async () => {
     const store = openHubStore(tempDir());
     const insert = store.db.prepare(`INSERT INTO incidents (id, ward, camera, label, score, top_score, box, zones, start, end, state, last_msg_id,
       clip_state, clip_path, created_at, updated_at) VALUES (?, 'p07', 'cam-01', 'car', 0.9, 0.9, '{}', '[]', 1, 2, 'ended', ?, ?, ?, 1, 1)`);
     const other = '01KAXG4Z7M5P2V8N3Q6R9T0W2A';
     insert.run(id, id, 'present', 'clips/p07/x.mp4');
     insert.run(other, other, 'receiving', null);
-    const recordings = new RetrievalStore(store.db);
+    const recordings = new RetrievalStore(store.sql);
     const link = (i: string, exp = now + hour) => signClipLink(inc(i), exp, key);
-    expect(resolveSharedClip(store, recordings, link(id), now, key)).toMatchObject({ ok: true, subject: inc(id), file: store.resolve('clips/p07/x.mp4') });
-    expect(resolveSharedClip(store, recordings, link(other), now, key)).toMatchObject({ ok: false, status: 503 });
-    expect(resolveSharedClip(store, recordings, link(id, now - 1), now, key)).toMatchObject({ ok: false, status: 410 });
-    expect(resolveSharedClip(store, recordings, link('01KAXG4Z7M5P2V8N3Q6R9T0W3B'), now, key)).toMatchObject({ ok: false, status: 404 });
-    expect(resolveSharedClip(store, recordings, signClipLink(inc(id), now + hour, randomBytes(32)), now, key)).toMatchObject({ ok: false, status: 403 });
+    expect(await resolveSharedClip(store, recordings, link(id), now, key)).toMatchObject({ ok: true, subject: inc(id), file: store.resolve('clips/p07/x.mp4') });
+    expect(await resolveSharedClip(store, recordings, link(other), now, key)).toMatchObject({ ok: false, status: 503 });
+    expect(await resolveSharedClip(store, recordings, link(id, now - 1), now, key)).toMatchObject({ ok: false, status: 410 });
+    expect(await resolveSharedClip(store, recordings, link('01KAXG4Z7M5P2V8N3Q6R9T0W3B'), now, key)).toMatchObject({ ok: false, status: 404 });
+    expect(await resolveSharedClip(store, recordings, signClipLink(inc(id), now + hour, randomBytes(32)), now, key)).toMatchObject({ ok: false, status: 403 });
     // an incident link does not open the recording with the same id, nor the other way round
-    expect(resolveSharedClip(store, recordings, signClipLink(rec(id), now + hour, key), now, key)).toMatchObject({ ok: false, status: 404 });
+    expect(await resolveSharedClip(store, recordings, signClipLink(rec(id), now + hour, key), now, key)).toMatchObject({ ok: false, status: 404 });
   });
 
   it('serves a ready retrieved recording and says why not in every other state', async () => {
     const store = openHubStore(tempDir());
-    const recordings = new RetrievalStore(store.db);
+    const recordings = new RetrievalStore(store.sql);
     const ids = { ready: '01KAXG4Z7M5P2V8N3Q6R9T0W4A', transferring: '01KAXG4Z7M5P2V8N3Q6R9T0W4B', expired: '01KAXG4Z7M5P2V8N3Q6R9T0W4C', cancelled: '01KAXG4Z7M5P2V8N3Q6R9T0W4D', failed: '01KAXG4Z7M5P2V8N3Q6R9T0W4E' };
-    for (const r of Object.values(ids)) recordings.create({ id: r, ward: 'p07', camera: 'cam-01', from: 1, to: 2, requestedBy: 'an' }, now);
+    for (const r of Object.values(ids)) await recordings.create(store.sql, { id: r, ward: 'p07', camera: 'cam-01', from: 1, to: 2, requestedBy: 'an' }, now);
     await recordings.clipPresent(store.sql, ids.ready, 'p07', 'clips/p07/r.mp4', 'ab'.repeat(32), now);
     await recordings.clipPresent(store.sql, ids.expired, 'p07', 'clips/p07/e.mp4', 'ab'.repeat(32), now);
-    recordings.expire(ids.expired, now);
-    recordings.cancel(ids.cancelled, 'cancelled by an', now);
+    await recordings.expire(store.sql, ids.expired, now);
+    await recordings.cancel(store.sql, ids.cancelled, 'cancelled by an', now);
     await recordings.clipFailed(store.sql, ids.failed, 'p07', 'no recording in range', now);
     const link = (i: string) => signClipLink(rec(i), now + hour, key);
-    expect(resolveSharedClip(store, recordings, link(ids.ready), now, key)).toMatchObject({ ok: true, subject: rec(ids.ready), ward: 'p07', camera: 'cam-01', file: store.resolve('clips/p07/r.mp4') });
-    expect(resolveSharedClip(store, recordings, link(ids.transferring), now, key)).toMatchObject({ ok: false, status: 503 });
-    expect(resolveSharedClip(store, recordings, link(ids.expired), now, key)).toMatchObject({ ok: false, status: 410 });
-    expect(resolveSharedClip(store, recordings, link(ids.cancelled), now, key)).toMatchObject({ ok: false, status: 404, reason: expect.stringContaining('cancelled by an') });
-    expect(resolveSharedClip(store, recordings, link(ids.failed), now, key)).toMatchObject({ ok: false, status: 404, reason: expect.stringContaining('no recording in range') });
-    expect(resolveSharedClip(store, recordings, link('01KAXG4Z7M5P2V8N3Q6R9T0W4F'), now, key)).toMatchObject({ ok: false, status: 404 });
+    expect(await resolveSharedClip(store, recordings, link(ids.ready), now, key)).toMatchObject({ ok: true, subject: rec(ids.ready), ward: 'p07', camera: 'cam-01', file: store.resolve('clips/p07/r.mp4') });
+    expect(await resolveSharedClip(store, recordings, link(ids.transferring), now, key)).toMatchObject({ ok: false, status: 503 });
+    expect(await resolveSharedClip(store, recordings, link(ids.expired), now, key)).toMatchObject({ ok: false, status: 410 });
+    expect(await resolveSharedClip(store, recordings, link(ids.cancelled), now, key)).toMatchObject({ ok: false, status: 404, reason: expect.stringContaining('cancelled by an') });
+    expect(await resolveSharedClip(store, recordings, link(ids.failed), now, key)).toMatchObject({ ok: false, status: 404, reason: expect.stringContaining('no recording in range') });
+    expect(await resolveSharedClip(store, recordings, link('01KAXG4Z7M5P2V8N3Q6R9T0W4F'), now, key)).toMatchObject({ ok: false, status: 404 });
     store.close();
   });
 });

@@ -13,12 +13,12 @@ export type SharedClip =
  * clip failed; 503 clip still on its way from the ward (try later). Says nothing about a subject unless the link
  * is authentic.
  */
-export function resolveSharedClip(store: HubStore, recordings: Pick<RetrievalStore, 'get'>, token: string, now: number, key: Buffer): SharedClip {
+export async function resolveSharedClip(store: HubStore, recordings: Pick<RetrievalStore, 'get'>, token: string, now: number, key: Buffer): Promise<SharedClip> {
   const v = verifyClipLink(token, now, key);
   if (!v.ok) return v.reason === 'expired' ? { ok: false, status: 410, reason: 'link expired' } : { ok: false, status: 403, reason: `link ${v.reason}` };
   const { subject, expiresAt } = v;
   if (subject.kind === 'recording') {
-    const r = recordings.get(subject.id);
+    const r = await recordings.get(subject.id);
     if (!r) return { ok: false, status: 404, reason: 'recording no longer kept' };
     switch (r.state) {
       case 'ready':

@@ -1,5 +1,6 @@
-// Carries out the retention plan: deletes incident rows in one transaction, then the files they named; starts the
-// batched prune of sightings and counts (street-prune.ts), which goes on between ingest's transactions.
+// Carries out the retention plan through the async SQL interface: deletes incident rows in one transaction, then the
+// files they named; starts the batched prune of sightings and counts (street-prune.ts), which goes on between ingest's
+// transactions. `runRetention` does it in one hub process at a time (the advisory lock wardwatch:retention).
 import { rmSync } from 'node:fs';
 import type { Logger } from '../../shared/log.js';
 import { chooseRetention, cutoffs, type IncidentCandidate, type RetentionPolicy, type TransferCandidate } from './retention.js';
@@ -49,22 +50,20 @@ interface FileRow {
   clip_path: string | null;
 }
 
-export function applyRetention(store: HubStore, policy: RetentionPolicy, now: number, logger: Logger, streetOptions: StreetPruneOptions = {}): RetentionResult {
-  const { db } = store;
+export async function applyRetention(store: HubStore, policy: RetentionPolicy, now: number, logger: Logger, streetOptions: StreetPruneOptions = {}): Promise<RetentionResult> {
+  const { sql } = store;
   const cut = cutoffs(policy, now);
   // SQL narrows to rows old enough for either rule; the policy decides
-  const rows = db
-    .prepare<[number, number], FileRow>(
-      `SELECT id, start, held, snapshot_path, clip_path FROM incidents
-       WHERE held = 0 AND start < ? AND (start < ? OR snapshot_path IS NOT NULL OR clip_path IS NOT NULL)`,
-    )
-    .all(Math.max(cut.incidents, cut.files), cut.incidents);
-  const transfers = db
-    .prepare<[number], { event_id: string; state: TransferCandidate['state']; updated_at: number; held: number | null; temp_path: string }>(
-      `SELECT t.event_id, t.state, t.updated_at, i.held, t.temp_path FROM clip_transfers t LEFT JOIN incidents i ON i.id = t.event_id
-       WHERE t.updated_at < ?`,
-    )
-    .all(cut.files);
+  const rows = await sql.all<FileRow>(
+    `SELECT id, start, held, snapshot_path, clip_path FROM incidents
+     WHERE held = 0 AND start < ? AND (start < ? OR snapshot_path IS NOT NULL OR clip_path IS NOT NULL)`,
+    [Math.max(cut.incidents, cut.files), cut.incidents],
+  );
+  const transfers = await sql.all<{ event_id: string; state: TransferCandidate['state']; updated_at: number; held: number | null; temp_path: string }>(
+    `SELECT t.event_id, t.state, t.updated_at, i.held, t.temp_path FROM clip_transfers t LEFT JOIN incidents i ON i.id = t.event_id
+     WHERE t.updated_at < ?`,
+    [cut.files],
+  );
 
   const incidents: IncidentCandidate[] = rows.map((r) => ({ id: r.id, start: r.start, held: r.held === 1, hasFiles: r.snapshot_path !== null || r.clip_path !== null }));
   const plan = chooseRetention(
@@ -83,31 +82,29 @@ export function applyRetention(store: HubStore, policy: RetentionPolicy, now: nu
   };
   const transferById = new Map(transfers.map((t) => [t.event_id, t]));
 
-  let seenForgotten = 0;
-  db.transaction(() => {
-    const del = db.prepare('DELETE FROM incidents WHERE id = ? AND held = 0');
-    const delTransfer = db.prepare('DELETE FROM clip_transfers WHERE event_id = ?');
-    const expire = db.prepare(
-      `UPDATE incidents SET snapshot_path = NULL, clip_path = NULL,
-         clip_state = CASE clip_state WHEN 'present' THEN 'expired' ELSE clip_state END, updated_at = ? WHERE id = ? AND held = 0`,
-    );
+  const seenForgotten = await sql.tx(async (t) => {
     for (const id of plan.deleteIncidents) {
-      del.run(id);
-      delTransfer.run(id);
-      collect(id);
+      await t.run('DELETE FROM incidents WHERE id = ? AND held = 0', [id]);
+      await t.run('DELETE FROM clip_transfers WHERE event_id = ?', [id]);
     }
     for (const id of plan.expireFiles) {
-      expire.run(now, id);
-      collect(id);
+      await t.run(
+        `UPDATE incidents SET snapshot_path = NULL, clip_path = NULL,
+           clip_state = CASE clip_state WHEN 'present' THEN 'expired' ELSE clip_state END, updated_at = ? WHERE id = ? AND held = 0`,
+        [now, id],
+      );
     }
-    for (const id of plan.dropTransfers) {
-      delTransfer.run(id);
-      const t = transferById.get(id);
-      // a present transfer's temp file was renamed away already
-      if (t && t.state !== 'present') files.push(t.temp_path);
-    }
-    seenForgotten = db.prepare('DELETE FROM seen_msgs WHERE seen_at < ?').run(plan.forgetSeenBefore).changes;
-  })();
+    for (const id of plan.dropTransfers) await t.run('DELETE FROM clip_transfers WHERE event_id = ?', [id]);
+    return (await t.run('DELETE FROM seen_msgs WHERE seen_at < ?', [plan.forgetSeenBefore])).changes;
+  });
+  // the files the committed plan let go (gathered after the commit: on PostgreSQL the transaction may run twice)
+  for (const id of plan.deleteIncidents) collect(id);
+  for (const id of plan.expireFiles) collect(id);
+  for (const id of plan.dropTransfers) {
+    const t = transferById.get(id);
+    // a present transfer's temp file was renamed away already
+    if (t && t.state !== 'present') files.push(t.temp_path);
+  }
 
   // files after the commit: a crash here leaves an orphan file, never a row pointing at nothing
   let filesRemoved = 0;
@@ -128,4 +125,51 @@ export function applyRetention(store: HubStore, policy: RetentionPolicy, now: nu
   };
   if (result.incidentsDeleted || result.filesExpired || result.transfersDropped) logger.info(result, 'retention');
   return { ...result, street: startStreetPrune(store, cut, logger, streetOptions) };
+}
+
+/** The lock a hub process holds while it runs retention: on one PostgreSQL index of several processes, one runs it. */
+export const RETENTION_LOCK = 'wardwatch:retention';
+
+export interface RetentionRunParts {
+  /** the retrieved recordings' retention (hub/retrieval/), run under the same lock */
+  retrievals?: { applyRetention(hub: Pick<HubStore, 'resolve'>, clipDays: number): number | Promise<number> };
+  streetOptions?: StreetPruneOptions;
+}
+
+/**
+ * One retention run, if no other run holds the lock `wardwatch:retention` (another hub process on the same index, or
+ * this one's previous run, its prune still going): the incidents' plan, the retrieved clips', then the prune of
+ * sightings and counts; the lock is released when the prune is through. Undefined when the lock was held. A lock
+ * lost on the way (its PostgreSQL session died) stops the prune at its next batch.
+ */
+export async function runRetention(store: HubStore, policy: RetentionPolicy, now: number, logger: Logger, parts: RetentionRunParts = {}): Promise<RetentionResult | undefined> {
+  const lock = await store.sql.tryAdvisoryLock(RETENTION_LOCK);
+  if (!lock) {
+    logger.debug('retention: another run holds its lock (another hub process, or the last run still pruning)');
+    return undefined;
+  }
+  let lost = false;
+  void lock.lost.then((err) => {
+    lost = true;
+    logger.warn({ err: err.message }, 'retention: its lock was lost; the prune stops (another hub process may run retention now)');
+  });
+  const release = () =>
+    lock.release().catch((err: unknown) => logger.warn({ err }, 'retention: could not release its lock (it goes with the connection)'));
+  let result: RetentionResult;
+  try {
+    const goOn = parts.streetOptions?.goOn;
+    result = await applyRetention(store, policy, now, logger, { ...parts.streetOptions, goOn: () => !lost && (goOn?.() ?? true) });
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  if (parts.retrievals && !lost) {
+    try {
+      await parts.retrievals.applyRetention(store, policy.clipDays);
+    } catch (err) {
+      logger.error({ err }, 'retention of retrieved clips failed');
+    }
+  }
+  void result.street.finally(release);
+  return result;
 }

@@ -7,7 +7,7 @@ import { applyCounts } from '../ingest/counts.js';
 import { applySightings } from '../ingest/sightings.js';
 import { tempDir } from '../../testing/hub/test-support.js';
 import { chooseRetention, DAY_MS, type IncidentCandidate, type RetentionPolicy } from './retention.js';
-import { applyRetention } from './retention-run.js';
+import { applyRetention, RETENTION_LOCK, runRetention } from './retention-run.js';
 import { openHubStore } from './store.js';
 
 const NOW = Date.UTC(2026, 0, 31);
@@ -47,7 +47,7 @@ describe('chooseRetention', () => {
 });
 
 describe('applyRetention', () => {
-  it('deletes old rows and files, expires old clips, and never touches a held incident', () => {
+  it('deletes old rows and files, expires old clips, and never touches a held incident', async () => {
     const root = tempDir();
     const store = openHubStore(root);
     const insert = store.db.prepare(`INSERT INTO incidents (id, ward, camera, label, score, top_score, box, zones, start, state, last_msg_id,
@@ -69,7 +69,7 @@ describe('applyRetention', () => {
     const fresh = withFiles('fresh', 5, 0);
     store.db.prepare('INSERT INTO seen_msgs VALUES (?, ?), (?, ?)').run('m-old', daysAgo(61), 'm-new', daysAgo(1));
 
-    const result = applyRetention(store, policy, NOW, silentLogger());
+    const result = await applyRetention(store, policy, NOW, silentLogger());
 
     expect(result).toMatchObject({ incidentsDeleted: 1, filesExpired: 1, seenForgotten: 1 });
     expect(store.getIncident('ancient')).toBeUndefined();
@@ -106,7 +106,7 @@ describe('retention of sightings and counts', () => {
       await applyCounts(t, 'p07', 'p07', { msgId: ids[0]!, ward: 'p07', camera: 'cam-02', minute: daysAgo(500) - (daysAgo(500) % 60_000), counts: [] }, NOW);
     });
     let pauses = 0;
-    const result = applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 2, pause: async () => void pauses++ });
+    const result = await applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 2, pause: async () => void pauses++ });
 
     expect(await result.street).toEqual({ sightingsDeleted: 5, countMinutesDeleted: 601, countsDeleted: 600, finished: true });
     expect(pauses).toBeGreaterThanOrEqual(2 + 3); // sightings 2 by 2; 600 minutes in windows of 240
@@ -128,11 +128,39 @@ describe('retention of sightings and counts', () => {
     });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const first = applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 3, pause: () => gate });
-    const second = applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 3 });
+    const first = await applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 3, pause: () => gate });
+    const second = await applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 3 });
     expect(second.street).toBe(first.street);
     store.close();
     release();
     expect(await first.street).toMatchObject({ sightingsDeleted: 3, finished: false });
+  });
+
+  it('runs in one process at a time: a run while another holds the retention lock does nothing; the lock is free again after the prune', async () => {
+    const store = openHubStore(tempDir());
+    await store.sql.tx(async (t) => {
+      for (let i = 0; i < 4; i++) {
+        const id = `01JDQ6Z80000000000000000${String(i).padStart(2, '0')}`;
+        await applySightings(t, 'p07', 'p07', { msgId: id, ward: 'p07', camera: 'cam-01', sightings: [sighting(id, daysAgo(100))] }, NOW);
+      }
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let clipDays: number | undefined;
+    const retrievals = { applyRetention: async (_hub: unknown, days: number) => ((clipDays = days), 0) };
+    const first = await runRetention(store, policy, NOW, silentLogger(), { retrievals, streetOptions: { sightingBatchRows: 2, pause: () => gate } });
+    expect(first).toBeDefined();
+    expect(clipDays).toBe(policy.clipDays);
+    // held through the prune: another process's run (here, this one's next) finds it taken
+    expect(await runRetention(store, policy, NOW, silentLogger())).toBeUndefined();
+    expect(await store.sql.tryAdvisoryLock(RETENTION_LOCK)).toBeNull();
+    release();
+    expect(await first!.street).toEqual({ sightingsDeleted: 4, countMinutesDeleted: 0, countsDeleted: 0, finished: true });
+    await new Promise((r) => setImmediate(r));
+    const lock = await store.sql.tryAdvisoryLock(RETENTION_LOCK);
+    expect(lock).not.toBeNull();
+    await lock!.release();
+    expect(await runRetention(store, policy, NOW, silentLogger())).toMatchObject({ incidentsDeleted: 0 });
+    store.close();
   });
 });

@@ -24,7 +24,7 @@ export const rtspCredentialCommand: Command = {
     }
     const store = openHubStore(loaded.config.storage.root);
     try {
-      const password = new RtspCredentials({ db: store.db, audit: createAudit(store.db) }).make(values.name, { actor: cliActor(), ip: null });
+      const password = await new RtspCredentials({ sql: store.sql, audit: createAudit(store.db) }).make(values.name, { actor: cliActor(), ip: null });
       const rtsp = loaded.config.cityRtsp;
       io.out(`RTSP credential made for ${values.name}; any earlier one no longer works`);
       io.out(`password (shown once): ${password}`);

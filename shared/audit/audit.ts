@@ -104,16 +104,19 @@ function nextRow(head: AuditHead | undefined, entry: AuditEntry, at: number): Au
 }
 
 /**
- * Appends one row through the async SQL interface, inside the caller's transaction `t` (the head row is read and
- * written in it: on PostgreSQL two writers serialise on it, and the loser's transaction is retried).
+ * Appends one row through the async SQL interface, inside the caller's transaction `t` (the head row is written
+ * first, then read: on PostgreSQL a second writer waits for its row lock, then fails as a serialization conflict and
+ * its transaction is retried; read first, both would take the same next id and the loser fail as a duplicate key,
+ * which is not retried).
  */
 export async function appendAudit(t: Sql, entry: AuditEntry, at: number): Promise<AuditRow> {
   checkEntry(entry);
-  const row = nextRow(await t.get<AuditHead>('SELECT count, last_id, last_hash FROM audit_head WHERE one = 1'), entry, at);
+  const head = await t.get<AuditHead>('UPDATE audit_head SET count = count + 1 WHERE one = 1 RETURNING count, last_id, last_hash');
+  const row = nextRow(head, entry, at);
   await t.run('INSERT INTO audit (id, at, actor, action, target, detail, ip, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
     row.id, row.at, row.actor, row.action, row.target, row.detail, row.ip, row.prev_hash, row.hash,
   ]);
-  await t.run('UPDATE audit_head SET count = count + 1, last_id = ?, last_hash = ? WHERE one = 1', [row.id, row.hash]);
+  await t.run('UPDATE audit_head SET last_id = ?, last_hash = ? WHERE one = 1', [row.id, row.hash]);
   return row;
 }
 

@@ -182,7 +182,7 @@ export class RtspConnection {
     }
     const auth = this.service.auth;
     if (auth) {
-      const { verdict, username } = authenticate(auth, method, request.headers.get('authorization'), Date.now());
+      const { verdict, username } = await authenticate(auth, method, request.headers.get('authorization'), Date.now());
       if (this.service.admit && (verdict === 'ok' || verdict === 'wrong')) {
         const refusal = await this.service.admit({ user: username ?? '', verdict, connection: this });
         if (refusal !== undefined) {

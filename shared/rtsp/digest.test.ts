@@ -25,12 +25,12 @@ describe('digest verification', () => {
     ['wrong password', signed('guess', nonce), now, 'wrong'],
     ['a nonce this camera never issued', signed('s3cret-pass', `${nonce.slice(0, -1)}${nonce.endsWith('0') ? '1' : '0'}`), now, 'wrong'],
     ['a nonce older than its lifetime', signed('s3cret-pass', nonce), now + 6 * 60_000, 'stale'],
-  ])('%s → %s', (_name, authorization, at, verdict) => {
-    expect(verify(policy, 'DESCRIBE', authorization, at)).toBe(verdict);
+  ])('%s → %s', async (_name, authorization, at, verdict) => {
+    expect(await verify(policy, 'DESCRIBE', authorization, at)).toBe(verdict);
   });
 
-  it('binds the response to the method: a DESCRIBE answer does not authorise PLAY', () => {
-    expect(verify(policy, 'PLAY', signed('s3cret-pass', nonce), now)).toBe('wrong');
+  it('binds the response to the method: a DESCRIBE answer does not authorise PLAY', async () => {
+    expect(await verify(policy, 'PLAY', signed('s3cret-pass', nonce), now)).toBe('wrong');
   });
 
   it('challenges with realm, a fresh nonce, and stale=TRUE when asked', () => {
@@ -54,7 +54,7 @@ describe('a server that knows only HA1s (the hub: one per city account)', () => 
     ['its user with a wrong password', as('city-vms', 'long-random-2'), { verdict: 'wrong', username: 'city-vms' }],
     ['a name with no credential', as('lan', 'long-random-1'), { verdict: 'wrong', username: 'lan' }],
     ['no header', undefined, { verdict: 'missing' }],
-  ])('%s', (_name, authorization, expected) => {
-    expect(authenticate(hub, 'PLAY', authorization, now)).toEqual(expected);
+  ])('%s', async (_name, authorization, expected) => {
+    expect(await authenticate(hub, 'PLAY', authorization, now)).toEqual(expected);
   });
 });

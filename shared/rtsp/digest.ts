@@ -10,8 +10,8 @@ export interface Credentials {
 
 export interface DigestPolicy {
   realm: string;
-  /** a user's HA1 (lower-case hex), or undefined for a name with no credential */
-  ha1(username: string): string | undefined;
+  /** a user's HA1 (lower-case hex), or undefined for a name with no credential (a server may look it up: a promise) */
+  ha1(username: string): string | undefined | Promise<string | undefined>;
   /** a nonce older than this is refused with `stale=TRUE` (the client retries with a fresh one) */
   nonceLifetimeMs: number;
   /** signs nonces, so no table of issued nonces is needed */
@@ -89,24 +89,24 @@ function responseFromHa1(args: DigestRequest & { ha1: string }): string {
 }
 
 /** Checks a request's `Authorization` header against the policy. */
-export function verify(policy: DigestPolicy, method: string, header: string | undefined, nowMs: number): DigestVerdict {
-  return authenticate(policy, method, header, nowMs).verdict;
+export async function verify(policy: DigestPolicy, method: string, header: string | undefined, nowMs: number): Promise<DigestVerdict> {
+  return (await authenticate(policy, method, header, nowMs)).verdict;
 }
 
 /** Like verify, and names the user the header claims (whatever the verdict: a throttle counts failures per name). */
-export function authenticate(policy: DigestPolicy, method: string, header: string | undefined, nowMs: number): { verdict: DigestVerdict; username?: string } {
+export async function authenticate(policy: DigestPolicy, method: string, header: string | undefined, nowMs: number): Promise<{ verdict: DigestVerdict; username?: string }> {
   if (!header) return { verdict: 'missing' };
   const fields = parseAuthorization(header);
   if (!fields) return { verdict: 'wrong' };
   const username = fields.get('username');
-  return { verdict: check(policy, method, fields, nowMs), ...(username !== undefined && { username }) };
+  return { verdict: await check(policy, method, fields, nowMs), ...(username !== undefined && { username }) };
 }
 
-function check(policy: DigestPolicy, method: string, fields: Map<string, string>, nowMs: number): DigestVerdict {
+async function check(policy: DigestPolicy, method: string, fields: Map<string, string>, nowMs: number): Promise<DigestVerdict> {
   const nonce = fields.get('nonce') ?? '';
   const uri = fields.get('uri') ?? '';
   const given = (fields.get('response') ?? '').toLowerCase();
-  const ha1 = policy.ha1(fields.get('username') ?? '');
+  const ha1 = await policy.ha1(fields.get('username') ?? '');
   if (ha1 === undefined || fields.get('realm') !== policy.realm) return 'wrong';
   const qop = fields.get('qop');
   if (qop !== undefined && qop !== 'auth') return 'wrong';

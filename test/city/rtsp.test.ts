@@ -82,7 +82,7 @@ beforeAll(async () => {
   expect(hub.cityRtsp).toBeDefined();
   base = `127.0.0.1:${hub.cityRtsp!.port}`;
   await hub.accounts.addUser({ name: 'city-vms', role: 'city', password: 'page-pass-123' }, { actor: 'cli:test', ip: null });
-  password = new RtspCredentials({ db: hub.store.db, audit: hub.audit }).make('city-vms', { actor: 'cli:test', ip: null });
+  password = await new RtspCredentials({ sql: hub.store.sql, audit: hub.audit }).make('city-vms', { actor: 'cli:test', ip: null });
 }, 120_000);
 
 afterAll(() => rig?.stop());
@@ -97,7 +97,7 @@ describe('RTSP for the city through the hub', () => {
   }, 60_000);
 
   it('reads H.264 from a granted camera with the city\'s credential; a wrong one is 401; another camera stays refused', async () => {
-    hub.city.grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 10, live: true, recordings: null, reason: 'the city monitors the market street' });
+    await hub.city.grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 10, live: true, recordings: null, reason: 'the city monitors the market street' });
     const r = await probe(url('/p01/cam-1'));
     expect(r).toMatchObject({ ok: true, streams: [{ codec_name: 'h264' }] });
     // decoded, not only probed: 3 s of frames without a decoder complaint
@@ -121,7 +121,7 @@ describe('RTSP for the city through the hub', () => {
   }, 90_000);
 
   it('shares one relay between two readers, and ends both at once when the grant is revoked, audited with the reason', async () => {
-    const grant = hub.city.grants.active().find((g) => g.camera === 'cam-1')!;
+    const grant = (await hub.city.grants.active()).find((g) => g.camera === 'cam-1')!;
     const stderr: string[] = [];
     const readers = [0, 1].map(() => {
       const reader = spawn(tools.ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url('/p01/cam-1?stream=sub'), '-t', '120', '-c', 'copy', '-f', 'null', '-'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -140,7 +140,7 @@ describe('RTSP for the city through the hub', () => {
       expect(listed.status).toBe(200);
       expect(listed.json.viewers).toEqual([0, 1].map(() => expect.objectContaining({ user: 'city-vms', ward: 'p01', camera: 'cam-1', stream: 'sub', via: 'rtsp', ip: '127.0.0.1' })));
       const revokedAt = Date.now();
-      expect(hub.city.grants.revoke(grant.id, 'lan')).toBe(true);
+      expect(await hub.city.grants.revoke(grant.id, 'lan')).toBe(true);
       expect(hub.cityRtsp!.readers()).toEqual([]);
       await Promise.race([Promise.all(readers.map((r) => r.exited)), until('ffmpeg to stop', () => false, 10_000)]);
       expect(Date.now() - revokedAt).toBeLessThan(5_000);
@@ -157,7 +157,7 @@ describe('RTSP for the city through the hub', () => {
   }, 90_000);
 
   it('ends a running session within a second or so of its grant running out by itself', async () => {
-    const { endsAt } = hub.city.grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 0.1, live: true, recordings: null, reason: 'six seconds' });
+    const { endsAt } = await hub.city.grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 0.1, live: true, recordings: null, reason: 'six seconds' });
     const reader = spawn(tools.ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url('/p01/cam-1'), '-t', '120', '-c', 'copy', '-f', 'null', '-'], { stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => reader.on('exit', () => resolve()));
     try {
@@ -172,7 +172,7 @@ describe('RTSP for the city through the hub', () => {
   }, 60_000);
 
   it('keeps its bounds: UDP answered 461, a long request line 400 and closed, 5 wrong credentials closed, 16 connections per address', async () => {
-    hub.city.grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 10, live: true, recordings: null, reason: 'bounds' });
+    await hub.city.grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 10, live: true, recordings: null, reason: 'bounds' });
     const c = rawClient();
     const described = await c.request('DESCRIBE', '/p01/cam-1');
     expect(described).toMatch(/^RTSP\/1.0 200 OK/);

@@ -49,7 +49,7 @@ beforeAll(async () => {
   };
   hub = await startHub(config, { logger: silentLogger() });
   await hub.accounts.addUser({ name: 'city-vms', role: 'city', password: 'page-pass-123' }, { actor: 'cli:test', ip: null });
-  password = new RtspCredentials({ db: hub.store.db, audit: hub.audit }).make('city-vms', { actor: 'cli:test', ip: null });
+  password = await new RtspCredentials({ sql: hub.store.sql, audit: hub.audit }).make('city-vms', { actor: 'cli:test', ip: null });
 }, 60_000);
 
 afterAll(() => hub?.close());

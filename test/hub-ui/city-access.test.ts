@@ -89,7 +89,7 @@ describe.skipIf(!hasBrowser)('the city\'s access in Chromium', () => {
     await operatorPage.click('#city-grant');
     const row = await operatorPage.waitForSelector('#city-grants tr[data-kind=grant]');
     grantId = String(await row.getAttribute('data-id'));
-    const grant = hub.city.grants.get(grantId)!;
+    const grant = (await hub.city.grants.get(grantId))!;
     expect(grant).toMatchObject({ ward: 'p01', camera: 'cam-1', live: true, grantedBy: 'lan', reason: 'ngập nước ở chợ' });
     expect(grant.endsAt - grant.startsAt).toBe(10 * 60_000);
 
@@ -107,7 +107,7 @@ describe.skipIf(!hasBrowser)('the city\'s access in Chromium', () => {
     await cityPage.click('#city-my-grants form[data-pull="p01/cam-1"] button[type=submit]');
     const ready = await cityPage.waitForSelector('#city-my-retrievals tr[data-state=ready]', { timeout: 60_000 });
     const retrievalId = String(await ready.getAttribute('data-id'));
-    const pulled = hub.retrievals.store.get(retrievalId)!;
+    const pulled = (await hub.retrievals.store.get(retrievalId))!;
     expect(pulled).toMatchObject({ ward: 'p01', camera: 'cam-1', requested_by: 'city1' });
     expect(pulled.to_ms - pulled.from_ms).toBe(60_000);
     await cityPage.click(`#city-my-retrievals [data-play="${retrievalId}"]`);
@@ -127,7 +127,7 @@ describe.skipIf(!hasBrowser)('the city\'s access in Chromium', () => {
     const liveX = await cityApi.call('POST', '/api/live', { ward: 'p01', camera: 'cam-1', stream: 'sub' });
     expect(liveX).toMatchObject({ status: 403, json: { code: 'NOT_GRANTED' } });
     expect(String(liveX.json.error)).toMatch(/was revoked/);
-    const [clip] = hub.retrievals.store.list(10, 0).filter((r) => r.requestedBy === 'city1');
+    const [clip] = (await hub.retrievals.store.list(10, 0)).filter((r) => r.requestedBy === 'city1');
     expect((await cityApi.get(`/api/retrievals/${clip!.id}/clip`)).status).toBe(403);
   }, 60_000);
 
@@ -160,7 +160,7 @@ describe.skipIf(!hasBrowser)('the city\'s access in Chromium', () => {
     // emergency's end; the city's page may drop its view a moment before that)
     await until('the emergency\'s end in the audit', () => audit().some((r) => r.action === 'city.emergency.close'), 5_000);
     const rows = audit();
-    const retrievalId = hub.retrievals.store.list(10, 0).find((r) => r.requestedBy === 'city1')!.id;
+    const retrievalId = (await hub.retrievals.store.list(10, 0)).find((r) => r.requestedBy === 'city1')!.id;
     expect(rows.map((r) => [r.actor, r.action, r.target])).toEqual([
       ['lan', 'city.grant', grantId],
       ['city1', 'city.live', grantId],

@@ -139,7 +139,7 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
   });
 
   it('lists the alert the city refused, and retries it', async () => {
-    await expect.poll(() => hub.forwarder.stats().dead, { timeout: 20_000 }).toBe(1);
+    await expect.poll(async () => (await hub.forwarder.stats()).dead, { timeout: 20_000 }).toBe(1);
     await page.click('#detail-close');
     await page.click('#tab-dead');
     const row = page.locator(`#dead-list tr[data-key="${target.id}:city-bad:unblurred"]`);

@@ -120,7 +120,7 @@ describe('retrieving a recorded range through the hub', () => {
 
   it('does nothing new when the same request comes again', async () => {
     const depth = edge.outbox!.depth();
-    const row = hub.retrievals.store.get(first)!;
+    const row = (await hub.retrievals.store.get(first))!;
     await hub.broker.publishCommand('p01', 'retrieve', { msgId: '01JDQ7A00000000000000000EF', requestId: first, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: 'lan' });
     await sleep(1500);
     expect(edge.audit.list({ target: first })).toHaveLength(2);
@@ -190,7 +190,7 @@ describe('retrieving a recorded range through the hub', () => {
     expect(done.state, `reason: ${done.reason}`).toBe('ready');
     const clip = await operator.get(`/api/retrievals/${id}/clip`);
     expect(sha256(clip.buffer)).toBe(done.sha256);
-    expect(hub.retrievals.store.get(id)!.publishes).toBeGreaterThanOrEqual(2);
+    expect((await hub.retrievals.store.get(id))!.publishes).toBeGreaterThanOrEqual(2);
   }, 120_000);
 });
 

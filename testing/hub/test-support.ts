@@ -18,7 +18,7 @@ export const nextUlid = monotonicFactory();
 
 /** The retrievals table over a test store, audited in its audit log: what hub/main.ts hands ingest and the forwarder. */
 export function retrievalStore(store: HubStore, clock?: () => number): RetrievalStore {
-  return new RetrievalStore(store.db, createAudit(store.db, clock && { clock }));
+  return new RetrievalStore(store.sql, createAudit(store.db, clock && { clock }));
 }
 
 export function tempDir(prefix = 'ww-hub-'): string {

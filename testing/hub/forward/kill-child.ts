@@ -13,7 +13,7 @@ createForwarder({
   recordings: retrievalStore(store),
   config: forwardConfig([webhook(url, { timeoutSeconds })], [rule()]),
   linkKey: loadLinkKey(root),
-  audit: () => undefined,
+  audit: async () => undefined,
   logger: silentLogger(),
 });
 process.stdout.write('ready\n');
