@@ -2,22 +2,20 @@
 // through the Sql handle, read by the incident list (filters, keyset paging), the sighting search (every driver,
 // the place/kind probe, zone and dwell, lines, totals), the forward history and the counts and indicators, on a
 // hub index of each engine (SQLite: openHubStore; PostgreSQL: hub/store/schema-pg.ts on a real server).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql, SqlDatabase } from '../../shared/sql/sql.js';
-import { skipWithoutPostgres } from '../../testing/postgres.js';
-import { postgresIndex, type PostgresIndex } from '../../testing/hub/postgres-index.js';
-import { tempDir } from '../../testing/hub/test-support.js';
+import { bothIndexes } from '../../testing/hub/postgres-index.js';
 import { createForwardHistory } from '../forward/history.js';
 import { createIndicatorQuery, type IndicatorFilter } from '../indicators/query.js';
 import { createSightingSearch, type SearchRequest } from '../search/search.js';
 import type { Order } from '../search/plan.js';
-import { openHubStore, type HubStore } from '../store/store.js';
+import type { HubStore } from '../store/store.js';
 import type { Cursor } from '../store/cursor.js';
 import { createCountQuery, type CountFilter } from './count-query.js';
 import { createIncidentQuery, type IncidentFilter } from './incident-query.js';
 
-const noPostgres = skipWithoutPostgres('hub/api/reads-on-postgres.test.ts');
-let index: PostgresIndex | undefined;
+const both = bothIndexes('hub/api/reads-on-postgres.test.ts');
+const { noPostgres } = both;
 let pg: SqlDatabase;
 let lite: HubStore;
 
@@ -126,16 +124,11 @@ async function seed(sql: Sql): Promise<void> {
 }
 
 beforeAll(async () => {
-  lite = openHubStore(tempDir('ww-reads-'));
+  lite = both.lite();
   await seed(lite.sql);
   if (noPostgres) return;
-  index = await postgresIndex();
-  pg = index.sql;
+  pg = both.pg();
   await seed(pg);
-}, 60_000);
-afterAll(async () => {
-  await index?.close();
-  lite?.close();
 });
 
 /** Every page of the incident list, 7 at a time: ids and the rows themselves. */

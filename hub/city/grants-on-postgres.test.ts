@@ -1,20 +1,18 @@
 // The city's grants and RTSP credentials give the same answers on PostgreSQL as on SQLite: one story (grants, checks
 // of every kind of refusal, revokes, an emergency, its end noticed by two hub processes at once, a restart) told on a
 // hub index of each engine, every answer and every audit row compared, the grants' ids named by their order.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../shared/audit/audit.js';
 import { verifyChain, type AuditHead, type AuditRow } from '../../shared/audit/chain.js';
 import type { Sql } from '../../shared/sql/sql.js';
-import { skipWithoutPostgres } from '../../testing/postgres.js';
-import { postgresIndex, type PostgresIndex } from '../../testing/hub/postgres-index.js';
-import { tempDir } from '../../testing/hub/test-support.js';
+import { bothIndexes } from '../../testing/hub/postgres-index.js';
 import { RtspCredentials } from '../city-rtsp/credentials.js';
-import { openHubStore, type HubStore } from '../store/store.js';
+import type { HubStore } from '../store/store.js';
 import { CityGrants } from './grants.js';
 import type { CityWhat } from './policy.js';
 
-const noPostgres = skipWithoutPostgres('hub/city/grants-on-postgres.test.ts');
-let index: PostgresIndex | undefined;
+const both = bothIndexes('hub/city/grants-on-postgres.test.ts');
+const { noPostgres } = both;
 let lite: HubStore;
 
 const T0 = 1_764_061_200_000;
@@ -104,14 +102,8 @@ async function credentials(sql: Sql): Promise<unknown[]> {
   return said;
 }
 
-beforeAll(async () => {
-  lite = openHubStore(tempDir('ww-city-pg-'));
-  if (noPostgres) return;
-  index = await postgresIndex();
-}, 60_000);
-afterAll(async () => {
-  await index?.close();
-  lite?.close();
+beforeAll(() => {
+  lite = both.lite();
 });
 
 describe.skipIf(noPostgres)('the city\'s grants and credentials on PostgreSQL and SQLite: the same answers', () => {
@@ -121,7 +113,7 @@ describe.skipIf(noPostgres)('the city\'s grants and credentials on PostgreSQL an
     expect(JSON.stringify(sqlite)).toMatch(/was revoked/);
     expect(JSON.stringify(sqlite)).toMatch(/ended at/);
     expect((sqlite.at(-1) as [string, { action: string }[]])[1].filter((r) => r.action === 'city.emergency.close')).toHaveLength(1);
-    expect(await story(index!.sql)).toEqual(sqlite);
+    expect(await story(both.pg())).toEqual(sqlite);
   });
 
   it('RTSP credentials: made, replaced, refused, read back for the right user only', async () => {
@@ -129,6 +121,6 @@ describe.skipIf(noPostgres)('the city\'s grants and credentials on PostgreSQL an
     expect(sqlite.slice(0, 6)).toEqual([['city-vms', 'made'], ['city-vms', 'made'], ['city-old', 'made'], ['postgres', 'made'], ['lan', expect.stringMatching(/role operator/)], ['nobody', expect.stringMatching(/no account/)]]);
     // a locked city account has none; "postgres" (PostgreSQL's current_user here) only its own
     expect(sqlite.slice(6, 11)).toEqual([['city-vms', 32], ['city-old', 'none'], ['postgres', 32], ['lan', 'none'], ['nobody', 'none']]);
-    expect(await credentials(index!.sql)).toEqual(sqlite);
+    expect(await credentials(both.pg())).toEqual(sqlite);
   });
 });

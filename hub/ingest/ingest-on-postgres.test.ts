@@ -3,20 +3,19 @@
 // by the one IndexWriter to a hub index of each engine, then every table ingest touches compared row for row.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAudit } from '../../shared/audit/index.js';
 import { decodeMessage, topics, type Sighting } from '../../shared/contract/index.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Sql, SqlDatabase } from '../../shared/sql/sql.js';
-import { skipWithoutPostgres } from '../../testing/postgres.js';
-import { postgresIndex, type PostgresIndex } from '../../testing/hub/postgres-index.js';
+import { bothIndexes } from '../../testing/hub/postgres-index.js';
 import { nextUlid, tempDir } from '../../testing/hub/test-support.js';
 import { RetrievalStore } from '../retrieval/store.js';
 import { openHubStore, type HubStore } from '../store/store.js';
 import { IndexWriter, type BatchItem, type IndexFiles } from './index-writer.js';
 
-const noPostgres = skipWithoutPostgres('hub/ingest/ingest-on-postgres.test.ts');
-let index: PostgresIndex | undefined;
+const both = bothIndexes('hub/ingest/ingest-on-postgres.test.ts');
+const { noPostgres } = both;
 let pg: SqlDatabase;
 let lite: HubStore;
 const T0 = Date.parse('2026-12-01T01:00:00Z');
@@ -106,16 +105,9 @@ async function ingestInto(sql: Sql, files: IndexFiles, db: HubStore['db']): Prom
   return { tables: await Promise.all(TABLES.map((q) => sql.all(q))), stats: writer.stats };
 }
 
-beforeAll(async () => {
-  lite = openHubStore(tempDir('ww-ingest-lite-'));
-  if (noPostgres) return;
-  index = await postgresIndex();
-  pg = index.sql;
-}, 60_000);
-
-afterAll(async () => {
-  lite?.close();
-  await index?.close();
+beforeAll(() => {
+  lite = both.lite();
+  if (!noPostgres) pg = both.pg();
 });
 
 describe.skipIf(noPostgres)('ingest on PostgreSQL', () => {

@@ -3,20 +3,19 @@
 // a clip in, cancels sent at once and later, a clip for a cancelled request, retention) on a hub index of each
 // engine; every answer along the way and the rows left (retrievals, their audit rows) compared.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAudit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Sql, SqlDatabase } from '../../shared/sql/sql.js';
-import { skipWithoutPostgres } from '../../testing/postgres.js';
-import { postgresIndex, type PostgresIndex } from '../../testing/hub/postgres-index.js';
+import { bothIndexes } from '../../testing/hub/postgres-index.js';
 import { tempDir } from '../../testing/hub/test-support.js';
 import { openHubStore, type HubStore } from '../store/store.js';
 import { Retrievals } from './retrievals.js';
 import { RetrievalStore } from './store.js';
 
-const noPostgres = skipWithoutPostgres('hub/retrieval/store-on-postgres.test.ts');
-let index: PostgresIndex | undefined;
+const both = bothIndexes('hub/retrieval/store-on-postgres.test.ts');
+const { noPostgres } = both;
 let pg: SqlDatabase;
 let lite: HubStore;
 const T0 = Date.parse('2026-12-01T03:00:00Z');
@@ -147,16 +146,9 @@ async function life(sql: Sql, db: Db) {
   return rename({ answers, rows, audited, head, published }) as Record<string, unknown>;
 }
 
-beforeAll(async () => {
-  lite = openHubStore(tempDir('ww-retrievals-lite-'));
-  if (noPostgres) return;
-  index = await postgresIndex();
-  pg = index.sql;
-}, 60_000);
-
-afterAll(async () => {
-  lite?.close();
-  await index?.close();
+beforeAll(() => {
+  lite = both.lite();
+  if (!noPostgres) pg = both.pg();
 });
 
 describe.skipIf(noPostgres)('the retrievals table on PostgreSQL', () => {

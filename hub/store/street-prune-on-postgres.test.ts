@@ -1,20 +1,18 @@
 // The prune of sightings and counts gives the same answers on PostgreSQL as on SQLite: the same district ingested into
 // a hub index of each engine (hub/ingest's sightings and counts), pruned in small batches, then what it reports and
 // every row left (sightings, their line crossings, counts, minutes, quarters) compared.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sighting } from '../../shared/contract/index.js';
 import type { Sql } from '../../shared/sql/sql.js';
-import { skipWithoutPostgres } from '../../testing/postgres.js';
-import { postgresIndex, type PostgresIndex } from '../../testing/hub/postgres-index.js';
-import { tempDir } from '../../testing/hub/test-support.js';
+import { bothIndexes } from '../../testing/hub/postgres-index.js';
 import { applyCounts } from '../ingest/counts.js';
 import { applySightings } from '../ingest/sightings.js';
 import { DAY_MS } from './retention.js';
-import { openHubStore, type HubStore } from './store.js';
+import type { HubStore } from './store.js';
 import { pruneStreetRecords, type StreetPruneResult } from './street-prune.js';
 
-const noPostgres = skipWithoutPostgres('hub/store/street-prune-on-postgres.test.ts');
-let index: PostgresIndex | undefined;
+const both = bothIndexes('hub/store/street-prune-on-postgres.test.ts');
+const { noPostgres } = both;
 let lite: HubStore;
 
 const NOW = Date.UTC(2026, 0, 31);
@@ -67,14 +65,8 @@ async function prune(sql: Sql): Promise<{ result: StreetPruneResult; before: Rec
   return { result, before, after: await left(sql) };
 }
 
-beforeAll(async () => {
-  lite = openHubStore(tempDir('ww-prune-pg-'));
-  if (noPostgres) return;
-  index = await postgresIndex();
-}, 60_000);
-afterAll(async () => {
-  await index?.close();
-  lite?.close();
+beforeAll(() => {
+  lite = both.lite();
 });
 
 describe.skipIf(noPostgres)('the prune of sightings and counts on PostgreSQL and SQLite: the same answers', () => {
@@ -87,7 +79,7 @@ describe.skipIf(noPostgres)('the prune of sightings and counts on PostgreSQL and
       expect(rows.length, table).toBeGreaterThan(0);
       expect(rows.length, table).toBeLessThan(sqlite.before[table]!.length);
     }
-    const pg = await prune(index!.sql);
+    const pg = await prune(both.pg());
     expect(pg.before).toEqual(sqlite.before);
     expect(pg.result).toEqual(sqlite.result);
     expect(pg.after).toEqual(sqlite.after);
