@@ -63,8 +63,8 @@ export function cityRoutes(routes: RouteTable, city: CityParts, ctx: ApiContext)
   const { grants } = city;
   const wards = ctx.retrievals?.store;
   // the cameras the hub has heard of (events or statuses): what a whole-ward grant or an emergency covers
-  const knownCameras = ctx.store.db.prepare<[], { ward: string; camera: string }>('SELECT ward, camera FROM cameras UNION SELECT ward, camera FROM camera_status ORDER BY 1, 2');
-  const wardNames = ctx.store.db.prepare<[], { id: string; name: string }>('SELECT id, name FROM wards ORDER BY id');
+  const knownCameras = () => ctx.store.sql.all<{ ward: string; camera: string }>('SELECT ward, camera FROM cameras UNION SELECT ward, camera FROM camera_status ORDER BY 1, 2');
+  const wardNames = () => ctx.store.sql.all<{ id: string; name: string }>('SELECT id, name FROM wards ORDER BY id');
 
   routes.add(
     { method: 'GET', url: '/api/city/emergency', summary: 'The city-wide emergency access in force, or null: every page shows it as a banner', tag: 'city', auth: 'session', responses: { 200: '{ emergency: { id, openedBy, reason, startsAt, endsAt } | null }', 401: 'not logged in' } },
@@ -82,13 +82,13 @@ export function cityRoutes(routes: RouteTable, city: CityParts, ctx: ApiContext)
     },
     async (req, reply) => {
       if (refuseUnless(req, reply, ['city.grant', 'city.view'])) return reply;
-      const known = knownCameras.all();
+      const known = await knownCameras();
       const list = (await grants.active()).map((g) => ({
         ...g,
         cameras: g.camera !== null && g.ward !== null ? [{ ward: g.ward, camera: g.camera }] : known.filter((c) => g.ward === null || c.ward === g.ward),
       }));
       const wardList = can(req.session!.user, 'city.grant')
-        ? { wards: wardNames.all().map((w) => ({ ...w, cameras: known.filter((c) => c.ward === w.id).map((c) => ({ camera: c.camera })) })) }
+        ? { wards: (await wardNames()).map((w) => ({ ...w, cameras: known.filter((c) => c.ward === w.id).map((c) => ({ camera: c.camera })) })) }
         : {};
       return { grants: list, emergency: await emergencyView(city), timeZone: ctx.timeZone, now: ctx.clock(), ...wardList };
     },

@@ -55,7 +55,7 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
       responses: { 200: 'Incident & { forwards }', 400: 'not an incident id', 404: 'no such incident' },
     },
     async (req, reply, { params }) => {
-      const row = visible(req, store.getIncident(params.id));
+      const row = visible(req, await store.getIncident(params.id));
       if (!row) return reply.code(404).send(notFound);
       return { ...incidentView(row), forwards: await forwards({ kind: 'incident', id: row.id }) };
     },
@@ -74,7 +74,7 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
       produces: { 200: 'image/jpeg' },
     },
     async (req, reply, { params, query: q }) => {
-      const row = visible(req, store.getIncident(params.id));
+      const row = visible(req, await store.getIncident(params.id));
       const file = row && fileUnder(store.root, row.snapshot_path);
       if (!row || !file) return reply.code(404).send({ error: 'this incident has no snapshot', code: 'NOT_FOUND' });
       let jpeg: Buffer;
@@ -105,7 +105,7 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
       produces: { 200: 'video/mp4', 206: 'video/mp4' },
     },
     async (req, reply, { params }) => {
-      const row = visible(req, store.getIncident(params.id));
+      const row = visible(req, await store.getIncident(params.id));
       if (!row) return reply.code(404).send(notFound);
       const file = row.clip_state === 'present' ? fileUnder(store.root, row.clip_path) : undefined;
       const size = file === undefined ? undefined : await fileSize(file);

@@ -83,7 +83,7 @@ describe('broker: login and ACL against real MQTT clients', () => {
     expect(good.connected).toBe(true);
     const msg = eventMessage('p08');
     await publishEvent(good, msg);
-    expect(hub.store.getIncident(msg.event.id)).toMatchObject({ ward: 'p08', state: 'open' });
+    expect(await hub.store.getIncident(msg.event.id)).toMatchObject({ ward: 'p08', state: 'open' });
     const received = new Promise<string>((resolve) => good.once('message', (topic) => resolve(topic)));
     await hub.broker.publishCommand('p08', 'retrieve', { from: 1, to: 2 });
     expect(await received).toBe('wardwatch/v1/p08/cmd/retrieve');

@@ -109,8 +109,8 @@ describe('the city forwarder', () => {
     expect(url.origin).toBe('https://hub.example.vn');
     expect(verifyClipLink(url.pathname, Date.now(), hub.linkKey)).toMatchObject({ ok: true, subject: { kind: 'incident', id: car.event.id } });
     expect(got!.alert.clip.expiresAt - Date.now()).toBeGreaterThan(71 * 3_600_000);
-    expect(hub.store.getIncident(car.event.id)!.forwarded).toBe(1);
-    expect(hub.store.getIncident(weak.event.id)!.forwarded).toBe(0);
+    expect((await hub.store.getIncident(car.event.id))!.forwarded).toBe(1);
+    expect((await hub.store.getIncident(weak.event.id))!.forwarded).toBe(0);
     expect(audits).toEqual(['share']); // the rule's share, by the system
   });
 

@@ -32,7 +32,7 @@ describe('ingest through the broker', () => {
     const good = eventMessage('p07');
     await publishEvent(ward, good);
 
-    expect(hub.store.getIncident(good.event.id)).toMatchObject({ state: 'open', label: 'car' });
+    expect(await hub.store.getIncident(good.event.id)).toMatchObject({ state: 'open', label: 'car' });
     expect(hub.ingest.stats().invalid).toEqual({ 'malformed-json': 1, schema: 2 });
     expect(hub.store.db.prepare("SELECT kind, count FROM invalid_messages WHERE box_id = 'p07' ORDER BY kind").all()).toEqual([
       { kind: 'malformed-json', count: 1 },
@@ -59,7 +59,7 @@ describe('ingest through the broker', () => {
     const update = eventMessage('p07', { id, type: 'update', topScore: 0.9 });
     const end = eventMessage('p07', { id, type: 'end', topScore: 0.8, end: FIXED_START + 14_000 });
     for (const m of [start, end, update]) await publishEvent(ward, m);
-    const row = hub.store.getIncident(id)!;
+    const row = (await hub.store.getIncident(id))!;
     expect(row).toMatchObject({ state: 'ended', end: FIXED_START + 14_000, top_score: 0.9, last_msg_id: end.msgId });
     // the snapshot is a file under the storage root, exactly the JPEG sent
     expect(row.snapshot_path).toBe(path.join('snapshots', 'p07', `${id}.jpg`));
@@ -102,13 +102,13 @@ describe('ingest through the broker', () => {
     await publishEvent(ward, event);
     const clip = randomBytes(5 * 1024 + 300); // 6 chunks, the last one short
     const manifest = await sendClip(clip, event.event.id, [3, 0, 5, 3, 1, 4, 0, 2]);
-    const row = hub.store.getIncident(event.event.id)!;
+    const row = (await hub.store.getIncident(event.event.id))!;
     expect(row).toMatchObject({ clip_state: 'present', clip_sha256: manifest.sha256, clip_path: path.join('clips', 'p07', `${event.event.id}.mp4`) });
     expect(readFileSync(hub.store.resolve(row.clip_path!))).toEqual(clip);
     expect(existsSync(hub.store.resolve(`clips/.partial/${event.event.id}.mp4`))).toBe(false);
     // the manifest again (a resend with a new msgId) changes nothing
     await sendClip(clip, event.event.id, []);
-    expect(hub.store.getIncident(event.event.id)).toMatchObject({ clip_state: 'present' });
+    expect(await hub.store.getIncident(event.event.id)).toMatchObject({ clip_state: 'present' });
   });
 
   it('marks a clip with a corrupted chunk failed, with the reason', async () => {
@@ -116,7 +116,7 @@ describe('ingest through the broker', () => {
     await publishEvent(ward, event);
     const before = hub.ingest.stats().clipsFailed;
     await sendClip(randomBytes(3000), event.event.id, [0, 1, 2], 1);
-    expect(hub.store.getIncident(event.event.id)).toMatchObject({ clip_state: 'failed', clip_error: expect.stringMatching(/sha256 mismatch/) as unknown, clip_path: null });
+    expect(await hub.store.getIncident(event.event.id)).toMatchObject({ clip_state: 'failed', clip_error: expect.stringMatching(/sha256 mismatch/) as unknown, clip_path: null });
     expect(hub.ingest.stats().clipsFailed).toBe(before + 1);
     expect(hub.lines().some((l) => l.eventId === event.event.id && /sha256 mismatch/.test(String(l.reason)))).toBe(true);
   });
@@ -130,6 +130,6 @@ describe('ingest through the broker', () => {
     await ward.publishAsync(topics.clipChunk('p07', event.event.id, 0), Buffer.alloc(10), { qos: 1 });
     await ward.publishAsync(topics.clipChunk('p07', event.event.id, 7), Buffer.alloc(1024), { qos: 1 });
     expect(hub.ingest.stats().invalid).toMatchObject({ 'chunk-without-manifest': 1, 'chunk-length': 1, 'chunk-out-of-range': 1 });
-    expect(hub.store.getIncident(event.event.id)).toMatchObject({ clip_state: 'receiving' });
+    expect(await hub.store.getIncident(event.event.id)).toMatchObject({ clip_state: 'receiving' });
   });
 });

@@ -228,8 +228,8 @@ describe('sightings, counts and rules through the broker', () => {
       const old = eventMessage('p07');
       await publishEvent(ward, withRule);
       await publishEvent(ward, old);
-      expect(hub.store.getIncident(withRule.event.id)).toMatchObject({ rule_id: 'stopped-on-crossing', rule_kind: 'dwell' });
-      expect(hub.store.getIncident(old.event.id)).toMatchObject({ rule_id: null, rule_kind: null });
+      expect(await hub.store.getIncident(withRule.event.id)).toMatchObject({ rule_id: 'stopped-on-crossing', rule_kind: 'dwell' });
+      expect(await hub.store.getIncident(old.event.id)).toMatchObject({ rule_id: null, rule_kind: null });
     });
 
     it('refuses a rule of an unknown kind with a reason', async () => {
@@ -238,7 +238,7 @@ describe('sightings, counts and rules through the broker', () => {
       await publish(topics.events('p07'), { ...bad, event: { ...bad.event, rule: { id: 'x', kind: 'speeding' } } });
       expect(refusals().schema).toBe(before + 1);
       expect(String(hub.lines().filter((l) => l.kind === 'schema').at(-1)!.reason)).toMatch(/event\.rule\.kind/);
-      expect(hub.store.getIncident(bad.event.id)).toBeUndefined();
+      expect(await hub.store.getIncident(bad.event.id)).toBeUndefined();
     });
   });
 });

@@ -32,7 +32,7 @@ export async function resolveSharedClip(store: HubStore, recordings: Pick<Retrie
         return { ok: false, status: 503, reason: 'recording not yet at the hub' };
     }
   }
-  const incident = store.getIncident(subject.id);
+  const incident = await store.getIncident(subject.id);
   if (!incident) return { ok: false, status: 404, reason: 'incident no longer kept' };
   switch (incident.clip_state) {
     case 'present':

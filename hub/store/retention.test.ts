@@ -72,13 +72,13 @@ describe('applyRetention', () => {
     const result = await applyRetention(store, policy, NOW, silentLogger());
 
     expect(result).toMatchObject({ incidentsDeleted: 1, filesExpired: 1, seenForgotten: 1 });
-    expect(store.getIncident('ancient')).toBeUndefined();
+    expect(await store.getIncident('ancient')).toBeUndefined();
     expect(existsSync(ancient.clip) || existsSync(ancient.snap)).toBe(false);
-    expect(store.getIncident('old')).toMatchObject({ clip_state: 'expired', clip_path: null, snapshot_path: null });
+    expect(await store.getIncident('old')).toMatchObject({ clip_state: 'expired', clip_path: null, snapshot_path: null });
     expect(existsSync(old.clip) || existsSync(old.snap)).toBe(false);
-    expect(store.getIncident('held')).toMatchObject({ clip_state: 'present', held: 1 });
+    expect(await store.getIncident('held')).toMatchObject({ clip_state: 'present', held: 1 });
     expect(existsSync(held.clip) && existsSync(held.snap)).toBe(true);
-    expect(store.getIncident('fresh')).toMatchObject({ clip_state: 'present' });
+    expect(await store.getIncident('fresh')).toMatchObject({ clip_state: 'present' });
     expect(existsSync(fresh.clip)).toBe(true);
     store.close();
   });

@@ -61,14 +61,13 @@ export interface HubStore {
    * removed, their incidents too)
    */
   syncWards(wards: readonly WardEntry[]): void;
-  getIncident(id: string): IncidentRow | undefined;
+  getIncident(id: string): Promise<IncidentRow | undefined>;
   close(): void;
 }
 
 export function openHubStore(root: string): HubStore {
   const absRoot = path.resolve(root);
   const db = openDb(path.join(absRoot, storePaths.db), hubMigrations);
-  const getIncident = db.prepare<[string], IncidentRow>('SELECT * FROM incidents WHERE id = ?');
   const upsertWard = db.prepare('INSERT INTO wards (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name');
   const upsertBox = db.prepare('INSERT INTO boxes (id, ward, name) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET ward = excluded.ward, name = excluded.name');
   const sql = sqliteSql(db);
@@ -81,7 +80,7 @@ export function openHubStore(root: string): HubStore {
       for (const w of wards) upsertWard.run(w.id, w.name);
       for (const b of boxesOf(wards)) upsertBox.run(b.id, b.ward, b.name);
     }),
-    getIncident: (id) => getIncident.get(id),
+    getIncident: (id) => sql.get<IncidentRow>('SELECT * FROM incidents WHERE id = ?', [id]),
     close: () => db.close(),
   };
 }

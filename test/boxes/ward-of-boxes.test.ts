@@ -108,7 +108,7 @@ describe('a ward of two boxes', () => {
     const two = boxes[1]!;
     const clash = eventOf('dn-2', 'cam-01');
     await two.publishAsync(topics.events('dn-2'), JSON.stringify(clash), { qos: 1 });
-    expect(hub.store.getIncident(clash.event.id)).toBeUndefined();
+    expect(await hub.store.getIncident(clash.event.id)).toBeUndefined();
     expect(invalid()).toEqual([
       { box_id: 'dn-2', kind: 'camera-of-another-box', last_reason: expect.stringMatching(/^camera cam-01 belongs to box dn-1 of this ward .*camera ids must be unique within a ward/) as string },
     ]);
