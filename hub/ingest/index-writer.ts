@@ -9,6 +9,7 @@ import { commitSnapshot, type PendingSnapshot } from '../store/snapshots.js';
 import { incidentRule, type HubStore, type IncidentRow } from '../store/store.js';
 import type { ClipState } from '../store/schema.js';
 import { cameraPlaced, cameraSeen } from '../store/cameras.js';
+import { lastSeenDue } from '../store/camera-claim.js';
 import type { Sql } from '../../shared/sql/sql.js';
 import { storePaths } from '../store/paths.js';
 import { chunkSlot, emptyBitmap, hasChunk, withChunk } from './clip-chunks.js';
@@ -160,6 +161,8 @@ export class IndexWriter {
   private readonly wardOf: (box: string) => string | undefined;
   private readonly cameraPrefixOf: (box: string) => string | undefined;
   private readonly clock: () => number;
+  /** when this process last wrote a box's or ward's last_seen_at (`boxes/<id>`, `wards/<id>`) */
+  private readonly lastSeenWritten = new Map<string, number>();
 
   constructor({ store, retrievals, wardOf, cameraPrefixOf, logger, clock }: IndexWriterOptions) {
     this.store = store;
@@ -178,6 +181,7 @@ export class IndexWriter {
   async applyBatch(items: readonly BatchItem[]): Promise<{ outcomes: ItemOutcome[]; complete: string[] }> {
     const work: BatchWork = { now: this.clock(), chunks: new ChunkWriter(this.store.root), dirsToSync: new Set(), complete: [] };
     const { now, chunks } = work;
+    const seen = new Set<string>();
     try {
       const outcomes = await this.store.sql.tx(async (t) => {
         const boxes = new Set<string>();
@@ -197,16 +201,22 @@ export class IndexWriter {
             results.push({ ok: true, snapshotTaken: false });
           }
         }
+        // "last seen" of the senders, to LAST_SEEN_EVERY_MS: not every batch of every hub process on the same rows
+        seen.clear();
         for (const box of boxes) {
-          await t.run('UPDATE boxes SET last_seen_at = ? WHERE id = ?', [now, box]);
           const ward = this.wardOf(box);
-          if (ward !== undefined) await t.run('UPDATE wards SET last_seen_at = ? WHERE id = ?', [now, ward]);
+          for (const [table, id] of [['boxes', box], ['wards', ward]] as const) {
+            if (id === undefined || seen.has(`${table}/${id}`) || !lastSeenDue(this.lastSeenWritten.get(`${table}/${id}`), now)) continue;
+            await t.run(`UPDATE ${table} SET last_seen_at = ? WHERE id = ?`, [now, id]);
+            seen.add(`${table}/${id}`);
+          }
         }
         // the data behind every row of this batch is on disk before the rows are
         chunks.syncAll();
         for (const dir of work.dirsToSync) fsyncDir(dir);
         return results;
       });
+      for (const key of seen) this.lastSeenWritten.set(key, now);
       this.stats.batches++;
       this.stats.messages += items.length;
       return { outcomes, complete: work.complete };

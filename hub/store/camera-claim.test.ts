@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAMERA_MOVES_AFTER_MS, cameraClaim } from './camera-claim.js';
+import { CAMERA_MOVES_AFTER_MS, cameraClaim, LAST_SEEN_EVERY_MS, lastSeenDue } from './camera-claim.js';
 
 const NOW = 1_764_061_200_000;
 
@@ -18,5 +18,17 @@ describe('cameraClaim', () => {
   it('names the holder, how long ago it sent, and the fix', () => {
     const claim = cameraClaim({ box: 'dn-1', lastSeenAt: NOW - 42_000 }, 'dn-2', 'cam-01', NOW);
     expect(claim).toEqual({ ok: false, reason: "camera cam-01 belongs to box dn-1 of this ward (it sent data 42 s ago): camera ids must be unique within a ward — rename one in its box's edge.yaml" });
+  });
+});
+
+describe('lastSeenDue', () => {
+  it.each([
+    ['never written', undefined, true],
+    ['written just now', NOW, false],
+    ['written a moment under the grain ago', NOW - LAST_SEEN_EVERY_MS + 1, false],
+    ['written a grain ago', NOW - LAST_SEEN_EVERY_MS, true],
+    ['written "in the future" (the clock went back)', NOW + 5_000, true],
+  ])('%s → %s', (_, writtenAt, due) => {
+    expect(lastSeenDue(writtenAt, NOW)).toBe(due);
   });
 });

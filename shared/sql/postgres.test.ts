@@ -82,6 +82,48 @@ describe.skipIf(noPostgres)('postgresSql', () => {
     expect(calls).toBe(1);
   });
 
+  it('runs the whole transaction again when a savepoint\'s caller catches a serialization failure or deadlock', async () => {
+    const connection = await server.createDatabase();
+    const db = postgresSql({ connection });
+    opened.push(db);
+    await db.exec('CREATE TABLE kv (k TEXT PRIMARY KEY)');
+    for (const code of ['40001', '40P01']) {
+      let calls = 0;
+      const caught: string[] = [];
+      await db.tx(async (t) => {
+        calls++;
+        await t.run('INSERT INTO kv (k) VALUES (?)', [`${code} before, try ${calls}`]);
+        // as ingest does with one message of a batch: its savepoint fails, the error is kept, the batch goes on
+        await t
+          .tx(async (s) => {
+            if (calls === 1) await s.exec(`DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = '${code}'; END $$`);
+          })
+          .catch((err: { code?: string }) => void caught.push(err.code ?? '?'));
+        // the next statement of the doomed attempt fails with the same error, which goes up to tx()
+        await t.run('INSERT INTO kv (k) VALUES (?)', [`${code} after, try ${calls}`]);
+      });
+      expect(caught).toEqual([code]);
+      expect(calls).toBe(2);
+    }
+    expect(await db.all('SELECT k FROM kv ORDER BY k')).toEqual([
+      { k: '40001 after, try 2' }, { k: '40001 before, try 2' }, { k: '40P01 after, try 2' }, { k: '40P01 before, try 2' },
+    ]);
+    // even when the callback catches everything after it, the doomed attempt does not commit
+    let calls = 0;
+    await db.tx(async (t) => {
+      calls++;
+      await t
+        .tx(async (s) => {
+          if (calls === 1) await s.exec("DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = '40001'; END $$");
+          else await s.run("INSERT INTO kv (k) VALUES ('swallowed, try 2')");
+        })
+        .catch(() => undefined);
+      await t.run('INSERT INTO kv (k) VALUES (?)', [`last, try ${calls}`]).catch(() => undefined);
+    });
+    expect(calls).toBe(2);
+    expect(await db.all("SELECT k FROM kv WHERE k LIKE 'last%' OR k LIKE 'swallowed%' ORDER BY k")).toEqual([{ k: 'last, try 2' }, { k: 'swallowed, try 2' }]);
+  });
+
   it('an advisory lock is held by one of two pools until released, closed, or its session killed', async () => {
     const [a, b] = await pools(2);
     const held = (await a!.tryAdvisoryLock('forwarder'))!;

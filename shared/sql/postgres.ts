@@ -106,13 +106,16 @@ class PostgresDatabase implements SqlDatabase {
         let broken: Error | undefined;
         const onError = (err: Error) => (broken = err);
         client.on('error', onError);
-        const t = new PostgresTx(client, 1);
+        const state: TxState = {};
+        const t = new PostgresTx(client, 1, state);
         let stage: 'begin' | 'body' | 'commit' = 'begin';
         try {
           await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
           stage = 'body';
           const result = await asTxOf(this, () => fn(t));
           t.end();
+          // a savepoint's caller may have caught a serialization failure or a deadlock: the transaction is still lost
+          if (state.doomed) throw state.doomed;
           stage = 'commit';
           await client.query('COMMIT');
           client.off('error', onError);
@@ -193,6 +196,17 @@ class PostgresDatabase implements SqlDatabase {
   }
 }
 
+/** What every handle of one transaction shares. */
+interface TxState {
+  /**
+   * A serialization failure or deadlock met inside a savepoint. PostgreSQL lets the savepoint roll back and the
+   * transaction go on, but its snapshot can no longer commit as one (or the other transaction of the deadlock keeps
+   * meeting it, one second a statement): the whole transaction is run again instead. Set, every later statement fails
+   * with it and tx() retries, even when the savepoint's caller caught the error.
+   */
+  doomed?: Error;
+}
+
 /** The handle a transaction's callback gets: every statement on the transaction's client; tx() is a savepoint. */
 class PostgresTx implements Sql {
   readonly dialect = 'postgres' as const;
@@ -201,6 +215,7 @@ class PostgresTx implements Sql {
   constructor(
     private readonly client: pg.PoolClient,
     private readonly depth: number,
+    private readonly state: TxState,
   ) {}
 
   end(): void {
@@ -210,7 +225,12 @@ class PostgresTx implements Sql {
   private query(config: pg.QueryConfig<SqlParam[]> | string): Promise<pg.QueryResult> {
     if (this.ended) return Promise.reject(new Error('this transaction is over: its handle was used after sql.tx() returned'));
     if (inOpenTx(this)) return Promise.reject(outerCallInTx());
-    return this.client.query(config);
+    if (this.state.doomed) return Promise.reject(this.state.doomed);
+    return this.client.query(config).catch((err: unknown) => {
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code)) this.state.doomed ??= err as Error;
+      throw err;
+    });
   }
 
   async all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
@@ -232,7 +252,7 @@ class PostgresTx implements Sql {
   async tx<T>(fn: (t: Sql) => Promise<T>): Promise<T> {
     const name = `sp${this.depth}`;
     await this.query(`SAVEPOINT ${name}`);
-    const inner = new PostgresTx(this.client, this.depth + 1);
+    const inner = new PostgresTx(this.client, this.depth + 1, this.state);
     try {
       const result = await asTxOf(this, () => fn(inner));
       inner.end();
@@ -240,8 +260,8 @@ class PostgresTx implements Sql {
       return result;
     } catch (err) {
       inner.end();
-      // a serialization failure or a lost connection is the whole transaction's: the ROLLBACK TO fails then, and
-      // the original error goes up to tx(), which retries or reports it
+      // after a serialization failure or a deadlock the transaction is doomed (TxState): tx() runs it again whatever
+      // this savepoint's caller does with the error; after a lost connection the ROLLBACK TO fails and tx() reports it
       await this.client.query(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`).catch(() => {});
       throw err;
     }
