@@ -101,7 +101,7 @@ await new Promise((resolve) => hub.once('exit', resolve));
 
 const store = openHubStore(path.join(dir, 'data'));
 const stored = store.db.prepare('SELECT count(*) FROM incidents').pluck().get() as number;
-store.close();
+await store.close();
 const result = { events_per_s: Math.round(acked.length / seconds), wards, events: acked.length, stored, window: windowSize, snapshots: snapshotShare, seconds: Number(seconds.toFixed(2)) };
 console.log(`${result.events_per_s} events/s acknowledged (${acked.length} events from ${wards} wards in ${result.seconds} s, ${stored} in the db)`);
 console.log(JSON.stringify(result));

@@ -28,12 +28,12 @@ async function serve(camerasJson: string): Promise<void> {
   const { RecordStore } = await import('../edge/record/store.js');
   const { createReviewServer } = await import('../edge/review/server.js');
   const { loadOrCreateExportKey } = await import('../edge/review/export-keys.js');
-  const { createAudit } = await import('../shared/audit/index.js');
+  const { createLocalAudit } = await import('../shared/audit/index.js');
   const { locateFfmpeg } = await import('../shared/ffmpeg/locate.js');
   const { silentLogger } = await import('../shared/log.js');
   const root = mkdtempSync(path.join(tmpdir(), 'ww-bench-live-'));
   const db = openEdgeDb(path.join(root, 'edge.db'));
-  const audit = createAudit(db);
+  const audit = createLocalAudit(db);
   const cams = JSON.parse(camerasJson) as { id: string; main: string; sub: string }[];
   const server = await createReviewServer({
     ward: { id: 'p01', name: 'Phường 1' },

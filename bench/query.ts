@@ -56,7 +56,7 @@ try {
     db.pragma('synchronous = OFF');
   }
   db.pragma('cache_size = -262144');
-  store.syncWards(WARDS.map((id) => ({ id, name: id })));
+  await store.syncWards(WARDS.map((id) => ({ id, name: id })));
   // each camera watches 0–2 zones; an incident enters some of them
   const cameraZones = new Map<string, string[]>();
   for (const w of WARDS) for (const c of CAMERAS) cameraZones.set(`${w}/${c}`, Array.from({ length: Math.floor(rnd() * 3) }, () => pick(ZONES)).filter((z, i, a) => a.indexOf(z) === i));
@@ -138,7 +138,7 @@ try {
 
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
   process.stdout.write(`\n${Q} queries on ${N} incidents: p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${max.toFixed(2)} ms (load average ${load})\n`);
-  store.close();
+  await store.close();
   process.stdout.write(JSON.stringify({ incidents: N, queries: Q, p50_ms: round(p50), p95_ms: round(p95), p99_ms: round(p99), max_ms: round(max), seed_s: round(seedMs / 1000), load1: loadavg()[0] }) + '\n');
 } finally {
   if (values.keep || values.root) process.stdout.write(`kept the db in ${dir}\n`);

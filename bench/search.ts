@@ -148,11 +148,11 @@ let fillPerS = 0;
 let filled = 0;
 {
   const store = openHubStore(root);
-  store.syncWards(WARDS.map((id) => ({ id, name: id })));
+  await store.syncWards(WARDS.map((id) => ({ id, name: id })));
   const clock = () => Date.now();
-  const audit = createAudit(store.db, { clock });
-  const accounts = createAccounts(store.db, { audit, clock, wards: WARDS });
-  if (!accounts.get('bench')) {
+  const audit = createAudit(store.sql, { clock });
+  const accounts = createAccounts(store.sql, { audit, clock, wards: WARDS });
+  if (!(await accounts.get('bench'))) {
     await accounts.addUser({ name: 'bench', role: 'operator', password: 'bench-pass-1' }, { actor: 'cli:bench', ip: null });
   }
   const writer = new IndexWriter({ store, retrievals: new RetrievalStore(store.sql, audit), wardOf: (box) => box, logger: silentLogger(), clock });
@@ -228,7 +228,7 @@ let filled = 0;
     console.log(`reusing ${filled.toLocaleString('en')} sightings`);
   }
   store.db.pragma('wal_checkpoint(TRUNCATE)');
-  store.close();
+  await store.close();
 }
 
 // ---- the real hub on that data ----

@@ -269,11 +269,11 @@ async function cityAccess(hubConfig: string, hubData: string, rtspPort: number, 
   // the hub has the database open; SQLite's WAL lets this process add the grant next to it, and the hub checks grants per request
   const store = openHubStore(hubData);
   try {
-    await new CityGrants({ sql: store.sql, clock: Date.now, audit: createAudit(store.db) }).grant({
+    await new CityGrants({ sql: store.sql, clock: Date.now, audit: createAudit(store.sql) }).grant({
       by: 'operator', ward, camera, minutes: grantDays * 24 * 60, live: true, recordings: null, reason: 'demo: a standing grant for the city\'s video system',
     });
   } finally {
-    store.close();
+    await store.close();
   }
   return { url: `rtsp://${user}:${password}@127.0.0.1:${rtspPort}/${ward}/${camera}`, user, ward, camera, grantDays };
 }

@@ -9,7 +9,7 @@ import { topics } from '../shared/contract/index.js';
 import { locateFfmpeg, type FfmpegTools } from '../shared/ffmpeg/locate.js';
 import type { Logger } from '../shared/log.js';
 import { packageVersion } from '../shared/package.js';
-import { createAudit, type Audit } from '../shared/audit/index.js';
+import { createLocalAudit, type LocalAudit } from '../shared/audit/index.js';
 import type { Db } from '../shared/db.js';
 import { PageTlsError, plainPageWarning, readPageTls, type PageTls } from '../shared/http/index.js';
 import { openEdgeDb } from './db.js';
@@ -37,7 +37,7 @@ export interface RunningEdge {
   events: EventService;
   outbox: Outbox | undefined;
   uplink: Uplink | undefined;
-  audit: Audit;
+  audit: LocalAudit;
   review: ReviewServer;
   /** operators' live views pushed to the hub (cmd/live) */
   liveRelay: LiveRelayService;
@@ -184,7 +184,7 @@ export async function startEdge(config: EdgeConfig, deps: EdgeDeps): Promise<Run
     void diskOf(root).then((d) => (disk = d));
     for (const s of recording.statuses()) publishCamera(s);
   }, 60_000);
-  const audit = createAudit(db, { clock });
+  const audit = createLocalAudit(db, { clock });
   // operators' cmd/retrieve from the hub (edge/remote/); commands that came before this point are resent by the hub
   remote = outbox
     ? new RetrievalService({ db, outbox, recordStore, audit, ffmpegPath: tools.ffmpeg.path, ward: box, cameras: config.cameras.map((c) => c.id), dir: path.join(root, 'retrievals'), logger, clock })

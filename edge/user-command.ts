@@ -6,6 +6,7 @@ import { cliActor, makeUserCommand, type OpenAccounts } from '../shared/accounts
 import { createAccounts } from '../shared/accounts/index.js';
 import { createAudit } from '../shared/audit/index.js';
 import { loadEdgeConfig } from '../shared/config/load.js';
+import { sqliteSql } from '../shared/sql/sqlite.js';
 import { openEdgeDb } from './db.js';
 
 async function withEdgeAccounts(configFile: string, io: Output, fn: (open: OpenAccounts) => Promise<number>): Promise<number> {
@@ -17,7 +18,8 @@ async function withEdgeAccounts(configFile: string, io: Output, fn: (open: OpenA
   const ward = loaded.config.ward.id;
   const db = openEdgeDb(path.join(loaded.config.storage.root, 'edge.db'));
   try {
-    const accounts = createAccounts(db, { audit: createAudit(db), wards: [ward] });
+    const sql = sqliteSql(db);
+    const accounts = createAccounts(sql, { audit: createAudit(sql), wards: [ward] });
     // an officer on this box belongs to its ward unless told otherwise (and then it must be this ward)
     return await fn({ accounts, by: { actor: cliActor(), ip: null }, defaultWard: ward });
   } finally {

@@ -118,7 +118,7 @@ describe('wardwatch hub', () => {
 
     const store = openHubStore(path.join(dir, 'data'));
     const stored = new Set(store.db.prepare('SELECT id FROM incidents').pluck().all() as string[]);
-    store.close();
+    await store.close();
     const lost = ackedAtKill.filter((id) => !stored.has(id));
     expect(lost).toEqual([]);
     expect(stored.size).toBeGreaterThanOrEqual(ackedAtKill.length);

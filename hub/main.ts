@@ -25,7 +25,7 @@ import { Retrievals } from './retrieval/retrievals.js';
 import { RetrievalStore } from './retrieval/store.js';
 import { loadLinkKey } from './share/link-key.js';
 import { DEFAULT_SEEN_MSG_DAYS, runRetention } from './store/retention-run.js';
-import { openHubStore, type HubStore } from './store/store.js';
+import { openConfiguredIndex, type HubStore } from './store/store.js';
 
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
 
@@ -92,19 +92,19 @@ export interface HubDeps {
 export async function startHub(config: HubConfig, deps: HubDeps): Promise<RunningHub> {
   const { logger } = deps;
   const clock = deps.clock ?? Date.now;
-  const store = openHubStore(config.storage.root);
-  store.syncWards(config.wards);
+  const store = await openConfiguredIndex(config);
+  await store.syncWards(config.wards);
   let wards = config.wards;
   // box → its ward: ingest files each box's messages under its ward (docs/wards-and-boxes.md); replaced on reload
   let boxes = boxDirectory(config.wards);
-  const audit = createAudit(store.db, { clock });
+  const audit = createAudit(store.sql, { clock });
   // the one retrievals table: ingest applies the wards' answers to it (and audits a request's end through it), the
   // forwarder reads shared recordings from it, the operators' retrievals and live relays ask it
   const retrievalStore = new RetrievalStore(store.sql, audit);
   // one throttle for operators' logins and wards' MQTT logins: one scrypt budget, and an address failing at one is
   // failing at both
   const throttle = new LoginThrottle({ clock, logger: logger.child({ part: 'logins' }), audit });
-  const accounts = createAccounts(store.db, { audit, clock, throttle, wards: config.wards.map((w) => w.id) });
+  const accounts = createAccounts(store.sql, { audit, clock, throttle, wards: config.wards.map((w) => w.id) });
   // the forwarder records inside its outbox transaction; audit.recordIn(t, …) writes through it, so no share leaves unaudited
   const shareAudit: AuditFn =
     deps.audit ??
@@ -116,7 +116,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     linkKey = loadLinkKey(store.root);
     forwarder = createForwarder({ store, recordings: retrievalStore, config, linkKey, audit: shareAudit, logger, clock });
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
   let retrievals: Retrievals | undefined = undefined; // needs the broker, which needs ingest
@@ -159,7 +159,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
   } catch (err) {
     await ingest.close();
     await forwarder.close();
-    store.close();
+    await store.close();
     throw err;
   }
   retrievals = new Retrievals({
@@ -238,7 +238,7 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
     http,
     reloadWards(next) {
       const changes = boxChanges(wards, next);
-      store.syncWards(next);
+      void store.syncWards(next).catch((err: unknown) => logger.error({ err }, 'reload: cannot write the wards and boxes into the index'));
       boxes = boxDirectory(next);
       broker.setWards(boxesOf(next));
       if (!external) void announceDelivery((b, n, p, o) => broker.publishCommand(b, n, p, o), changes.added, 'puback', logger);
@@ -255,8 +255,8 @@ export async function startHub(config: HubConfig, deps: HubDeps): Promise<Runnin
         await broker.close();
         await ingest.close();
         await forwarder.close();
-        throttle.close(); // its last bursts go into the audit before the db closes
-        store.close();
+        await throttle.close(); // its last bursts go into the audit before the db closes
+        await store.close();
       })();
       return closing;
     },

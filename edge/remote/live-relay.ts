@@ -2,7 +2,7 @@
 // single-use token and pushes the camera's live stream into it (stream copy, the review page's readers); stops
 // watching when the socket closes. A refusal is sent to the hub as a problem note, so the operator reads why.
 import WebSocket from 'ws';
-import type { Audit } from '../../shared/audit/index.js';
+import type { LocalAudit } from '../../shared/audit/index.js';
 import { decodeCommand, type LiveCommand } from '../../shared/contract/index.js';
 import type { Logger } from '../../shared/log.js';
 import type { LiveStreams } from '../review/live-streams.js';
@@ -13,7 +13,7 @@ export interface LiveRelayServiceOptions {
   live: Pick<LiveStreams, 'watch'>;
   ward: string;
   cameras: readonly LiveCamera[];
-  audit: Audit;
+  audit: LocalAudit;
   /** the hub's CA (hub.caFile) for wss:// */
   ca?: Buffer | undefined;
   logger: Logger;
@@ -38,7 +38,7 @@ export class LiveRelayService {
   private readonly live: Pick<LiveStreams, 'watch'>;
   private readonly ward: string;
   private readonly cameras: readonly LiveCamera[];
-  private readonly audit: Audit;
+  private readonly audit: LocalAudit;
   private readonly ca: Buffer | undefined;
   private readonly maxRelays: number | undefined;
 
@@ -100,7 +100,7 @@ export class LiveRelayService {
         return;
       }
       const camera = decision.camera;
-      this.audit.record({ actor: `hub:${cmd.requestedBy}`, action: 'live.view', target: camera.id, ip: null, detail: { stream: cmd.stream, relayId: cmd.relayId, via: 'hub' } });
+      this.audit.recordNow({ actor: `hub:${cmd.requestedBy}`, action: 'live.view', target: camera.id, ip: null, detail: { stream: cmd.stream, relayId: cmd.relayId, via: 'hub' } });
       this.log.info({ relayId: cmd.relayId, camera: camera.id, stream: cmd.stream, by: cmd.requestedBy }, 'live view to the hub started');
       leave = this.live.watch({ camera: camera.id, stream: cmd.stream, url: cmd.stream === 'main' ? camera.mainUrl : camera.subUrl, loopFile: camera.loopFile === true }, socketViewer(socket));
     });

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAudit, type Audit } from '../../shared/audit/index.js';
+import { createLocalAudit, type LocalAudit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import { locateFfmpeg } from '../../shared/ffmpeg/locate.js';
 import { silentLogger } from '../../shared/log.js';
@@ -19,7 +19,7 @@ let ffmpegPath: string;
 let segment: string;
 let db: Db;
 let outbox: Outbox;
-let audit: Audit;
+let audit: LocalAudit;
 let service: RetrievalService;
 let dir: string;
 let n = 0;
@@ -36,7 +36,7 @@ beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'ww-retr-'));
   db = openEdgeDb(path.join(dir, 'edge.db'));
   outbox = new Outbox(db, 'p01');
-  audit = createAudit(db);
+  audit = createLocalAudit(db);
   const recordStore = new RecordStore(db);
   recordStore.addSegment({ camera: 'cam-1', startMs: T0, endMs: T0 + 6000, bytes: statSync(segment).size, path: segment });
   service = new RetrievalService({ db, outbox, recordStore, audit, ffmpegPath, ward: 'p01', cameras: ['cam-1'], dir: path.join(dir, 'retrieved'), logger: silentLogger(), clock: Date.now });
@@ -69,14 +69,14 @@ describe('cmd/retrieve-cancel on the ward box', () => {
     expect(outboxTopics()).toEqual(['retrievals', 'retrievals']); // its statuses still go; the clip does not
     expect(uploads()).toBe(0);
     expect(existsSync(file)).toBe(false);
-    expect(audit.list({ target: id }).map((a) => [a.action, a.actor])).toEqual([
+    expect((await audit.list({ target: id })).map((a) => [a.action, a.actor])).toEqual([
       ['retrieve.cancel', 'hub:minh'],
       ['retrieve.result', 'lan'],
       ['retrieve.request', 'lan'],
     ]);
     cancel(id);
     retrieve(id); // a late resend of the request itself: handled already
-    expect(audit.list({ target: id })).toHaveLength(3);
+    expect(await audit.list({ target: id })).toHaveLength(3);
     expect(outboxTopics()).toEqual(['retrievals', 'retrievals']);
   });
 
@@ -91,10 +91,10 @@ describe('cmd/retrieve-cancel on the ward box', () => {
     expect(existsSync(path.join(dir, 'retrieved', 'cam-1', `${id}.mp4`))).toBe(false);
   });
 
-  it('ignores a cancel for a request it never had, and a malformed one', () => {
+  it('ignores a cancel for a request it never had, and a malformed one', async () => {
     cancel(requestId());
     send('retrieve-cancel', { requestId: 'nope', cancelledBy: 'minh' });
     expect(db.prepare('SELECT count(*) FROM retrievals').pluck().get()).toBe(0);
-    expect(audit.list()).toEqual([]);
+    expect(await audit.list()).toEqual([]);
   });
 });

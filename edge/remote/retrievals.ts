@@ -4,7 +4,7 @@
 // drops what is left of a request: the cut to come, or the clip's part still in the outbox.
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Audit } from '../../shared/audit/index.js';
+import type { LocalAudit } from '../../shared/audit/index.js';
 import { decodeCommand, MAX_CLIP_BYTES, topics, type RetrievalStatus, type RetrieveCancelCommand, type RetrieveCommand } from '../../shared/contract/index.js';
 import type { Db } from '../../shared/db.js';
 import type { Logger } from '../../shared/log.js';
@@ -17,7 +17,7 @@ export interface RetrievalServiceOptions {
   db: Db;
   outbox: Outbox;
   recordStore: RecordStore;
-  audit: Audit;
+  audit: LocalAudit;
   ffmpegPath: string;
   ward: string;
   cameras: readonly string[];
@@ -51,7 +51,7 @@ export class RetrievalService {
   private readonly db: Db;
   private readonly outbox: Outbox;
   private readonly recordStore: RecordStore;
-  private readonly audit: Audit;
+  private readonly audit: LocalAudit;
   private readonly ffmpegPath: string;
   private readonly ward: string;
   private readonly cameras: readonly string[];
@@ -142,7 +142,7 @@ export class RetrievalService {
       });
       const reason = decision.ok ? null : decision.reason;
       this.s.insert.run({ requestId: cmd.requestId, camera: cmd.camera, from: cmd.from, to: cmd.to, requestedBy: cmd.requestedBy, state: decision.ok ? 'cutting' : 'failed', reason, now });
-      this.audit.record({ actor: cmd.requestedBy, action: 'retrieve.request', target: cmd.requestId, ip: null, detail: { via: 'hub', camera: cmd.camera, from: cmd.from, to: cmd.to } });
+      this.audit.recordNow({ actor: cmd.requestedBy, action: 'retrieve.request', target: cmd.requestId, ip: null, detail: { via: 'hub', camera: cmd.camera, from: cmd.from, to: cmd.to } });
       if (decision.ok) this.status({ requestId: cmd.requestId, state: 'cutting' });
       else this.fail(cmd.requestId, cmd.requestedBy, decision.reason);
       return decision.ok;
@@ -163,7 +163,7 @@ export class RetrievalService {
       const reason = `cancelled by ${cmd.cancelledBy}`;
       this.s.failed.run(reason, this.clock(), cmd.requestId);
       this.s.forget.run(cmd.requestId);
-      this.audit.record({ actor: `hub:${cmd.cancelledBy}`, action: 'retrieve.cancel', target: cmd.requestId, ip: null, detail: { via: 'hub', was: row.state, clipDropped: dropped } });
+      this.audit.recordNow({ actor: `hub:${cmd.cancelledBy}`, action: 'retrieve.cancel', target: cmd.requestId, ip: null, detail: { via: 'hub', was: row.state, clipDropped: dropped } });
       return row.path;
     })();
     if (file === undefined) return;
@@ -179,7 +179,7 @@ export class RetrievalService {
   private fail(requestId: string, requestedBy: string, reason: string): void {
     this.s.failed.run(reason, this.clock(), requestId);
     this.status({ requestId, state: 'failed', reason });
-    this.audit.record({ actor: requestedBy, action: 'retrieve.result', target: requestId, ip: null, detail: { state: 'failed', reason } });
+    this.audit.recordNow({ actor: requestedBy, action: 'retrieve.result', target: requestId, ip: null, detail: { state: 'failed', reason } });
     this.log.warn({ requestId, reason }, `retrieve failed: ${reason}`);
   }
 
@@ -209,7 +209,7 @@ export class RetrievalService {
             this.outbox.enqueueClip({ ...clip, eventId: requestId, requestId, camera: row.camera, start: plan.start, end: plan.end });
             this.s.sent.run(file!, this.clock(), requestId);
             this.status({ requestId, state: 'sent', bytes: clip.bytes });
-            this.audit.record({ actor: row.requested_by, action: 'retrieve.result', target: requestId, ip: null, detail: { state: 'sent', bytes: clip.bytes, sha256: clip.sha256, start: plan.start, end: plan.end } });
+            this.audit.recordNow({ actor: row.requested_by, action: 'retrieve.result', target: requestId, ip: null, detail: { state: 'sent', bytes: clip.bytes, sha256: clip.sha256, start: plan.start, end: plan.end } });
             return true;
           })();
           if (!queued) {

@@ -1,7 +1,7 @@
 // What every review route needs, handed in by the server (no globals), and the small answers they share.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { Audit } from '../../shared/audit/index.js';
+import type { LocalAudit } from '../../shared/audit/index.js';
 import type { cameraSchema } from '../../shared/config/edge.js';
 import type { Db } from '../../shared/db.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
@@ -35,7 +35,7 @@ export interface ReviewContext {
   cameras: readonly ReviewCamera[];
   db: Db;
   store: RecordStore;
-  audit: Audit;
+  audit: LocalAudit;
   live: LiveStreams;
   exports: ExportService;
   holds: Holds;

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { writeFileAtomicSync } from '../../shared/atomic.js';
 import path from 'node:path';
 import { monotonicFactory } from 'ulid';
-import type { Audit } from '../../shared/audit/index.js';
+import type { LocalAudit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import type { Logger } from '../../shared/log.js';
 import { clipPlan, cutClip } from '../events/clip.js';
@@ -42,7 +42,7 @@ export interface ExportStatus {
 
 export interface ExportServiceOptions {
   db: Db;
-  audit: Audit;
+  audit: LocalAudit;
   store: RecordStore;
   signer: ExportSigner;
   ffmpegPath: string;
@@ -66,7 +66,7 @@ export class ExportService {
   private readonly clock: () => number;
 
   private readonly db: Db;
-  private readonly audit: Audit;
+  private readonly audit: LocalAudit;
   private readonly store: RecordStore;
   private readonly signer: ExportSigner;
   private readonly ffmpegPath: string;
@@ -102,7 +102,7 @@ export class ExportService {
       this.db
         .prepare('INSERT INTO exports (id, state, cameras, from_ms, to_ms, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(id, 'running', JSON.stringify(req.cameras), req.fromMs, req.toMs, req.reason, req.by.name, now);
-      this.audit.record({ actor: req.by.name, action: 'export', target: id, ip: req.by.ip, detail: { cameras: req.cameras, fromMs: req.fromMs, toMs: req.toMs, reason: req.reason } });
+      this.audit.recordNow({ actor: req.by.name, action: 'export', target: id, ip: req.by.ip, detail: { cameras: req.cameras, fromMs: req.fromMs, toMs: req.toMs, reason: req.reason } });
     })();
     const entry = { progress: 0, step: null as string | null, done: Promise.resolve() };
     this.live.set(id, entry);

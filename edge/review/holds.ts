@@ -1,6 +1,6 @@
 // Evidence holds: a camera's time range kept until an administrator lifts it (RecordStore protections of kind
 // 'hold'), each change audited in the same transaction.
-import type { Audit } from '../../shared/audit/index.js';
+import type { LocalAudit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import type { RecordStore } from '../record/store.js';
 
@@ -25,7 +25,7 @@ export class Holds {
   constructor(
     private readonly db: Db,
     private readonly store: RecordStore,
-    private readonly audit: Audit,
+    private readonly audit: LocalAudit,
     private readonly clock: () => number,
   ) {}
 
@@ -33,7 +33,7 @@ export class Holds {
     const now = this.clock();
     const id = this.db.transaction(() => {
       const id = this.store.protect({ camera: h.camera, fromMs: h.fromMs, toMs: h.toMs, kind: 'hold', ref: h.ref ?? undefined, keepUntilMs: null, createdBy: by.name, now });
-      this.audit.record({ actor: by.name, action: 'hold.add', target: `hold:${id}`, ip: by.ip, detail: { camera: h.camera, fromMs: h.fromMs, toMs: h.toMs, ref: h.ref, reason: h.reason } });
+      this.audit.recordNow({ actor: by.name, action: 'hold.add', target: `hold:${id}`, ip: by.ip, detail: { camera: h.camera, fromMs: h.fromMs, toMs: h.toMs, ref: h.ref, reason: h.reason } });
       return id;
     })();
     return this.get(id)!;
@@ -45,7 +45,7 @@ export class Holds {
     return this.db.transaction(() => {
       const hold = this.get(id);
       if (!hold || hold.releasedAt !== null || !this.store.release(id, now)) return false;
-      this.audit.record({ actor: by.name, action: 'hold.release', target: `hold:${id}`, ip: by.ip, detail: { camera: hold.camera, fromMs: hold.fromMs, toMs: hold.toMs, reason } });
+      this.audit.recordNow({ actor: by.name, action: 'hold.release', target: `hold:${id}`, ip: by.ip, detail: { camera: hold.camera, fromMs: hold.fromMs, toMs: hold.toMs, reason } });
       return true;
     })();
   }

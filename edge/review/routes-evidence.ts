@@ -70,7 +70,7 @@ export function evidenceRoutes(routes: RouteTable, ctx: ReviewContext): void {
     const file = kind === 'snapshot' ? ev?.snapshotPath : ev?.clipPath;
     const size = file ? await fileSize(file) : undefined;
     if (!ev || !file || size === undefined) return notFound(reply, kind);
-    if (beginsView(request, size)) ctx.audit.record({ actor: request.session!.user.name, action: kind === 'snapshot' ? 'snapshot.view' : 'clip.view', target: ev.id, ip: request.ip, detail: { camera: ev.camera } });
+    if (beginsView(request, size)) ctx.audit.recordNow({ actor: request.session!.user.name, action: kind === 'snapshot' ? 'snapshot.view' : 'clip.view', target: ev.id, ip: request.ip, detail: { camera: ev.camera } });
     return sendFile(reply, { file, size, type: kind === 'snapshot' ? 'image/jpeg' : 'video/mp4', range: request.headers.range });
   };
   routes.add(
@@ -174,7 +174,7 @@ export function evidenceRoutes(routes: RouteTable, ctx: ReviewContext): void {
       const size = file ? await fileSize(file) : undefined;
       if (!file || size === undefined) return notFound(reply, 'export file');
       const video = name.endsWith('.mp4');
-      if (video && beginsView(request, size)) ctx.audit.record({ actor: request.session!.user.name, action: 'clip.view', target: `export:${id}`, ip: request.ip, detail: { file: name } });
+      if (video && beginsView(request, size)) ctx.audit.recordNow({ actor: request.session!.user.name, action: 'clip.view', target: `export:${id}`, ip: request.ip, detail: { file: name } });
       const type = video ? 'video/mp4' : name.endsWith('.json') ? 'application/json' : 'text/plain';
       return sendFile(reply, { file, size, type, range: request.headers.range, downloadName: name });
     },

@@ -52,7 +52,7 @@ export function liveRoutes(app: FastifyInstance, ctx: ReviewContext): void {
     }
     const stream = query.data.stream;
     const user = request.session!.user;
-    ctx.audit.record({ actor: user.name, action: 'live.view', target: camera.id, ip: request.ip, detail: { stream } });
+    ctx.audit.recordNow({ actor: user.name, action: 'live.view', target: camera.id, ip: request.ip, detail: { stream } });
     const leave = ctx.live.watch({ camera: camera.id, stream, url: stream === 'main' ? camera.mainUrl : camera.subUrl, loopFile: camera.loopFile === true }, socketViewer(socket));
     socket.on('close', leave);
     socket.on('error', () => socket.terminate());

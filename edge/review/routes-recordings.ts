@@ -71,7 +71,7 @@ export function recordingRoutes(routes: RouteTable, ctx: ReviewContext): void {
         return reply.code(415).send({ error: `this recording is ${codec?.mime ?? 'unreadable'}; the page plays H.264 only — export it and play it in a desktop player`, code: 'UNSUPPORTED_CODEC' });
       }
       const user = request.session!.user;
-      ctx.audit.record({ actor: user.name, action: 'playback.view', target: camera.id, ip: request.ip, detail: { fromMs: q.from } });
+      ctx.audit.recordNow({ actor: user.name, action: 'playback.view', target: camera.id, ip: request.ip, detail: { fromMs: q.from } });
       const playback = await startPlayback(ctx.tools.ffmpeg.path, ctx.tmpDir, plan, ctx.logger);
       reply.raw.on('close', playback.close);
       playback.stream.on('end', playback.close);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { can, createAccounts, LoginThrottle, type Accounts } from '../../shared/accounts/index.js';
-import type { Audit } from '../../shared/audit/index.js';
+import type { LocalAudit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import type { FfmpegTools } from '../../shared/ffmpeg/locate.js';
 import { errorAnswers, MSE_APPENDER, RouteTable, securityHeaders, servePageFiles, sessionPlugin, ZONE_TIME, type PageTls } from '../../shared/http/index.js';
@@ -33,8 +33,8 @@ export interface ReviewServerOptions {
   root: string;
   db: Db;
   store: RecordStore;
-  audit: Audit;
-  /** default: accounts over `db` with `audit`, officers limited to this ward, logins throttled (its own LoginThrottle) */
+  audit: LocalAudit;
+  /** default: accounts over `audit.sql` (the async handle on `db`) with `audit`, officers limited to this ward, logins throttled (its own LoginThrottle) */
   accounts?: Accounts;
   signer: ExportSigner;
   tools: FfmpegTools;
@@ -77,7 +77,7 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
   const tmpDir = path.join(o.root, 'tmp');
   mkdirSync(tmpDir, { recursive: true });
   const throttle = o.accounts ? undefined : new LoginThrottle({ clock, logger: o.logger.child({ part: 'logins' }), audit: o.audit });
-  const accounts = o.accounts ?? createAccounts(o.db, { audit: o.audit, clock, throttle, wards: [o.ward.id] });
+  const accounts = o.accounts ?? createAccounts(o.audit.sql, { audit: o.audit, clock, throttle, wards: [o.ward.id] });
   const live = new LiveStreams({ tools: o.tools, logger: o.logger, ...o.live });
   const names = new Map(o.cameras.map((c) => [c.id, c.name]));
   const exports = new ExportService({
@@ -173,7 +173,7 @@ export async function createReviewServer(o: ReviewServerOptions): Promise<Review
     async close() {
       live.stop();
       await app.close();
-      throttle?.close(); // its last bursts go into the audit while the db is open
+      await throttle?.close(); // its last bursts go into the audit while the db is open
     },
   };
 }

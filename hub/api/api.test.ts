@@ -184,15 +184,15 @@ describe('one incident, its snapshot and clip', () => {
   });
 
   it('serves the snapshot as JPEG (full and thumbnail), each view audited', async () => {
-    const before = hub.audit.list({ target: withFiles.id }).length;
+    const before = (await hub.audit.list({ target: withFiles.id })).length;
     const full = await operator.get(`/api/incidents/${withFiles.id}/snapshot`);
     expect(full.status).toBe(200);
     expect(full.headers.get('content-type')).toBe('image/jpeg');
     expect(full.buffer.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
     const thumb = await operator.get(`/api/incidents/${withFiles.id}/snapshot?size=thumb`);
     expect(thumb.buffer.length).toBeLessThan(full.buffer.length);
-    const rows = hub.audit.list({ target: withFiles.id }).slice(0, 2);
-    expect(hub.audit.list({ target: withFiles.id }).length).toBe(before + 2);
+    const rows = (await hub.audit.list({ target: withFiles.id })).slice(0, 2);
+    expect((await hub.audit.list({ target: withFiles.id })).length).toBe(before + 2);
     expect(rows.map((r) => [r.action, r.actor, r.ip])).toEqual([
       ['snapshot.view', 'lan', '127.0.0.1'],
       ['snapshot.view', 'lan', '127.0.0.1'],
@@ -202,18 +202,18 @@ describe('one incident, its snapshot and clip', () => {
 
   it('serves the clip with HTTP Range: 200, 206 with the right bytes, 416; one audit row per view', async () => {
     const url = `/api/incidents/${withFiles.id}/clip`;
-    const views = () => hub.audit.list({ target: withFiles.id, limit: 1000 }).filter((r) => r.action === 'clip.view').length;
-    const v0 = views();
+    const views = async () => (await hub.audit.list({ target: withFiles.id, limit: 1000 })).filter((r) => r.action === 'clip.view').length;
+    const v0 = await views();
     const whole = await operator.get(url);
     expect(whole.status).toBe(200);
     expect(whole.headers.get('accept-ranges')).toBe('bytes');
     expect(whole.buffer.equals(clip)).toBe(true);
-    expect(views()).toBe(v0 + 1);
+    expect(await views()).toBe(v0 + 1);
 
     const first = await operator.get(url, { range: 'bytes=0-' });
     expect(first.status).toBe(206);
     expect(first.buffer.equals(clip)).toBe(true);
-    expect(views()).toBe(v0 + 2); // a player's first request starts a view
+    expect(await views()).toBe(v0 + 2); // a player's first request starts a view
 
     for (const [range, start, end] of [
       ['bytes=1000-1999', 1000, 1999],
@@ -226,17 +226,17 @@ describe('one incident, its snapshot and clip', () => {
       expect(r.headers.get('content-range')).toBe(`bytes ${start}-${end}/${clip.length}`);
       expect(r.buffer.equals(clip.subarray(start, end + 1))).toBe(true);
     }
-    expect(views()).toBe(v0 + 2); // seeking within a view is not another view
+    expect(await views()).toBe(v0 + 2); // seeking within a view is not another view
 
     const head = await operator.call('HEAD', url);
     expect(head.status).toBe(200);
     expect(head.headers.get('content-length')).toBe(String(clip.length));
-    expect(views()).toBe(v0 + 2); // a HEAD shows nothing
+    expect(await views()).toBe(v0 + 2); // a HEAD shows nothing
 
     const beyond = await operator.get(url, { range: 'bytes=200000-' });
     expect(beyond.status).toBe(416);
     expect(beyond.headers.get('content-range')).toBe(`bytes */${clip.length}`);
-    expect(hub.audit.verify()).toMatchObject({ ok: true });
+    expect(await hub.audit.verify()).toMatchObject({ ok: true });
   });
 
   it('says why there is no clip', async () => {
@@ -283,9 +283,9 @@ describe('who may do what', () => {
     expect(r).toMatchObject({ status: 403, json: { code: 'LOCKED' } });
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(200);
     // the wrong passwords are audited one by one; the refusal after the lock is summed up in the address's burst row
-    expect(hub.audit.list({ target: 'victim', limit: 100 }).filter((a) => a.action === 'login.failed').length).toBe(5);
-    expect(hub.audit.list({ target: 'victim', limit: 100 }).some((a) => a.action === 'user.lock' && a.actor === 'system' && a.ip === '127.0.0.1')).toBe(true);
-    expect(hub.accounts.get('victim')!.locked).toBe(false);
+    expect((await hub.audit.list({ target: 'victim', limit: 100 })).filter((a) => a.action === 'login.failed').length).toBe(5);
+    expect((await hub.audit.list({ target: 'victim', limit: 100 })).some((a) => a.action === 'user.lock' && a.actor === 'system' && a.ip === '127.0.0.1')).toBe(true);
+    expect((await hub.accounts.get('victim'))!.locked).toBe(false);
   });
 });
 
@@ -306,7 +306,7 @@ describe('share to the city and dead letters', () => {
     while ((city.stats().accepted < 1 || (await hub.forwarder.stats()).dead < 1) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
     expect(city.stats()).toMatchObject({ accepted: 1 }); // the receiver accepts only a signature that verifies
     expect(city.alerts()[0]!.alert).toMatchObject({ cause: { kind: 'share', by: 'lan', note: 'xe đỗ sai chỗ' }, incident: { id: withFiles.id } });
-    expect(hub.audit.list({ target: withFiles.id }).find((a) => a.action === 'share')).toMatchObject({ actor: 'lan', ip: '127.0.0.1' });
+    expect((await hub.audit.list({ target: withFiles.id })).find((a) => a.action === 'share')).toMatchObject({ actor: 'lan', ip: '127.0.0.1' });
 
     const detail = await operator.get(`/api/incidents/${withFiles.id}`);
     expect(detail.json.forwarded).toBe(true);

@@ -53,14 +53,14 @@ describe('/api/city', () => {
     expect(seen.status).toBe(200);
     expect(seen.json.grants).toEqual([expect.objectContaining({ id: g.json.id, ward: 'p07', camera: 'cam-1', live: true, endsAt: now + 10 * MIN, grantedBy: 'lan', reason: 'flooding at the market' })]);
     expect((await as.off!.get('/api/city/grants')).status).toBe(403);
-    expect(hub.audit.list({ target: String(g.json.id) }).map((a) => [a.actor, a.action])).toEqual([['lan', 'city.grant']]);
+    expect((await hub.audit.list({ target: String(g.json.id) })).map((a) => [a.actor, a.action])).toEqual([['lan', 'city.grant']]);
   });
 
   it('lets the city ask for a granted range only, and refuses live of another camera with the reason', async () => {
     const inside = await as.city1!.call('POST', '/api/retrievals', { ward: 'p07', camera: 'cam-1', from: now - 30 * MIN, to: now - 29 * MIN });
     expect(inside.status).toBe(202);
     const g = (await hub.city.grants.active())[0]!;
-    expect(hub.audit.list({ target: g.id }).map((a) => a.action)).toEqual(['city.retrieve', 'city.grant']);
+    expect((await hub.audit.list({ target: g.id })).map((a) => a.action)).toEqual(['city.retrieve', 'city.grant']);
     const outside = await as.city1!.call('POST', '/api/retrievals', { ward: 'p07', camera: 'cam-1', from: now - 90 * MIN, to: now - 89 * MIN });
     expect(outside).toMatchObject({ status: 403, json: { code: 'NOT_GRANTED' } });
     expect(String(outside.json.error)).toMatch(/granted to the city only within/);
@@ -90,7 +90,7 @@ describe('/api/city', () => {
     now += 6 * MIN; // sessions stay alive: they idle out after 30 minutes
     await hub.city.grants.sweep();
     expect((await as.lan!.get('/api/city/emergency')).json.emergency).toBeNull();
-    expect(hub.audit.list({ target: String(e.json.id) }).map((a) => [a.actor, a.action])).toEqual([['system', 'city.emergency.close'], ['city1', 'city.retrieve'], ['quan', 'city.emergency.open']]);
+    expect((await hub.audit.list({ target: String(e.json.id) })).map((a) => [a.actor, a.action])).toEqual([['system', 'city.emergency.close'], ['city1', 'city.retrieve'], ['quan', 'city.emergency.open']]);
     expect((await as.city1!.call('POST', '/api/retrievals', { ward: 'p07', camera: 'cam-2', from: now - 600 * MIN, to: now - 599 * MIN })).status).toBe(403);
   });
 

@@ -49,6 +49,6 @@ describe('the zone index', () => {
     store.db.prepare('DELETE FROM incidents WHERE id = ?').run(b.id);
     expect(await ids('school')).toEqual([]);
     expect(store.db.prepare('SELECT count(*) FROM incident_zones').pluck().get()).toBe(1);
-    store.close();
+    await store.close();
   });
 });

@@ -87,7 +87,7 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
       const thumb = q.size === 'thumb';
       if (thumb) jpeg = await sharp(jpeg).resize({ width: THUMB_WIDTH, withoutEnlargement: true }).jpeg({ quality: 75 }).toBuffer();
       // audited before a byte leaves; a failed audit is a 500 and no picture
-      audit.record({ actor: req.session!.user.name, action: 'snapshot.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera, size: thumb ? 'thumb' : 'full' } });
+      await audit.record({ actor: req.session!.user.name, action: 'snapshot.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera, size: thumb ? 'thumb' : 'full' } });
       // private: the browser may keep it (one audited view per page load), shared caches may not
       return reply.header('content-type', 'image/jpeg').header('cache-control', 'private, max-age=600').send(jpeg);
     },
@@ -111,7 +111,7 @@ export function incidentRoutes(routes: RouteTable, ctx: ApiContext): void {
       const size = file === undefined ? undefined : await fileSize(file);
       if (!file || size === undefined) return reply.code(404).send({ error: `no clip at the hub (clip state: ${row.clip_state})`, code: 'NO_CLIP', clipState: row.clip_state });
       // a HEAD shows nothing; a Range from byte 0 (or none) is where a player's view begins
-      if (beginsView(req, size)) audit.record({ actor: req.session!.user.name, action: 'clip.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera } });
+      if (beginsView(req, size)) await audit.record({ actor: req.session!.user.name, action: 'clip.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera } });
       return sendFile(reply, { file, size, type: 'video/mp4', range: req.headers.range });
     },
   );

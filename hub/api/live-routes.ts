@@ -45,7 +45,7 @@ export function liveRoutes(app: FastifyInstance, routes: RouteTable, live: LiveR
       }
       const r = await live.open({ ...body, by: user.name, ip: req.ip, origin: `${req.protocol}://${req.host}` });
       if (!r.ok) return reply.code(r.status).send({ error: `${r.field}: ${r.error}`, code: r.code, field: r.field });
-      if (city && grantId) city.viewers.opening({ relayId: r.relayId, user: user.name, ward: body.ward, camera: body.camera, stream: body.stream, ip: req.ip, grantId });
+      if (city && grantId) await city.viewers.opening({ relayId: r.relayId, user: user.name, ward: body.ward, camera: body.camera, stream: body.stream, ip: req.ip, grantId });
       return reply.code(201).send({ relayId: r.relayId });
     },
   );

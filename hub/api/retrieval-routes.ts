@@ -44,7 +44,9 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
   const readers = ['incidents', 'city.view'] as const;
   /** a city session (not an operator): sees only what city accounts asked for */
   const isCity = (req: FastifyRequest): boolean => city !== undefined && !can(req.session!.user, 'incidents');
-  const byCity = (name: string): boolean => ctx.accounts.get(name)?.role === 'city';
+  const byCity = async (name: string): Promise<boolean> => (await ctx.accounts.get(name))?.role === 'city';
+  /** the names of the city accounts, for filtering a list */
+  const cityNames = async (): Promise<Set<string>> => new Set((await ctx.accounts.list()).filter((u) => u.role === 'city').map((u) => u.name));
   const notFound = { error: 'no such retrieval', code: 'NOT_FOUND' };
   const history = createForwardHistory(hubStore.sql);
   /** where a shared recording stands with each forward target */
@@ -68,7 +70,7 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
       const r = await retrievals.request({ ...body, by: req.session!.user.name, ip: req.ip });
       if (!r.ok) return reply.code(r.status).send({ error: `${r.field}: ${r.error}`, code: r.code, field: r.field });
       if (access?.ok) {
-        audit.record({ actor: req.session!.user.name, action: 'city.retrieve', target: access.grantId, ip: req.ip,
+        await audit.record({ actor: req.session!.user.name, action: 'city.retrieve', target: access.grantId, ip: req.ip,
           detail: { grant: access.grantId, retrieval: r.retrieval.id, ward: body.ward, camera: body.camera, from: body.from, to: body.to } });
       }
       return reply.code(202).send(r.retrieval);
@@ -89,7 +91,8 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
       if (city && refuseUnless(req, reply, readers)) return reply;
       const limit = query.limit ?? 50;
       if (!isCity(req)) return { retrievals: await store.list(limit, 0) };
-      return { retrievals: (await store.list(200, 0)).filter((r) => byCity(r.requestedBy)).slice(0, limit) };
+      const names = await cityNames();
+      return { retrievals: (await store.list(200, 0)).filter((r) => names.has(r.requestedBy)).slice(0, limit) };
     },
   );
 
@@ -106,7 +109,7 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
     async (req, reply, { params }) => {
       if (city && refuseUnless(req, reply, readers)) return reply;
       const view = await store.view(params.id);
-      if (!view || (isCity(req) && !byCity(view.requestedBy))) return reply.code(404).send(notFound);
+      if (!view || (isCity(req) && !(await byCity(view.requestedBy)))) return reply.code(404).send(notFound);
       return { ...view, forwards: await forwards(params.id) };
     },
   );
@@ -157,7 +160,7 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
       if (city && refuseUnless(req, reply, readers)) return reply;
       const row = await store.get(params.id);
       const cityUser = isCity(req);
-      if (!row || (cityUser && !byCity(row.requested_by))) return reply.code(404).send(notFound);
+      if (!row || (cityUser && !(await byCity(row.requested_by)))) return reply.code(404).send(notFound);
       const access = cityUser ? await city!.grants.check(row.ward, row.camera, { from: row.from_ms, to: row.to_ms }) : undefined;
       if (access && !access.ok) return reply.code(403).send({ error: access.reason, code: 'NOT_GRANTED' });
       const file = row.state === 'ready' ? fileUnder(hubStore.root, row.clip_path) : undefined;
@@ -165,10 +168,10 @@ export function retrievalRoutes(routes: RouteTable, retrievals: Retrievals, ctx:
       if (!file || size === undefined) return reply.code(404).send({ error: `the clip is not at the hub (state: ${(await store.view(row.id))!.state})`, code: 'NO_CLIP' });
       const startsAView = beginsView(req, size);
       if (startsAView && access?.ok) {
-        audit.record({ actor: req.session!.user.name, action: 'city.download', target: access.grantId, ip: req.ip,
+        await audit.record({ actor: req.session!.user.name, action: 'city.download', target: access.grantId, ip: req.ip,
           detail: { grant: access.grantId, retrieval: row.id, ward: row.ward, camera: row.camera, from: row.from_ms, to: row.to_ms } });
       } else if (startsAView) {
-        audit.record({ actor: req.session!.user.name, action: 'clip.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera, retrieval: true, from: row.from_ms, to: row.to_ms } });
+        await audit.record({ actor: req.session!.user.name, action: 'clip.view', target: row.id, ip: req.ip, detail: { ward: row.ward, camera: row.camera, retrieval: true, from: row.from_ms, to: row.to_ms } });
       }
       return sendFile(reply, { file, size, type: 'video/mp4', range: req.headers.range });
     },

@@ -30,7 +30,7 @@ export function shareRoute(routes: RouteTable, ctx: ApiContext): void {
       const size = await fileSize(clip.file);
       if (size === undefined) return reply.code(410).send({ error: 'clip removed by retention', code: 'CLIP' });
       if (beginsView(req, size)) {
-        ctx.audit.record({ actor: 'city', action: 'share.open', target: clip.subject.id, ip: req.ip, detail: { via: 'share-link', subject: clip.subject.kind, ward: clip.ward, camera: clip.camera, linkExpiresAt: clip.expiresAt } });
+        await ctx.audit.record({ actor: 'city', action: 'share.open', target: clip.subject.id, ip: req.ip, detail: { via: 'share-link', subject: clip.subject.kind, ward: clip.ward, camera: clip.camera, linkExpiresAt: clip.expiresAt } });
       }
       void reply.header('cache-control', 'private, no-store');
       return sendFile(reply, { file: clip.file, size, type: 'video/mp4', range: req.headers.range });

@@ -48,7 +48,7 @@ export function sightingRoutes(routes: RouteTable, ctx: ApiContext): void {
       if ('error' in page) return reply.code(400).send({ error: `${page.error.field}: ${page.error.message}`, code: 'BAD_REQUEST', field: page.error.field });
       // audited before a row leaves; a failed audit is a 500 and no results
       const asked = Object.fromEntries(Object.entries(req.query as Record<string, string>).filter(([k]) => k !== 'cursor' && k !== 'limit'));
-      audit.record({ actor: req.session!.user.name, action: 'search', target: null, ip: req.ip, detail: { subject: 'sightings', filter: asked, page: cursor ? 'next' : 'first', results: page.rows.length, ...(page.total ? { total: page.total.n } : {}) } });
+      await audit.record({ actor: req.session!.user.name, action: 'search', target: null, ip: req.ip, detail: { subject: 'sightings', filter: asked, page: cursor ? 'next' : 'first', results: page.rows.length, ...(page.total ? { total: page.total.n } : {}) } });
       return {
         sightings: page.rows.map((r) => sightingView(r, line)),
         next: page.next ? encodeCursor(page.next) : null,
@@ -82,7 +82,7 @@ export function sightingRoutes(routes: RouteTable, ctx: ApiContext): void {
       if ('error' in page) return reply.code(400).send({ error: `${page.error.field}: ${page.error.message}`, code: 'BAD_REQUEST', field: page.error.field });
       const metres = new Map((page.cameras ?? []).map((c) => [`${c.ward}/${c.camera}`, c.metres]));
       const rows = page.rows;
-      audit.record({ actor: req.session!.user.name, action: 'search', target: params.id, ip: req.ip, detail: { subject: 'sightings', follow: q.direction, minutes: q.minutes, radius: q.radius, label: s.label, colour: s.colour, results: rows.length } });
+      await audit.record({ actor: req.session!.user.name, action: 'search', target: params.id, ip: req.ip, detail: { subject: 'sightings', follow: q.direction, minutes: q.minutes, radius: q.radius, label: s.label, colour: s.colour, results: rows.length } });
       return {
         sighting: sightingView((await one(params.id))!),
         direction: q.direction,
@@ -109,7 +109,7 @@ export function sightingRoutes(routes: RouteTable, ctx: ApiContext): void {
       const row = await thumbnail(params.id);
       if (!row) return reply.code(404).send({ error: 'no such sighting (or it is no longer kept)', code: 'NOT_FOUND' });
       if (!row.thumbnail) return reply.code(404).send({ error: 'this sighting has no thumbnail (people never have one)', code: 'NO_THUMBNAIL' });
-      audit.record({ actor: req.session!.user.name, action: 'snapshot.view', target: params.id, ip: req.ip, detail: { subject: 'sighting', ward: row.ward, camera: row.camera } });
+      await audit.record({ actor: req.session!.user.name, action: 'snapshot.view', target: params.id, ip: req.ip, detail: { subject: 'sighting', ward: row.ward, camera: row.camera } });
       return reply.header('content-type', 'image/jpeg').header('cache-control', 'private, max-age=600').send(row.thumbnail);
     },
   );

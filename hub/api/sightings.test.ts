@@ -162,9 +162,9 @@ describe('GET /api/sightings', () => {
   });
 
   it('audits every page of every search: who, from where, what was asked, how many came back', async () => {
-    const before = hub.audit.list({ actor: 'lan', limit: 1000 }).filter((a) => a.action === 'search').length;
+    const before = (await hub.audit.list({ actor: 'lan', limit: 1000 })).filter((a) => a.action === 'search').length;
     const got = await all(operator, `${W}&wards=p07&labels=car`, 4);
-    const rows = hub.audit.list({ actor: 'lan', limit: 1000 }).filter((a) => a.action === 'search');
+    const rows = (await hub.audit.list({ actor: 'lan', limit: 1000 })).filter((a) => a.action === 'search');
     const pages = Math.ceil(got.ids.length / 4);
     expect(pages).toBeGreaterThan(1);
     expect(rows.length - before).toBe(pages);
@@ -173,7 +173,7 @@ describe('GET /api/sightings', () => {
     expect(JSON.parse(newest.detail!)).toEqual({ subject: 'sightings', filter: { from: String(T0), to: String(T0 + DAY), wards: 'p07', labels: 'car' }, page: 'next', results: got.ids.length - 4 * (pages - 1) });
     const first = rows[pages - 1]!;
     expect(JSON.parse(first.detail!)).toMatchObject({ page: 'first', results: 4, total: got.ids.length });
-    expect(hub.audit.verify()).toMatchObject({ ok: true });
+    expect(await hub.audit.verify()).toMatchObject({ ok: true });
   });
 
   it('serves a vehicle\'s thumbnail as JPEG, audited as a view; a person has none', async () => {
@@ -182,13 +182,13 @@ describe('GET /api/sightings', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('image/jpeg');
     expect(r.buffer.equals(JPEG)).toBe(true);
-    const [view] = hub.audit.list({ target: car.id });
+    const [view] = await hub.audit.list({ target: car.id });
     expect(view).toMatchObject({ action: 'snapshot.view', actor: 'lan', ip: '127.0.0.1' });
     expect(JSON.parse(view!.detail!)).toEqual({ subject: 'sighting', ward: car.ward, camera: car.camera });
 
     const person = seeded.find((s) => s.label === 'person')!;
     expect(await operator.get(`/api/sightings/${person.id}/thumbnail`)).toMatchObject({ status: 404, json: { code: 'NO_THUMBNAIL' } });
-    expect(hub.audit.list({ target: person.id })).toEqual([]);
+    expect(await hub.audit.list({ target: person.id })).toEqual([]);
     expect(await operator.get('/api/sightings/01KAXG4Z7M5P2V8N3Q6R9T0W1Z/thumbnail')).toMatchObject({ status: 404, json: { code: 'NOT_FOUND' } });
     expect(await operator.get('/api/sightings/..%2F..%2Fhub.db/thumbnail')).toMatchObject({ status: 400, json: { field: 'id' } });
   });
@@ -219,12 +219,12 @@ describe('GET /api/sightings', () => {
     [`${W}&cursor=bm90LWEtY3Vyc29y`, 'cursor'],
     [`${W}&thumbnail=true`, 'thumbnail'],
   ])('answers 400 naming the field for %s, and audits nothing', async (query, field) => {
-    const before = hub.audit.list({ limit: 1 })[0]?.id;
+    const before = (await hub.audit.list({ limit: 1 }))[0]?.id;
     const r = await operator.get(`/api/sightings?${query}`);
     expect(r.status).toBe(400);
     expect(r.json).toMatchObject({ code: 'BAD_REQUEST', field });
     expect(String(r.json.error)).toMatch(new RegExp(`^${field}: `));
-    expect(hub.audit.list({ limit: 1 })[0]?.id).toBe(before);
+    expect((await hub.audit.list({ limit: 1 }))[0]?.id).toBe(before);
   });
 
   it('gives the total on the first page, exactly, and the cameras a place covers', async () => {
@@ -243,7 +243,7 @@ describe('GET /api/sightings', () => {
     expect((after.json.sightings as { metres: number }[]).map((x) => x.metres)).toEqual([111, 273]);
     const before = await operator.get(`/api/sightings/${follow.bus.id}/follow?direction=before&minutes=5&radius=500`);
     expect((before.json.sightings as { id: string }[]).map((x) => x.id)).toEqual([...follow.before].reverse().map((b) => b.id));
-    const [audited] = hub.audit.list({ target: follow.bus.id });
+    const [audited] = await hub.audit.list({ target: follow.bus.id });
     expect(audited).toMatchObject({ action: 'search', actor: 'lan' });
     expect(JSON.parse(audited!.detail!)).toMatchObject({ subject: 'sightings', follow: 'before', label: 'bus', colour: 'blue', results: 2 });
     // never a person; bad input names the field

@@ -88,6 +88,8 @@ export class CityRtsp implements RtspService {
   private readonly relayOrigin: CityRtspOptions['relayOrigin'];
   private readonly throttle: CityRtspOptions['throttle'];
   private readonly credentials: CityRtspOptions['credentials'];
+  /** audit rows of plays and stops being written (those callbacks cannot wait): close() waits for them */
+  private readonly auditing = new Set<Promise<void>>();
 
   private constructor(o: CityRtspOptions) {
     ({ config: this.config, grants: this.grants, live: this.live, audit: this.audit, relayOrigin: this.relayOrigin, throttle: this.throttle, credentials: this.credentials } = o);
@@ -147,6 +149,18 @@ export class CityRtsp implements RtspService {
     for (const c of this.connections.keys()) c.close();
     for (const f of [...this.feeds.values()]) f.end('the hub stops');
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([...this.auditing]);
+  }
+
+  /** Writes an audit row in the background: a failure is logged, never unhandled; close() waits for it. */
+  private note(row: Promise<unknown>): void {
+    const written: Promise<void> = row
+      .then(
+        () => {},
+        (err: unknown) => this.log.error({ err }, 'city rtsp: could not write an audit row'),
+      )
+      .finally(() => this.auditing.delete(written));
+    this.auditing.add(written);
   }
 
   /** Every checked credential goes through the login throttle: delays, then refusals, for an address that keeps guessing. */
@@ -156,7 +170,7 @@ export class CityRtsp implements RtspService {
       () => Promise.resolve(a.verdict === 'ok'),
     );
     if (verdict.outcome === 'wrong' && a.user && (await this.credentials.ha1(a.user)) !== undefined) {
-      this.audit.record({ actor: a.user, action: 'login.failed', target: a.user, ip: a.connection.remoteAddress, detail: { reason: 'wrong RTSP credential', via: 'rtsp' } });
+      await this.audit.record({ actor: a.user, action: 'login.failed', target: a.user, ip: a.connection.remoteAddress, detail: { reason: 'wrong RTSP credential', via: 'rtsp' } });
     }
     if (verdict.outcome !== 'refused') return undefined;
     const seconds = Math.max(1, Math.ceil((verdict.until - Date.now()) / 1000));
@@ -244,16 +258,16 @@ export class CityRtsp implements RtspService {
     // the grant its PLAY was checked against a moment ago
     const session: Session = { connection, feed, grantId: this.playGrants.get(connection)?.get(feed.key) ?? '', since: Date.now() };
     this.sessions.add(session);
-    this.audit.record({ actor: connection.user ?? 'unknown', action: 'city.rtsp.view', target: `${feed.ward}/${feed.camera}`, ip: connection.remoteAddress,
-      detail: { ward: feed.ward, camera: feed.camera, stream: feed.stream, grant: session.grantId, relayId: feed.relayId } });
+    this.note(this.audit.record({ actor: connection.user ?? 'unknown', action: 'city.rtsp.view', target: `${feed.ward}/${feed.camera}`, ip: connection.remoteAddress,
+      detail: { ward: feed.ward, camera: feed.camera, stream: feed.stream, grant: session.grantId, relayId: feed.relayId } }));
   }
 
   private stopped(feed: CityFeed, connection: RtspConnection): void {
     for (const s of this.sessions) {
       if (s.feed !== feed || s.connection !== connection) continue;
       this.sessions.delete(s);
-      this.audit.record({ actor: connection.user ?? 'unknown', action: 'city.rtsp.end', target: `${feed.ward}/${feed.camera}`, ip: connection.remoteAddress,
-        detail: { ward: feed.ward, camera: feed.camera, stream: feed.stream, grant: s.grantId, seconds: Math.round((Date.now() - s.since) / 1000), reason: this.endReasons.get(connection) ?? feed.endMessage ?? 'the reader left' } });
+      this.note(this.audit.record({ actor: connection.user ?? 'unknown', action: 'city.rtsp.end', target: `${feed.ward}/${feed.camera}`, ip: connection.remoteAddress,
+        detail: { ward: feed.ward, camera: feed.camera, stream: feed.stream, grant: s.grantId, seconds: Math.round((Date.now() - s.since) / 1000), reason: this.endReasons.get(connection) ?? feed.endMessage ?? 'the reader left' } }));
     }
   }
 

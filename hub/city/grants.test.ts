@@ -16,9 +16,10 @@ function setup() {
   db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'ww-city-')), 'hub.db'), hubMigrations);
   let now = T0;
   const clock = () => now;
-  const audit = createAudit(db, { clock });
-  const grants = new CityGrants({ sql: sqliteSql(db), clock, audit });
-  const actions = () => audit.list({ limit: 1000 }).reverse().map((a) => `${a.actor} ${a.action} ${a.target}`);
+  const sql = sqliteSql(db);
+  const audit = createAudit(sql, { clock });
+  const grants = new CityGrants({ sql, clock, audit });
+  const actions = async () => (await audit.list({ limit: 1000 })).reverse().map((a) => `${a.actor} ${a.action} ${a.target}`);
   return { grants, audit, actions, advance: (ms: number) => (now += ms) };
 }
 
@@ -34,7 +35,7 @@ describe('CityGrants over SQLite', async () => {
     expect(await grants.check('p01', 'cam-1', 'live')).toEqual({ ok: true, grantId: g.id, kind: 'grant', endsAt: g.endsAt });
     expect((await grants.check('p01', 'cam-2', 'live')).ok).toBe(false);
     expect((await grants.active()).map((x) => [x.id, x.ward, x.camera, x.live, x.reason, x.grantedBy])).toEqual([[g.id, 'p01', 'cam-1', true, 'flood on Phan Xích Long', 'lan']]);
-    expect(actions()).toEqual([`lan city.grant ${g.id}`]);
+    expect(await actions()).toEqual([`lan city.grant ${g.id}`]);
     expect(told).toBe(1);
 
     advance(10 * MIN);
@@ -56,7 +57,7 @@ describe('CityGrants over SQLite', async () => {
     expect(told).toBe(1);
     expect(await grants.check('p01', 'cam-4', 'live')).toMatchObject({ ok: false, reason: expect.stringContaining('was revoked') as string });
     expect(await grants.get(g.id)).toMatchObject({ revokedBy: 'mai', revokedAt: T0 });
-    expect(actions()).toEqual([`lan city.grant ${g.id}`, `mai city.revoke ${g.id}`]);
+    expect(await actions()).toEqual([`lan city.grant ${g.id}`, `mai city.revoke ${g.id}`]);
   });
 
   it('opens an emergency over every ward and camera, and audits its end by itself as a close by the system', async () => {
@@ -67,7 +68,7 @@ describe('CityGrants over SQLite', async () => {
     advance(120 * MIN + 1);
     expect(await grants.sweep()).toBe(1);
     expect(await grants.emergency()).toBeUndefined();
-    expect(actions()).toEqual([`root city.emergency.open ${e.id}`, `system city.emergency.close ${e.id}`]);
+    expect(await actions()).toEqual([`root city.emergency.open ${e.id}`, `system city.emergency.close ${e.id}`]);
   });
 
   it('closes, in the audit, an emergency that ended while the hub was down, once', async () => {
@@ -78,21 +79,22 @@ describe('CityGrants over SQLite', async () => {
     const restarted = new CityGrants({ sql: sqliteSql(db!), clock: () => T0 + 2 * 3_600_000, audit });
     expect(await restarted.sweep()).toBe(1);
     expect(await new CityGrants({ sql: sqliteSql(db!), clock: () => T0 + 2 * 3_600_000, audit }).sweep()).toBe(1);
-    expect(actions()).toEqual([`root city.emergency.open ${e.id}`, `system city.emergency.close ${e.id}`]);
+    expect(await actions()).toEqual([`root city.emergency.open ${e.id}`, `system city.emergency.close ${e.id}`]);
   });
 
   it('a running hub notices an end at its moment, also of a grant made while it slept (not at its next 5 s look)', async () => {
     db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'ww-city-')), 'hub.db'), hubMigrations);
-    const audit = createAudit(db, { clock: Date.now });
-    const grants = new CityGrants({ sql: sqliteSql(db), clock: Date.now, audit });
+    const sql = sqliteSql(db);
+    const audit = createAudit(sql, { clock: Date.now });
+    const grants = new CityGrants({ sql, clock: Date.now, audit });
     grants.start();
     try {
       const e = await grants.openEmergency({ by: 'root', hours: 0.3 / 3600, reason: 'drill' }); // 300 ms
-      const closed = () => audit.list({ target: e.id, limit: 10 }).some((a) => a.action === 'city.emergency.close');
+      const closed = async () => (await audit.list({ target: e.id, limit: 10 })).some((a) => a.action === 'city.emergency.close');
       await new Promise((r) => setTimeout(r, 150));
-      expect(closed()).toBe(false);
+      expect(await closed()).toBe(false);
       await new Promise((r) => setTimeout(r, 1_000));
-      expect(closed()).toBe(true);
+      expect(await closed()).toBe(true);
     } finally {
       grants.stop();
     }
@@ -103,6 +105,6 @@ describe('CityGrants over SQLite', async () => {
     await expect(grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 0, live: true, recordings: null, reason: 'x' })).rejects.toThrow(/minutes/);
     await expect(grants.grant({ by: 'lan', ward: 'p01', camera: 'cam-1', minutes: 5, live: false, recordings: null, reason: 'x' })).rejects.toThrow(/live view, recordings, or both/);
     await expect(grants.openEmergency({ by: 'root', hours: -1, reason: 'x' })).rejects.toThrow(/hours/);
-    expect(actions()).toEqual([]);
+    expect(await actions()).toEqual([]);
   });
 });

@@ -43,9 +43,9 @@ export class CityViewers {
   }
 
   /** A relay a city account opened under a grant: audited `city.live`, naming the grant. */
-  opening(v: { relayId: string; user: string; ward: string; camera: string; stream: string; ip: string | null; grantId: string }): void {
+  async opening(v: { relayId: string; user: string; ward: string; camera: string; stream: string; ip: string | null; grantId: string }): Promise<void> {
     this.opened.set(v.relayId, { ...v, since: this.clock() });
-    this.audit.record({ actor: v.user, action: 'city.live', target: v.grantId, ip: v.ip,
+    await this.audit.record({ actor: v.user, action: 'city.live', target: v.grantId, ip: v.ip,
       detail: { grant: v.grantId, ward: v.ward, camera: v.camera, stream: v.stream, relay: v.relayId, via: 'hub' } });
   }
 

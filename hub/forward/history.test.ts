@@ -11,8 +11,8 @@ const RECORDING = '01JBBBBBBBBBBBBBBBBBBBBBBB';
 
 let store: HubStore | undefined;
 let dir: string | undefined;
-afterEach(() => {
-  store?.close();
+afterEach(async () => {
+  await store?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

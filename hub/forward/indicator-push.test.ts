@@ -53,7 +53,7 @@ describe('pushing the indicators to the city', () => {
 
   afterAll(async () => {
     abort.abort();
-    store?.close();
+    await store?.close();
     await city?.stop();
   });
 

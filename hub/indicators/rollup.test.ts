@@ -51,7 +51,7 @@ describe('the 15-minute rollups', () => {
       expect(b.watchedRollup, name).toEqual(b.watched);
     }
     expect(store.db.prepare('SELECT minutes FROM count_quarter_minutes WHERE quarter = ?').pluck().get(T0)).toBe(3);
-    store.close();
+    await store.close();
   });
 
   it('are read per local hour and day, with the minutes watched', async () => {
@@ -73,7 +73,7 @@ describe('the 15-minute rollups', () => {
       { at: T0, camera: 'cam-02', label: 'bus', n: 7 },
     ]);
     expect((await q.run({ ...base, ward: 'p07', camera: 'cam-02', bucket: 'quarter', by: ['label'] })).rows).toEqual([{ at: T0 + 2 * Q, label: 'bus', n: 7 }]);
-    store.close();
+    await store.close();
   });
 
   it('go with their minutes when retention prunes them', async () => {
@@ -84,10 +84,10 @@ describe('the 15-minute rollups', () => {
     await pruneStreetRecords(store, { sightings: 0, counts: T0 + 30 * 60_000 });
     expect(store.db.prepare('SELECT quarter FROM count_quarters ORDER BY quarter').pluck().all()).toEqual([T0 + 2 * Q, T0 + 3 * Q, T0 + 4 * Q, T0 + 5 * Q]);
     expect(store.db.prepare('SELECT min(minute) FROM counts').pluck().get()).toBe(T0 + 30 * 60_000);
-    store.close();
+    await store.close();
   });
 
-  it('are built from the minutes of a hub database made before them (migration 10), and the search indexes replace the old ones', () => {
+  it('are built from the minutes of a hub database made before them (migration 10), and the search indexes replace the old ones', async () => {
     const root = tempDir();
     const before = openDb(path.join(root, 'hub.db'), hubMigrations.slice(0, 9));
     before.prepare("INSERT INTO cameras (ward, camera, first_seen_at, last_seen_at) VALUES ('p07', 'cam-01', 0, 0)").run();
@@ -105,6 +105,6 @@ describe('the 15-minute rollups', () => {
     const indexes = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sightings' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
     expect(indexes).toEqual(['sightings_first', 'sightings_kind', 'sightings_place']);
     expect(store.db.prepare("SELECT lat, lon FROM cameras WHERE camera = 'cam-01'").get()).toEqual({ lat: null, lon: null });
-    store.close();
+    await store.close();
   });
 });

@@ -11,7 +11,7 @@ import type { Sql, SqlDatabase } from '../../shared/sql/sql.js';
 import { bothIndexes } from '../../testing/hub/postgres-index.js';
 import { nextUlid, tempDir } from '../../testing/hub/test-support.js';
 import { RetrievalStore } from '../retrieval/store.js';
-import { openHubStore, type HubStore } from '../store/store.js';
+import type { HubStore } from '../store/store.js';
 import { IndexWriter, type BatchItem, type IndexFiles } from './index-writer.js';
 
 const both = bothIndexes('hub/ingest/ingest-on-postgres.test.ts');
@@ -89,13 +89,13 @@ const TABLES = [
   'SELECT id, CASE WHEN last_seen_at IS NULL THEN 0 ELSE 1 END AS seen FROM boxes ORDER BY id',
 ];
 
-async function ingestInto(sql: Sql, files: IndexFiles, db: HubStore['db']): Promise<{ tables: unknown[][]; stats: IndexWriter['stats'] }> {
+async function ingestInto(sql: Sql, files: IndexFiles): Promise<{ tables: unknown[][]; stats: IndexWriter['stats'] }> {
   await sql.tx(async (t) => {
     await t.run('INSERT INTO wards (id, name) VALUES (?, ?)', ['duc-nhuan', 'Phường Đức Nhuận']);
     for (const b of ['dn-1', 'dn-2']) await t.run('INSERT INTO boxes (id, ward, name) VALUES (?, ?, ?)', [b, 'duc-nhuan', b]);
   });
-  // the audit rows ingest writes go through the batch's transaction (recordIn): its own db is not used here
-  const audit = createAudit(db);
+  // the audit rows ingest writes go through the batch's transaction (recordIn)
+  const audit = createAudit(sql);
   const writer = new IndexWriter({ store: files, retrievals: new RetrievalStore(sql, audit), wardOf: () => 'duc-nhuan', logger: silentLogger(), clock: () => T0 + 60_000 });
   for (const batch of BATCHES) {
     const { outcomes, complete } = await writer.applyBatch(batch);
@@ -112,12 +112,10 @@ beforeAll(() => {
 
 describe.skipIf(noPostgres)('ingest on PostgreSQL', () => {
   it('leaves every table ingest writes as it leaves them on SQLite, refusals and clips included', async () => {
-    const onLite = await ingestInto(lite.sql, lite, lite.db);
+    const onLite = await ingestInto(lite.sql, lite);
     const root = tempDir('ww-ingest-pg-');
     // the PostgreSQL index keeps its files (clips, snapshots) under its own root, as a hub's storage.root
-    const scratch = openHubStore(tempDir('ww-ingest-scratch-'));
-    const onPg = await ingestInto(pg, { sql: pg, root, resolve: (r) => path.join(root, r) }, scratch.db);
-    scratch.close();
+    const onPg = await ingestInto(pg, { sql: pg, root, resolve: (r) => path.join(root, r) });
     expect(onPg.tables).toEqual(onLite.tables);
     expect(onPg.stats).toEqual(onLite.stats);
     // what the sequence is meant to leave, so that two equal but wrong answers cannot pass

@@ -99,7 +99,7 @@ export class LiveRelays {
     const relay = new Relay(info, { lingerMs: this.lingerMs, connectTimeoutMs: this.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, logger: this.log, onEnd: (x) => this.forget(x) });
     this.relays.set(relayId, relay);
     this.tokens.set(relayId, token);
-    this.audit.record({ actor: r.by, action: 'live.view', target: relayId, ip: r.ip, detail: { ward: r.ward, camera: r.camera, stream: r.stream, via: 'hub' } });
+    await this.audit.record({ actor: r.by, action: 'live.view', target: relayId, ip: r.ip, detail: { ward: r.ward, camera: r.camera, stream: r.stream, via: 'hub' } });
     const cmd: LiveCommand = { msgId: ulid(this.clock()), relayId, camera: r.camera, stream: r.stream, url: relayUrl(this.publicUrl ?? r.origin, relayId), token, requestedBy: r.by };
     try {
       await this.publish(await this.wards.boxOf(r.ward, r.camera), 'live', cmd);

@@ -15,7 +15,7 @@ const REQ = nextUlid();
 
 beforeEach(async () => {
   store = openHubStore(tempDir());
-  store.syncWards([{ id: 'p01', name: 'P1' }, { id: 'p02', name: 'P2' }]);
+  await store.syncWards([{ id: 'p01', name: 'P1' }, { id: 'p02', name: 'P2' }]);
   retrievals = retrievalStore(store);
   ingest = createIngest({ store, retrievals, wardOf: (box) => box, logger: silentLogger() });
   await retrievals.create(store.sql, { id: REQ, ward: 'p01', camera: 'cam-1', from: 1000, to: 61_000, requestedBy: 'lan' }, 1);
@@ -23,7 +23,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await ingest.close();
-  store.close();
+  await store.close();
 });
 
 const status = (ward: string, body: Record<string, unknown>, msgId = nextUlid()) =>

@@ -23,12 +23,12 @@ let audit: Audit;
 let retrievals: Retrievals;
 const published: string[] = [];
 
-beforeEach(() => {
+beforeEach(async () => {
   now = Date.now();
   store = openHubStore(tempDir());
-  store.syncWards([{ id: 'p01', name: 'P1' }]);
+  await store.syncWards([{ id: 'p01', name: 'P1' }]);
   store.db.prepare("INSERT INTO camera_status (ward, camera, state, status, at, updated_at) VALUES ('p01', 'cam-1', 'recording', '{}', 1, 1)").run();
-  audit = createAudit(store.db, { clock: () => now });
+  audit = createAudit(store.sql, { clock: () => now });
   const table = new RetrievalStore(store.sql, audit);
   ingest = createIngest({ store, retrievals: table, wardOf: (box) => box, logger: silentLogger(), clock: () => now });
   published.length = 0;
@@ -44,7 +44,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   await ingest.close();
-  store.close();
+  await store.close();
 });
 
 async function request(by = 'lan'): Promise<string> {
@@ -76,7 +76,7 @@ describe('cancelling a retrieval', () => {
     expect(refused).toMatchObject({ ok: false, status: 429 });
 
     expect(await retrievals.cancel(id, 'minh', '10.0.0.7')).toMatchObject({ ok: true, retrieval: { id, state: 'cancelled', reason: 'cancelled by minh' } });
-    expect(audit.list({ target: id }).map((r) => [r.action, r.actor, r.ip])).toEqual([
+    expect((await audit.list({ target: id })).map((r) => [r.action, r.actor, r.ip])).toEqual([
       ['retrieve.cancel', 'minh', '10.0.0.7'],
       ['retrieve.request', 'lan', '10.0.0.5'],
     ]);
@@ -186,6 +186,6 @@ describe('the migration to cancelled and expired retrievals', () => {
     expect(await r.get('01KAXG4Z7M5P2V8N3Q6R9T0W1Y')).toMatchObject({ state: 'sent-to-ward', requested_by: 'lan', created_at: 3 });
     expect(await r.cancel(migrated.sql, '01KAXG4Z7M5P2V8N3Q6R9T0W1Y', 'cancelled by lan', 5)).toBe(true);
     expect(migrated.db.prepare('SELECT subject FROM forward_dead').pluck().all()).toEqual(['incident']);
-    migrated.close();
+    await migrated.close();
   });
 });

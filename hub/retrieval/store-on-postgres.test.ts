@@ -5,12 +5,11 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAudit } from '../../shared/audit/index.js';
-import type { Db } from '../../shared/db.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Sql, SqlDatabase } from '../../shared/sql/sql.js';
 import { bothIndexes } from '../../testing/hub/postgres-index.js';
 import { tempDir } from '../../testing/hub/test-support.js';
-import { openHubStore, type HubStore } from '../store/store.js';
+import type { HubStore } from '../store/store.js';
 import { Retrievals } from './retrievals.js';
 import { RetrievalStore } from './store.js';
 
@@ -51,11 +50,11 @@ async function seed(sql: Sql): Promise<void> {
 
 const boxState = (sql: Sql, box: string, state: 'online' | 'offline') => sql.run('UPDATE box_status SET state = ? WHERE box_id = ?', [state, box]);
 
-/** The whole life on one engine; `db`: a SQLite index only for createAudit (its rows go through `t`, recordIn). */
-async function life(sql: Sql, db: Db) {
+/** The whole life on one engine, audited on it. */
+async function life(sql: Sql) {
   await seed(sql);
   let now = T0;
-  const audit = createAudit(db, { clock: () => now });
+  const audit = createAudit(sql, { clock: () => now });
   const store = new RetrievalStore(sql, audit);
   const published: string[] = [];
   const { name, rename } = renamer();
@@ -153,10 +152,8 @@ beforeAll(() => {
 
 describe.skipIf(noPostgres)('the retrievals table on PostgreSQL', () => {
   it('gives every answer of a request\'s life as SQLite does, and leaves the same rows and audit', async () => {
-    const onLite = await life(lite.sql, lite.db);
-    const scratch = openHubStore(tempDir('ww-retrievals-scratch-'));
-    const onPg = await life(pg, scratch.db);
-    scratch.close();
+    const onLite = await life(lite.sql);
+    const onPg = await life(pg);
     expect(onPg).toEqual(onLite);
 
     // what the life is meant to give, so that two equal but wrong answers cannot pass

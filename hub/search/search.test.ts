@@ -99,6 +99,6 @@ describe('createSightingSearch: place or kind, the same answer', () => {
       expect(got).toEqual(expected.map((x) => x.id));
       expect(total).toEqual({ n: expected.length, exact: true });
     }
-    s.close();
+    await s.close();
   });
 });

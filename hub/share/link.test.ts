@@ -125,6 +125,6 @@ describe('resolveSharedClip', () => {
     expect(await resolveSharedClip(store, recordings, link(ids.cancelled), now, key)).toMatchObject({ ok: false, status: 404, reason: expect.stringContaining('cancelled by an') });
     expect(await resolveSharedClip(store, recordings, link(ids.failed), now, key)).toMatchObject({ ok: false, status: 404, reason: expect.stringContaining('no recording in range') });
     expect(await resolveSharedClip(store, recordings, link('01KAXG4Z7M5P2V8N3Q6R9T0W4F'), now, key)).toMatchObject({ ok: false, status: 404 });
-    store.close();
+    await store.close();
   });
 });

@@ -18,10 +18,10 @@ describe('the hub\'s files are its own: 0600 files, 0700 folders, under umask 02
     process.umask(umask);
   });
 
-  it('hub.db and the storage root', () => {
+  it('hub.db and the storage root', async () => {
     const root = path.join(tempDir(), 'data');
     const store = openHubStore(root);
-    store.close();
+    await store.close();
     expect(mode(root)).toBe(0o700);
     expect(mode(path.join(root, storePaths.db))).toBe(0o600);
   });

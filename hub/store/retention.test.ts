@@ -80,7 +80,7 @@ describe('applyRetention', () => {
     expect(existsSync(held.clip) && existsSync(held.snap)).toBe(true);
     expect(await store.getIncident('fresh')).toMatchObject({ clip_state: 'present' });
     expect(existsSync(fresh.clip)).toBe(true);
-    store.close();
+    await store.close();
   });
 });
 
@@ -115,7 +115,7 @@ describe('retention of sightings and counts', () => {
     expect(left('SELECT id FROM sighting_lines ORDER BY id')).toEqual(ids.slice(5));
     expect(left('SELECT label FROM counts')).toEqual(['bus']);
     expect(left('SELECT camera FROM count_minutes')).toEqual(['cam-01']);
-    store.close();
+    await store.close();
   });
 
   it('lets a run that finds the prune still going share it, and stops when the store closes', async () => {
@@ -131,7 +131,7 @@ describe('retention of sightings and counts', () => {
     const first = await applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 3, pause: () => gate });
     const second = await applyRetention(store, policy, NOW, silentLogger(), { sightingBatchRows: 3 });
     expect(second.street).toBe(first.street);
-    store.close();
+    await store.close();
     release();
     expect(await first.street).toMatchObject({ sightingsDeleted: 3, finished: false });
   });
@@ -161,6 +161,6 @@ describe('retention of sightings and counts', () => {
     expect(lock).not.toBeNull();
     await lock!.release();
     expect(await runRetention(store, policy, NOW, silentLogger())).toMatchObject({ incidentsDeleted: 0 });
-    store.close();
+    await store.close();
   });
 });

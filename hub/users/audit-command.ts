@@ -14,10 +14,10 @@ export const auditCommand: Command = {
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { config: { type: 'string', short: 'c' } } });
     if (!values.config || positionals.length) throw new UsageError('audit verify takes --config FILE and nothing else');
     return withHubAccounts(values.config, io, async ({ audit, by }) => {
-      const verdict = audit.verify();
+      const verdict = await audit.verify();
       // the check itself is on the record; a broken chain stays broken after this row (ids continue from the head)
       try {
-        audit.record({ ...by, action: 'audit.verify', detail: verdict.ok ? { ok: true, rows: verdict.rows } : { ok: false, problem: verdict.problem.message } });
+        await audit.record({ ...by, action: 'audit.verify', detail: verdict.ok ? { ok: true, rows: verdict.rows } : { ok: false, problem: verdict.problem.message } });
       } catch (err) {
         io.err(`could not record this check: ${(err as Error).message}`);
       }

@@ -4,7 +4,7 @@ import { cliActor } from '../../shared/accounts/user-command.js';
 import { createAccounts, type Accounts } from '../../shared/accounts/index.js';
 import { createAudit, type Audit, type AuditContext } from '../../shared/audit/index.js';
 import { loadHubConfig } from '../../shared/config/load.js';
-import { openHubStore } from '../store/store.js';
+import { openConfiguredIndex } from '../store/store.js';
 
 export interface HubAccounts {
   accounts: Accounts;
@@ -21,12 +21,12 @@ export async function withHubAccounts(configFile: string, io: Output, fn: (hub: 
     printProblems(io, configFile, loaded.problems);
     return EXIT.config;
   }
-  const store = openHubStore(loaded.config.storage.root);
+  const store = await openConfiguredIndex(loaded.config);
   try {
-    const audit = createAudit(store.db);
-    const accounts = createAccounts(store.db, { audit, wards: loaded.config.wards.map((w) => w.id) });
+    const audit = createAudit(store.sql);
+    const accounts = createAccounts(store.sql, { audit, wards: loaded.config.wards.map((w) => w.id) });
     return await fn({ accounts, audit, by: { actor: cliActor(), ip: null } });
   } finally {
-    store.close();
+    await store.close();
   }
 }

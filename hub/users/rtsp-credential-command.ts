@@ -6,7 +6,7 @@ import { cliActor } from '../../shared/accounts/user-command.js';
 import { createAudit } from '../../shared/audit/index.js';
 import { loadHubConfig } from '../../shared/config/load.js';
 import { RtspCredentialError, RtspCredentials } from '../city-rtsp/credentials.js';
-import { openHubStore } from '../store/store.js';
+import { openConfiguredIndex } from '../store/store.js';
 
 export const rtspCredentialCommand: Command = {
   name: 'rtsp-credential',
@@ -22,9 +22,9 @@ export const rtspCredentialCommand: Command = {
       printProblems(io, values.config, loaded.problems);
       return EXIT.config;
     }
-    const store = openHubStore(loaded.config.storage.root);
+    const store = await openConfiguredIndex(loaded.config);
     try {
-      const password = await new RtspCredentials({ sql: store.sql, audit: createAudit(store.db) }).make(values.name, { actor: cliActor(), ip: null });
+      const password = await new RtspCredentials({ sql: store.sql, audit: createAudit(store.sql) }).make(values.name, { actor: cliActor(), ip: null });
       const rtsp = loaded.config.cityRtsp;
       io.out(`RTSP credential made for ${values.name}; any earlier one no longer works`);
       io.out(`password (shown once): ${password}`);
@@ -36,7 +36,7 @@ export const rtspCredentialCommand: Command = {
       io.err(`--${err.message}`);
       return EXIT.usage;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };

@@ -63,11 +63,11 @@ describe('wardwatch hub user / audit', () => {
     const { config, dbFile } = hubConfig();
     // seeded in process: a child process per row would only slow the test
     const store = openHubStore(path.dirname(dbFile));
-    const audit = createAudit(store.db);
-    const accounts = createAccounts(store.db, { audit });
+    const audit = createAudit(store.sql);
+    const accounts = createAccounts(store.sql, { audit });
     for (const name of ['an', 'binh', 'chi']) await accounts.addUser({ name, role: 'operator', password: 'seed-pass-1' }, { actor: 'test' });
-    accounts.lock('binh', { actor: 'cli:admin' });
-    store.close();
+    await accounts.lock('binh', { actor: 'cli:admin' });
+    await store.close();
     const ok = wardwatch('hub', 'audit', 'verify', '--config', config);
     expect(ok.stdout).toMatch(/^ok, 4 rows \(last hash [0-9a-f]{64}\)\n$/);
     expect(ok.code, ok.stderr).toBe(0);
@@ -85,10 +85,10 @@ describe('wardwatch hub user / audit', () => {
   it('makes a city account\'s RTSP credential: printed once, only its HA1 kept, audited; refused for other roles', async () => {
     const { config, dbFile } = hubConfig();
     const store = openHubStore(path.dirname(dbFile));
-    const accounts = createAccounts(store.db, { audit: createAudit(store.db) });
+    const accounts = createAccounts(store.sql, { audit: createAudit(store.sql) });
     await accounts.addUser({ name: 'city-vms', role: 'city', password: 'seed-pass-1' }, { actor: 'test' });
     await accounts.addUser({ name: 'lan', role: 'operator', password: 'seed-pass-1' }, { actor: 'test' });
-    store.close();
+    await store.close();
     const made = wardwatch('hub', 'rtsp-credential', '--name', 'city-vms', '--config', config);
     expect(made.code, made.stderr).toBe(0);
     const password = /password \(shown once\): (\S+)\n/.exec(made.stdout)?.[1];

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditMigrations, createAudit } from '../audit/index.js';
 import { openDb } from '../db.js';
+import { sqliteSql } from '../sql/sqlite.js';
 import type { Audit } from '../audit/index.js';
 import { createAccounts, type Accounts } from './accounts.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -11,15 +12,16 @@ import { accountMigrations } from './schema.js';
 
 const ADMIN = { actor: 'cli:root' };
 
-function setup(): { accounts: Accounts; throttle: LoginThrottle; audit: Audit; clock: { now: number }; delays: number[]; actions: () => string[] } {
+function setup(): { accounts: Accounts; throttle: LoginThrottle; audit: Audit; clock: { now: number }; delays: number[]; actions: () => Promise<string[]> } {
   const db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'ww-acc-')), 'a.db'), [...accountMigrations, ...auditMigrations]);
   const clock = { now: 1_764_000_000_000 };
-  const audit = createAudit(db, { clock: () => clock.now });
+  const sql = sqliteSql(db);
+  const audit = createAudit(sql, { clock: () => clock.now });
   const delays: number[] = [];
   // the delays are noted, not waited out: the clock here is the test's
   const throttle = new LoginThrottle({ clock: () => clock.now, audit, sleep: async (ms) => void delays.push(ms) });
-  const accounts = createAccounts(db, { audit, throttle, clock: () => clock.now, wards: ['p07', 'p08'] });
-  return { accounts, throttle, audit, clock, delays, actions: () => audit.list({ limit: 1000 }).reverse().map((r) => `${r.action}${r.target ? ` ${r.target}` : ''}`) };
+  const accounts = createAccounts(sql, { audit, throttle, clock: () => clock.now, wards: ['p07', 'p08'] });
+  return { accounts, throttle, audit, clock, delays, actions: async () => (await audit.list({ limit: 1000 })).reverse().map((r) => `${r.action}${r.target ? ` ${r.target}` : ''}`) };
 }
 
 describe('accounts', () => {
@@ -43,7 +45,7 @@ describe('accounts', () => {
     const first = await t.accounts.login('minh', 'initial-pw-2', '10.0.0.5');
     expect(first.outcome).toBe('must-change');
     if (first.outcome !== 'must-change') return;
-    const session = t.accounts.resume(first.session.token)!;
+    const session = (await t.accounts.resume(first.session.token))!;
     expect(session.user).toMatchObject({ name: 'minh', role: 'officer', ward: 'p07', mustChange: true });
     expect(await t.accounts.changePassword(session, 'initial-pw-2', 'tooshort', null)).toMatchObject({ outcome: 'rule', message: expect.stringMatching(/no digit/) });
     expect(await t.accounts.changePassword(session, 'initial-pw-2', 'initial-pw-2', null)).toMatchObject({ outcome: 'rule' });
@@ -72,8 +74,8 @@ describe('accounts', () => {
     expect((await accounts.login('lan', 'initial-pw-1', '10.0.0.9')).outcome).toBe('locked');
     clock.now += 60_000;
     expect((await accounts.login('lan', 'initial-pw-1', '10.0.0.9')).outcome).toBe('must-change');
-    expect(t.actions().filter((a) => a === 'user.lock lan')).toHaveLength(1);
-    expect(t.audit.list({ target: 'lan', limit: 100 }).find((r) => r.action === 'user.lock')).toMatchObject({ actor: 'system', ip: '10.0.0.9', detail: expect.stringContaining('from this address') });
+    expect((await t.actions()).filter((a) => a === 'user.lock lan')).toHaveLength(1);
+    expect((await t.audit.list({ target: 'lan', limit: 100 })).find((r) => r.action === 'user.lock')).toMatchObject({ actor: 'system', ip: '10.0.0.9', detail: expect.stringContaining('from this address') });
   });
 
   it('never ends sessions on a lock after failed logins; an administrator\'s lock does', async () => {
@@ -83,8 +85,8 @@ describe('accounts', () => {
     if (mine.outcome !== 'ok') throw new Error(mine.outcome);
     for (let i = 0; i < 5; i++) await accounts.login('minh', `guess-${i}-x`, '198.51.100.7');
     expect((await accounts.login('minh', 'new-secret-7', '198.51.100.7')).outcome).toBe('locked');
-    expect(accounts.resume(mine.session.token)?.user.name).toBe('minh');
-    expect(accounts.get('minh')!.locked).toBe(false);
+    expect((await accounts.resume(mine.session.token))?.user.name).toBe('minh');
+    expect((await accounts.get('minh'))!.locked).toBe(false);
   });
 
   it('answers a name that does not exist as it answers one that does: wrong, then locked on the 5th failure', async () => {
@@ -104,10 +106,10 @@ describe('accounts', () => {
   it('tells an administrator\'s lock only to someone who gives the right password', async () => {
     const { accounts, clock } = t;
     clock.now += 60 * 60_000;
-    accounts.lock('minh', ADMIN);
+    await accounts.lock('minh', ADMIN);
     expect(await accounts.login('minh', 'not-her-pass-1', '10.1.0.1')).toEqual({ outcome: 'wrong' });
     expect(await accounts.login('minh', 'new-secret-7', '10.1.0.2')).toEqual({ outcome: 'locked', until: null });
-    accounts.unlock('minh', ADMIN);
+    await accounts.unlock('minh', ADMIN);
   });
 
   it('refuses an address after 10 failures in 10 minutes, whatever the names, without checking a password, after growing delays', async () => {
@@ -134,22 +136,22 @@ describe('accounts', () => {
   it('audits unknown names and refused attempts once per burst of an address, not once per attempt', async () => {
     const { accounts, clock, throttle, audit } = t;
     clock.now += 60 * 60_000;
-    throttle.sweep(); // ends the bursts of the tests before
-    const before = audit.list({ limit: 1 })[0]!.id;
+    await throttle.sweep(); // ends the bursts of the tests before
+    const before = (await audit.list({ limit: 1 }))[0]!.id;
     for (let i = 0; i < 40; i++) {
       clock.now += 500;
       await accounts.login(`nobody${i % 3}`, 'wrong-pass-1', '198.51.100.99');
     }
-    const rows = () => audit.list({ limit: 1000 }).filter((r) => r.id > before);
-    expect(rows()).toEqual([]);
+    const rows = async () => (await audit.list({ limit: 1000 })).filter((r) => r.id > before);
+    expect(await rows()).toEqual([]);
     clock.now += 4 * 60_000;
-    throttle.sweep();
-    expect(rows()).toEqual([]); // not quiet for 5 minutes yet
+    await throttle.sweep();
+    expect(await rows()).toEqual([]); // not quiet for 5 minutes yet
     clock.now += 60_000;
-    throttle.sweep();
-    expect(rows()).toHaveLength(1);
-    expect(rows()[0]).toMatchObject({ action: 'login.burst', actor: 'system', ip: '198.51.100.99' });
-    expect(JSON.parse(rows()[0]!.detail!)).toMatchObject({ failures: 10, unknownNames: 10, refused: 30, addressBlocked: true, names: ['nobody0', 'nobody1', 'nobody2'], realms: ['http'] });
+    await throttle.sweep();
+    expect(await rows()).toHaveLength(1);
+    expect((await rows())[0]).toMatchObject({ action: 'login.burst', actor: 'system', ip: '198.51.100.99' });
+    expect(JSON.parse((await rows())[0]!.detail!)).toMatchObject({ failures: 10, unknownNames: 10, refused: 30, addressBlocked: true, names: ['nobody0', 'nobody1', 'nobody2'], realms: ['http'] });
   });
 
   it('does not lock after 4 wrong and then the right one', async () => {
@@ -186,38 +188,38 @@ describe('accounts', () => {
     };
     const idle = await login();
     clock.now += 29 * 60_000;
-    expect(accounts.resume(idle)).toBeDefined();
+    expect(await accounts.resume(idle)).toBeDefined();
     clock.now += 30 * 60_000;
-    expect(accounts.resume(idle)).toBeUndefined();
+    expect(await accounts.resume(idle)).toBeUndefined();
 
     const busy = await login();
     for (let step = 0; step < 35; step++) {
       clock.now += 20 * 60_000; // used every 20 minutes: never idle for 30
-      expect(accounts.resume(busy)).toBeDefined();
+      expect(await accounts.resume(busy)).toBeDefined();
     }
     clock.now += 20 * 60_000; // 12 h after login
-    expect(accounts.resume(busy)).toBeUndefined();
+    expect(await accounts.resume(busy)).toBeUndefined();
 
     const out = await login();
-    accounts.logout(accounts.resume(out)!, null);
-    expect(accounts.resume(out)).toBeUndefined();
+    await accounts.logout((await accounts.resume(out))!, null);
+    expect(await accounts.resume(out)).toBeUndefined();
 
     const locked = await login();
-    accounts.lock('minh', ADMIN);
-    expect(accounts.resume(locked)).toBeUndefined();
+    await accounts.lock('minh', ADMIN);
+    expect(await accounts.resume(locked)).toBeUndefined();
     expect((await accounts.login('minh', 'new-secret-7', null)).outcome).toBe('locked');
-    accounts.unlock('minh', ADMIN);
+    await accounts.unlock('minh', ADMIN);
     expect((await accounts.login('minh', 'new-secret-7', null)).outcome).toBe('ok');
   });
 
-  it('audits every change in order', () => {
-    const actions = t.actions();
+  it('audits every change in order', async () => {
+    const actions = await t.actions();
     expect(actions.slice(0, 2)).toEqual(['user.add lan', 'user.add minh']);
     expect(actions).toContain('password.change minh');
     expect(actions).toContain('logout minh');
     expect(actions).toContain('user.unlock minh');
     expect(actions.filter((a) => a.startsWith('login.failed')).length).toBeGreaterThanOrEqual(15);
     // unknown names have no row of their own
-    expect(t.audit.list({ limit: 1000 }).filter((r) => r.action === 'login.failed' && r.actor.startsWith('nobody'))).toEqual([]);
+    expect((await t.audit.list({ limit: 1000 })).filter((r) => r.action === 'login.failed' && r.actor.startsWith('nobody'))).toEqual([]);
   });
 });

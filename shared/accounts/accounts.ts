@@ -1,8 +1,8 @@
-// The accounts store over a SQLite db: users, throttled logins, sessions, password changes — each audited in the
-// same transaction as the change it records.
+// The accounts store on the async SQL interface (SQLite or PostgreSQL): users, throttled logins, sessions, password
+// changes — each audited in the same transaction as the change it records.
 import { createHash } from 'node:crypto';
 import type { Audit, AuditContext } from '../audit/index.js';
-import type { Db } from '../db.js';
+import type { Sql } from '../sql/sql.js';
 import { hashSecret, hashSecretAsync, randomToken, verifySecretAsync } from '../scrypt.js';
 import { LoginThrottle, type LoginVerdict } from './login-throttle.js';
 import { passwordProblem, SESSION_LIMITS, sessionExpiresAt, sessionLive, type SessionLimits } from './policy.js';
@@ -86,16 +86,16 @@ export interface Accounts {
   addUser(input: NewUser, by: AuditContext): Promise<User>;
   /** an administrator sets a new password; it must be changed at the next login, and open sessions end */
   resetPassword(name: string, password: string, by: AuditContext): Promise<User>;
-  lock(name: string, by: AuditContext): User;
-  unlock(name: string, by: AuditContext): User;
-  get(name: string): User | undefined;
-  list(): User[];
+  lock(name: string, by: AuditContext): Promise<User>;
+  unlock(name: string, by: AuditContext): Promise<User>;
+  get(name: string): Promise<User | undefined>;
+  list(): Promise<User[]>;
   login(name: string, password: string, ip: string | null): Promise<LoginResult>;
   /** the user of a live session changes their own password; other sessions of the user end */
   changePassword(session: Session, current: string, next: string, ip: string | null): Promise<PasswordChangeResult>;
   /** the live session of a cookie value, its last use moved to now; undefined when unknown, expired or locked */
-  resume(token: string): Session | undefined;
-  logout(session: Session, ip: string | null): void;
+  resume(token: string): Promise<Session | undefined>;
+  logout(session: Session, ip: string | null): Promise<void>;
 }
 
 interface UserRow {
@@ -144,33 +144,28 @@ function dummy(): string {
   return (dummyHash ??= hashSecret('no-such-user-0'));
 }
 
-export function createAccounts(db: Db, options: AccountsOptions): Accounts {
+export function createAccounts(sql: Sql, options: AccountsOptions): Accounts {
   const { audit } = options;
   const clock = options.clock ?? Date.now;
   const throttle = options.throttle ?? new LoginThrottle({ clock, audit });
   const limits = options.sessions ?? SESSION_LIMITS;
 
+  const USER = 'SELECT name, display_name, role, ward, password_hash, must_change, locked, created_at, updated_at FROM users';
   const q = {
-    user: db.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?'),
-    users: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY name'),
-    insertUser: db.prepare(
-      'INSERT INTO users (name, display_name, role, ward, password_hash, must_change, created_at, updated_at) VALUES (@name, @display_name, @role, @ward, @password_hash, 1, @now, @now)',
-    ),
-    setHash: db.prepare<[string, number, number, string]>('UPDATE users SET password_hash = ?, must_change = ?, updated_at = ? WHERE name = ?'),
-    setLocked: db.prepare<[number, number, string]>('UPDATE users SET locked = ?, locked_until = NULL, updated_at = ? WHERE name = ?'),
-    insertSession: db.prepare<[string, string, string, number, number, string | null]>(
-      'INSERT INTO sessions (id_hash, user_name, csrf_token, created_at, last_seen_at, ip) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    session: db.prepare<[string], SessionRow>('SELECT id_hash, user_name, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = ?'),
-    touchSession: db.prepare<[number, string]>('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?'),
-    deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id_hash = ?'),
-    deleteUserSessions: db.prepare<[string]>('DELETE FROM sessions WHERE user_name = ?'),
-    deleteOtherSessions: db.prepare<[string, string]>('DELETE FROM sessions WHERE user_name = ? AND id_hash <> ?'),
-    deleteExpiredSessions: db.prepare<[number, number]>('DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?'),
+    user: (h: Sql, name: string) => h.get<UserRow>(`${USER} WHERE name = ?`, [name]),
+    users: (h: Sql) => h.all<UserRow>(`${USER} ORDER BY name`),
+    setHash: (t: Sql, hash: string, mustChange: number, now: number, name: string) =>
+      t.run('UPDATE users SET password_hash = ?, must_change = ?, updated_at = ? WHERE name = ?', [hash, mustChange, now, name]),
+    setLocked: (t: Sql, locked: number, now: number, name: string) =>
+      t.run('UPDATE users SET locked = ?, locked_until = NULL, updated_at = ? WHERE name = ?', [locked, now, name]),
+    session: (h: Sql, idHash: string) =>
+      h.get<SessionRow>('SELECT id_hash, user_name, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = ?', [idHash]),
+    deleteSession: (h: Sql, idHash: string) => h.run('DELETE FROM sessions WHERE id_hash = ?', [idHash]),
+    deleteUserSessions: (t: Sql, name: string) => t.run('DELETE FROM sessions WHERE user_name = ?', [name]),
   };
 
-  function mustGet(name: string): UserRow {
-    const row = q.user.get(name);
+  async function mustGet(h: Sql, name: string): Promise<UserRow> {
+    const row = await q.user(h, name);
     if (!row) throw new AccountError('NO_USER', `no user "${name}"; see \`user list\``, 'name');
     return row;
   }
@@ -180,14 +175,6 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
     if (problem) throw new AccountError('BAD_INPUT', `${field}: ${problem}`, field);
   }
 
-  function openSession(userName: string, now: number, ip: string | null): NewSession {
-    q.deleteExpiredSessions.run(now - limits.idleMs, now - limits.absoluteMs);
-    const token = randomToken();
-    const csrfToken = randomToken();
-    q.insertSession.run(sessionIdHash(token), userName, csrfToken, now, now, ip);
-    return { token, csrfToken, expiresAt: sessionExpiresAt({ createdAt: now, lastSeenAt: now }, limits) };
-  }
-
   /**
    * One password check through the throttle, for a name that may not exist (then against a dummy hash: the same
    * scrypt, the same answer). An account an administrator locked is a failure too, told apart only to someone who
@@ -195,26 +182,26 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
    * names and refused attempts are summed up in the throttle's burst row.
    */
   async function verifyLogin(name: string, password: string, ip: string | null, during: 'login' | 'password.change'): Promise<{ user: UserRow } | LoginRefusal> {
-    const user = q.user.get(name);
+    const user = await q.user(sql, name);
     let rightButLocked = false;
     const verdict: LoginVerdict = await throttle.attempt({ realm: 'http', address: ip, name, known: user !== undefined }, async () => {
       // the dummy's own password must not log anyone in
       const right = (await verifySecretAsync(password, user?.password_hash ?? dummy())) && user !== undefined;
       // read again: an administrator may have locked it while scrypt ran
-      rightButLocked = right && q.user.get(name)?.locked === 1;
+      rightButLocked = right && (await q.user(sql, name))?.locked === 1;
       return right && !rightButLocked;
     });
-    const fresh = q.user.get(name);
+    const fresh = await q.user(sql, name);
     if (verdict.outcome === 'ok' && fresh) return { user: fresh };
     if (verdict.outcome === 'refused') return verdict.reason === 'pair' ? { outcome: 'locked', until: verdict.until } : { outcome: 'throttled', until: verdict.until };
     if (verdict.outcome === 'ok') return { outcome: 'wrong' }; // gone while scrypt ran
     if (user) {
       const { pair } = throttle.policy;
-      db.transaction(() => {
-        const reason = rightButLocked ? 'locked by an administrator' : 'wrong password';
-        audit.record({ actor: user.name, action: 'login.failed', target: user.name, ip, detail: { reason, during } });
+      const reason = rightButLocked ? 'locked by an administrator' : 'wrong password';
+      await sql.tx(async (t) => {
+        await audit.recordIn(t, { actor: user.name, action: 'login.failed', target: user.name, ip, detail: { reason, during } });
         if (verdict.lockedUntil !== undefined) {
-          audit.record({
+          await audit.recordIn(t, {
             actor: 'system',
             action: 'user.lock',
             target: user.name,
@@ -222,7 +209,7 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
             detail: { reason: `${pair.failures} failed logins within ${pair.windowMs / 1000} s from this address`, address: ip, until: verdict.lockedUntil },
           });
         }
-      })();
+      });
     }
     if (rightButLocked) return { outcome: 'locked', until: null };
     if (verdict.lockedUntil !== undefined) return { outcome: 'locked', until: verdict.lockedUntil };
@@ -230,11 +217,20 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
     return { outcome: 'wrong' };
   }
 
-  const succeed = db.transaction((user: UserRow, now: number, ip: string | null): NewSession => {
-    const session = openSession(user.name, now, ip);
-    audit.record({ actor: user.name, action: 'login', target: user.name, ip, detail: user.must_change ? { mustChange: true } : null });
-    return session;
-  });
+  /** A new session and its login row, in one transaction; the tokens are drawn first, so a retried transaction stores the same. */
+  async function succeed(user: UserRow, now: number, ip: string | null): Promise<{ session: NewSession; fresh: UserRow }> {
+    const token = randomToken();
+    const csrfToken = randomToken();
+    const fresh = await sql.tx(async (t) => {
+      await t.run('DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?', [now - limits.idleMs, now - limits.absoluteMs]);
+      await t.run('INSERT INTO sessions (id_hash, user_name, csrf_token, created_at, last_seen_at, ip) VALUES (?, ?, ?, ?, ?, ?)', [
+        sessionIdHash(token), user.name, csrfToken, now, now, ip,
+      ]);
+      await audit.recordIn(t, { actor: user.name, action: 'login', target: user.name, ip, detail: user.must_change ? { mustChange: true } : null });
+      return mustGet(t, user.name);
+    });
+    return { session: { token, csrfToken, expiresAt: sessionExpiresAt({ createdAt: now, lastSeenAt: now }, limits) }, fresh };
+  }
 
   return {
     async addUser(input, by) {
@@ -249,58 +245,70 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
       const displayName = (input.displayName ?? input.name).trim();
       if (!displayName || displayName.length > 100) throw new AccountError('BAD_INPUT', 'display name: 1–100 characters', 'displayName');
       checkPassword(input.password, 'password');
-      if (q.user.get(input.name)) throw new AccountError('EXISTS', `name: user "${input.name}" exists already`, 'name');
+      const exists = () => new AccountError('EXISTS', `name: user "${input.name}" exists already`, 'name');
+      if (await q.user(sql, input.name)) throw exists();
       const hash = await hashSecretAsync(input.password);
       const now = clock();
-      db.transaction(() => {
-        q.insertUser.run({ name: input.name, display_name: displayName, role: input.role, ward, password_hash: hash, now });
-        audit.record({ ...by, action: 'user.add', target: input.name, detail: { role: input.role, ward } });
-      })();
-      return toUser(mustGet(input.name));
+      const row = await sql.tx(async (t) => {
+        // ON CONFLICT: a name added by someone else while scrypt ran is refused as EXISTS, not a constraint error
+        const { changes } = await t.run(
+          'INSERT INTO users (name, display_name, role, ward, password_hash, must_change, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (name) DO NOTHING',
+          [input.name, displayName, input.role, ward, hash, now, now],
+        );
+        if (changes === 0) return undefined;
+        await audit.recordIn(t, { ...by, action: 'user.add', target: input.name, detail: { role: input.role, ward } });
+        return mustGet(t, input.name);
+      });
+      if (!row) throw exists();
+      return toUser(row);
     },
 
     async resetPassword(name, password, by) {
-      mustGet(name);
+      await mustGet(sql, name);
       checkPassword(password, 'password');
       const hash = await hashSecretAsync(password);
-      db.transaction(() => {
-        q.setHash.run(hash, 1, clock(), name);
-        q.deleteUserSessions.run(name);
-        audit.record({ ...by, action: 'user.passwd', target: name });
-      })();
-      return toUser(mustGet(name));
+      const row = await sql.tx(async (t) => {
+        await mustGet(t, name); // gone while scrypt ran: NO_USER, and no audit row
+        await q.setHash(t, hash, 1, clock(), name);
+        await q.deleteUserSessions(t, name);
+        await audit.recordIn(t, { ...by, action: 'user.passwd', target: name });
+        return mustGet(t, name);
+      });
+      return toUser(row);
     },
 
-    lock(name, by) {
-      mustGet(name);
-      db.transaction(() => {
-        q.setLocked.run(1, clock(), name);
-        q.deleteUserSessions.run(name);
-        audit.record({ ...by, action: 'user.lock', target: name, detail: { reason: 'by an administrator' } });
-      })();
-      return toUser(mustGet(name));
+    async lock(name, by) {
+      const row = await sql.tx(async (t) => {
+        await mustGet(t, name);
+        await q.setLocked(t, 1, clock(), name);
+        await q.deleteUserSessions(t, name);
+        await audit.recordIn(t, { ...by, action: 'user.lock', target: name, detail: { reason: 'by an administrator' } });
+        return mustGet(t, name);
+      });
+      return toUser(row);
     },
 
-    unlock(name, by) {
-      mustGet(name);
-      db.transaction(() => {
-        q.setLocked.run(0, clock(), name);
-        audit.record({ ...by, action: 'user.unlock', target: name });
-      })();
-      return toUser(mustGet(name));
+    async unlock(name, by) {
+      const row = await sql.tx(async (t) => {
+        await mustGet(t, name);
+        await q.setLocked(t, 0, clock(), name);
+        await audit.recordIn(t, { ...by, action: 'user.unlock', target: name });
+        return mustGet(t, name);
+      });
+      return toUser(row);
     },
 
-    get: (name) => {
-      const row = q.user.get(name);
+    async get(name) {
+      const row = await q.user(sql, name);
       return row && toUser(row);
     },
-    list: () => q.users.all().map(toUser),
+    list: async () => (await q.users(sql)).map(toUser),
 
     async login(name, password, ip) {
       const checked = await verifyLogin(name, password, ip, 'login');
       if (!('user' in checked)) return checked;
-      const session = succeed(checked.user, clock(), ip);
-      return { outcome: checked.user.must_change ? 'must-change' : 'ok', user: toUser(q.user.get(name)!), session };
+      const { session, fresh } = await succeed(checked.user, clock(), ip);
+      return { outcome: checked.user.must_change ? 'must-change' : 'ok', user: toUser(fresh), session };
     },
 
     async changePassword(session, current, next, ip) {
@@ -312,39 +320,40 @@ export function createAccounts(db: Db, options: AccountsOptions): Accounts {
       if (problem) return { outcome: 'rule', message: problem };
       if (next === current) return { outcome: 'rule', message: 'the new password must differ from the current one' };
       const hash = await hashSecretAsync(next);
-      db.transaction(() => {
-        q.setHash.run(hash, 0, clock(), user.name);
-        q.deleteOtherSessions.run(user.name, session.idHash);
-        audit.record({ actor: user.name, action: 'password.change', target: user.name, ip, detail: user.must_change ? { initial: true } : null });
-      })();
-      return { outcome: 'ok', user: toUser(q.user.get(user.name)!) };
+      const row = await sql.tx(async (t) => {
+        await q.setHash(t, hash, 0, clock(), user.name);
+        await t.run('DELETE FROM sessions WHERE user_name = ? AND id_hash <> ?', [user.name, session.idHash]);
+        await audit.recordIn(t, { actor: user.name, action: 'password.change', target: user.name, ip, detail: user.must_change ? { initial: true } : null });
+        return mustGet(t, user.name);
+      });
+      return { outcome: 'ok', user: toUser(row) };
     },
 
-    resume(token) {
+    async resume(token) {
       if (!token || token.length > 100) return undefined;
       const idHash = sessionIdHash(token);
-      const row = q.session.get(idHash);
+      const row = await q.session(sql, idHash);
       if (!row) return undefined;
       const now = clock();
       const times = { createdAt: row.created_at, lastSeenAt: row.last_seen_at };
-      const user = q.user.get(row.user_name);
+      const user = await q.user(sql, row.user_name);
       // only an administrator's lock ends sessions: failed logins from elsewhere must not log the user out
       if (!user || !sessionLive(times, now, limits) || user.locked === 1) {
-        q.deleteSession.run(idHash);
+        await q.deleteSession(sql, idHash);
         return undefined;
       }
       if (now - row.last_seen_at >= TOUCH_EVERY_MS) {
-        q.touchSession.run(now, idHash);
+        await sql.run('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?', [now, idHash]);
         times.lastSeenAt = now;
       }
       return { idHash, user: toUser(user), csrfToken: row.csrf_token, ...times, expiresAt: sessionExpiresAt(times, limits) };
     },
 
-    logout(session, ip) {
-      db.transaction(() => {
-        q.deleteSession.run(session.idHash);
-        audit.record({ actor: session.user.name, action: 'logout', target: session.user.name, ip });
-      })();
+    async logout(session, ip) {
+      await sql.tx(async (t) => {
+        await q.deleteSession(t, session.idHash);
+        await audit.recordIn(t, { actor: session.user.name, action: 'logout', target: session.user.name, ip });
+      });
     },
   };
 }

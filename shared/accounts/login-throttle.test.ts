@@ -85,11 +85,11 @@ describe('LoginThrottle', () => {
     }
     // a user's single typo elsewhere: logged, but its own login.failed row says it all
     await throttle.attempt(who('192.0.2.51'), wrong);
-    throttle.sweep();
+    await throttle.sweep();
     expect(lines).toEqual([]);
     clock.now += 5 * 60_000;
-    throttle.sweep();
-    throttle.sweep();
+    await throttle.sweep();
+    await throttle.sweep();
     expect(lines.map((l) => [l.level, l.address, l.msg])).toEqual([
       [40, '192.0.2.50', 'failed logins from 192.0.2.50: 10 wrong, 20 refused without a check, over 29 s (the address was refused for a while)'],
       [30, '192.0.2.51', 'failed logins from 192.0.2.51: 1 wrong, 0 refused without a check, over 0 s'],
@@ -111,10 +111,36 @@ describe('LoginThrottle', () => {
     for (let i = 0; i < 20; i++) {
       clock.now += 60_000;
       await throttle.attempt(who('192.0.2.60', `nobody${i}`), wrong);
-      throttle.sweep();
+      await throttle.sweep();
     }
     expect(lines).toHaveLength(1); // cut once at 15 minutes; the rest still open
-    throttle.close();
+    await throttle.close();
     expect(lines).toHaveLength(2);
+  });
+
+  it('waits on close for the burst rows still being written, and logs a row that could not be written', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const written: string[] = [];
+    const { throttle, lines } = setup({
+      audit: {
+        record: async (entry) => {
+          if (entry.ip === '192.0.2.70') throw new Error('disk full');
+          await slow;
+          written.push(String(entry.ip));
+          return undefined as never;
+        },
+      },
+    });
+    await throttle.attempt(who('192.0.2.70', 'nobody1'), wrong);
+    await throttle.attempt(who('192.0.2.71', 'nobody2'), wrong);
+    let closed = false;
+    const closing = throttle.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closed).toBe(false); // 192.0.2.71's row is still on its way
+    expect(lines.find((l) => l.level === 50)).toMatchObject({ address: '192.0.2.70', msg: 'could not audit a burst of failed logins', err: { message: 'disk full' } });
+    release();
+    await closing;
+    expect(written).toEqual(['192.0.2.71']);
   });
 });

@@ -129,6 +129,8 @@ export class LoginThrottle {
   private readonly pairs: RecentMap<ThrottleState['pair']>;
   private readonly accounts: RecentMap<ThrottleState['account']>;
   private readonly bursts = new Map<string, Burst>();
+  /** burst rows being written: close() waits for them */
+  private readonly writing = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private readonly counters = {
     checks: realmCounts(),
@@ -222,22 +224,31 @@ export class LoginThrottle {
     };
   }
 
-  /** Ends the bursts that have been quiet long enough (or lasted too long), and forgets what no longer matters. */
-  sweep(): void {
+  /**
+   * Ends the bursts that have been quiet long enough (or lasted too long), and forgets what no longer matters.
+   * Resolves once the rows of the bursts it ended are written (never rejects: a failed row is logged).
+   */
+  sweep(): Promise<void> {
     const now = this.clock();
+    const rows: Promise<void>[] = [];
     for (const burst of [...this.bursts.values()]) {
-      if (now - burst.to >= this.burstLimits.quietMs || now - burst.from >= this.burstLimits.maxMs) this.endBurst(burst);
+      if (now - burst.to >= this.burstLimits.quietMs || now - burst.from >= this.burstLimits.maxMs) rows.push(this.endBurst(burst));
     }
     for (const [key, a] of [...this.addresses.entries()]) if (addressIdle(a, now, this.policy)) this.addresses.delete(key);
     for (const [key, p] of [...this.pairs.entries()]) if (pairIdle(p, now, this.policy)) this.pairs.delete(key);
     for (const [key, a] of [...this.accounts.entries()]) if (accountIdle(a, now, this.policy)) this.accounts.delete(key);
+    return Promise.all(rows).then(() => {});
   }
 
-  /** Ends every open burst (its line and row written) and stops the timer: call before the audit's db closes. */
-  close(): void {
+  /**
+   * Ends every open burst (its line and row written) and stops the timer; resolves when every burst row in flight
+   * is written: await it before the audit's db closes.
+   */
+  async close(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const burst of [...this.bursts.values()]) this.endBurst(burst);
+    for (const burst of [...this.bursts.values()]) void this.endBurst(burst);
+    await Promise.all([...this.writing]);
   }
 
   private read(keys: { address: string; pair: string; account: string }): ThrottleState {
@@ -299,13 +310,14 @@ export class LoginThrottle {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sweep();
+      void this.sweep();
       if (this.bursts.size > 0) this.schedule();
     }, Math.min(30_000, this.burstLimits.quietMs));
     this.timer.unref();
   }
 
-  private endBurst(b: Burst): void {
+  /** Ends a burst: its log line now, its audit row (if it needs one) written in the background; resolves when written or logged as failed. */
+  private endBurst(b: Burst): Promise<void> {
     this.bursts.delete(b.address);
     this.counters.bursts++;
     const detail = {
@@ -324,11 +336,16 @@ export class LoginThrottle {
     if (b.refused > 0 || b.blocked || b.pairLocks > 0) this.logger?.warn({ address: b.address, ...detail }, message);
     else this.logger?.info({ address: b.address, ...detail }, message);
     // rows of their own exist for known names' wrong passwords; what has none is summed up here, once
-    if (!this.audit || (b.unknownNames === 0 && b.refused === 0 && !b.realms.has('mqtt'))) return;
-    try {
-      this.audit.record({ actor: 'system', action: 'login.burst', target: null, ip: b.address, detail });
-    } catch (err) {
-      this.logger?.error({ err, address: b.address }, 'could not audit a burst of failed logins');
-    }
+    if (!this.audit || (b.unknownNames === 0 && b.refused === 0 && !b.realms.has('mqtt'))) return Promise.resolve();
+    const audit = this.audit;
+    const written: Promise<void> = Promise.resolve()
+      .then(() => audit.record({ actor: 'system', action: 'login.burst', target: null, ip: b.address, detail }))
+      .then(
+        () => {},
+        (err: unknown) => this.logger?.error({ err, address: b.address }, 'could not audit a burst of failed logins'),
+      )
+      .finally(() => this.writing.delete(written));
+    this.writing.add(written);
+    return written;
   }
 }

@@ -102,7 +102,7 @@ export function makeUserCommand(o: UserCommandOptions): Command {
         try {
           switch (act) {
             case 'list': {
-              const users = accounts.list();
+              const users = await accounts.list();
               if (values.json) io.out(JSON.stringify(users));
               else if (users.length) printTable(io, users);
               else io.out(`no users yet; add one with \`wardwatch ${o.group} user add\``);
@@ -121,11 +121,11 @@ export function makeUserCommand(o: UserCommandOptions): Command {
               if (source!.generated) io.out(`initial password (shown once): ${source!.password}`);
               return EXIT.ok;
             case 'lock':
-              accounts.lock(name, by);
+              await accounts.lock(name, by);
               io.out(`locked ${name}; open sessions ended`);
               return EXIT.ok;
             case 'unlock':
-              accounts.unlock(name, by);
+              await accounts.unlock(name, by);
               io.out(`unlocked ${name}`);
               return EXIT.ok;
           }

@@ -1,6 +1,8 @@
-// The audit log over a SQLite db: append a row (in the caller's transaction when there is one), list, verify.
+// The audit log on the async SQL interface (SQLite or PostgreSQL): append a row (in the caller's transaction when
+// there is one), list, verify; and the ward box's synchronous append for its better-sqlite3 transactions.
 import type { Db } from '../db.js';
 import type { Sql } from '../sql/sql.js';
+import { sqliteSql } from '../sql/sqlite.js';
 import { isAuditAction, type AuditAction } from './actions.js';
 import { canonicalJson, rowHash, verifyChain, type AuditHead, type AuditRow, type ChainVerdict } from './chain.js';
 
@@ -18,17 +20,36 @@ export interface AuditEntry extends AuditContext {
 }
 
 export interface Audit {
-  /**
-   * Appends one row. Called inside a `db.transaction(...)` it joins that transaction (a savepoint), so the
-   * action and its audit row commit or roll back together.
-   */
-  record(entry: AuditEntry): AuditRow;
+  /** Appends one row in a transaction of its own. */
+  record(entry: AuditEntry): Promise<AuditRow>;
   /** Appends one row inside a transaction of the async SQL interface (shared/sql/), committed or rolled back with it. */
   recordIn(t: Sql, entry: AuditEntry): Promise<AuditRow>;
   /** newest first, `before` an id for paging */
-  list(options?: { before?: number; limit?: number; actor?: string; target?: string }): AuditRow[];
-  verify(): ChainVerdict;
+  list(options?: AuditListOptions): Promise<AuditRow[]>;
+  /** the whole chain against its head, both read in one transaction */
+  verify(): Promise<ChainVerdict>;
 }
+
+export interface AuditListOptions {
+  before?: number;
+  limit?: number;
+  actor?: string;
+  target?: string;
+}
+
+/**
+ * The ward box's audit: its other stores are synchronous better-sqlite3 and audit inside their own
+ * `db.transaction(...)`, through `recordNow`; the async methods run through the box's `Sql` on the same db.
+ */
+export type LocalAudit = Audit & {
+  /** Appends one row now; inside a `db.transaction(...)` it joins it (a savepoint): the action and its row commit or roll back together. */
+  recordNow(entry: AuditEntry): AuditRow;
+  /**
+   * The async handle on the box's db the async methods use: the box's other async stores (its accounts) must use
+   * this one too, as two handles on one connection would open their transactions inside each other.
+   */
+  readonly sql: Sql;
+};
 
 export interface AuditOptions {
   clock?: () => number;
@@ -36,26 +57,13 @@ export interface AuditOptions {
 
 const MAX_TEXT = 200;
 
-export function createAudit(db: Db, options: AuditOptions = {}): Audit {
+/** The audit log on any `Sql` (SQLite or PostgreSQL). */
+export function createAudit(sql: Sql, options: AuditOptions = {}): Audit {
   const clock = options.clock ?? Date.now;
-  const readHead = db.prepare<[], AuditHead>('SELECT count, last_id, last_hash FROM audit_head WHERE one = 1');
-  const insert = db.prepare<AuditRow>(
-    'INSERT INTO audit (id, at, actor, action, target, detail, ip, prev_hash, hash) VALUES (@id, @at, @actor, @action, @target, @detail, @ip, @prev_hash, @hash)',
-  );
-  const writeHead = db.prepare<[number, string]>('UPDATE audit_head SET count = count + 1, last_id = ?, last_hash = ? WHERE one = 1');
-  const all = db.prepare<[], AuditRow>('SELECT * FROM audit ORDER BY id');
-
-  const append = db.transaction((entry: AuditEntry): AuditRow => {
-    const row = nextRow(readHead.get(), entry, clock());
-    insert.run(row);
-    writeHead.run(row.id, row.hash);
-    return row;
-  });
-
   return {
-    record(entry) {
-      checkEntry(entry);
-      return append(entry);
+    async record(entry) {
+      checkEntry(entry); // a bad entry is refused before a transaction opens
+      return sql.tx((t) => appendAudit(t, entry, clock()));
     },
     recordIn(t, entry) {
       return appendAudit(t, entry, clock());
@@ -69,18 +77,49 @@ export function createAudit(db: Db, options: AuditOptions = {}): Audit {
       const used = filters.filter((f): f is [string, string | number] => f[1] !== undefined);
       const where = used.map((f) => f[0]);
       const params = used.map((f) => f[1]);
-      const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-      return db.prepare<(string | number)[], AuditRow>(sql).all(...params, Math.min(Math.max(1, limit), 1000));
+      const text = `SELECT ${COLUMNS} FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      return sql.all<AuditRow>(text, [...params, Math.min(Math.max(1, limit), 1000)]);
     },
     verify() {
-      // one read transaction: rows and head from the same moment even while others append
-      return db.transaction(() => {
-        const head = readHead.get() ?? { count: 0, last_id: 0, last_hash: '' };
-        return verifyChain(all.iterate(), head);
-      })();
+      // one transaction: rows and head from the same moment even while others append
+      return sql.tx(async (t) => {
+        const head = (await t.get<AuditHead>('SELECT count, last_id, last_hash FROM audit_head WHERE one = 1')) ?? { count: 0, last_id: 0, last_hash: '' };
+        return verifyChain(await t.all<AuditRow>(`SELECT ${COLUMNS} FROM audit ORDER BY id`), head);
+      });
     },
   };
 }
+
+/**
+ * The box's audit over its better-sqlite3 db: `recordNow` for code inside a synchronous `db.transaction`, the async
+ * methods through `sqliteSql(db)` (or `options.sql`, a handle on the same db), exposed as `sql` for the box's other
+ * async stores.
+ */
+export function createLocalAudit(db: Db, options: AuditOptions & { sql?: Sql } = {}): LocalAudit {
+  const clock = options.clock ?? Date.now;
+  const sql = options.sql ?? sqliteSql(db);
+  const readHead = db.prepare<[], AuditHead>('SELECT count, last_id, last_hash FROM audit_head WHERE one = 1');
+  const insert = db.prepare<AuditRow>(
+    'INSERT INTO audit (id, at, actor, action, target, detail, ip, prev_hash, hash) VALUES (@id, @at, @actor, @action, @target, @detail, @ip, @prev_hash, @hash)',
+  );
+  const writeHead = db.prepare<[number, string]>('UPDATE audit_head SET count = count + 1, last_id = ?, last_hash = ? WHERE one = 1');
+  const append = db.transaction((entry: AuditEntry): AuditRow => {
+    const row = nextRow(readHead.get(), entry, clock());
+    insert.run(row);
+    writeHead.run(row.id, row.hash);
+    return row;
+  });
+  return {
+    ...createAudit(sql, options),
+    sql,
+    recordNow(entry) {
+      checkEntry(entry);
+      return append(entry);
+    },
+  };
+}
+
+const COLUMNS = 'id, at, actor, action, target, detail, ip, prev_hash, hash';
 
 function checkEntry(entry: AuditEntry): void {
   if (!isAuditAction(entry.action)) throw new Error(`unknown audit action "${String(entry.action)}" (see shared/audit/actions.ts)`);

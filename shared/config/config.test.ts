@@ -187,6 +187,33 @@ describe('config loader', () => {
     expect(result.config.secrets.get('bp')).toBe('pw');
   });
 
+  // store.type postgres: the index on a PostgreSQL database several hub processes share
+  const withStore = (store: string) => HUB.replace('broker:\n', `store:\n${store}broker:\n`);
+  it.each([
+    ['postgres without its database', '  type: postgres\n', 'store.postgres', 'store.type postgres needs store.postgres', 'postgres://wardwatch@DBHOST:5432/wardwatch'],
+    ['a password in the URL', '  type: postgres\n  postgres: { url: "postgres://ww:secret@10.0.0.6/ww" }\n', 'store.postgres.url', 'the password goes in the secrets file', 'the database'],
+    ['a URL that is not postgres://', '  type: postgres\n  postgres: { url: "mysql://ww@10.0.0.6/ww" }\n', 'store.postgres.url', 'must be postgres://USER@HOST[:PORT]/DATABASE', 'the database'],
+    ['a database password without its secret', '  type: postgres\n  postgres: { url: "postgres://ww@10.0.0.6:5432/ww", passwordSecret: dbp }\n', 'store.postgres.passwordSecret', 'secret "dbp" not found', 'WARDWATCH_SECRET_DBP'],
+    ['an engine it does not know', '  type: mysql\n', 'store.type', 'sqlite', ''],
+    ['too few connections', '  type: postgres\n  postgres: { url: "postgres://ww@10.0.0.6/ww", maxConnections: 1 }\n', 'store.postgres.maxConnections', '2', ''],
+  ])('reports store: %s with the field and a fix', (_name, store, at, message, hint) => {
+    const result = loadHubConfig(write(withStore(store), 'hub.yaml'), { env: ENV });
+    const problem = result.problems.find((p) => p.path === at);
+    expect(problem, JSON.stringify(result.problems)).toBeDefined();
+    expect(problem!.message).toContain(message);
+    expect(problem!.hint ?? '').toContain(hint);
+  });
+
+  it('loads SQLite by default, and PostgreSQL with its password from the secrets and the pool default', () => {
+    const plain = loadHubConfig(write(HUB, 'hub.yaml'), { env: ENV });
+    expect(plain.ok && plain.config.store).toEqual({ type: 'sqlite' });
+    const result = loadHubConfig(write(withStore('  type: postgres\n  postgres: { url: "postgres://wardwatch@10.0.0.6:5432/wardwatch", passwordSecret: dbp }\n'), 'hub.yaml'), { env: { ...ENV, WARDWATCH_SECRET_DBP: 'pw' } });
+    expect(result.problems).toEqual([]);
+    if (!result.ok) return;
+    expect(result.config.store).toEqual({ type: 'postgres', postgres: { url: 'postgres://wardwatch@10.0.0.6:5432/wardwatch', passwordSecret: 'dbp', maxConnections: 10 } });
+    expect(result.config.secrets.get('dbp')).toBe('pw');
+  });
+
   it('reports all problems at once', () => {
     const text = edit(edit(EDGE, 11, '  retainDay: 30'), 14, '  minScore: 7');
     const result = load({ kind: 'edge', text });

@@ -39,6 +39,20 @@ const externalBroker = z
   })
   .strict();
 
+/** `store.postgres`: the PostgreSQL database several hub processes share as their index (`store.type: postgres`). */
+const postgresStore = z
+  .object({
+    url: doc(
+      z.string().regex(/^postgres(ql)?:\/\/[^\s:@/]+@[^\s/@]+(:\d+)?\/[A-Za-z0-9_-]+$/, 'must be postgres://USER@HOST[:PORT]/DATABASE (the password goes in the secrets file, not here)'),
+      'the database: user, host, port and database name (no password)',
+      'postgres://wardwatch@10.20.0.6:5432/wardwatch',
+    ),
+    passwordSecret: doc(id('secret').optional(), 'name of the database password in the secrets file; absent: none (peer or certificate login)', 'db-password'),
+    caFile: doc(path().optional(), 'CA that signed the database server\'s certificate (PEM): the connection then uses TLS and checks it', 'tls/db-ca.pem'),
+    maxConnections: doc(wholeNumber(2, 200).default(10), 'connections this hub process opens at most (each process has its own pool; PostgreSQL\'s max_connections must cover them all)', 10),
+  })
+  .strict();
+
 const tokenHash = (who: string) =>
   doc(
     z.string().regex(SCRYPT_HASH_PATTERN, { message: 'must be an scrypt hash (scrypt$N$r$p$salt$hash)' }).optional(),
@@ -116,6 +130,16 @@ export const hubConfigSchema = z
       'Asia/Ho_Chi_Minh',
     ),
     storage: doc(z.object({ root: doc(path(), 'folder for the incident index and clips', '/var/lib/wardwatch-hub') }).strict(), 'where the hub keeps its data'),
+    store: doc(
+      z
+        .object({
+          type: doc(z.enum(['sqlite', 'postgres']).default('sqlite'), 'sqlite: the index is a file under storage.root, for one hub process (the default); postgres: a PostgreSQL database that several hub processes share (docs/scale-out.md)', 'sqlite'),
+          postgres: doc(postgresStore.optional(), 'the database, with type postgres'),
+        })
+        .strict()
+        .default({ type: 'sqlite' }),
+      'the incident index (incidents, sightings, counts, retrievals, the forward outbox, accounts and the audit log)',
+    ),
     secretsFile: doc(path().default('secrets.yaml'), 'YAML file (mode 0600) of secrets by name; relative to this file', 'secrets.yaml'),
     broker: doc(
       z
@@ -228,6 +252,9 @@ export const hubConfigSchema = z
     }
     if (cfg.broker.mode === 'external' && !cfg.broker.external) {
       ctx.addIssue({ code: 'custom', path: ['broker', 'external'], message: 'broker.mode external needs broker.external (url, username, passwordSecret)', params: { hint: 'add broker.external: { url: mqtts://BROKER:8883, username: wardwatch-hub, passwordSecret: broker-password }' } });
+    }
+    if (cfg.store.type === 'postgres' && !cfg.store.postgres) {
+      ctx.addIssue({ code: 'custom', path: ['store', 'postgres'], message: 'store.type postgres needs store.postgres (url, passwordSecret)', params: { hint: 'add store.postgres: { url: postgres://wardwatch@DBHOST:5432/wardwatch, passwordSecret: db-password }, or set store.type: sqlite' } });
     }
     if (cfg.cityRtsp?.tls && !cfg.http.tls) {
       ctx.addIssue({ code: 'custom', path: ['cityRtsp', 'tls'], message: 'cityRtsp.tls uses the page\'s certificate, and http.tls has none', params: { hint: 'set http.tls (certFile, keyFile), or cityRtsp.tls: false' } });

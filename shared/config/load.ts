@@ -228,6 +228,13 @@ export function loadHubConfig(file: string, options: LoadOptions = {}): LoadResu
     if (value === undefined) missing.push(missingSecret(display, source.lineAt(at), formatPath(at), external.passwordSecret, data.secretsFile));
     else secrets.set(external.passwordSecret, value);
   }
+  const database = data.store.type === 'postgres' ? data.store.postgres : undefined;
+  if (database?.passwordSecret) {
+    const value = lookupSecret(database.passwordSecret, loaded.secrets, env);
+    const at = ['store', 'postgres', 'passwordSecret'];
+    if (value === undefined) missing.push(missingSecret(display, source.lineAt(at), formatPath(at), database.passwordSecret, data.secretsFile));
+    else secrets.set(database.passwordSecret, value);
+  }
   if (missing.length && options.requireSecrets !== false) return { ok: false, problems: missing };
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
   return {
@@ -245,6 +252,7 @@ export function loadHubConfig(file: string, options: LoadOptions = {}): LoadResu
         listeners: data.broker.listeners.map((l) => ({ ...l, ...(l.certFile ? { certFile: abs(l.certFile) } : {}), ...(l.keyFile ? { keyFile: abs(l.keyFile) } : {}) })),
         ...(data.broker.external ? { external: { ...data.broker.external, ...(data.broker.external.caFile ? { caFile: abs(data.broker.external.caFile) } : {}) } } : {}),
       },
+      store: { ...data.store, ...(data.store.postgres ? { postgres: { ...data.store.postgres, ...(data.store.postgres.caFile ? { caFile: abs(data.store.postgres.caFile) } : {}) } } : {}) },
       http: { ...data.http, ...(data.http.tls ? { tls: { certFile: abs(data.http.tls.certFile)!, keyFile: abs(data.http.tls.keyFile)! } } : {}) },
     },
   };

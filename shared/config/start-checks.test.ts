@@ -129,6 +129,16 @@ describe('loadHubForStart', () => {
     writeFileSync(file, yaml('ca.pem'));
     expect(loadHubForStart(file, { env: { WARDWATCH_SECRET_BP: 'pw' } }).ok).toBe(true);
   });
+  it('names a PostgreSQL CA that is missing', () => {
+    const file = f('hub-postgres.yaml');
+    const yaml = (ca: string) => `district: { name: D }\nstorage: { root: hubdata }\nstore:\n  type: postgres\n  postgres: { url: 'postgres://ww@10.0.0.6/ww', caFile: ${ca} }\nbroker:\n  listeners: [{ type: tcp, port: 0 }]\nwards: [{ id: p07, name: P7 }]\n`;
+    writeFileSync(file, yaml('missing-db-ca.pem'));
+    const r = loadHubForStart(file, { env: {} });
+    expect(r.problems.map((p) => `${p.line} ${p.path}`)).toEqual(['5 store.postgres.caFile']);
+    expect(r.problems[0]!.hint).toContain("the CA that signed the database server's certificate");
+    writeFileSync(file, yaml('ca.pem'));
+    expect(loadHubForStart(file, { env: {} }).ok).toBe(true);
+  });
 });
 
 describe('a page certificate that is not there: the fix names the command that makes it', () => {

@@ -179,6 +179,9 @@ export function hubFileChecks(config: HubConfig): FileCheck[] {
     ...(config.broker.mode === 'external' && config.broker.external?.caFile
       ? [{ at: ['broker', 'external', 'caFile'], file: config.broker.external.caFile, kind: 'ca-certificate' as const, fix: `copy the CA that signed the broker's certificate to ${config.broker.external.caFile}, or remove broker.external.caFile for a broker on mqtt://` }]
       : []),
+    ...(config.store.type === 'postgres' && config.store.postgres?.caFile
+      ? [{ at: ['store', 'postgres', 'caFile'], file: config.store.postgres.caFile, kind: 'ca-certificate' as const, fix: `copy the CA that signed the database server's certificate to ${config.store.postgres.caFile}, or remove store.postgres.caFile for a database reached without TLS` }]
+      : []),
   ];
 }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountMigrations, createAccounts, type Accounts } from '../accounts/index.js';
 import { auditMigrations, createAudit, type Audit } from '../audit/index.js';
 import { openDb } from '../db.js';
+import { sqliteSql } from '../sql/sqlite.js';
 import { requirePermission, requireRole } from './guards.js';
 import { sessionPlugin } from './sessions.js';
 
@@ -43,8 +44,9 @@ class Client {
 
 beforeAll(async () => {
   const db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'ww-http-')), 'a.db'), [...accountMigrations, ...auditMigrations]);
-  audit = createAudit(db, { clock: () => clock.now });
-  accounts = createAccounts(db, { audit, clock: () => clock.now });
+  const sql = sqliteSql(db);
+  audit = createAudit(sql, { clock: () => clock.now });
+  accounts = createAccounts(sql, { audit, clock: () => clock.now });
   const admin = { actor: 'test' };
   await accounts.addUser({ name: 'lan', role: 'operator', password: 'first-pass-1' }, admin);
   await accounts.addUser({ name: 'minh', role: 'officer', ward: 'p07', password: 'first-pass-2' }, admin);
@@ -129,12 +131,12 @@ describe('sessions over HTTP', () => {
     expect((await c.call('GET', '/api/session')).status).toBe(401);
   });
 
-  it('audits logins, failures, password changes and logouts with the address', () => {
-    const rows = audit.list({ limit: 1000 });
+  it('audits logins, failures, password changes and logouts with the address', async () => {
+    const rows = await audit.list({ limit: 1000 });
     const actions = rows.map((r) => `${r.action} ${r.actor}`);
     expect(actions).toEqual(expect.arrayContaining(['login lan', 'login.failed lan', 'password.change lan', 'logout lan', 'password.change minh']));
     expect(rows.find((r) => r.action === 'logout')!.ip).toBe('127.0.0.1');
-    expect(audit.verify()).toMatchObject({ ok: true });
+    expect(await audit.verify()).toMatchObject({ ok: true });
   });
 
   it('marks the cookie Secure when told to (TLS)', async () => {

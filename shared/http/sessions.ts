@@ -96,7 +96,7 @@ const plugin: FastifyPluginAsync<SessionPluginOptions> = async (app: FastifyInst
       return reply.code(403).send({ error: `a change sent from another site's page (Origin ${String(request.headers.origin).slice(0, 100)}) is refused: use this server's own page`, code: 'ORIGIN' });
     }
     const token = readCookie(request.headers.cookie, cookieName);
-    request.session = (token && accounts.resume(token)) || null;
+    request.session = (token && (await accounts.resume(token))) || null;
     if (!request.session || !UNSAFE_METHODS.has(request.method) || request.routeOptions.config.csrf === false) return undefined;
     const sent = request.headers[CSRF_HEADER];
     if (typeof sent !== 'string' || !sameToken(sent, request.session.csrfToken)) {
@@ -122,7 +122,7 @@ const plugin: FastifyPluginAsync<SessionPluginOptions> = async (app: FastifyInst
   app.post('/api/logout', async (request, reply) => {
     setCookie(request, reply, '', 0);
     if (!request.session) return reply.code(401).send({ error: 'not logged in', code: 'LOGIN' });
-    accounts.logout(request.session, request.ip);
+    await accounts.logout(request.session, request.ip);
     return reply.code(204).send();
   });
 

@@ -105,7 +105,7 @@ describe('RTSP for the city through the hub', () => {
     expect(decoded.stderr).toBe('');
     expect(r.ok && r.streams[0]!.width).toBeGreaterThan(0);
     // the relay was opened for the city user, and ends a linger after the last reader left
-    expect(hub.audit.list({ actor: 'city-vms' }).map((a) => a.action)).toEqual(expect.arrayContaining(['live.view', 'city.rtsp.view', 'city.rtsp.end']));
+    expect((await hub.audit.list({ actor: 'city-vms' })).map((a) => a.action)).toEqual(expect.arrayContaining(['live.view', 'city.rtsp.view', 'city.rtsp.end']));
     await until('the relay ended after the linger', () => hub.live.list().length === 0 && hub.cityRtsp!.feedList().length === 0, 15_000);
 
     const wrong = await probe(url('/p01/cam-1', 'city-vms', 'not-the-password'));
@@ -144,7 +144,7 @@ describe('RTSP for the city through the hub', () => {
       expect(hub.cityRtsp!.readers()).toEqual([]);
       await Promise.race([Promise.all(readers.map((r) => r.exited)), until('ffmpeg to stop', () => false, 10_000)]);
       expect(Date.now() - revokedAt).toBeLessThan(5_000);
-      const ends = hub.audit.list({ actor: 'city-vms' }).filter((a) => a.action === 'city.rtsp.end').slice(0, 2);
+      const ends = (await hub.audit.list({ actor: 'city-vms' })).filter((a) => a.action === 'city.rtsp.end').slice(0, 2);
       for (const end of ends) expect(JSON.parse(String(end.detail))).toMatchObject({ ward: 'p01', camera: 'cam-1', stream: 'sub', grant: grant.id, reason: expect.stringMatching(/revoked/) as string });
       expect(stderr.join('')).not.toMatch(/Invalid data|non-existing PPS|decode_slice/);
       await until('the relay ended', () => hub.live.list().length === 0, 15_000);
@@ -209,7 +209,7 @@ describe('RTSP for the city through the hub', () => {
     const right = rawClient();
     expect(await right.request('DESCRIBE', '/p01/cam-1')).toMatch(/^RTSP\/1.0 403 Forbidden[\s\S]*too many failed logins/);
     right.socket.destroy();
-    const failed = hub.audit.list({ actor: 'city-vms' }).filter((a) => a.action === 'login.failed');
+    const failed = (await hub.audit.list({ actor: 'city-vms' })).filter((a) => a.action === 'login.failed');
     expect(failed.length).toBeGreaterThanOrEqual(5);
     expect(JSON.parse(String(failed[0]!.detail))).toEqual({ reason: 'wrong RTSP credential', via: 'rtsp' });
   }, 60_000);

@@ -85,7 +85,7 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
     await page.locator('#incident-list li').first().waitFor();
     expect(await page.locator('#incident-list li').count()).toBe(11);
     if (process.env.SHOTS) await page.screenshot({ path: '/tmp/shot-list.png' });
-    expect(hub.accounts.get('lan')!.mustChange).toBe(false);
+    expect((await hub.accounts.get('lan'))!.mustChange).toBe(false);
   });
 
   it('filters the list, then opens an incident whose clip plays', async () => {
@@ -182,8 +182,8 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
     expect(await page.locator('#tab-incidents').textContent()).toBe('Sự cố');
   });
 
-  it('has every view in the audit log', () => {
-    const rows = hub.audit.list({ limit: 1000 });
+  it('has every view in the audit log', async () => {
+    const rows = await hub.audit.list({ limit: 1000 });
     const has = (action: string, actor: string, targetId?: string) => rows.some((r) => r.action === action && r.actor === actor && (targetId === undefined || r.target === targetId));
     expect(has('login', 'lan')).toBe(true);
     expect(has('password.change', 'lan')).toBe(true);
@@ -193,6 +193,6 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
     expect(rows.find((r) => r.action === 'share.open' && r.actor === 'city')).toMatchObject({ target: target.id, detail: expect.stringContaining('share-link') });
     // thumbnails in the list are views too
     expect(rows.filter((r) => r.action === 'snapshot.view' && r.detail?.includes('thumb')).length).toBeGreaterThanOrEqual(5);
-    expect(hub.audit.verify()).toMatchObject({ ok: true });
+    expect(await hub.audit.verify()).toMatchObject({ ok: true });
   });
 });

@@ -114,7 +114,7 @@ describe.skipIf(!hasBrowser)('vehicle search and traffic indicators in Chromium'
     expect(await page.textContent('#search-total')).toBe('Tìm thấy 1');
     await until('the thumbnail shown', () => page.evaluate((id) => (document.querySelector(`#search-list li[data-id="${id}"] img`) as HTMLImageElement | null)?.naturalWidth === 1, redCar.id));
     // audited: who asked what
-    const audited = hub.audit.list({ actor: 'lan', limit: 50 }).find((a) => a.action === 'search');
+    const audited = (await hub.audit.list({ actor: 'lan', limit: 50 })).find((a) => a.action === 'search');
     expect(JSON.parse(audited!.detail!)).toMatchObject({ subject: 'sightings', filter: { near: 'p01/cam-1', radius: '100', labels: 'car', colours: 'red' }, results: 1, total: 1 });
   });
 
@@ -160,7 +160,7 @@ describe.skipIf(!hasBrowser)('vehicle search and traffic indicators in Chromium'
     await page.waitForSelector(`#retrieve-list tr[data-id="${r!.id}"][data-state=ready] button[data-play]`, { timeout: 60_000 });
     await page.click(`#retrieve-list tr[data-id="${r!.id}"] button[data-play]`);
     await until('the recording plays', () => page.evaluate(() => (document.getElementById('retrieve-video') as HTMLVideoElement | null)?.currentTime ?? 0).then((t) => (t > 0.5 ? t : undefined)), 30_000);
-    expect(hub.audit.list({ target: r!.id }).map((a) => a.action)).toContain('retrieve.request');
+    expect((await hub.audit.list({ target: r!.id })).map((a) => a.action)).toContain('retrieve.request');
   }, 120_000);
 
   it('follows the car to the next camera: the same colour on cam-2, 111 m up the street, not the one 2 km away', async () => {
@@ -171,7 +171,7 @@ describe.skipIf(!hasBrowser)('vehicle search and traffic indicators in Chromium'
     await page.waitForSelector(`#follow-list li[data-id="${nextCamera.id}"]`);
     expect(await page.locator('#follow-list li').evaluateAll((lis) => lis.map((li) => `${(li as HTMLElement).dataset.camera}:${(li as HTMLElement).dataset.id}`))).toEqual([`cam-2:${nextCamera.id}`]);
     expect(await page.textContent(`#follow-list li[data-id="${nextCamera.id}"] .title`)).toMatch(/cách 111 m/);
-    const audited = hub.audit.list({ target: redCar.id }).find((a) => a.action === 'search');
+    const audited = (await hub.audit.list({ target: redCar.id })).find((a) => a.action === 'search');
     expect(JSON.parse(audited!.detail!)).toMatchObject({ follow: 'after', label: 'car', colour: 'red', results: 1 });
     if (process.env.SHOTS) await page.screenshot({ path: 'docs/screenshots/search.png' });
   });

@@ -66,8 +66,8 @@ describe('live view through the hub', () => {
     }
     expect(relayGone(relayId)).toBe(false);
 
-    expect(hub.audit.list({ target: relayId }).map((a) => [a.actor, a.action])).toEqual([['lan', 'live.view']]);
-    expect(edge.audit.list({ target: 'cam-1' }).filter((a) => a.action === 'live.view').map((a) => a.actor)).toEqual(['hub:lan']);
+    expect((await hub.audit.list({ target: relayId })).map((a) => [a.actor, a.action])).toEqual([['lan', 'live.view']]);
+    expect((await edge.audit.list({ target: 'cam-1' })).filter((a) => a.action === 'live.view').map((a) => a.actor)).toEqual(['hub:lan']);
 
     v.ws.close();
     await until('the relay torn down after the linger', () => relayGone(relayId), 15_000);

@@ -85,11 +85,11 @@ describe('retrieving a recorded range through the hub', () => {
     expect(part.status).toBe(206);
     expect(part.buffer.equals(cut.subarray(100, 1124))).toBe(true);
 
-    const hubAudit = hub.audit.list({ target: first });
+    const hubAudit = await hub.audit.list({ target: first });
     // the Range request is part of the same view; the result is the ward's
     expect(hubAudit.map((a) => [a.action, a.actor]).reverse()).toEqual([['retrieve.request', 'lan'], ['retrieve.result', 'ward:p01'], ['clip.view', 'lan']]);
     expect(JSON.parse(hubAudit.find((a) => a.action === 'retrieve.result')!.detail!)).toMatchObject({ state: 'ready', sha256: done.sha256, camera: 'cam-1', requestedBy: 'lan' });
-    expect(edge.audit.list({ target: first }).map((a) => a.action).sort()).toEqual(['retrieve.request', 'retrieve.result']);
+    expect((await edge.audit.list({ target: first })).map((a) => a.action).sort()).toEqual(['retrieve.request', 'retrieve.result']);
   }, 90_000);
 
   it('shares the ready recording with the city: one alert, and its link serves exactly the box\'s cut (audited)', async () => {
@@ -106,7 +106,7 @@ describe('retrieving a recorded range through the hub', () => {
     expect(sha256(body)).toBe(sha256(readFileSync(edgeRow(first)!.path!)));
     // a link changed by one character opens nothing
     expect((await fetch(operator.base + url.slice(0, -2) + (url.endsWith('A') ? 'BB' : 'AA'))).status).toBe(403);
-    const actions = hub.audit.list({ target: first }).map((a) => [a.action, a.actor]);
+    const actions = (await hub.audit.list({ target: first })).map((a) => [a.action, a.actor]);
     expect(actions).toContainEqual(['share', 'lan']);
     expect(actions).toContainEqual(['share.open', 'city']);
     type WithForwards = { forwards: { target: string; state: string }[] };
@@ -123,7 +123,7 @@ describe('retrieving a recorded range through the hub', () => {
     const row = (await hub.retrievals.store.get(first))!;
     await hub.broker.publishCommand('p01', 'retrieve', { msgId: '01JDQ7A00000000000000000EF', requestId: first, camera: row.camera, from: row.from_ms, to: row.to_ms, requestedBy: 'lan' });
     await sleep(1500);
-    expect(edge.audit.list({ target: first })).toHaveLength(2);
+    expect(await edge.audit.list({ target: first })).toHaveLength(2);
     expect(edge.outbox!.depth()).toBeLessThanOrEqual(depth);
     expect((await getRetrieval(first)).state).toBe('ready');
   });
@@ -142,7 +142,7 @@ describe('retrieving a recorded range through the hub', () => {
     const bad = await operator.call('POST', '/api/retrievals', { ward: 'p01', camera: 'cam-1', from: 'yesterday', to: now });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ field: 'from' });
-    expect(hub.audit.list({ actor: 'lan' }).filter((a) => a.action === 'retrieve.request')).toHaveLength(1);
+    expect((await hub.audit.list({ actor: 'lan' })).filter((a) => a.action === 'retrieve.request')).toHaveLength(1);
   });
 
   it('fails with the reason for what only the box knows, and the box goes on recording', async () => {
@@ -157,7 +157,7 @@ describe('retrieving a recorded range through the hub', () => {
     expect([g.state, e.state]).toEqual(['failed', 'failed']);
     expect(g.reason).toMatch(/unknown camera: ward p01 has no camera "cam-9"/);
     expect(e.reason).toMatch(/no recording of camera cam-1 between/);
-    expect(hub.audit.list({ target: String(empty.json.id) }).map((a) => [a.action, a.actor])).toEqual([['retrieve.result', 'ward:p01'], ['retrieve.request', 'lan']]);
+    expect((await hub.audit.list({ target: String(empty.json.id) })).map((a) => [a.action, a.actor])).toEqual([['retrieve.result', 'ward:p01'], ['retrieve.request', 'lan']]);
     expect((await operator.get(`/api/retrievals/${String(gone.json.id)}/clip`)).status).toBe(404);
     await until('a new segment after the refusals', () => edge.recordStore.segmentsInRange('cam-1', 0, Date.now() + 60_000).length > segmentsBefore, 30_000);
     const list = (await operator.get('/api/retrievals')).json.retrievals as Retrieval[];
@@ -180,7 +180,7 @@ describe('retrieving a recorded range through the hub', () => {
     const cancel = await operator.call('POST', `/api/retrievals/${unwanted}/cancel`, {});
     expect(cancel.json).toMatchObject({ id: unwanted, state: 'cancelled', reason: 'cancelled by lan' });
     expect((await operator.call('POST', `/api/retrievals/${unwanted}/cancel`, {})).status).toBe(409);
-    expect(hub.audit.list({ target: unwanted }).map((a) => a.action)).toEqual(['retrieve.cancel', 'retrieve.request']);
+    expect((await hub.audit.list({ target: unwanted })).map((a) => a.action)).toEqual(['retrieve.cancel', 'retrieve.request']);
     await sleep(500);
     expect((await getRetrieval(id)).state).toBe('requested');
     edge = rig.edge = await startEdge(rig.edgeConfig, { logger: silentLogger() });
@@ -268,7 +268,7 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
       await page.click(`#retrieve-list tr[data-id="${id}"] button[data-play]`);
       const played = await until('the retrieved clip to play', () => page.$eval('#retrieve-video', (v: HTMLVideoElement) => (v.currentTime > 0 ? v.currentTime : 0)), 30_000);
       expect(played).toBeGreaterThan(0);
-      expect(hub.audit.list({ target: id }).map((a) => a.action)).toContain('clip.view');
+      expect((await hub.audit.list({ target: id })).map((a) => a.action)).toContain('clip.view');
       expect(edgeRow(unwanted)).toBeUndefined();
 
       // share it with the city from the page
@@ -278,7 +278,7 @@ describe.skipIf(!hasBrowser)('the operator page in Chromium', () => {
       await until('the share queued', async () => (await page.textContent('#retrieve-share .share-result'))?.match(/city: (đã đưa vào hàng đợi|Trung tâm đã nhận)/));
       const alert = await until('the alert at the city', () => city.alerts().find((a) => a.idempotencyKey === `recording:${id}:city`));
       expect(alert.alert).toMatchObject({ subject: 'recording', cause: { by: 'lan', note: 'vụ việc 2026-114' } });
-      expect(hub.audit.list({ target: id }).map((a) => a.action)).toContain('share');
+      expect((await hub.audit.list({ target: id })).map((a) => a.action)).toContain('share');
       await until('the list to say the city has it', async () => (await page.textContent(`#retrieve-list tr[data-id="${id}"] .state`))?.includes('chia sẻ với Trung tâm: Trung tâm đã nhận'));
     } finally {
       await browser.close();

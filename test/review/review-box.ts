@@ -8,7 +8,7 @@ import { RecordStore } from '../../edge/record/store.js';
 import type { ReviewCamera } from '../../edge/review/context.js';
 import { loadOrCreateExportKey } from '../../edge/review/export-keys.js';
 import { createReviewServer, type ReviewServer, type ReviewServerOptions } from '../../edge/review/server.js';
-import { createAudit } from '../../shared/audit/index.js';
+import { createLocalAudit } from '../../shared/audit/index.js';
 import type { Db } from '../../shared/db.js';
 import { locateFfmpeg } from '../../shared/ffmpeg/locate.js';
 import { silentLogger } from '../../shared/log.js';
@@ -29,7 +29,7 @@ export async function startReviewBox({ ward, cameras, timeZone, clock, clocks, t
     root,
     db,
     store: new RecordStore(db),
-    audit: createAudit(db, clock && { clock }),
+    audit: createLocalAudit(db, clock && { clock }),
     signer: loadOrCreateExportKey(path.join(root, 'keys')),
     tools: await locateFfmpeg(),
     logger: silentLogger(),

@@ -288,8 +288,8 @@ describe.skipIf(!hasBrowser)('the review page in Chromium', () => {
     expect(existsSync(held.path)).toBe(false);
   });
 
-  it('has every view, export and hold in the audit log, and the chain verifies', () => {
-    const rows = edge.audit.list({ limit: 1000 });
+  it('has every view, export and hold in the audit log, and the chain verifies', async () => {
+    const rows = await edge.audit.list({ limit: 1000 });
     const seen = rows.map((r) => `${r.action} ${r.actor} ${r.target ?? ''} ${r.detail ?? ''}`);
     const has = (re: RegExp) => expect(seen.some((l) => re.test(l)), String(re)).toBe(true);
     has(/^live\.view minh cam-1 .*"sub"/);
@@ -302,6 +302,6 @@ describe.skipIf(!hasBrowser)('the review page in Chromium', () => {
     has(/^hold\.add minh hold:/);
     has(/^hold\.release admin hold:/);
     expect(rows.find((r) => r.action === 'live.view')!.ip).toBe('127.0.0.1');
-    expect(edge.audit.verify()).toMatchObject({ ok: true });
+    expect(await edge.audit.verify()).toMatchObject({ ok: true });
   });
 });

@@ -58,7 +58,7 @@ export function bothIndexes(file: string): BothIndexes {
     if (!noPostgres) index = await postgresIndex();
   }, 60_000);
   afterAll(async () => {
-    lite?.close();
+    await lite?.close();
     await index?.close();
   });
   return {

@@ -18,7 +18,7 @@ export const nextUlid = monotonicFactory();
 
 /** The retrievals table over a test store, audited in its audit log: what hub/main.ts hands ingest and the forwarder. */
 export function retrievalStore(store: HubStore, clock?: () => number): RetrievalStore {
-  return new RetrievalStore(store.sql, createAudit(store.db, clock && { clock }));
+  return new RetrievalStore(store.sql, createAudit(store.sql, clock && { clock }));
 }
 
 export function tempDir(prefix = 'ww-hub-'): string {
@@ -66,7 +66,7 @@ export async function startTestHub(options: { wards: TestWard[]; maxPayloadBytes
   const root = tempDir();
   const { logger, lines } = captureLogger();
   const store = openHubStore(root);
-  store.syncWards(options.wards.map((w) => ({ id: w.id, name: w.id })));
+  await store.syncWards(options.wards.map((w) => ({ id: w.id, name: w.id })));
   const ingest = createIngest({ store, retrievals: retrievalStore(store), wardOf: (box) => box, logger, ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}) });
   const broker = await startBroker({
     listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }],
@@ -85,7 +85,7 @@ export async function startTestHub(options: { wards: TestWard[]; maxPayloadBytes
     async close() {
       await broker.close();
       await ingest.close();
-      store.close();
+      await store.close();
     },
   };
 }

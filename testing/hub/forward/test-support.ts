@@ -41,7 +41,9 @@ export interface StoreWithIngest {
 /** A real store and ingest; `changed` is ingest's hook (the forwarder's, once there is one). */
 export function storeWithIngest(logger: Logger, changed: (ids: readonly string[]) => void, root = tempDir('ww-fwd-')): StoreWithIngest {
   const store = openHubStore(root);
-  store.syncWards([{ id: 'p07', name: 'Phường 7' }]);
+  // what syncWards writes, done synchronously: the forwarder's rigs are built outside async code
+  store.db.prepare("INSERT INTO wards (id, name) VALUES ('p07', 'Phường 7') ON CONFLICT (id) DO NOTHING").run();
+  store.db.prepare("INSERT INTO boxes (id, ward, name) VALUES ('p07', 'p07', 'Phường 7') ON CONFLICT (id) DO NOTHING").run();
   const retrievals = retrievalStore(store);
   const ingest = createIngest({ store, retrievals, wardOf: (box) => box, logger, maxWaitMs: 1, onIncidentsChanged: (ids) => changed(ids) });
   return {
@@ -51,7 +53,7 @@ export function storeWithIngest(logger: Logger, changed: (ids: readonly string[]
     ingest,
     async close() {
       await ingest.close();
-      store.close();
+      await store.close();
     },
   };
 }
