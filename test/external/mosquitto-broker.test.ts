@@ -135,7 +135,7 @@ wards:
       connectExternalBroker({ url: `mqtt://127.0.0.1:${port}`, username: 'wardwatch-hub', password: 'wrong', clientId: 'hub-wrong', group: 'hub', sessionExpirySeconds: 60, wards: [], sink: ingest, logger: silentLogger() }),
     ).rejects.toThrow(/refused the hub's login .*broker\.external\.username.*broker\.external\.passwordSecret/);
     await ingest.close();
-    store.close();
+    await store.close();
   });
 
   it('splits one ward\'s messages between two hub processes of one group; each acks what it stored, the outbox empties, each message is stored once', async () => {
@@ -143,7 +143,7 @@ wards:
     const hubs = await Promise.all(
       ['hub-1', 'hub-2'].map(async (clientId) => {
         const store = openHubStore(path.join(dir, clientId));
-        store.syncWards([{ id: 'p07', name: 'p07' }]);
+        await store.syncWards([{ id: 'p07', name: 'p07' }]);
         const ingest = createIngest({ store, retrievals: retrievalStore(store), wardOf: (box) => box, logger: silentLogger() });
         const link = await connectExternalBroker({ url: `mqtt://127.0.0.1:${port}`, username: 'wardwatch-hub', password: HUB_PASSWORD, clientId, group: 'split', sessionExpirySeconds: 600, wards: [{ id: 'p07' }], sink: ingest, logger: silentLogger() });
         return { store, ingest, link };
@@ -177,7 +177,7 @@ wards:
       for (const h of hubs) {
         await h.link.close();
         await h.ingest.close();
-        h.store.close();
+        await h.store.close();
       }
     }
   });

@@ -5,11 +5,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it, type TestContext } from 'vitest';
+import { describe, it } from 'vitest';
 import { testWard } from '../../testing/hub/test-support.js';
 import { edgeState, hubCount, hubIncidents, producedEvents, sleep, startProducer } from '../uplink/processes.js';
 import { COUNTS_PER_MINUTE, SIGHTINGS_PER_BATCH } from '../uplink/street-load.js';
-import { startExternalHub, writeBrokerFiles, writeExternalHubConfig } from './external-hub.js';
+import { startExternalHub, tracker, writeBrokerFiles, writeExternalHubConfig } from './external-hub.js';
 import { findMosquitto, freePort, mosquitto } from './mosquitto.js';
 
 const found = findMosquitto();
@@ -20,17 +20,6 @@ const street = testWard('p02');
 const EVENTS = 1500;
 const STEPS = 240;
 const END_SCORE = 0.6 + 2 * 0.1;
-
-function tracker(onTestFinished: TestContext['onTestFinished']): <T extends { kill(): Promise<void> }>(c: T) => T {
-  const children: { kill(): Promise<void> }[] = [];
-  onTestFinished(async () => {
-    await Promise.all(children.map((c) => c.kill()));
-  });
-  return (c) => {
-    children.push(c);
-    return c;
-  };
-}
 
 describe.skipIf('missing' in found)('external broker mode on Mosquitto 2 (real broker, hub and box processes)', () => {
   it('holds each event, sighting and count exactly once after 3 SIGKILLs of Mosquitto and 4 of the hub', async ({ expect, onTestFinished }) => {
