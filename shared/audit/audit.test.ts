@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../db.js';
 import { sqliteSql } from '../sql/sqlite.js';
 import { createAudit, createLocalAudit, type LocalAudit } from './audit.js';
-import { canonicalJson } from './chain.js';
+import { canonicalJson, verifyChain, verifyChainPaged, type AuditHead, type AuditRow } from './chain.js';
 import { auditMigrations } from './schema.js';
 
 /** The box's audit (rows appended synchronously, as the box's stores do), its async methods on the same db. */
@@ -118,5 +118,27 @@ describe('audit log', () => {
     expect(await audit.verify()).toMatchObject({ ok: true, rows: 2 });
     audit.recordNow({ actor: 'admin', action: 'user.add', target: 'nam' });
     expect(await audit.verify()).toMatchObject({ ok: true, rows: 3 });
+  });
+
+  // verify reads the log page by page: a break on either side of a page boundary is found as in one pass
+  it.each([
+    ['untouched', ''],
+    ['the last row of a page deleted', 'DELETE FROM audit WHERE id = 6'],
+    ['the first row of a page deleted', 'DELETE FROM audit WHERE id = 7'],
+    ['a whole page deleted', 'DELETE FROM audit WHERE id BETWEEN 7 AND 9'],
+    ['the last row of a page edited', "UPDATE audit SET actor = 'x' WHERE id = 9"],
+    ['the tail deleted', 'DELETE FROM audit WHERE id > 10'],
+  ])('verifies page by page as in one pass: %s', async (_, sql) => {
+    const { db } = auditWith(14);
+    if (sql) tamper(db, sql);
+    const rows = db.prepare('SELECT * FROM audit ORDER BY id').all() as AuditRow[];
+    const head = db.prepare('SELECT count, last_id, last_hash FROM audit_head').get() as AuditHead;
+    const pages: number[] = [];
+    const paged = await verifyChainPaged(async (after) => {
+      pages.push(after);
+      return rows.filter((r) => r.id > after).slice(0, 3);
+    }, head);
+    expect(paged).toEqual(verifyChain(rows, head));
+    expect(pages.length).toBeGreaterThan(1);
   });
 });

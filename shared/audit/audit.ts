@@ -4,7 +4,7 @@ import type { Db } from '../db.js';
 import type { Sql } from '../sql/sql.js';
 import { sqliteSql } from '../sql/sqlite.js';
 import { isAuditAction, type AuditAction } from './actions.js';
-import { canonicalJson, rowHash, verifyChain, type AuditHead, type AuditRow, type ChainVerdict } from './chain.js';
+import { canonicalJson, rowHash, verifyChainPaged, type AuditHead, type AuditRow, type ChainVerdict } from './chain.js';
 
 /** Who did it and from where: passed along by whatever performs the action. */
 export interface AuditContext {
@@ -84,7 +84,7 @@ export function createAudit(sql: Sql, options: AuditOptions = {}): Audit {
       // one transaction: rows and head from the same moment even while others append
       return sql.tx(async (t) => {
         const head = (await t.get<AuditHead>('SELECT count, last_id, last_hash FROM audit_head WHERE one = 1')) ?? { count: 0, last_id: 0, last_hash: '' };
-        return verifyChain(await t.all<AuditRow>(`SELECT ${COLUMNS} FROM audit ORDER BY id`), head);
+        return verifyChainPaged((afterId) => t.all<AuditRow>(`SELECT ${COLUMNS} FROM audit WHERE id > ? ORDER BY id LIMIT ${VERIFY_PAGE}`, [afterId]), head);
       });
     },
   };
@@ -120,6 +120,8 @@ export function createLocalAudit(db: Db, options: AuditOptions & { sql?: Sql } =
 }
 
 const COLUMNS = 'id, at, actor, action, target, detail, ip, prev_hash, hash';
+/** rows `verify` reads at a time */
+const VERIFY_PAGE = 5000;
 
 function checkEntry(entry: AuditEntry): void {
   if (!isAuditAction(entry.action)) throw new Error(`unknown audit action "${String(entry.action)}" (see shared/audit/actions.ts)`);

@@ -64,11 +64,35 @@ function range(from: number, to: number): string {
  * head counted ("last rows deleted"). `rows` must be ordered by id.
  */
 export function verifyChain(rows: Iterable<AuditRow>, head: AuditHead): ChainVerdict {
+  const walk = chainWalk();
+  for (const row of rows) {
+    const broken = walk.next(row);
+    if (broken) return broken;
+  }
+  return walk.end(head);
+}
+
+/** verifyChain over rows read page by page (a long log is never held in memory at once). */
+export async function verifyChainPaged(page: (afterId: number) => Promise<AuditRow[]>, head: AuditHead): Promise<ChainVerdict> {
+  const walk = chainWalk();
+  for (let after = 0; ; ) {
+    const rows = await page(after);
+    if (rows.length === 0) return walk.end(head);
+    for (const row of rows) {
+      const broken = walk.next(row);
+      if (broken) return broken;
+    }
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
+/** The walk of verifyChain, one row at a time: `next` returns the verdict at the first break, `end` the final one. */
+function chainWalk(): { next(row: AuditRow): ChainVerdict | undefined; end(head: AuditHead): ChainVerdict } {
   let expectedId = 1;
   let prevHash = GENESIS_HASH;
   let prevId = 0;
   let seen = 0;
-  for (const row of rows) {
+  const next = (row: AuditRow): ChainVerdict | undefined => {
     seen++;
     if (row.id !== expectedId) {
       const missing = range(expectedId, row.id - 1);
@@ -85,21 +109,25 @@ export function verifyChain(rows: Iterable<AuditRow>, head: AuditHead): ChainVer
     prevHash = row.hash;
     prevId = row.id;
     expectedId++;
-  }
-  if (head.last_id > prevId || head.count > seen) {
-    const from = prevId + 1;
-    const to = Math.max(head.last_id, head.count);
-    return {
-      ok: false,
-      rows: seen,
-      problem: { kind: 'tail-deleted', id: from, message: `last rows deleted: ${range(from, to)} missing after ${prevId === 0 ? 'the start' : `row ${prevId}`} (the head counts ${head.count})` },
-    };
-  }
-  if (head.last_id !== prevId || head.count !== seen) {
-    return { ok: false, rows: seen, problem: { kind: 'head', id: prevId, message: `the head counts ${head.count} rows up to row ${head.last_id}, the table has ${seen} up to row ${prevId}` } };
-  }
-  if (head.last_hash !== prevHash) {
-    return { ok: false, rows: seen, problem: { kind: 'changed', id: prevId, message: `row ${prevId} changed (its hash differs from the head's)` } };
-  }
-  return { ok: true, rows: seen, lastHash: prevHash };
+    return undefined;
+  };
+  const end = (head: AuditHead): ChainVerdict => {
+    if (head.last_id > prevId || head.count > seen) {
+      const from = prevId + 1;
+      const to = Math.max(head.last_id, head.count);
+      return {
+        ok: false,
+        rows: seen,
+        problem: { kind: 'tail-deleted', id: from, message: `last rows deleted: ${range(from, to)} missing after ${prevId === 0 ? 'the start' : `row ${prevId}`} (the head counts ${head.count})` },
+      };
+    }
+    if (head.last_id !== prevId || head.count !== seen) {
+      return { ok: false, rows: seen, problem: { kind: 'head', id: prevId, message: `the head counts ${head.count} rows up to row ${head.last_id}, the table has ${seen} up to row ${prevId}` } };
+    }
+    if (head.last_hash !== prevHash) {
+      return { ok: false, rows: seen, problem: { kind: 'changed', id: prevId, message: `row ${prevId} changed (its hash differs from the head's)` } };
+    }
+    return { ok: true, rows: seen, lastHash: prevHash };
+  };
+  return { next, end };
 }
