@@ -1,7 +1,7 @@
 // `npm run demo`: the whole district on this machine — hub, 3 wards × 8 fake cameras, the city receiver — with
 // data in a temp dir (or --data-dir). Prints where to look, then one summary line every few seconds. Ctrl-C stops;
 // `--seconds N` stops by itself and exits 0 only when every ward recorded and the hub got an object incident.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -106,7 +106,11 @@ export async function runDemo(args: string[]): Promise<number> {
   }
   say('\nstopping the district…');
   await district.stop();
-  say('stopped.');
+  // a temp folder is the demo's own (recordings grow ~1.5 GB a minute): gone with it; --data-dir keeps the data
+  if (values['data-dir'] === undefined) {
+    rmSync(dataDir, { recursive: true, force: true });
+    say(`stopped; removed ${dataDir} (keep the data with --data-dir DIR).`);
+  } else say('stopped.');
   if (ended !== 'time') return 0;
   // a run of fixed length is a check: every ward recorded, and the hub got at least one object incident
   const wards = district.wards.length;

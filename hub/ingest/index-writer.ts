@@ -153,6 +153,13 @@ interface BatchWork {
   complete: string[];
 }
 
+/** A message of a batch applied without savepoints failed: the batch is applied again, a savepoint a message. */
+class MessageFailed extends Error {
+  constructor(readonly failure: unknown) {
+    super('a message of the batch failed', { cause: failure });
+  }
+}
+
 export class IndexWriter {
   readonly stats = emptyStats();
   private readonly log: Logger;
@@ -175,46 +182,68 @@ export class IndexWriter {
 
   /**
    * Applies a batch in one transaction. A message that is invalid is counted and settled; one that fails
-   * unexpectedly rolls back alone (savepoint) and is reported so its PUBACK is held back. Returns the event
-   * ids of clips now complete, to verify after the commit.
+   * unexpectedly rolls back alone (the batch is then applied again with a savepoint a message) and is reported so
+   * its acknowledgement is held back. Returns the event ids of clips now complete, to verify after the commit.
    */
   async applyBatch(items: readonly BatchItem[]): Promise<{ outcomes: ItemOutcome[]; complete: string[] }> {
     const work: BatchWork = { now: this.clock(), chunks: new ChunkWriter(this.store.root), dirsToSync: new Set(), complete: [] };
     const { now, chunks } = work;
     const seen = new Set<string>();
+    const statsBefore = structuredClone(this.stats);
     try {
-      const outcomes = await this.store.sql.tx(async (t) => {
-        const boxes = new Set<string>();
-        const results: ItemOutcome[] = [];
-        for (const item of items) {
-          boxes.add(item.box);
-          try {
-            const taken = await t.tx((sp) => this.applyOne(sp, item, work));
-            results.push({ ok: true, snapshotTaken: taken });
-          } catch (err) {
-            if (!(err instanceof Invalid)) {
-              this.stats.errors++;
-              results.push({ ok: false, error: err });
+      // First the whole batch without a savepoint a message (two round trips each on PostgreSQL); if any message
+      // fails, that attempt is rolled back and the batch applied again with each message in a savepoint of its own.
+      const attempt = (isolated: boolean) =>
+        this.store.sql.tx(async (t) => {
+          // what an attempt counted or found is its own: a retried or repeated attempt starts from the same place
+          Object.assign(this.stats, structuredClone(statsBefore));
+          work.complete.length = 0;
+          const boxes = new Set<string>();
+          const results: ItemOutcome[] = [];
+          for (const item of items) {
+            boxes.add(item.box);
+            if (!isolated) {
+              try {
+                results.push({ ok: true, snapshotTaken: await this.applyOne(t, item, work) });
+              } catch (err) {
+                throw new MessageFailed(err);
+              }
               continue;
             }
-            await this.countInvalid(t, item.box, err.kind, err.message, now, item.topic);
-            results.push({ ok: true, snapshotTaken: false });
+            try {
+              const taken = await t.tx((sp) => this.applyOne(sp, item, work));
+              results.push({ ok: true, snapshotTaken: taken });
+            } catch (err) {
+              if (!(err instanceof Invalid)) {
+                this.stats.errors++;
+                results.push({ ok: false, error: err });
+                continue;
+              }
+              await this.countInvalid(t, item.box, err.kind, err.message, now, item.topic);
+              results.push({ ok: true, snapshotTaken: false });
+            }
           }
-        }
-        // "last seen" of the senders, to LAST_SEEN_EVERY_MS: not every batch of every hub process on the same rows
-        seen.clear();
-        for (const box of boxes) {
-          const ward = this.wardOf(box);
-          for (const [table, id] of [['boxes', box], ['wards', ward]] as const) {
-            if (id === undefined || seen.has(`${table}/${id}`) || !lastSeenDue(this.lastSeenWritten.get(`${table}/${id}`), now)) continue;
-            await t.run(`UPDATE ${table} SET last_seen_at = ? WHERE id = ?`, [now, id]);
-            seen.add(`${table}/${id}`);
+          // "last seen" of the senders, to LAST_SEEN_EVERY_MS: not every batch of every hub process on the same rows
+          seen.clear();
+          for (const box of boxes) {
+            const ward = this.wardOf(box);
+            for (const [table, id] of [['boxes', box], ['wards', ward]] as const) {
+              if (id === undefined || seen.has(`${table}/${id}`) || !lastSeenDue(this.lastSeenWritten.get(`${table}/${id}`), now)) continue;
+              await t.run(`UPDATE ${table} SET last_seen_at = ? WHERE id = ?`, [now, id]);
+              seen.add(`${table}/${id}`);
+            }
           }
-        }
-        // the data behind every row of this batch is on disk before the rows are
-        chunks.syncAll();
-        for (const dir of work.dirsToSync) fsyncDir(dir);
-        return results;
+          // the data behind every row of this batch is on disk before the rows are
+          chunks.syncAll();
+          for (const dir of work.dirsToSync) fsyncDir(dir);
+          return results;
+        });
+      const outcomes = await attempt(false).catch((err: unknown) => {
+        if (err instanceof MessageFailed) return attempt(true);
+        throw err;
+      }).catch((err: unknown) => {
+        Object.assign(this.stats, structuredClone(statsBefore)); // nothing of this batch was committed
+        throw err;
       });
       for (const key of seen) this.lastSeenWritten.set(key, now);
       this.stats.batches++;

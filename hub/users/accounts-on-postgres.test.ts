@@ -186,10 +186,12 @@ describe.skipIf(noPostgres)('accounts and audit on PostgreSQL', () => {
 
   it('keeps the chain whole, ids without gaps, when many appends race on PostgreSQL', async () => {
     const pg = both.pg();
-    const audit = createAudit(pg);
+    // four audit logs on one index, as four hub processes have: each appends its own rows one at a time, the four race
+    const audits = Array.from({ length: 4 }, () => createAudit(pg));
+    const audit = audits[0]!;
     const before = (await audit.verify()) as { ok: true; rows: number };
     expect(before.ok).toBe(true);
-    const rows = await Promise.all(Array.from({ length: 64 }, (_, i) => audit.record({ actor: `user${i % 4}`, action: 'search', target: null, detail: { n: i } })));
+    const rows = await Promise.all(Array.from({ length: 64 }, (_, i) => audits[i % 4]!.record({ actor: `user${i % 4}`, action: 'search', target: null, detail: { n: i } })));
     expect(rows.map((r) => r.id).sort((a, b) => a - b)).toEqual(Array.from({ length: 64 }, (_, i) => before.rows + 1 + i));
     expect(await audit.verify()).toMatchObject({ ok: true, rows: before.rows + 64 });
   }, 60_000);

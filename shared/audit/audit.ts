@@ -60,10 +60,15 @@ const MAX_TEXT = 200;
 /** The audit log on any `Sql` (SQLite or PostgreSQL). */
 export function createAudit(sql: Sql, options: AuditOptions = {}): Audit {
   const clock = options.clock ?? Date.now;
+  // Every row updates the one head row: on PostgreSQL concurrent appends conflict there and all but one are run
+  // again, so this process's own appends go one at a time (other processes' still conflict, and are retried).
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     async record(entry) {
       checkEntry(entry); // a bad entry is refused before a transaction opens
-      return sql.tx((t) => appendAudit(t, entry, clock()));
+      const row = queue.then(() => sql.tx((t) => appendAudit(t, entry, clock())));
+      queue = row.catch(() => undefined);
+      return row;
     },
     recordIn(t, entry) {
       return appendAudit(t, entry, clock());

@@ -139,7 +139,8 @@ class PostgresDatabase implements SqlDatabase {
             () => false,
           );
           client.release(!rolledBack);
-          const code = (err as { code?: string }).code;
+          // a doomed transaction is retried whatever error its callback ended with
+          const code = ((state.doomed ?? err) as { code?: string }).code;
           if (!(code && RETRYABLE.has(code))) throw err;
           if (attempt >= this.maxAttempts) {
             throw new Error(`a transaction failed to serialize ${attempt} times in a row (SQLSTATE ${code}); gave up`, { cause: err });
