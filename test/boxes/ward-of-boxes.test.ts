@@ -15,7 +15,8 @@ import { CLI, Client } from '../../testing/hub/api/test-client.js';
 
 const dn1 = testWard('dn-1');
 const dn2 = testWard('dn-2');
-const p07 = testWard('p07');
+// a box whose id is not its ward's: p07-b of ward phu-nhuan (issue #20's acceptance)
+const p07 = testWard('p07-b');
 // an old ward's box merged into duc-nhuan: its cameras are cam-01 … too, so the hub names them p05-cam-01 …
 const p05 = testWard('p05');
 const noPostgres = skipWithoutPostgres('a ward of boxes on PostgreSQL');
@@ -52,7 +53,7 @@ describe.each([{ engine: 'sqlite' }, { engine: 'postgres' }] as const)('on $engi
           broker: { listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0 }] },
           wards: [
             { id: 'duc-nhuan', name: 'Phường Đức Nhuận', boxes: [{ id: 'dn-1', name: 'Đức Nhuận 1', tokenHash: dn1.tokenHash }, { id: 'dn-2', tokenHash: dn2.tokenHash }, { id: 'p05', tokenHash: p05.tokenHash, cameraPrefix: 'p05-' }] },
-            { id: 'p07', name: 'Phường 7', tokenHash: p07.tokenHash },
+            { id: 'phu-nhuan', name: 'Phường Phú Nhuận', boxes: [{ id: 'p07-b', tokenHash: p07.tokenHash }] },
           ],
           http: { host: '127.0.0.1', port: 0, publicUrl: 'http://127.0.0.1:1' },
         }),
@@ -64,7 +65,7 @@ describe.each([{ engine: 'sqlite' }, { engine: 'postgres' }] as const)('on $engi
     base = `http://127.0.0.1:${hub.http!.port}`;
     await hub.accounts.addUser({ name: 'lan', role: 'operator', password: 'initial-pass-1' }, CLI);
     await hub.accounts.addUser({ name: 'officer-dn', role: 'officer', ward: 'duc-nhuan', password: 'initial-pass-1' }, CLI);
-    await hub.accounts.addUser({ name: 'officer-p07', role: 'officer', ward: 'p07', password: 'initial-pass-1' }, CLI);
+    await hub.accounts.addUser({ name: 'officer-pn', role: 'officer', ward: 'phu-nhuan', password: 'initial-pass-1' }, CLI);
   }, 60_000);
 
   afterAll(async () => {
@@ -93,13 +94,13 @@ describe.each([{ engine: 'sqlite' }, { engine: 'postgres' }] as const)('on $engi
 
       await one.publishAsync(topics.wardStatus('dn-1'), online('dn-1'), { qos: 1, retain: true });
       await two.publishAsync(topics.wardStatus('dn-2'), online('dn-2'), { qos: 1, retain: true });
-      await seven.publishAsync(topics.wardStatus('p07'), online('p07'), { qos: 1, retain: true });
+      await seven.publishAsync(topics.wardStatus('p07-b'), online('p07-b'), { qos: 1, retain: true });
       await five.publishAsync(topics.wardStatus('p05'), online('p05'), { qos: 1, retain: true });
       const a = eventOf('dn-1', 'cam-01');
       const b = eventOf('dn-2', 'cam-02');
       await one.publishAsync(topics.events('dn-1'), JSON.stringify(a), { qos: 1 });
       await two.publishAsync(topics.events('dn-2'), JSON.stringify(b), { qos: 1 });
-      await seven.publishAsync(topics.events('p07'), JSON.stringify(eventOf('p07', 'cam-01')), { qos: 1 });
+      await seven.publishAsync(topics.events('p07-b'), JSON.stringify(eventOf('p07-b', 'cam-01')), { qos: 1 });
       const c = eventOf('p05', 'cam-01');
       await five.publishAsync(topics.events('p05'), JSON.stringify(c), { qos: 1 });
 
@@ -108,13 +109,13 @@ describe.each([{ engine: 'sqlite' }, { engine: 'postgres' }] as const)('on $engi
         { id: a.event.id, ward: 'duc-nhuan', box_id: 'dn-1', camera: 'cam-01' },
         { id: b.event.id, ward: 'duc-nhuan', box_id: 'dn-2', camera: 'cam-02' },
         { id: c.event.id, ward: 'duc-nhuan', box_id: 'p05', camera: 'p05-cam-01' },
-        { id: expect.any(String) as string, ward: 'p07', box_id: 'p07', camera: 'cam-01' },
+        { id: expect.any(String) as string, ward: 'phu-nhuan', box_id: 'p07-b', camera: 'cam-01' },
       ]);
       expect(await hub.store.sql.all('SELECT ward, camera, box_id FROM cameras ORDER BY ward, camera')).toEqual([
         { ward: 'duc-nhuan', camera: 'cam-01', box_id: 'dn-1' },
         { ward: 'duc-nhuan', camera: 'cam-02', box_id: 'dn-2' },
         { ward: 'duc-nhuan', camera: 'p05-cam-01', box_id: 'p05' },
-        { ward: 'p07', camera: 'cam-01', box_id: 'p07' },
+        { ward: 'phu-nhuan', camera: 'cam-01', box_id: 'p07-b' },
       ]);
       expect(await invalid()).toEqual([]);
     });
@@ -142,12 +143,12 @@ describe.each([{ engine: 'sqlite' }, { engine: 'postgres' }] as const)('on $engi
       const seen = (list.json.incidents as { ward: string; camera: string }[]).map((i) => `${i.ward}/${i.camera}`).sort();
       expect(seen).toEqual(['duc-nhuan/cam-01', 'duc-nhuan/cam-02', 'duc-nhuan/p05-cam-01']);
       expect(((await dn.get('/api/wards')).json.wards as { id: string; boxes: { id: string }[] }[]).map((w) => [w.id, w.boxes.map((b) => b.id)])).toEqual([['duc-nhuan', ['dn-1', 'dn-2', 'p05']]]);
-      const seven = await login('officer-p07');
+      const seven = await login('officer-pn');
       const theirs = (await seven.get('/api/incidents?limit=50')).json.incidents as { id: string; ward: string }[];
-      expect(theirs.map((i) => i.ward)).toEqual(['p07']);
+      expect(theirs.map((i) => i.ward)).toEqual(['phu-nhuan']);
       // another ward's incident, asked for by id or by filter: not there for this officer
       expect((await seven.get(`/api/incidents/${(list.json.incidents as { id: string }[])[0]!.id}`)).status).toBe(404);
-      expect(await seven.get('/api/incidents?ward=duc-nhuan')).toMatchObject({ status: 403, json: { error: expect.stringMatching(/sees ward p07 only/) as string } });
+      expect(await seven.get('/api/incidents?ward=duc-nhuan')).toMatchObject({ status: 403, json: { error: expect.stringMatching(/sees ward phu-nhuan only/) as string } });
       expect((await seven.get('/api/wards/duc-nhuan')).status).toBe(403);
 
       const operator = await login('lan');
@@ -159,7 +160,7 @@ describe.each([{ engine: 'sqlite' }, { engine: 'postgres' }] as const)('on $engi
         ['dn-2', 'dn-2', 'online', ['cam-02']],
         ['p05', 'p05', 'online', ['p05-cam-01']],
       ]);
-      expect(wards.find((w) => w.id === 'p07')!.boxes.map((b) => b.id)).toEqual(['p07']);
+      expect(wards.find((w) => w.id === 'phu-nhuan')!.boxes.map((b) => b.id)).toEqual(['p07-b']);
     });
 
     it('sends an operator\'s retrieval of a camera to the box that records it, and only to that box', async () => {
