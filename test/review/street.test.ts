@@ -187,6 +187,7 @@ describe.skipIf(!browserOrSkip('street tab UI test'))('the street tab in Chromiu
     await page.waitForFunction(() => document.querySelector('#stCounts tr[data-direction=forward] td[data-label=motorcycle]')?.textContent === '42');
 
     await page.click('#lang');
+    await page.waitForFunction(() => document.querySelector('#stRules [data-rule=stopped-in-junction]')?.textContent?.startsWith('Dwell'));
     expect(await page.textContent('#stRules [data-rule=stopped-in-junction]')).toContain('Dwell ≥ 30 s in box-junction: car, truck, bus');
     await page.click('#tabs [data-tab=events]');
     expect(await page.textContent('#tabs [data-tab=events]')).toBe('Alerts');
