@@ -11,13 +11,16 @@
 //   {rows: [{busy, fps_per_busy, lost_pct, planned_skip_pct, edge_cpu_pct, edge_rss_mb, latency_p95_ms, count_error_pct}, …]}
 // latency_p95_ms, entry → first sighting: per ground-truth passage on the busy cameras (bench/passages.ts, as
 // bench/street.ts matches them), the wall clock when the box first held a confirmed track of it (the detection service's
-// onTracks, the moment the tracker confirms it) minus the wall clock when the object became wholly in the picture (the
-// farm's loop start is wall clock on this machine). Each track goes to the passage its best box fits (IoU at frame time,
-// ±300 ms); a passage's latency is its earliest such track's. Passages never confirmed are counted as missed and left
-// out of the percentile; p50, p95 and the numbers of passages are printed per row, by kind of object, and from the later
-// of entry and the confirming track's first detection (the tracker's hits and the pipeline's delay alone). Also printed:
-// the intervals between a busy camera's detected frames, what the tracker predicts over (gaps over its 1.5 s coast end
-// every moving track: on a starved box that, more than the mean rate, is what the count error follows).
+// onTracks: the tracker's answer for a frame) minus the wall clock when the object became wholly in the picture (the
+// farm's loop start is wall clock on this machine). Every confirmed track's box in every detected frame goes to the
+// passage it fits best at that frame's time (IoU ≥ 0.3, ±300 ms), so a passage is held from the first frame any
+// confirmed track is on it — also when the track that first followed it later took over a neighbour (a far walker's
+// track going on with the next walker: judged by its best box, the first walker looked never seen). Passages never held
+// are counted as missed and left out of the percentile; p50, p95 and the numbers of passages are printed per row, by
+// kind of object, and from the later of entry and the holding track's first detection (the tracker's hits and the
+// pipeline's delay alone). Also printed: the intervals between a busy camera's detected frames, what the tracker
+// predicts over (gaps over its 1.5 s coast end every moving track: on a starved box that, more than the mean rate, is
+// what the count error follows), and a frame's delay from capture to the tracker's answer.
 import { fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -37,7 +40,7 @@ import { normaliseBox } from '../edge/geometry.js';
 import { boxCamera, boxParts } from '../test/box.js';
 import { RecordStore } from '../edge/record/store.js';
 import { Outbox } from '../edge/uplink/outbox.js';
-import { bestPassage, fullyInAt, group, passagesIn, quantile, truthCounts, type Seen } from './passages.js';
+import { fullyInAt, heldPassages, group, passagesIn, quantile, truthCounts, type Seen } from './passages.js';
 
 const { values } = parseArgs({
   options: {
@@ -90,45 +93,45 @@ interface Latency {
   p95Ms: number | null;
 }
 
-/** One confirmed track as it ended, with the wall clock of its first update as confirmed. */
-type ConfirmedTrack = Seen & { camera: string; confirmedAtMs: number };
+/** A confirmed track in one detected frame: its box (normalised like a sighting's) at that frame's time. */
+type Hold = Seen & { camera: string; track: number; nowMs: number; firstDetectedMs: number };
 
 /**
- * What the bench reads from the detection service's onTracks: for each camera's confirmed tracks, the wall clock of the
- * first update that had them confirmed, and each such track as it ended (its best box normalised like a sighting's);
- * and the intervals between a camera's detected frames, which the tracker predicts over.
+ * What the bench reads from the detection service's onTracks: every confirmed track's box in every detected frame, with
+ * the wall clock the box had it (so a passage is held from the first frame a confirmed track fits it, whether that
+ * track was confirmed on it or took it over from a neighbour later); and per frame the interval since the camera's
+ * previous detected frame (what the tracker predicts over) and the delay from capture to the tracker's answer.
  */
 class TrackWatch {
-  readonly tracks: ConfirmedTrack[] = [];
+  readonly holds: Hold[] = [];
   /** per camera: [frame time, ms since its previous detected frame] */
   readonly intervals = new Map<string, [number, number][]>();
-  private readonly confirmedAt = new Map<string, number>();
+  /** per camera: [frame time, ms from the frame's capture to the tracker's answer] (the pipeline's delay) */
+  readonly delays = new Map<string, [number, number][]>();
   private readonly lastFrameMs = new Map<string, number>();
 
   constructor(private readonly frameSize: ReadonlyMap<string, { width: number; height: number }>) {}
 
   /** `frame`: whether the update is a detected frame's (not the stop's), and `frameMs` its time */
   observe(camera: string, update: TrackerUpdate, frame: boolean, frameMs: number): void {
+    if (!frame) return;
     const now = Date.now();
-    if (frame) {
-      const last = this.lastFrameMs.get(camera);
-      if (last !== undefined) {
-        const list = this.intervals.get(camera) ?? [];
-        list.push([frameMs, frameMs - last]);
-        this.intervals.set(camera, list);
-      }
-      this.lastFrameMs.set(camera, frameMs);
-    }
-    for (const t of update.tracks) if (t.confirmed && !this.confirmedAt.has(`${camera} ${t.id}`)) this.confirmedAt.set(`${camera} ${t.id}`, now);
-    for (const t of update.ended) {
-      const key = `${camera} ${t.id}`;
-      const confirmedAtMs = this.confirmedAt.get(key);
-      this.confirmedAt.delete(key);
-      if (!t.confirmed || confirmedAtMs === undefined) continue;
-      const { width, height } = this.frameSize.get(camera)!;
-      this.tracks.push({ camera, label: t.label, box: normaliseBox(t.bestBox, width, height), bestAt: t.bestAtMs, first: t.firstSeenMs, last: Math.max(t.firstSeenMs, t.lastSeenMs), confirmedAtMs });
+    const last = this.lastFrameMs.get(camera);
+    if (last !== undefined) push(this.intervals, camera, [frameMs, frameMs - last]);
+    this.lastFrameMs.set(camera, frameMs);
+    push(this.delays, camera, [frameMs, now - frameMs]);
+    const { width, height } = this.frameSize.get(camera)!;
+    for (const t of update.tracks) {
+      if (!t.confirmed) continue;
+      this.holds.push({ camera, track: t.id, label: t.label, box: normaliseBox(t.box, width, height), bestAt: frameMs, first: frameMs, last: frameMs, nowMs: now, firstDetectedMs: t.firstSeenMs });
     }
   }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key) ?? [];
+  list.push(value);
+  map.set(key, list);
 }
 
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
@@ -248,6 +251,9 @@ async function runOne(busy: number): Promise<{ row: Row; latency: Latency }> {
     `  intervals between a busy camera's detected frames (what the tracker predicts over): p50 ${quantile(gaps, 0.5) ?? '—'} ms, p90 ${quantile(gaps, 0.9) ?? '—'} ms, p99 ${quantile(gaps, 0.99) ?? '—'} ms, max ${gaps.length ? gaps.reduce((a, b) => Math.max(a, b)) : '—'} ms; ${round((100 * gaps.filter((g) => g > 1000).length) / Math.max(1, gaps.length))} % over 1 s`,
   );
 
+  const delays = [...busyIds].flatMap((id) => (watch.delays.get(id) ?? []).filter(([at]) => at >= t0 && at < t1).map(([, d]) => d));
+  console.log(`  a busy camera's frame from capture to the tracker's answer: p50 ${quantile(delays, 0.5) ?? '—'} ms, p95 ${quantile(delays, 0.95) ?? '—'} ms`);
+
   // count error: whole minutes inside the window, every busy camera, per line × direction × kind of object
   const firstMinute = Math.ceil(t0 / 60_000) * 60_000;
   const lastMinute = Math.floor(t1 / 60_000) * 60_000;
@@ -265,18 +271,17 @@ async function runOne(busy: number): Promise<{ row: Row; latency: Latency }> {
     }
   }
 
-  // entry → first sighting: each confirmed track to the passage its best box fits; a passage's earliest track
+  // entry → first sighting: each confirmed track's box in each frame to the passage it fits best; a passage's earliest
   const firstHeld: number[] = [];
-  /** the part of it after the confirming track's first detection: the tracker's hits and the pipeline's delay */
+  /** the part of it after the holding track's first detection: the tracker's hits and the pipeline's delay */
   const afterFirstDetection: number[] = [];
   const byKind = new Map<string, { passages: number; ms: number[] }>();
   let passageCount = 0;
   for (const cam of farmNow.filter((c) => busyIds.has(c.id) && c.loopStartedAtMs !== undefined)) {
     const passages = passagesIn(cam.groundTruth, cam.loopStartedAtMs!, t0, t1);
-    const earliest = new Map<(typeof passages)[number], ConfirmedTrack>();
-    for (const t of watch.tracks.filter((t) => t.camera === cam.id)) {
-      const best = bestPassage(t, passages, cam.groundTruth);
-      if (best && t.confirmedAtMs < (earliest.get(best.passage)?.confirmedAtMs ?? Infinity)) earliest.set(best.passage, t);
+    const earliest = new Map<(typeof passages)[number], Hold>();
+    for (const [h, passage] of heldPassages(watch.holds.filter((h) => h.camera === cam.id), passages, cam.groundTruth)) {
+      if (h.nowMs < (earliest.get(passage)?.nowMs ?? Infinity)) earliest.set(passage, h);
     }
     passageCount += passages.length;
     for (const p of passages) {
@@ -284,11 +289,11 @@ async function runOne(busy: number): Promise<{ row: Row; latency: Latency }> {
       const k = byKind.get(kind) ?? { passages: 0, ms: [] };
       k.passages++;
       byKind.set(kind, k);
-      const t = earliest.get(p);
-      if (t === undefined) continue;
-      firstHeld.push(Math.round(t.confirmedAtMs - fullyInAt(p)));
-      k.ms.push(Math.round(t.confirmedAtMs - fullyInAt(p)));
-      afterFirstDetection.push(Math.round(t.confirmedAtMs - Math.max(t.first, fullyInAt(p))));
+      const h = earliest.get(p);
+      if (h === undefined) continue;
+      firstHeld.push(Math.round(h.nowMs - fullyInAt(p)));
+      k.ms.push(Math.round(h.nowMs - fullyInAt(p)));
+      afterFirstDetection.push(Math.round(h.nowMs - Math.max(h.firstDetectedMs, fullyInAt(p))));
     }
   }
   const latency: Latency = {

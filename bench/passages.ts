@@ -89,6 +89,23 @@ export function bestPassage<P extends Passage>(s: Seen, passages: readonly P[], 
   return best;
 }
 
+/**
+ * A box's confirmed tracks frame by frame (in frame order) against the passages: each frame where a track's box fits a
+ * passage best and its next frame fits the same one (so a track brushing past a neighbour for one frame does not count),
+ * with that passage. The first such frame of a passage is when the box first held it.
+ */
+export function heldPassages<H extends Seen & { track: number }, P extends Passage>(holds: readonly H[], passages: readonly P[], truth: GroundTruth): [H, P][] {
+  const out: [H, P][] = [];
+  const previous = new Map<number, { h: H; p: P | undefined }>();
+  for (const h of holds) {
+    const p = bestPassage(h, passages, truth)?.passage;
+    const before = previous.get(h.track);
+    if (before?.p !== undefined && before.p === p) out.push([before.h, p]);
+    previous.set(h.track, { h, p });
+  }
+  return out;
+}
+
 /** The scene's true line crossings in the whole minutes [firstMinute, lastMinute): "line direction group" → n. */
 export function truthCounts(truth: GroundTruth, loopStartedAtMs: number, lines: readonly CountingLine[], firstMinute: number, lastMinute: number): Map<string, number> {
   const counts = new Map<string, number>();
