@@ -655,6 +655,22 @@ describe('Tracker: riders and two-wheelers', () => {
       ['person', 0],
     ]);
   });
+
+  it('does not take a pedestrian crossing past the end of a waiting bicycle for its rider', () => {
+    // the street scene: a crosser walks down the zebra past a bicycle waiting at it, 0.35 of its width off its centre;
+    // taken for its rider, the bicycle's track walked across the zebra's counting line with them
+    const frames = film(
+      [
+        { label: 'bicycle', x: 150, y: 313, w: 100, h: 66 },
+        { label: 'person', x: 185, y: 230, w: 22, h: 60, vy: 40 },
+      ],
+      25,
+      { jitter: 0.5 },
+    );
+    const r = run(frames);
+    expect([...idsOfMovers(frames, r.ids).values()]).toEqual([[1], [2]]);
+    expect(Math.max(...r.updates.flatMap((u) => u.tracks.filter((t) => t.id === 1).map((t) => t.riders)))).toBe(0);
+  });
 });
 
 describe('oneLabelEach', () => {

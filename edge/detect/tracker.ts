@@ -76,8 +76,12 @@ const MAX_BUFFER = 1;
  * jitter: at 0.45 the shaped model split half the riders into a bike and a "fast person" (47 two-wheelers counted for 32).
  */
 const RIDER_OVERLAP = 0.35;
-/** centres at most this share of the two-wheeler's width apart (a pillion sits a little behind) */
-const RIDER_MAX_DX = 0.4;
+/**
+ * centres at most this share of the two-wheeler's width apart (a pillion sits a little behind): at 0.4 a pedestrian
+ * crossing the zebra 0.35 off a waiting bicycle's centre became its rider with the frame-shaped model, and the bicycle
+ * was counted across the zebra (bench/track-eval.ts)
+ */
+const RIDER_MAX_DX = 0.3;
 /** person box height relative to the two-wheeler's, min and max: no tiny far bike claims a near pedestrian */
 const RIDER_HEIGHT_RATIO = [0.6, 2.5] as const;
 /** `riders` is the most people seen on the two-wheeler within this window */
