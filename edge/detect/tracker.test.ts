@@ -370,6 +370,23 @@ describe('Tracker: lifetimes', () => {
     expect(confirmed).toEqual([false, false, true, true]);
   });
 
+  it.each<[string, number[], boolean[]]>([
+    // the third sighting where the first two said it would be: one hit early
+    ['a steady car is confirmed at its third sighting', [100, 110, 120, 130], [false, false, true, true]],
+    ['so is one that keeps still', [100, 100, 100, 100], [false, false, true, true]],
+    // the second sighting was 30 px on, the third 10: its velocity was a wrong guess, so it waits for the fourth
+    ['one whose third sighting is off its course waits for minHits', [100, 130, 140, 150], [false, false, false, true]],
+  ])('%s (minHits 4)', (_name, xs, expected) => {
+    const tracker = new Tracker({ minHits: 4 });
+    expect(xs.map((x, i) => tracker.update([det('car', x, 100, 100, 50)], i * FRAME_MS).tracks[0]!.confirmed)).toEqual(expected);
+  });
+
+  it('confirms a weak third sighting only at minHits, steady or not', () => {
+    const tracker = new Tracker({ minHits: 4 });
+    const scores = [0.8, 0.8, 0.4, 0.8];
+    expect(scores.map((score, i) => tracker.update([det('car', 100 + i * 10, 100, 100, 50, score)], i * FRAME_MS).tracks[0]!.confirmed)).toEqual([false, false, false, true]);
+  });
+
   it('drops a tentative track seen once at its first miss, without reporting it', () => {
     const tracker = new Tracker();
     tracker.update([det('person', 100, 100, 20, 45, 0.9)], 0);
