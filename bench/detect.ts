@@ -4,7 +4,10 @@
 // skipped by the overload plan (counted apart), the edge's CPU and memory, entry → first sighting, and the count error
 // on the scene's lines.
 //
-//   npm run bench:detect [-- --cameras 32 --busy 4,8,16,32 --fps 5 --seconds 150 --warmup 20]
+//   npm run bench:detect [-- --cameras 32 --busy 4,8,16,32 --fps 5 --seconds 150 --warmup 20 --shape frame|square --model FILE]
+//
+// --shape frame (the default) runs the model with its input shaped like the frame, as `wardwatch provision model`
+// installs it; --shape square runs it as given (the packaged 416×416 model, frames letterboxed: a box nobody provisioned).
 //
 // The fake cameras run in a child process of their own, so their RTSP serving is not counted as the box's CPU.
 // The last line is one JSON object:
@@ -40,11 +43,13 @@ import { normaliseBox } from '../edge/geometry.js';
 import { boxCamera, boxParts } from '../test/box.js';
 import { RecordStore } from '../edge/record/store.js';
 import { Outbox } from '../edge/uplink/outbox.js';
+import { benchModel } from './model-input.js';
 import { fullyInAt, heldPassages, group, passagesIn, quantile, truthCounts, type Seen } from './passages.js';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: packagedModel().path },
+    shape: { type: 'string', default: 'frame' },
     cameras: { type: 'string', default: '32' },
     busy: { type: 'string', default: '4,8,16,32' },
     fps: { type: 'string', default: '5' },
@@ -142,10 +147,11 @@ async function main(): Promise<void> {
   if (busyList.some((b) => !Number.isInteger(b) || b < 0 || b > Number(values.cameras))) {
     throw new Error(`--busy must list whole numbers between 0 and --cameras (got ${values.busy})`);
   }
-  console.log(`detect capacity bench: load average at start ${load()} (2-core box; other engineers' runs share it)`);
+  const model = benchModel(values.model, values.shape);
+  console.log(`detect capacity bench: load average at start ${load()} (2-core box; other engineers' runs share it); model ${model.what}`);
   const rows: { row: Row; latency: Latency }[] = [];
   for (const busy of busyList) {
-    const one = await runOne(busy);
+    const one = await runOne(busy, model.path).finally(() => (busy === busyList.at(-1) ? model.remove() : undefined));
     rows.push(one);
     console.log(`row ${JSON.stringify(one.row)} | entry → first sighting ${JSON.stringify(one.latency)} | load ${load()}`);
   }
@@ -157,7 +163,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ rows: rows.map((r) => r.row) }));
 }
 
-async function runOne(busy: number): Promise<{ row: Row; latency: Latency }> {
+async function runOne(busy: number, modelPath: string): Promise<{ row: Row; latency: Latency }> {
   const seconds = Number(values.seconds);
   const warmup = Number(values.warmup);
   const count = Number(values.cameras);
@@ -179,7 +185,7 @@ async function runOne(busy: number): Promise<{ row: Row; latency: Latency }> {
   );
   const watch = new TrackWatch(new Map(resolved.map((c) => [c.id, { width: c.detect.width, height: c.detect.height }])));
   const box = boxParts({
-    cameras: resolved, db, store, outbox, tools, logger, root, modelPath: values.model, threads: Number(values.threads),
+    cameras: resolved, db, store, outbox, tools, logger, root, modelPath, threads: Number(values.threads),
     onTracks: (camera, frame, update, nowMs) => watch.observe(camera, update, frame !== undefined, nowMs),
   });
   const { detection } = box;

@@ -16,7 +16,7 @@ const truth = {
 } as unknown as GroundTruth;
 
 /** where an object's box is at t (s), normalised like a sighting's */
-const boxOf = (o: PathObject, t: number) => ({ x: (o.path[0][1] + ((o.path[1][1] - o.path[0][1]) * (t - 10)) / 10) / 640, y: 100 / 360, w: 40 / 640, h: 100 / 360 });
+const boxOf = (o: PathObject, t: number) => ({ x: (o.path[0]![1] + ((o.path[1]![1] - o.path[0]![1]) * (t - 10)) / 10) / 640, y: 100 / 360, w: 40 / 640, h: 100 / 360 });
 const hold = (track: number, t: number, box: Seen['box']) => ({ track, label: 'person', box, bestAt: t * 1000, first: t * 1000, last: t * 1000 });
 const at = (from: number, to: number) => Array.from({ length: Math.round((to - from) / 0.2) + 1 }, (_, i) => from + i * 0.2);
 

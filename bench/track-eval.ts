@@ -1,6 +1,7 @@
 // Offline: the street scene's sub stream decoded at the detect rate, the real detector, tracker and sighting book,
 // against the exact truth (frame times are exact here). For tuning the tracker; prints per-kind figures.
-//   npx tsx bench/track-eval.ts [--fps 5] [--seconds 60] [--model FILE.onnx] [--min-hits N]
+//   npx tsx bench/track-eval.ts [--fps 5] [--seconds 60] [--model FILE.onnx] [--shape frame|square] [--min-hits N]
+// (--shape as in bench/detect.ts: frame, the default, is the model as provision model installs it)
 // Also entry → confirmed per kind in frame time (no pipeline delay), as bench/detect.ts measures it live.
 // Tuning aids (environment): TRACE=s (detections and tracks around second s), FOLLOW=object-id (that object's truth
 // box, the detections and tracks on it, frame by frame), DEBUG_LATE=1 (passages held late or never), DEBUG_COUNTS=1
@@ -18,18 +19,21 @@ import { locateFfmpeg } from '../shared/ffmpeg/locate.js';
 import { expectedCrossings, pathObjectsOf, streetBoxAt } from '../test-fixtures/camera/path-truth.js';
 import type { GroundTruth } from '../test-fixtures/camera/scenes.js';
 import type { StreetObject } from '../test-fixtures/camera/truth-types.js';
+import { benchModel } from './model-input.js';
 import { fullyInAt, heldPassages, passagesIn, quantile, type Seen } from './passages.js';
 import { STREET_LINES } from '../test-fixtures/camera/street-scene.js';
 import { formatsWith, prepareScene } from '../test-fixtures/camera/scene-cache.js';
 
-const { values } = parseArgs({ options: { fps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '60' }, model: { type: 'string', default: packagedModel().path }, 'min-hits': { type: 'string' } } });
+const { values } = parseArgs({ options: { fps: { type: 'string', default: '5' }, seconds: { type: 'string', default: '60' }, model: { type: 'string', default: packagedModel().path }, shape: { type: 'string', default: 'frame' }, 'min-hits': { type: 'string' } } });
 const fps = Number(values.fps);
 const tools = await locateFfmpeg();
 const encoded = await prepareScene({ scene: 'street', loopSeconds: 60, formats: formatsWith() }, { ffmpegPath: tools.ffmpeg.path, ffmpegVersion: tools.ffmpeg.version });
 const truth = JSON.parse(readFileSync(encoded.groundTruthFile, 'utf8')) as GroundTruth;
 const sub = encoded.files.sub;
 const W = 640, H = 360;
-const detector = await createDetector({ modelPath: values.model!, threads: 2, minScore: FAINT_SCORE });
+const model = benchModel(values.model!, values.shape!);
+console.log(`model ${model.what}`);
+const detector = await createDetector({ modelPath: model.path, threads: 2, minScore: FAINT_SCORE });
 const tracker = new Tracker({ highScore: 0.5, ...(values['min-hits'] ? { minHits: Number(values['min-hits']) } : {}) });
 let id = 0;
 const book = new SightingBook({ camera: 'c', width: W, height: H, zones: [], lines: STREET_LINES.map((l) => ({ id: l.id, points: l.points })), longStayMs: 300_000, newId: () => String(++id).padStart(26, '0') });
@@ -142,6 +146,7 @@ const labels = new Map<string, number>();
 for (const s of sightings) labels.set(`${s.label}${s.riders ? '+r' : ''}`, (labels.get(`${s.label}${s.riders ? '+r' : ''}`) ?? 0) + 1);
 console.log('sightings by label', JSON.stringify(Object.fromEntries(labels)));
 await detector.close();
+model.remove();
 if (process.env.DUMP) (await import('node:fs')).writeFileSync(process.env.DUMP, JSON.stringify(dump));
 if (process.env.DEBUG_CARS) {
   for (const o of pathObjectsOf(truth)) {

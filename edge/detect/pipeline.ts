@@ -12,7 +12,10 @@ import { appearanceOf } from './appearance.js';
 import { FrameGate } from './rate-plan.js';
 import { Tracker } from './tracker.js';
 
-/** A track is confirmed after 4 matches at least: with 3, wrong first guesses on a dense street got confirmed (tracker.test.ts). */
+/**
+ * A track is confirmed after 4 matches at least (a steady one at its third, tracker.ts STEADY): with 3 for every track,
+ * wrong first guesses on a dense street got confirmed (tracker.test.ts).
+ */
 const MIN_HITS = 4;
 
 export interface PipelineCamera {

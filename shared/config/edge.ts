@@ -34,7 +34,7 @@ export const detectShape = {
   height: doc(wholeNumber(90, 1080), 'height of the decoded detect frames, in pixels', 360),
   labels: doc(z.array(labelSchema).min(1).max(LABELS.length), `labels the box tracks (sightings, counts, alerts): any of ${LABELS.join(', ')}`, ['person', 'car']),
   minScore: doc(z.number().min(0.05).max(1), 'detector score (0–1) a new object needs to start a track; weaker detections only keep a known one going', 0.5),
-  minFrames: doc(wholeNumber(1, 50), 'frames an object must be matched in before it counts (the tracker needs at least 4: fewer confirm wrong guesses on a busy street)', 4),
+  minFrames: doc(wholeNumber(1, 50), 'frames an object must be matched in before it counts (the tracker needs at least 4: fewer confirm wrong guesses on a busy street; a track steadily where it was expected counts one frame earlier)', 4),
 };
 export const detectDefaults = { enabled: true, fps: 5, width: 640, height: 360, labels: [...LABELS] as string[], minScore: 0.5, minFrames: 4 };
 
