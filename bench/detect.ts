@@ -150,10 +150,14 @@ async function main(): Promise<void> {
   const model = benchModel(values.model, values.shape);
   console.log(`detect capacity bench: load average at start ${load()} (2-core box; other engineers' runs share it); model ${model.what}`);
   const rows: { row: Row; latency: Latency }[] = [];
-  for (const busy of busyList) {
-    const one = await runOne(busy, model.path).finally(() => (busy === busyList.at(-1) ? model.remove() : undefined));
-    rows.push(one);
-    console.log(`row ${JSON.stringify(one.row)} | entry → first sighting ${JSON.stringify(one.latency)} | load ${load()}`);
+  try {
+    for (const busy of busyList) {
+      const one = await runOne(busy, model.path);
+      rows.push(one);
+      console.log(`row ${JSON.stringify(one.row)} | entry → first sighting ${JSON.stringify(one.latency)} | load ${load()}`);
+    }
+  } finally {
+    model.remove();
   }
   console.log('busy | fps per busy camera | lost % | planned skips % | edge CPU % of one core | RSS MB | entry → first sighting p50 / p95 ms (passages, missed) | count error %');
   for (const { row: r, latency: l } of rows) {
